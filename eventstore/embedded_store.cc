@@ -1,0 +1,570 @@
+#include "eventstore/embedded_store.h"
+
+#include <atomic>
+#include <deque>
+#include <future>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/big_endian.h"
+#include "common/ids.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "eventstore/internal/record_codec.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace gridledger::eventstore {
+namespace {
+
+using internal::OpenRecord;
+using internal::SealEvent;
+
+constexpr char kPartitionHeadKey[] = "partition_head";
+// Most requests one group commit takes from the queue.
+constexpr size_t kMaxGroupRequests = 4096;
+
+struct StreamHead {
+  int64_t version = 0;
+  std::string hash = GenesisHash();
+};
+
+std::string EncodeHead(int64_t number, const std::string& hash) {
+  std::string out = BigEndian64(static_cast<uint64_t>(number));
+  out.append(hash);
+  return out;
+}
+
+absl::StatusOr<StreamHead> DecodeHead(absl::string_view bytes, absl::string_view what) {
+  std::optional<uint64_t> number = ReadBigEndian64(bytes);
+  if (!number || bytes.size() != 8 + kSha256Bytes) {
+    return absl::DataLossError(absl::StrCat("head of ", what, " is corrupted"));
+  }
+  return StreamHead{static_cast<int64_t>(*number), std::string(bytes.substr(8))};
+}
+
+std::string StreamKey(absl::string_view stream_id, int64_t version) {
+  std::string key(stream_id);
+  key.push_back('\0');
+  AppendBigEndian64(static_cast<uint64_t>(version), &key);
+  return key;
+}
+
+v1::Position LogPosition(int64_t offset) {
+  v1::Position position;
+  position.set_partition(kEmbeddedPartition);
+  position.set_offset(offset);
+  return position;
+}
+
+int64_t NextOffsetIn(const v1::Checkpoint& checkpoint) {
+  for (const v1::Position& p : checkpoint.next()) {
+    if (p.partition() == kEmbeddedPartition) return p.offset();
+  }
+  return 0;
+}
+
+absl::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view doing) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(doing, ": ", s.ToString()));
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat(doing, ": ", s.ToString()));
+  return absl::UnavailableError(absl::StrCat(doing, ": ", s.ToString()));
+}
+
+class EmbeddedStore;
+
+// Catch-up then live delivery on its own thread: reads the log in chunks and,
+// at its end, waits for the writer to announce new events.
+class EmbeddedSubscription final : public Subscription {
+ public:
+  EmbeddedSubscription(EmbeddedStore* store, int64_t from, SubscriptionFilter filter,
+                       EventHandler handler);
+  ~EmbeddedSubscription() override {
+    Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Stop() override { stop_.store(true); }
+  absl::Status Wait() override {
+    if (thread_.joinable()) thread_.join();
+    absl::MutexLock lock(&mu_);
+    return result_;
+  }
+  v1::Checkpoint Resume() const override {
+    v1::Checkpoint checkpoint;
+    *checkpoint.add_next() = LogPosition(next_.load());
+    return checkpoint;
+  }
+
+ private:
+  void Run();
+
+  EmbeddedStore* const store_;
+  std::atomic<int64_t> next_;
+  const SubscriptionFilter filter_;
+  const EventHandler handler_;
+  std::atomic<bool> stop_{false};
+  absl::Mutex mu_;
+  absl::Status result_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+class EmbeddedStore final : public EventStore {
+ public:
+  EmbeddedStore(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
+                StoreOptions options, StreamHead partition_head)
+      : db_(std::move(db)),
+        handles_(std::move(cfs)),
+        options_(std::move(options)),
+        next_offset_(partition_head.version),
+        partition_hash_(std::move(partition_head.hash)) {
+    sync_write_.sync = true;
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~EmbeddedStore() override {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      stopping_ = true;
+    }
+    writer_.join();
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      // Closing handles during shutdown; nothing to do if it fails.
+      db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    }
+    db_->Close().PermitUncheckedError();  // best effort: the WAL is already synced
+  }
+
+  absl::StatusOr<AppendResult> Append(AppendRequest request) override {
+    GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
+    auto pending = std::make_unique<Pending>();
+    pending->request = std::move(request);
+    std::future<absl::StatusOr<AppendResult>> result = pending->promise.get_future();
+    {
+      absl::MutexLock lock(&queue_mu_);
+      if (stopping_) return absl::UnavailableError("embedded store is closing");
+      queue_.push_back(std::move(pending));
+    }
+    return result.get();
+  }
+
+  absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
+                                                            int64_t from_version,
+                                                            int64_t max_count) override {
+    if (from_version < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("from_version: must be at least 1, got ", from_version));
+    }
+    GL_ASSIGN_OR_RETURN(int64_t current, StreamVersion(stream_id));
+    std::vector<v1::EventEnvelope> events;
+    if (from_version > current || max_count <= 0) return events;
+    const int64_t last = std::min(current, from_version + std::min(max_count, current) - 1);
+    std::string prev_hash;  // unknown before from_version unless it is 1
+    if (from_version == 1) prev_hash = GenesisHash();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kStreams]));
+    const std::string prefix = StreamKey(stream_id, 0).substr(0, stream_id.size() + 1);
+    int64_t expected_version = from_version;
+    for (it->Seek(StreamKey(stream_id, from_version));
+         it->Valid() && expected_version <= last && it->key().starts_with(prefix); it->Next()) {
+      std::optional<uint64_t> version = ReadBigEndian64(View(it->key()).substr(prefix.size()));
+      std::optional<uint64_t> offset = ReadBigEndian64(View(it->value()));
+      if (!version || !offset || static_cast<int64_t>(*version) != expected_version) {
+        return absl::DataLossError(absl::StrCat("stream ", stream_id, ": version ",
+                                                expected_version, " is missing from the index"));
+      }
+      GL_ASSIGN_OR_RETURN(v1::EventEnvelope event, ReadAt(static_cast<int64_t>(*offset)));
+      if (event.stream_id() != stream_id || event.stream_version() != expected_version) {
+        return absl::DataLossError(absl::StrCat(
+            "stream ", stream_id, " version ", expected_version, ": log offset ", *offset,
+            " holds ", event.stream_id(), " version ", event.stream_version()));
+      }
+      if (!prev_hash.empty() && event.prev_hash() != prev_hash) {
+        return absl::DataLossError(absl::StrCat("stream ", stream_id, " version ",
+                                                expected_version,
+                                                ": chain broken (prev_hash does not match the "
+                                                "previous event's hash)"));
+      }
+      prev_hash = event.hash();
+      events.push_back(std::move(event));
+      ++expected_version;
+    }
+    GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
+    if (expected_version <= last) {
+      return absl::DataLossError(absl::StrCat("stream ", stream_id, ": version ",
+                                              expected_version, " of ", current, " is missing"));
+    }
+    return events;
+  }
+
+  absl::StatusOr<int64_t> StreamVersion(absl::string_view stream_id) override {
+    {
+      absl::MutexLock lock(&state_mu_);
+      auto it = heads_.find(stream_id);
+      if (it != heads_.end()) return it->second.version;
+    }
+    GL_ASSIGN_OR_RETURN(StreamHead head, LoadHeadFromDb(stream_id));
+    return head.version;
+  }
+
+  absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from, int64_t max_count) override {
+    const int64_t start = NextOffsetIn(from);
+    if (start < 0) return absl::InvalidArgumentError("from: offsets must not be negative");
+    int64_t end;
+    {
+      absl::MutexLock lock(&state_mu_);
+      end = next_offset_;
+    }
+    ReadAllResult result;
+    int64_t next = start;
+    if (start < end && max_count > 0) {
+      std::string prev_partition_hash = GenesisHash();
+      if (start > 0) {
+        GL_ASSIGN_OR_RETURN(v1::EventEnvelope before, ReadAt(start - 1));
+        prev_partition_hash = before.partition_hash();
+      }
+      const int64_t stop = std::min(end, start + max_count);
+      rocksdb::ReadOptions read_options;
+      const std::string upper = BigEndian64(static_cast<uint64_t>(stop));
+      rocksdb::Slice upper_slice(upper);
+      read_options.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, handles_[kLog]));
+      for (it->Seek(BigEndian64(static_cast<uint64_t>(start))); it->Valid(); it->Next()) {
+        std::optional<uint64_t> offset = ReadBigEndian64(View(it->key()));
+        if (!offset || static_cast<int64_t>(*offset) != next) {
+          return absl::DataLossError(absl::StrCat("event at ", kEmbeddedPartition, "@", next,
+                                                  " is missing (next stored offset is ",
+                                                  offset ? static_cast<int64_t>(*offset) : -1,
+                                                  ")"));
+        }
+        GL_ASSIGN_OR_RETURN(v1::EventEnvelope event,
+                            OpenRecord(View(it->value()), LogPosition(next)));
+        if (event.partition_prev_hash() != prev_partition_hash) {
+          return absl::DataLossError(absl::StrCat("event at ", kEmbeddedPartition, "@", next,
+                                                  ": partition chain broken (an event before "
+                                                  "it was altered, removed or reordered)"));
+        }
+        prev_partition_hash = event.partition_hash();
+        result.events.push_back(std::move(event));
+        ++next;
+      }
+      GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
+      if (next < stop) {
+        return absl::DataLossError(absl::StrCat("event at ", kEmbeddedPartition, "@", next,
+                                                " is missing (the log ends before offset ", end,
+                                                ")"));
+      }
+    }
+    *result.next.add_next() = LogPosition(next);
+    return result;
+  }
+
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const v1::Checkpoint& from,
+                                                          SubscriptionFilter filter,
+                                                          EventHandler handler) override {
+    if (!handler) return absl::InvalidArgumentError("handler: must be set");
+    return std::make_unique<EmbeddedSubscription>(this, NextOffsetIn(from), std::move(filter),
+                                                  std::move(handler));
+  }
+
+  absl::StatusOr<v1::Checkpoint> EndCheckpoint() override {
+    absl::MutexLock lock(&state_mu_);
+    v1::Checkpoint checkpoint;
+    *checkpoint.add_next() = LogPosition(next_offset_);
+    return checkpoint;
+  }
+
+  // Blocks until the log holds an event at `offset` or `timeout` passes.
+  void AwaitOffset(int64_t offset, absl::Duration timeout) {
+    absl::MutexLock lock(&state_mu_);
+    auto ready = [this, offset]() ABSL_SHARED_LOCKS_REQUIRED(state_mu_) {
+      return next_offset_ > offset;
+    };
+    state_mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  }
+
+ private:
+  enum Family { kDefault = 0, kLog = 1, kStreams = 2, kCommands = 3, kHeads = 4 };
+
+  struct Pending {
+    AppendRequest request;
+    std::promise<absl::StatusOr<AppendResult>> promise;
+  };
+
+  absl::StatusOr<v1::EventEnvelope> ReadAt(int64_t offset) {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get({}, handles_[kLog], BigEndian64(static_cast<uint64_t>(offset)), &value);
+    if (s.IsNotFound()) {
+      return absl::DataLossError(
+          absl::StrCat("event at ", kEmbeddedPartition, "@", offset, " is missing"));
+    }
+    GL_RETURN_IF_ERROR(FromRocks(s, "reading the log"));
+    return OpenRecord(value, LogPosition(offset));
+  }
+
+  absl::StatusOr<StreamHead> LoadHeadFromDb(absl::string_view stream_id) {
+    std::string value;
+    rocksdb::Status s = db_->Get({}, handles_[kHeads], rocksdb::Slice(stream_id.data(), stream_id.size()), &value);
+    if (s.IsNotFound()) return StreamHead{};
+    GL_RETURN_IF_ERROR(FromRocks(s, "reading a stream head"));
+    return DecodeHead(value, absl::StrCat("stream ", stream_id));
+  }
+
+  absl::StatusOr<std::optional<v1::AppendOutcome>> LoadCommand(const std::string& command_id) {
+    std::string value;
+    rocksdb::Status s = db_->Get({}, handles_[kCommands], command_id, &value);
+    if (s.IsNotFound()) return std::nullopt;
+    GL_RETURN_IF_ERROR(FromRocks(s, "reading the command index"));
+    v1::AppendOutcome outcome;
+    if (!outcome.ParseFromString(value)) {
+      return absl::DataLossError(absl::StrCat("command ", command_id, ": outcome is corrupted"));
+    }
+    return outcome;
+  }
+
+  void WriterLoop() {
+    while (true) {
+      std::vector<std::unique_ptr<Pending>> group;
+      {
+        absl::MutexLock lock(&queue_mu_);
+        auto has_work = [this]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
+          return stopping_ || !queue_.empty();
+        };
+        queue_mu_.Await(absl::Condition(&has_work));
+        if (queue_.empty()) return;  // stopping, and every queued append answered
+        while (!queue_.empty() && group.size() < kMaxGroupRequests) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      CommitGroup(group);
+    }
+  }
+
+  // Decides every request of the group in order, writes the accepted ones in
+  // one synced batch, then answers all of them.
+  void CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
+    struct Accepted {
+      Pending* pending;
+      AppendResult result;
+    };
+    std::vector<Accepted> accepted;
+    absl::flat_hash_map<std::string, StreamHead> staged_heads;
+    absl::flat_hash_map<std::string, v1::AppendOutcome> staged_commands;
+    int64_t offset;
+    std::string partition_hash;
+    {
+      absl::MutexLock lock(&state_mu_);
+      offset = next_offset_;
+      partition_hash = partition_hash_;
+    }
+    rocksdb::WriteBatch batch;
+    google::protobuf::Timestamp now;
+    const absl::Time now_time = absl::Now();
+    now.set_seconds(absl::ToUnixSeconds(now_time));
+    now.set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(now_time - absl::FromUnixSeconds(now.seconds()))));
+
+    for (std::unique_ptr<Pending>& pending : group) {
+      AppendRequest& request = pending->request;
+      // A retried command returns its first outcome, before any version check.
+      std::optional<v1::AppendOutcome> first;
+      if (auto it = staged_commands.find(request.command_id); it != staged_commands.end()) {
+        first = it->second;
+      } else {
+        absl::StatusOr<std::optional<v1::AppendOutcome>> stored = LoadCommand(request.command_id);
+        if (!stored.ok()) {
+          pending->promise.set_value(stored.status());
+          continue;
+        }
+        first = *std::move(stored);
+      }
+      if (first) {
+        if (first->stream_id() != request.stream_id) {
+          pending->promise.set_value(absl::FailedPreconditionError(
+              absl::StrCat("command_id: ", request.command_id,
+                           " was already used for stream ", first->stream_id())));
+          continue;
+        }
+        accepted.push_back({pending.get(), AppendResult{*std::move(first), true}});
+        continue;
+      }
+      StreamHead head;
+      if (auto it = staged_heads.find(request.stream_id); it != staged_heads.end()) {
+        head = it->second;
+      } else {
+        absl::StatusOr<StreamHead> loaded = CachedHead(request.stream_id);
+        if (!loaded.ok()) {
+          pending->promise.set_value(loaded.status());
+          continue;
+        }
+        head = *std::move(loaded);
+      }
+      if (request.expected_version != kAnyVersion && request.expected_version != head.version) {
+        pending->promise.set_value(
+            internal::VersionConflict(request.stream_id, request.expected_version, head.version));
+        continue;
+      }
+      AppendResult result;
+      v1::AppendOutcome& outcome = result.outcome;
+      outcome.set_stream_id(request.stream_id);
+      outcome.set_first_version(head.version + 1);
+      for (v1::EventEnvelope& event : request.events) {
+        event.set_stream_id(request.stream_id);
+        event.set_stream_version(++head.version);
+        event.set_command_id(request.command_id);
+        *event.mutable_recorded_at() = now;
+        if (event.event_id().empty()) event.set_event_id(NewUuid());
+        if (event.schema_version() == 0) event.set_schema_version(1);
+        internal::SealedRecord sealed = SealEvent(event, head.hash, partition_hash);
+        batch.Put(handles_[kLog], BigEndian64(static_cast<uint64_t>(offset)), sealed.record_bytes);
+        batch.Put(handles_[kStreams], StreamKey(request.stream_id, head.version),
+                  BigEndian64(static_cast<uint64_t>(offset)));
+        *outcome.add_positions() = LogPosition(offset);
+        head.hash = std::move(sealed.hash);
+        partition_hash = std::move(sealed.partition_hash);
+        ++offset;
+      }
+      outcome.set_last_version(head.version);
+      batch.Put(handles_[kHeads], request.stream_id, EncodeHead(head.version, head.hash));
+      batch.Put(handles_[kCommands], request.command_id, outcome.SerializeAsString());
+      staged_heads[request.stream_id] = std::move(head);
+      staged_commands[request.command_id] = outcome;
+      accepted.push_back({pending.get(), std::move(result)});
+    }
+    if (accepted.empty()) return;
+    batch.Put(handles_[kDefault], kPartitionHeadKey, EncodeHead(offset, partition_hash));
+    absl::Status written = FromRocks(db_->Write(sync_write_, &batch), "appending to the log");
+    if (!written.ok()) {
+      for (Accepted& a : accepted) a.pending->promise.set_value(written);
+      return;
+    }
+    {
+      absl::MutexLock lock(&state_mu_);
+      next_offset_ = offset;
+      partition_hash_ = partition_hash;
+      for (auto& [stream, head] : staged_heads) heads_[stream] = std::move(head);
+    }
+    for (Accepted& a : accepted) a.pending->promise.set_value(std::move(a.result));
+  }
+
+  absl::StatusOr<StreamHead> CachedHead(const std::string& stream_id) {
+    {
+      absl::MutexLock lock(&state_mu_);
+      auto it = heads_.find(stream_id);
+      if (it != heads_.end()) return it->second;
+    }
+    return LoadHeadFromDb(stream_id);
+  }
+
+  const std::unique_ptr<rocksdb::DB> db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  const StoreOptions options_;
+  rocksdb::WriteOptions sync_write_;
+
+  absl::Mutex queue_mu_;
+  std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  // Written only by the writer thread, after its batch is durable.
+  absl::Mutex state_mu_;
+  int64_t next_offset_ ABSL_GUARDED_BY(state_mu_);
+  std::string partition_hash_ ABSL_GUARDED_BY(state_mu_);
+  absl::flat_hash_map<std::string, StreamHead> heads_ ABSL_GUARDED_BY(state_mu_);
+
+  std::thread writer_;
+};
+
+EmbeddedSubscription::EmbeddedSubscription(EmbeddedStore* store, int64_t from,
+                                           SubscriptionFilter filter, EventHandler handler)
+    : store_(store), next_(from), filter_(std::move(filter)), handler_(std::move(handler)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EmbeddedSubscription::Run() {
+  constexpr int64_t kChunk = 1024;
+  absl::Status status;
+  while (!stop_.load()) {
+    v1::Checkpoint from;
+    *from.add_next() = LogPosition(next_.load());
+    absl::StatusOr<ReadAllResult> chunk = store_->ReadAll(from, kChunk);
+    if (!chunk.ok()) {
+      status = chunk.status();
+      break;
+    }
+    for (const v1::EventEnvelope& event : chunk->events) {
+      if (stop_.load()) break;
+      if (filter_.Matches(event)) {
+        status = handler_(event);
+        if (!status.ok()) break;
+      }
+      next_.store(event.position().offset() + 1);
+    }
+    if (!status.ok()) break;
+    if (chunk->events.empty()) store_->AwaitOffset(next_.load(), absl::Milliseconds(100));
+  }
+  absl::MutexLock lock(&mu_);
+  result_ = status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedStore(const std::string& path,
+                                                              const StoreOptions& options) {
+  if (path.empty()) return absl::InvalidArgumentError("store: embedded store needs a path");
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = 64 << 20;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {"log", cf_options},
+      {"streams", cf_options},
+      {"commands", cf_options},
+      {"heads", cf_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
+  if (!s.ok()) {
+    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store: embedded store ", path, " is locked by another process or open store (",
+          s.ToString(), ")"));
+    }
+    return FromRocks(s, absl::StrCat("store: opening embedded store ", path));
+  }
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+  std::string head_value;
+  StreamHead partition_head;
+  s = db->Get({}, handles[0], kPartitionHeadKey, &head_value);
+  absl::Status status;
+  if (s.ok()) {
+    absl::StatusOr<StreamHead> decoded = DecodeHead(head_value, "the log partition");
+    if (decoded.ok()) {
+      partition_head = *std::move(decoded);
+    } else {
+      status = decoded.status();
+    }
+  } else if (!s.IsNotFound()) {
+    status = FromRocks(s, "reading the partition head");
+  }
+  if (!status.ok()) {
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+    return status;
+  }
+  return std::make_unique<EmbeddedStore>(std::move(db), std::move(handles), options,
+                                         std::move(partition_head));
+}
+
+}  // namespace gridledger::eventstore

@@ -1,0 +1,140 @@
+// The event store: an append-only log of GridLedger events, organised in
+// streams (one per aggregate: "account-…", "meter-…") and partitions.
+//
+// Two backends implement this interface, chosen by URI (see OpenEventStore in
+// event_store_factory.h): `embedded:PATH` (RocksDB) and
+// `kafka://HOST:PORT[,…]` (Apache Kafka through librdkafka). Both pass the same
+// contract test suite (tests/eventstore_contract_test.cc).
+//
+// Every method is thread-safe. Errors, on every method:
+//   INVALID_ARGUMENT     a field breaks a rule; the message names field and rule
+//   ABORTED              expected_version is not the stream's current version;
+//                        the message says the current version, and the status
+//                        carries it as payload kCurrentVersionPayload
+//   UNAVAILABLE          the store cannot be reached (broker down) within the
+//                        configured time; nothing was appended
+//   FAILED_PRECONDITION  the store cannot write any more: this writer was
+//                        fenced by another, or the store is locked
+//   DATA_LOSS            a stored event is corrupted, truncated, or missing;
+//                        the message names its position. Never skipped.
+//
+// Example:
+//   GL_ASSIGN_OR_RETURN(auto store, OpenEventStore("embedded:/var/lib/gl", {}));
+//   AppendRequest request{.stream_id = "account-42", .expected_version = 3,
+//                         .command_id = command_id, .events = {event}};
+//   GL_ASSIGN_OR_RETURN(AppendResult result, store->Append(std::move(request)));
+#ifndef GRIDLEDGER_EVENTSTORE_EVENT_STORE_H_
+#define GRIDLEDGER_EVENTSTORE_EVENT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gridledger/v1/envelope.pb.h"
+
+namespace gridledger::eventstore {
+
+namespace v1 = ::gridledger::v1;
+
+// expected_version meaning "append whatever the stream's version".
+inline constexpr int64_t kAnyVersion = -1;
+// expected_version meaning "the stream must not exist yet".
+inline constexpr int64_t kNoStream = 0;
+
+// Type URL of the ABORTED status payload holding the current version (decimal).
+inline constexpr char kCurrentVersionPayload[] = "gridledger.v1/current_version";
+
+// The single partition of the embedded store.
+inline constexpr char kEmbeddedPartition[] = "log";
+
+struct AppendRequest {
+  // "<category>-<id>"; the category decides the unit and Kafka topic.
+  std::string stream_id;
+  // kAnyVersion, kNoStream, or the version the caller last saw.
+  int64_t expected_version = kAnyVersion;
+  // Required. A retry with the same command_id appends nothing and returns the
+  // first outcome (with deduplicated = true).
+  std::string command_id;
+  // At least one. Callers set type, payload, occurred_at, actor and optionally
+  // event_id, correlation_id, causation_id, schema_version. The store sets
+  // stream_id, stream_version, command_id, recorded_at, hashes and position.
+  std::vector<v1::EventEnvelope> events;
+};
+
+struct AppendResult {
+  v1::AppendOutcome outcome;
+  bool deduplicated = false;
+};
+
+// Which events a subscriber wants. Empty lists match everything.
+struct SubscriptionFilter {
+  std::vector<std::string> event_types;      // exact "gridledger.v1.BillIssued"
+  std::vector<std::string> stream_prefixes;  // "account-", "meter-12"
+
+  bool Matches(const v1::EventEnvelope& event) const;
+};
+
+// Called once per matching event, in order within each partition (so in
+// stream order), never concurrently. A non-OK return ends the subscription
+// with that status.
+using EventHandler = std::function<absl::Status(const v1::EventEnvelope&)>;
+
+// A running subscription. Destroying it stops it and waits for its thread.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Asks the subscription to end; Wait() then returns OK. Idempotent.
+  virtual void Stop() = 0;
+  // Blocks until the subscription ends: OK after Stop(), else the handler's
+  // error or the store's (e.g. DATA_LOSS).
+  virtual absl::Status Wait() = 0;
+  // Where to resume: the next offset of every partition after the last event
+  // handled (matching or not). Thread-safe.
+  virtual v1::Checkpoint Resume() const = 0;
+};
+
+struct ReadAllResult {
+  std::vector<v1::EventEnvelope> events;
+  v1::Checkpoint next;  // pass back to continue
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Appends request.events to one stream, all or nothing, with versions
+  // current+1 … current+n. Returns once the events are durable (synced to
+  // disk, or committed on the broker with acks=all).
+  virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
+
+  // Events of one stream from `from_version` (1-based), at most `max_count`.
+  // An unknown stream has no events (an empty vector, not NOT_FOUND).
+  virtual absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(
+      absl::string_view stream_id, int64_t from_version = 1,
+      int64_t max_count = std::numeric_limits<int64_t>::max()) = 0;
+
+  // The stream's current version; 0 when it does not exist.
+  virtual absl::StatusOr<int64_t> StreamVersion(absl::string_view stream_id) = 0;
+
+  // Up to max_count events of all partitions from `from`, in order within
+  // each partition. Returns fewer (possibly none) at the end of the log.
+  virtual absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from,
+                                                int64_t max_count) = 0;
+
+  // Delivers every matching event from `from` (catch-up), then new ones as
+  // they are appended (live), exactly once each, until stopped.
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
+      const v1::Checkpoint& from, SubscriptionFilter filter, EventHandler handler) = 0;
+
+  // The end of the log: for each partition the offset the next event gets.
+  virtual absl::StatusOr<v1::Checkpoint> EndCheckpoint() = 0;
+};
+
+}  // namespace gridledger::eventstore
+
+#endif  // GRIDLEDGER_EVENTSTORE_EVENT_STORE_H_

@@ -1,0 +1,27 @@
+// Opens an EventStore from a URI.
+//
+//   embedded:PATH        RocksDB in directory PATH (created if missing).
+//                        "embedded:///abs/path" is accepted too.
+//   kafka://H:P[,H:P…][?topic_prefix=gridledger&partitions=3&replication=1
+//                       &timeout_ms=10000&writer_id=…]
+//
+// Errors: INVALID_ARGUMENT for an unknown scheme or a malformed URI/option;
+// FAILED_PRECONDITION when the embedded directory is locked by another
+// process; UNAVAILABLE when no broker answers within timeout_ms.
+#ifndef GRIDLEDGER_EVENTSTORE_EVENT_STORE_FACTORY_H_
+#define GRIDLEDGER_EVENTSTORE_EVENT_STORE_FACTORY_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "eventstore/event_store.h"
+#include "eventstore/store_options.h"
+
+namespace gridledger::eventstore {
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(absl::string_view uri,
+                                                           const StoreOptions& options = {});
+
+}  // namespace gridledger::eventstore
+
+#endif  // GRIDLEDGER_EVENTSTORE_EVENT_STORE_FACTORY_H_

@@ -1,0 +1,201 @@
+#include "eventstore/internal/record_codec.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+
+namespace gridledger::eventstore::internal {
+namespace {
+
+// Room left, in the size check before sealing, for the fields the store adds
+// (stream id, version, command id, recorded_at, event id).
+constexpr int64_t kStoreFieldsAllowance = 512;
+constexpr size_t kMaxIdLength = 200;
+
+struct CategoryUnit {
+  absl::string_view category;
+  absl::string_view unit;
+};
+
+constexpr CategoryUnit kCategories[] = {
+    {"application", "customer"}, {"ticket", "customer"},  {"account", "billing"},
+    {"tariff", "billing"},       {"wholesale", "billing"}, {"meter", "metering"},
+    {"kpi", "marketing"},        {"approval", "marketing"}, {"alert", "marketing"},
+    {"outage", "marketing"},
+};
+
+absl::Status CheckIdText(absl::string_view field, absl::string_view value) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  if (value.size() > kMaxIdLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be at most ", kMaxIdLength, " bytes, got ", value.size()));
+  }
+  for (char c : value) {
+    if (absl::ascii_iscntrl(static_cast<unsigned char>(c)) || c == ' ') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": must not contain spaces or control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string CanonicalBytes(const v1::EventEnvelope& event) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    event.SerializeWithCachedSizes(&coded);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::string_view> UnitOfStream(absl::string_view stream_id) {
+  const size_t dash = stream_id.find('-');
+  if (dash == absl::string_view::npos || dash + 1 == stream_id.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream_id: must have the form <category>-<id>, got \"", stream_id, "\""));
+  }
+  const absl::string_view category = stream_id.substr(0, dash);
+  for (const CategoryUnit& entry : kCategories) {
+    if (entry.category == category) return entry.unit;
+  }
+  std::string known;
+  for (const CategoryUnit& entry : kCategories) {
+    absl::StrAppend(&known, known.empty() ? "" : ", ", entry.category);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("stream_id: unknown category \"", category,
+                                                 "\"; known categories: ", known));
+}
+
+absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOptions& options) {
+  if (absl::Status s = CheckIdText("stream_id", request.stream_id); !s.ok()) return s;
+  if (absl::StatusOr<absl::string_view> unit = UnitOfStream(request.stream_id); !unit.ok()) {
+    return unit.status();
+  }
+  if (absl::Status s = CheckIdText("command_id", request.command_id); !s.ok()) return s;
+  if (request.expected_version < kAnyVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected_version: must be -1 (any), 0 (no stream) or a version, got ",
+        request.expected_version));
+  }
+  if (request.events.empty()) {
+    return absl::InvalidArgumentError("events: must contain at least one event");
+  }
+  if (static_cast<int64_t>(request.events.size()) > options.max_events_per_append) {
+    return absl::InvalidArgumentError(absl::StrCat("events: at most ",
+                                                   options.max_events_per_append,
+                                                   " per append, got ", request.events.size()));
+  }
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    const v1::EventEnvelope& event = request.events[i];
+    const std::string field = absl::StrCat("events[", i, "]");
+    if (!event.stream_id().empty() && event.stream_id() != request.stream_id) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".stream_id: \"", event.stream_id(),
+                                                     "\" differs from the request's \"",
+                                                     request.stream_id, "\""));
+    }
+    if (event.type().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".type: must not be empty"));
+    }
+    if (event.payload().event_case() == v1::DomainEvent::EVENT_NOT_SET) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".payload: must hold a domain event"));
+    }
+    const auto* reflection = event.payload().GetReflection();
+    const auto* oneof = event.payload().GetDescriptor()->FindOneofByName("event");
+    const auto* set_field = reflection->GetOneofFieldDescriptor(event.payload(), oneof);
+    const std::string& payload_type = set_field->message_type()->full_name();
+    if (event.type() != payload_type) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".type: \"", event.type(),
+                                                     "\" does not match the payload's type \"",
+                                                     payload_type, "\""));
+    }
+    if (!event.hash().empty() || !event.prev_hash().empty() || !event.partition_hash().empty() ||
+        !event.partition_prev_hash().empty() || event.has_position()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": hashes and position are set by the store and must be empty"));
+    }
+    const int64_t size = static_cast<int64_t>(event.ByteSizeLong()) + kStoreFieldsAllowance;
+    if (size > options.max_event_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": ", size,
+                                                     " bytes exceeds max_event_bytes ",
+                                                     options.max_event_bytes));
+    }
+  }
+  return absl::OkStatus();
+}
+
+SealedRecord SealEvent(const v1::EventEnvelope& event, absl::string_view stream_prev_hash,
+                       absl::string_view partition_prev_hash) {
+  event.ByteSizeLong();  // caches sizes for SerializeWithCachedSizes
+  std::string canonical = CanonicalBytes(event);
+  v1::EventRecord record;
+  record.set_prev_hash(std::string(stream_prev_hash));
+  record.set_hash(Sha256Concat(stream_prev_hash, canonical));
+  record.set_partition_prev_hash(std::string(partition_prev_hash));
+  record.set_partition_hash(Sha256Concat(partition_prev_hash, canonical));
+  SealedRecord sealed;
+  sealed.canonical_size = canonical.size();
+  sealed.hash = record.hash();
+  sealed.partition_hash = record.partition_hash();
+  record.set_canonical_envelope(std::move(canonical));
+  record.SerializeToString(&sealed.record_bytes);
+  return sealed;
+}
+
+absl::StatusOr<v1::EventEnvelope> OpenRecord(absl::string_view record_bytes,
+                                             const v1::Position& where) {
+  v1::EventRecord record;
+  if (!record.ParseFromArray(record_bytes.data(), static_cast<int>(record_bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("event at ", DescribePosition(where),
+                                            ": stored record does not parse (truncated or "
+                                            "corrupted, ",
+                                            record_bytes.size(), " bytes)"));
+  }
+  if (record.hash().size() != kSha256Bytes || record.prev_hash().size() != kSha256Bytes ||
+      record.partition_hash().size() != kSha256Bytes ||
+      record.partition_prev_hash().size() != kSha256Bytes) {
+    return absl::DataLossError(absl::StrCat("event at ", DescribePosition(where),
+                                            ": stored record lacks its chain hashes"));
+  }
+  if (Sha256Concat(record.prev_hash(), record.canonical_envelope()) != record.hash()) {
+    return absl::DataLossError(absl::StrCat("event at ", DescribePosition(where),
+                                            ": stream hash does not match its contents"));
+  }
+  if (Sha256Concat(record.partition_prev_hash(), record.canonical_envelope()) !=
+      record.partition_hash()) {
+    return absl::DataLossError(absl::StrCat("event at ", DescribePosition(where),
+                                            ": partition hash does not match its contents"));
+  }
+  v1::EventEnvelope event;
+  if (!event.ParseFromString(record.canonical_envelope()) || event.stream_id().empty() ||
+      event.stream_version() < 1) {
+    return absl::DataLossError(absl::StrCat("event at ", DescribePosition(where),
+                                            ": envelope does not parse or lacks stream_id"));
+  }
+  event.set_prev_hash(std::move(*record.mutable_prev_hash()));
+  event.set_hash(std::move(*record.mutable_hash()));
+  event.set_partition_prev_hash(std::move(*record.mutable_partition_prev_hash()));
+  event.set_partition_hash(std::move(*record.mutable_partition_hash()));
+  *event.mutable_position() = where;
+  return event;
+}
+
+std::string DescribePosition(const v1::Position& position) {
+  return absl::StrCat(position.partition(), "@", position.offset());
+}
+
+absl::Status VersionConflict(absl::string_view stream_id, int64_t expected, int64_t current) {
+  absl::Status status = absl::AbortedError(absl::StrCat("stream ", stream_id, " is at version ",
+                                                        current, ", expected ", expected));
+  status.SetPayload(kCurrentVersionPayload, absl::Cord(absl::StrCat(current)));
+  return status;
+}
+
+}  // namespace gridledger::eventstore::internal

@@ -1,0 +1,22 @@
+// Options common to every EventStore backend.
+#ifndef GRIDLEDGER_EVENTSTORE_STORE_OPTIONS_H_
+#define GRIDLEDGER_EVENTSTORE_STORE_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace gridledger::eventstore {
+
+struct StoreOptions {
+  // An event whose canonical envelope is larger is refused (INVALID_ARGUMENT).
+  int64_t max_event_bytes = 256 * 1024;
+  // Most events one Append may carry.
+  int64_t max_events_per_append = 10000;
+  // Kafka: how long an append, or opening, may wait on the broker before it
+  // fails with UNAVAILABLE. The URI's timeout_ms overrides it.
+  int64_t kafka_timeout_ms = 10000;
+};
+
+}  // namespace gridledger::eventstore
+
+#endif  // GRIDLEDGER_EVENTSTORE_STORE_OPTIONS_H_
