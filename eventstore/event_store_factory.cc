@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "eventstore/embedded_store.h"
+#include "eventstore/internal/kafka_uri.h"
+#include "eventstore/kafka_store.h"
 
 namespace gridledger::eventstore {
 
@@ -17,6 +19,12 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(absl::string_view uri
       return absl::InvalidArgumentError("store: \"embedded:\" needs a directory, e.g. embedded:/var/lib/gridledger");
     }
     return OpenEmbeddedStore(std::string(path), options);
+  }
+  if (absl::StartsWith(uri, "kafka://")) {
+    absl::StatusOr<internal::KafkaConfig> config =
+        internal::ParseKafkaUri(uri, options.kafka_timeout_ms);
+    if (!config.ok()) return config.status();
+    return OpenKafkaStore(*config, options);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "store: unknown URI \"", uri, "\"; expected embedded:PATH or kafka://HOST:PORT[,HOST:PORT]"));

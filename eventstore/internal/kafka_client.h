@@ -1,0 +1,67 @@
+// Thin RAII over librdkafka's C API, and the one place its errors become
+// absl::Status. Used only by the Kafka backend.
+#ifndef GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_CLIENT_H_
+#define GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_CLIENT_H_
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace gridledger::eventstore::internal {
+
+struct KafkaHandleDeleter {
+  void operator()(rd_kafka_t* handle) const;
+};
+using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
+
+struct KafkaMessageDeleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
+using KafkaMessage = std::unique_ptr<rd_kafka_message_t, KafkaMessageDeleter>;
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
+
+// A producer with `settings`; `on_delivery` is its delivery-report callback.
+absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,
+                                        void (*on_delivery)(rd_kafka_t*,
+                                                            const rd_kafka_message_t*, void*));
+
+// A consumer with `settings` (read_committed, no auto commit, EOF events).
+absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings);
+
+// Converts (and destroys) an rd_kafka_error_t. Fencing is FAILED_PRECONDITION;
+// everything else the broker or network did is UNAVAILABLE.
+absl::Status FromKafkaError(rd_kafka_error_t* error, absl::string_view doing);
+
+// Converts a response code; OK for RD_KAFKA_RESP_ERR_NO_ERROR.
+absl::Status FromKafkaCode(rd_kafka_resp_err_t code, absl::string_view doing);
+
+// Creates `topics` with `partitions`, `replication` and retention forever;
+// topics that already exist are left as they are.
+absl::Status EnsureTopics(rd_kafka_t* handle, const std::vector<std::string>& topics,
+                          int32_t partitions, int32_t replication, int64_t timeout_ms);
+
+// The partition count of each of `topics`, waiting up to timeout_ms for all of
+// them to appear in the cluster metadata.
+absl::StatusOr<std::vector<int32_t>> PartitionCounts(rd_kafka_t* handle,
+                                                     const std::vector<std::string>& topics,
+                                                     int64_t timeout_ms);
+
+}  // namespace gridledger::eventstore::internal
+
+#endif  // GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_CLIENT_H_

@@ -1,0 +1,106 @@
+#include "eventstore/internal/kafka_uri.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace gridledger::eventstore::internal {
+namespace {
+
+absl::Status CheckHostPort(absl::string_view host_port) {
+  const size_t colon = host_port.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port <= 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: kafka broker \"", host_port, "\" must be HOST:PORT"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseBounded(absl::string_view name, absl::string_view text, int64_t min,
+                          int64_t max, int64_t* out) {
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value < min || value > max) {
+    return absl::InvalidArgumentError(absl::StrCat("store: kafka option ", name,
+                                                   " must be an integer in [", min, ", ", max,
+                                                   "], got \"", text, "\""));
+  }
+  *out = value;
+  return absl::OkStatus();
+}
+
+bool IsTopicNameText(absl::string_view text) {
+  if (text.empty() || text.size() > 200) return false;
+  for (char c : text) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<KafkaConfig> ParseKafkaUri(absl::string_view uri, int64_t default_timeout_ms) {
+  constexpr absl::string_view kScheme = "kafka://";
+  if (!absl::StartsWith(uri, kScheme)) {
+    return absl::InvalidArgumentError(absl::StrCat("store: \"", uri, "\" is not a kafka:// URI"));
+  }
+  absl::string_view rest = uri.substr(kScheme.size());
+  absl::string_view query;
+  if (size_t q = rest.find('?'); q != absl::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  if (absl::EndsWith(rest, "/")) rest.remove_suffix(1);
+  if (rest.empty()) return absl::InvalidArgumentError("store: kafka:// needs HOST:PORT");
+  KafkaConfig config;
+  config.timeout_ms = default_timeout_ms;
+  for (absl::string_view broker : absl::StrSplit(rest, ',')) {
+    if (absl::Status s = CheckHostPort(broker); !s.ok()) return s;
+  }
+  config.bootstrap_servers = std::string(rest);
+  if (query.empty()) return config;
+  for (absl::string_view pair : absl::StrSplit(query, '&')) {
+    std::vector<absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    if (kv.size() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("store: kafka option \"", pair, "\" must be NAME=VALUE"));
+    }
+    int64_t number = 0;
+    if (kv[0] == "topic_prefix") {
+      if (!IsTopicNameText(kv[1])) {
+        return absl::InvalidArgumentError(
+            "store: kafka option topic_prefix must be 1-200 of [A-Za-z0-9._-]");
+      }
+      config.topic_prefix = std::string(kv[1]);
+    } else if (kv[0] == "writer_id") {
+      if (!IsTopicNameText(kv[1])) {
+        return absl::InvalidArgumentError(
+            "store: kafka option writer_id must be 1-200 of [A-Za-z0-9._-]");
+      }
+      config.writer_id = std::string(kv[1]);
+    } else if (kv[0] == "partitions") {
+      if (absl::Status s = ParseBounded(kv[0], kv[1], 1, 1024, &number); !s.ok()) return s;
+      config.partitions = static_cast<int32_t>(number);
+    } else if (kv[0] == "replication") {
+      if (absl::Status s = ParseBounded(kv[0], kv[1], 1, 16, &number); !s.ok()) return s;
+      config.replication = static_cast<int32_t>(number);
+    } else if (kv[0] == "timeout_ms") {
+      if (absl::Status s = ParseBounded(kv[0], kv[1], 100, 600000, &number); !s.ok()) return s;
+      config.timeout_ms = number;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "store: unknown kafka option \"", kv[0],
+          "\"; known: topic_prefix, partitions, replication, timeout_ms, writer_id"));
+    }
+  }
+  return config;
+}
+
+}  // namespace gridledger::eventstore::internal

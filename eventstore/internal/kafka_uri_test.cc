@@ -1,0 +1,50 @@
+#include "eventstore/internal/kafka_uri.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gridledger::eventstore::internal {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ParseKafkaUriTest, ParsesBrokersAndOptions) {
+  absl::StatusOr<KafkaConfig> config = ParseKafkaUri(
+      "kafka://127.0.0.1:9092,10.0.0.2:9093?topic_prefix=t1&partitions=6&timeout_ms=2500",
+      10000);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->bootstrap_servers, "127.0.0.1:9092,10.0.0.2:9093");
+  EXPECT_EQ(config->topic_prefix, "t1");
+  EXPECT_EQ(config->partitions, 6);
+  EXPECT_EQ(config->timeout_ms, 2500);
+  EXPECT_EQ(config->writer_id, "main");
+}
+
+TEST(ParseKafkaUriTest, DefaultsApply) {
+  absl::StatusOr<KafkaConfig> config = ParseKafkaUri("kafka://localhost:9092/", 777);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->topic_prefix, "gridledger");
+  EXPECT_EQ(config->partitions, 3);
+  EXPECT_EQ(config->timeout_ms, 777);
+}
+
+TEST(ParseKafkaUriTest, RejectsMalformed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"kafka://", "needs HOST:PORT"},
+      {"kafka://host", "must be HOST:PORT"},
+      {"kafka://host:99999", "must be HOST:PORT"},
+      {"kafka://h:1?partitions=0", "partitions must be an integer"},
+      {"kafka://h:1?timeout_ms=abc", "timeout_ms must be an integer"},
+      {"kafka://h:1?colour=red", "unknown kafka option \"colour\""},
+      {"kafka://h:1?topic_prefix=a/b", "topic_prefix"},
+      {"kafka://h:1?partitions", "NAME=VALUE"},
+  };
+  for (const auto& [uri, message] : cases) {
+    absl::Status status = ParseKafkaUri(uri, 1000).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << uri;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(message)) << uri;
+  }
+}
+
+}  // namespace
+}  // namespace gridledger::eventstore::internal

@@ -1,0 +1,495 @@
+// The EventStore contract, run against both backends: embedded (RocksDB in a
+// temp dir) and Kafka (the real broker ctest's fixture started).
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/ids.h"
+#include "eventstore/event_store_factory.h"
+#include "eventstore/internal/kafka_client.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "tests/testing/test_util.h"
+
+namespace gridledger {
+namespace {
+
+using eventstore::AppendRequest;
+using eventstore::AppendResult;
+using eventstore::EventStore;
+using eventstore::kAnyVersion;
+using eventstore::kNoStream;
+using eventstore::ReadAllResult;
+using eventstore::SubscriptionFilter;
+using testing::MeterReadAppend;
+using testing::MeterReadEvent;
+using testing::StatusIs;
+using ::testing::HasSubstr;
+
+enum class Corruption { kAltered, kTruncated };
+
+// What the contract tests need from a backend.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string Uri() const = 0;
+  absl::StatusOr<std::unique_ptr<EventStore>> Open() const {
+    return eventstore::OpenEventStore(Uri(), options);
+  }
+  // Damages the stored record at `at` (the store must be closed): embedded
+  // rewrites it in place through RocksDB; Kafka cannot rewrite, so it forges a
+  // damaged copy as a new record right after it in the same partition.
+  virtual void Corrupt(const v1::Position& at, Corruption kind) = 0;
+  // Whether opening the store reads (and so verifies) every record.
+  virtual bool VerifiesAtOpen() const = 0;
+
+  eventstore::StoreOptions options;
+};
+
+std::string Damage(std::string record_bytes, Corruption kind) {
+  if (kind == Corruption::kTruncated) return record_bytes.substr(0, record_bytes.size() / 2);
+  v1::EventRecord record;
+  EXPECT_TRUE(record.ParseFromString(record_bytes));
+  v1::EventEnvelope envelope;
+  EXPECT_TRUE(envelope.ParseFromString(record.canonical_envelope()));
+  // What a fraudster would change: the energy on the read.
+  envelope.mutable_payload()->mutable_meter_read_recorded()->mutable_registers()->set_total_wh(1);
+  record.set_canonical_envelope(envelope.SerializeAsString());
+  return record.SerializeAsString();
+}
+
+class EmbeddedBackend : public Backend {
+ public:
+  std::string Uri() const override { return "embedded:" + dir_.path() + "/store"; }
+  bool VerifiesAtOpen() const override { return false; }
+  void Corrupt(const v1::Position& at, Corruption kind) override {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "log", "streams", "commands", "heads"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open({}, dir_.path() + "/store", families, &handles, &db).ok());
+    std::string key;
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      key.push_back(static_cast<char>((static_cast<uint64_t>(at.offset()) >> shift) & 0xFF));
+    }
+    std::string value;
+    ASSERT_TRUE(db->Get({}, handles[1], key, &value).ok());
+    ASSERT_TRUE(db->Put({}, handles[1], key, Damage(value, kind)).ok());
+    for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    delete db;
+  }
+
+ private:
+  testing::TempDir dir_;
+};
+
+class KafkaBackend : public Backend {
+ public:
+  explicit KafkaBackend(std::string bootstrap)
+      : bootstrap_(std::move(bootstrap)), prefix_(testing::UniqueTopicPrefix()) {}
+  std::string Uri() const override {
+    return absl::StrCat("kafka://", bootstrap_, "?topic_prefix=", prefix_,
+                        "&partitions=2&timeout_ms=8000");
+  }
+  bool VerifiesAtOpen() const override { return true; }
+  void Corrupt(const v1::Position& at, Corruption kind) override {
+    // Read the genuine record, then forge a damaged copy after it.
+    const size_t slash = at.partition().rfind('/');
+    const std::string topic = at.partition().substr(0, slash);
+    const int partition = std::stoi(at.partition().substr(slash + 1));
+    absl::StatusOr<eventstore::internal::KafkaHandle> consumer = eventstore::internal::NewConsumer(
+        {{"bootstrap.servers", bootstrap_}, {"group.id", "tamper"}, {"enable.auto.commit", "false"}});
+    ASSERT_TRUE(consumer.ok());
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = at.offset();
+    ASSERT_EQ(rd_kafka_assign(consumer->get(), list), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(list);
+    std::string genuine;
+    for (int i = 0; i < 200 && genuine.empty(); ++i) {
+      eventstore::internal::KafkaMessage message(rd_kafka_consumer_poll(consumer->get(), 100));
+      if (message && message->err == RD_KAFKA_RESP_ERR_NO_ERROR && message->offset == at.offset()) {
+        genuine.assign(static_cast<const char*>(message->payload), message->len);
+      }
+    }
+    ASSERT_FALSE(genuine.empty()) << "could not read back " << at.DebugString();
+    const std::string forged = Damage(genuine, kind);
+    absl::StatusOr<eventstore::internal::KafkaHandle> producer =
+        eventstore::internal::NewProducer({{"bootstrap.servers", bootstrap_}}, nullptr);
+    ASSERT_TRUE(producer.ok());
+    ASSERT_EQ(rd_kafka_producev(producer->get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                                RD_KAFKA_V_PARTITION(partition),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(forged.data()), forged.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_flush(producer->get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+
+ private:
+  std::string bootstrap_;
+  std::string prefix_;
+};
+
+class EventStoreContractTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "kafka" && !testing::TestKafkaBootstrap()) {
+      GTEST_SKIP() << "GRIDLEDGER_TEST_KAFKA_BOOTSTRAP_FILE is unset; run through ctest";
+    }
+    UseFreshBackend();
+  }
+
+  // A new, empty log (a new directory, or new topics).
+  void UseFreshBackend() {
+    store_.reset();
+    if (GetParam() == "embedded") {
+      backend_ = std::make_unique<EmbeddedBackend>();
+    } else {
+      backend_ = std::make_unique<KafkaBackend>(*testing::TestKafkaBootstrap());
+    }
+    Reopen();
+  }
+
+  void Reopen() {
+    store_.reset();
+    absl::StatusOr<std::unique_ptr<EventStore>> store = backend_->Open();
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  std::vector<v1::EventEnvelope> ReadEverything() {
+    std::vector<v1::EventEnvelope> all;
+    v1::Checkpoint from;
+    while (true) {
+      absl::StatusOr<ReadAllResult> batch = store_->ReadAll(from, 500);
+      EXPECT_TRUE(batch.ok()) << batch.status();
+      if (!batch.ok() || batch->events.empty()) break;
+      for (auto& e : batch->events) all.push_back(std::move(e));
+      from = batch->next;
+    }
+    return all;
+  }
+
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<EventStore> store_;
+};
+
+TEST_P(EventStoreContractTest, AppendFillsTheEnvelopeAndReadStreamReturnsIt) {
+  absl::StatusOr<AppendResult> result =
+      store_->Append(MeterReadAppend("account-1001", kNoStream, NewUuid(), 3));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->deduplicated);
+  EXPECT_EQ(result->outcome.first_version(), 1);
+  EXPECT_EQ(result->outcome.last_version(), 3);
+  ASSERT_EQ(result->outcome.positions_size(), 3);
+
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events = store_->ReadStream("account-1001");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  std::string prev = std::string(32, '\0');
+  for (int i = 0; i < 3; ++i) {
+    const v1::EventEnvelope& e = (*events)[i];
+    EXPECT_EQ(e.stream_id(), "account-1001");
+    EXPECT_EQ(e.stream_version(), i + 1);
+    EXPECT_TRUE(IsUuid(e.event_id()));
+    EXPECT_EQ(e.schema_version(), 1);
+    EXPECT_GT(e.recorded_at().seconds(), 1700000000);
+    EXPECT_EQ(e.actor().role(), "meter_reader");
+    EXPECT_EQ(e.payload().meter_read_recorded().registers().total_wh(), 1234567890);
+    EXPECT_EQ(e.prev_hash(), prev);
+    EXPECT_EQ(e.hash().size(), 32u);
+    EXPECT_EQ(e.position().partition(), result->outcome.positions(i).partition());
+    EXPECT_EQ(e.position().offset(), result->outcome.positions(i).offset());
+    prev = e.hash();
+  }
+  EXPECT_EQ(*store_->StreamVersion("account-1001"), 3);
+  EXPECT_EQ(*store_->StreamVersion("account-nope"), 0);
+  EXPECT_TRUE(store_->ReadStream("account-nope")->empty());
+  // Reading from the middle, and a bounded count.
+  events = store_->ReadStream("account-1001", 2, 1);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].stream_version(), 2);
+}
+
+TEST_P(EventStoreContractTest, VersionConflictIsAbortedWithTheCurrentVersion) {
+  ASSERT_TRUE(store_->Append(MeterReadAppend("account-2002", kNoStream, NewUuid(), 2)).ok());
+  absl::StatusOr<AppendResult> stale =
+      store_->Append(MeterReadAppend("account-2002", 1, NewUuid()));
+  EXPECT_THAT(stale, StatusIs(absl::StatusCode::kAborted, "is at version 2, expected 1"));
+  absl::optional<absl::Cord> current =
+      stale.status().GetPayload(eventstore::kCurrentVersionPayload);
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(std::string(*current), "2");
+  EXPECT_THAT(store_->Append(MeterReadAppend("account-2002", kNoStream, NewUuid())),
+              StatusIs(absl::StatusCode::kAborted, "is at version 2, expected 0"));
+  EXPECT_EQ(*store_->StreamVersion("account-2002"), 2);
+  // The right expected version, and kAnyVersion, succeed.
+  EXPECT_TRUE(store_->Append(MeterReadAppend("account-2002", 2, NewUuid())).ok());
+  EXPECT_TRUE(store_->Append(MeterReadAppend("account-2002", kAnyVersion, NewUuid())).ok());
+  EXPECT_EQ(*store_->StreamVersion("account-2002"), 4);
+}
+
+TEST_P(EventStoreContractTest, RetriedCommandAppendsNothingAndReturnsTheFirstOutcome) {
+  const std::string command = NewUuid();
+  absl::StatusOr<AppendResult> first =
+      store_->Append(MeterReadAppend("meter-3003", kNoStream, command, 2));
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The retry carries a now-stale expected version: dedup comes first.
+  absl::StatusOr<AppendResult> retry =
+      store_->Append(MeterReadAppend("meter-3003", kNoStream, command, 2));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->outcome.first_version(), 1);
+  EXPECT_EQ(retry->outcome.last_version(), 2);
+  ASSERT_EQ(retry->outcome.positions_size(), 2);
+  EXPECT_EQ(retry->outcome.positions(1).offset(), first->outcome.positions(1).offset());
+  EXPECT_EQ(*store_->StreamVersion("meter-3003"), 2);
+  // The same command id on another stream is refused, not silently merged.
+  EXPECT_THAT(store_->Append(MeterReadAppend("meter-3004", kNoStream, command)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "already used for stream meter-3003"));
+  // Dedup survives a restart.
+  Reopen();
+  retry = store_->Append(MeterReadAppend("meter-3003", kAnyVersion, command, 2));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(*store_->StreamVersion("meter-3003"), 2);
+}
+
+TEST_P(EventStoreContractTest, EightThreadsOnOneStreamLeaveVersionsWithoutGapOrDuplicate) {
+  constexpr int kThreads = 8;
+  constexpr int kAppendsPerThread = 25;
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsPerThread; ++i) {
+        const std::string command = absl::StrCat("t", t, "-", i, "-", NewUuid());
+        // Optimistic concurrency as a service would do it: read, append, retry.
+        while (true) {
+          const int64_t version = *store_->StreamVersion("account-4004");
+          AppendRequest request = MeterReadAppend("account-4004", version, command);
+          absl::StatusOr<AppendResult> result = store_->Append(std::move(request));
+          if (result.ok()) break;
+          ASSERT_EQ(result.status().code(), absl::StatusCode::kAborted) << result.status();
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events = store_->ReadStream("account-4004");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), static_cast<size_t>(kThreads * kAppendsPerThread));
+  std::set<std::string> commands;
+  for (size_t i = 0; i < events->size(); ++i) {
+    EXPECT_EQ((*events)[i].stream_version(), static_cast<int64_t>(i + 1));
+    EXPECT_TRUE(commands.insert((*events)[i].command_id()).second)
+        << "command appended twice: " << (*events)[i].command_id();
+  }
+  RecordProperty("conflicts", conflicts.load());
+}
+
+TEST_P(EventStoreContractTest, SubscribeDeliversEachEventOnceInStreamOrderThenResumes) {
+  const std::vector<std::string> streams = {"account-5001", "meter-5002", "application-5003",
+                                            "kpi-5004"};
+  auto append_round = [&](int round) {
+    for (const std::string& stream : streams) {
+      ASSERT_TRUE(store_->Append(MeterReadAppend(stream, kAnyVersion, NewUuid(), 2)).ok());
+    }
+  };
+  append_round(0);  // caught up by the subscription
+
+  absl::Mutex mu;
+  std::vector<v1::EventEnvelope> seen;
+  auto handler = [&](const v1::EventEnvelope& e) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(e);
+    return absl::OkStatus();
+  };
+  auto wait_for = [&](size_t count) {
+    absl::MutexLock lock(&mu);
+    auto enough = [&] { return seen.size() >= count; };
+    mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(30));
+    return seen.size();
+  };
+  absl::StatusOr<std::unique_ptr<eventstore::Subscription>> subscription =
+      store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(), handler);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  ASSERT_EQ(wait_for(8), 8u);
+  append_round(1);  // live
+  ASSERT_EQ(wait_for(16), 16u);
+  absl::SleepFor(absl::Milliseconds(300));  // nothing extra arrives
+  (*subscription)->Stop();
+  EXPECT_TRUE((*subscription)->Wait().ok());
+  const v1::Checkpoint resume = (*subscription)->Resume();
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(seen.size(), 16u);
+    std::map<std::string, int64_t> last_version;
+    std::set<std::string> ids;
+    for (const auto& e : seen) {
+      EXPECT_TRUE(ids.insert(e.event_id()).second) << "delivered twice: " << e.event_id();
+      EXPECT_EQ(e.stream_version(), last_version[e.stream_id()] + 1) << e.stream_id();
+      last_version[e.stream_id()] = e.stream_version();
+    }
+    seen.clear();
+  }
+  append_round(2);  // after the stop: the resumed subscription gets exactly these
+  subscription = store_->Subscribe(resume, SubscriptionFilter(), handler);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  ASSERT_EQ(wait_for(8), 8u);
+  absl::SleepFor(absl::Milliseconds(300));
+  (*subscription)->Stop();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 8u);
+  for (const auto& e : seen) EXPECT_GE(e.stream_version(), 5) << e.stream_id();
+}
+
+TEST_P(EventStoreContractTest, SubscriptionFiltersByTypeAndStreamPrefix) {
+  ASSERT_TRUE(store_->Append(MeterReadAppend("account-6001", kAnyVersion, NewUuid(), 3)).ok());
+  ASSERT_TRUE(store_->Append(MeterReadAppend("meter-6002", kAnyVersion, NewUuid(), 2)).ok());
+  AppendRequest bill;
+  bill.stream_id = "account-6001";
+  bill.command_id = NewUuid();
+  v1::EventEnvelope issued;
+  issued.set_type("gridledger.v1.BillIssued");
+  issued.mutable_payload()->mutable_bill_issued()->set_bill_id("b-1");
+  issued.mutable_payload()->mutable_bill_issued()->set_total_fen(12345);
+  bill.events.push_back(issued);
+  ASSERT_TRUE(store_->Append(bill).ok());
+
+  absl::Mutex mu;
+  std::vector<std::string> seen;
+  SubscriptionFilter filter;
+  filter.stream_prefixes = {"account-"};
+  filter.event_types = {"gridledger.v1.MeterReadRecorded"};
+  auto subscription = store_->Subscribe(v1::Checkpoint(), filter, [&](const v1::EventEnvelope& e) {
+    absl::MutexLock lock(&mu);
+    seen.push_back(absl::StrCat(e.stream_id(), "#", e.stream_version()));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(subscription.ok());
+  {
+    absl::MutexLock lock(&mu);
+    auto enough = [&] { return seen.size() >= 3; };
+    mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(30));
+  }
+  absl::SleepFor(absl::Milliseconds(500));
+  (*subscription)->Stop();
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(seen, ::testing::ElementsAre("account-6001#1", "account-6001#2", "account-6001#3"));
+}
+
+TEST_P(EventStoreContractTest, ReadAllPagesThroughEveryEvent) {
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(store_->Append(MeterReadAppend(absl::StrCat("account-70", i), kNoStream,
+                                               NewUuid(), 2)).ok());
+  }
+  std::vector<v1::EventEnvelope> all;
+  v1::Checkpoint from;
+  for (int page = 0; page < 100; ++page) {
+    absl::StatusOr<ReadAllResult> batch = store_->ReadAll(from, 5);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    EXPECT_LE(batch->events.size(), 5u);
+    if (batch->events.empty()) break;
+    for (auto& e : batch->events) all.push_back(std::move(e));
+    from = batch->next;
+  }
+  EXPECT_EQ(all.size(), 24u);
+  std::set<std::string> ids;
+  for (const auto& e : all) ids.insert(e.event_id());
+  EXPECT_EQ(ids.size(), 24u);
+  absl::StatusOr<v1::Checkpoint> end = store_->EndCheckpoint();
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_FALSE(end->next().empty());
+}
+
+TEST_P(EventStoreContractTest, DataSurvivesRestartAndVersionsContinue) {
+  ASSERT_TRUE(store_->Append(MeterReadAppend("tariff-8001", kNoStream, NewUuid(), 4)).ok());
+  const std::string hash_before = store_->ReadStream("tariff-8001")->back().hash();
+  Reopen();
+  EXPECT_EQ(*store_->StreamVersion("tariff-8001"), 4);
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events = store_->ReadStream("tariff-8001");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ(events->back().hash(), hash_before);
+  ASSERT_TRUE(store_->Append(MeterReadAppend("tariff-8001", 4, NewUuid())).ok());
+  events = store_->ReadStream("tariff-8001");
+  ASSERT_EQ(events->size(), 5u);
+  EXPECT_EQ((*events)[4].prev_hash(), hash_before) << "the chain continues across the restart";
+  EXPECT_EQ(ReadEverything().size(), 5u);
+}
+
+TEST_P(EventStoreContractTest, BadInputIsRefusedAndNothingIsWritten) {
+  AppendRequest request = MeterReadAppend("account-9001", kNoStream, NewUuid(), 3);
+  request.events[2].clear_type();
+  EXPECT_THAT(store_->Append(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, "events[2].type: must not be empty"));
+  request = MeterReadAppend("", kNoStream, NewUuid());
+  EXPECT_THAT(store_->Append(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, "stream_id: must not be empty"));
+  request = MeterReadAppend("gizmo-1", kNoStream, NewUuid());
+  EXPECT_THAT(store_->Append(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, "unknown category \"gizmo\""));
+  request = MeterReadAppend("account-9001", kNoStream, NewUuid(), 2);
+  request.events[1].mutable_payload()->mutable_meter_read_recorded()->set_reader(
+      std::string(300 * 1024, 'x'));
+  EXPECT_THAT(store_->Append(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, "events[1]: "));
+  EXPECT_EQ(*store_->StreamVersion("account-9001"), 0);
+  EXPECT_TRUE(ReadEverything().empty());
+}
+
+TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
+  for (Corruption kind : {Corruption::kAltered, Corruption::kTruncated}) {
+    SCOPED_TRACE(kind == Corruption::kAltered ? "altered" : "truncated");
+    const std::string stream = absl::StrCat("meter-corrupt-", static_cast<int>(kind));
+    absl::StatusOr<AppendResult> appended =
+        store_->Append(MeterReadAppend(stream, kAnyVersion, NewUuid(), 3));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    const v1::Position victim = appended->outcome.positions(1);
+    store_.reset();
+    backend_->Corrupt(victim, kind);
+    absl::StatusOr<std::unique_ptr<EventStore>> reopened = backend_->Open();
+    if (backend_->VerifiesAtOpen()) {
+      EXPECT_THAT(reopened, StatusIs(absl::StatusCode::kDataLoss, victim.partition() + "@"));
+      UseFreshBackend();  // this log stays damaged, as it should
+      continue;
+    }
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    store_ = *std::move(reopened);
+    const std::string where = absl::StrCat(victim.partition(), "@", victim.offset());
+    EXPECT_THAT(store_->ReadStream(stream), StatusIs(absl::StatusCode::kDataLoss, where));
+    EXPECT_THAT(store_->ReadAll(v1::Checkpoint(), 1000),
+                StatusIs(absl::StatusCode::kDataLoss, where));
+    auto subscription = store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(),
+                                          [](const v1::EventEnvelope&) { return absl::OkStatus(); });
+    ASSERT_TRUE(subscription.ok());
+    EXPECT_THAT((*subscription)->Wait(), StatusIs(absl::StatusCode::kDataLoss, where));
+    // Reading what comes before the damage still works.
+    absl::StatusOr<std::vector<v1::EventEnvelope>> first = store_->ReadStream(stream, 1, 1);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->size(), 1u);
+    UseFreshBackend();
+  }
+}
+
+std::vector<std::string> Backends() { return {"embedded", "kafka"}; }
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventStoreContractTest, ::testing::ValuesIn(Backends()),
+                         [](const auto& info) {
+                           return info.param == "embedded" ? std::string("Embedded")
+                                                           : std::string("Kafka");
+                         });
+
+}  // namespace
+}  // namespace gridledger
