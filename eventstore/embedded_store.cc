@@ -183,8 +183,9 @@ class EmbeddedStore final : public EventStore {
       GL_ASSIGN_OR_RETURN(v1::EventEnvelope event, ReadAt(static_cast<int64_t>(*offset)));
       if (event.stream_id() != stream_id || event.stream_version() != expected_version) {
         return absl::DataLossError(absl::StrCat(
-            "stream ", stream_id, " version ", expected_version, ": log offset ", *offset,
-            " holds ", event.stream_id(), " version ", event.stream_version()));
+            "event at ", kEmbeddedPartition, "@", *offset, ": holds ", event.stream_id(),
+            " version ", event.stream_version(), " where the index expects ", stream_id,
+            " version ", expected_version, " (events reordered or replaced)"));
       }
       if (!prev_hash.empty() && event.prev_hash() != prev_hash) {
         return absl::DataLossError(absl::StrCat("stream ", stream_id, " version ",
