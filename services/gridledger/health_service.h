@@ -1,0 +1,39 @@
+// grpc.health.v1.Health for `gridledger serve`. The server as a whole ("")
+// and "gridledger" are SERVING while the event store answers; any other
+// service name is NOT_FOUND (Check) or SERVICE_UNKNOWN (Watch).
+//
+// Thread-safe; the store must outlive the service.
+#ifndef GRIDLEDGER_SERVICES_GRIDLEDGER_HEALTH_SERVICE_H_
+#define GRIDLEDGER_SERVICES_GRIDLEDGER_HEALTH_SERVICE_H_
+
+#include <atomic>
+
+#include "eventstore/event_store.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace gridledger::cli {
+
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  explicit HealthService(eventstore::EventStore* store) : store_(store) {}
+
+  // After this, every check answers NOT_SERVING (used while shutting down).
+  void SetShuttingDown() { shutting_down_.store(true); }
+
+  grpc::Status Check(grpc::ServerContext* context,
+                     const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override;
+  grpc::Status Watch(grpc::ServerContext* context,
+                     const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
+
+ private:
+  grpc::health::v1::HealthCheckResponse::ServingStatus Current();
+
+  eventstore::EventStore* const store_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace gridledger::cli
+
+#endif  // GRIDLEDGER_SERVICES_GRIDLEDGER_HEALTH_SERVICE_H_

@@ -1,0 +1,39 @@
+// gridledger: the one binary of GridLedger.
+//
+//   gridledger serve  [--store URI] [--listen HOST:PORT]   the gRPC API
+//   gridledger version
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "services/gridledger/serve_command.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: gridledger COMMAND [FLAGS]\n"
+    "  serve    [--store URI] [--listen HOST:PORT] [--insecure_allow_remote]\n"
+    "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
+    "  version  print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "serve") return gridledger::cli::RunServe(args);
+  if (command == "version") {
+    std::printf("gridledger 0.1.0\n");
+    return 0;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "gridledger: unknown command \"%s\"\n%s", command.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,107 @@
+#include "services/gridledger/serve_command.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "eventstore/event_store_factory.h"
+#include "services/gridledger/command_line.h"
+#include "services/gridledger/health_service.h"
+
+namespace gridledger::cli {
+namespace {
+
+// "h:p" or "[v6]:p" → host.
+std::string HostOf(const std::string& address) {
+  if (absl::StartsWith(address, "[")) {
+    const size_t close = address.find(']');
+    return close == std::string::npos ? address : address.substr(1, close - 1);
+  }
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+int WaitForTerminationSignal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int received = 0;
+  sigwait(&signals, &received);
+  return received;
+}
+
+}  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+int RunServe(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> flags =
+      ParseFlags(args, FlagSpec{{"store", "listen"}, {"insecure_allow_remote"}});
+  if (!flags.ok()) {
+    std::fprintf(stderr, "gridledger serve: %s\n", std::string(flags.status().message()).c_str());
+    return 2;
+  }
+  const std::string store_uri =
+      flags->count("store") ? flags->at("store") : "embedded:./gridledger-data";
+  const std::string listen = flags->count("listen") ? flags->at("listen") : "127.0.0.1:50051";
+  const bool allow_remote =
+      flags->count("insecure_allow_remote") && flags->at("insecure_allow_remote") == "true";
+  if (!IsLoopbackHost(HostOf(listen)) && !allow_remote) {
+    std::fprintf(stderr,
+                 "gridledger serve: --listen %s: plaintext is only allowed on loopback; "
+                 "pass --insecure_allow_remote to force it\n",
+                 listen.c_str());
+    return 2;
+  }
+
+  // Block the termination signals before any thread starts, so only
+  // WaitForTerminationSignal receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
+      eventstore::OpenEventStore(store_uri);
+  if (!store.ok()) {
+    std::fprintf(stderr, "gridledger serve: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  HealthService health(store->get());
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&health);
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "gridledger serve: cannot listen on %s\n", listen.c_str());
+    return 1;
+  }
+  const std::string host = HostOf(listen);
+  std::printf("gridledger: serving on %s:%d store %s\n",
+              host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(),
+              port, store_uri.c_str());
+  std::fflush(stdout);
+
+  const int signal_number = WaitForTerminationSignal();
+  std::fprintf(stderr, "gridledger serve: signal %d, shutting down\n", signal_number);
+  health.SetShuttingDown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server->Wait();
+  store->reset();  // closes the store after the last request
+  return 0;
+}
+
+}  // namespace gridledger::cli

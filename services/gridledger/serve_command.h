@@ -1,0 +1,28 @@
+// `gridledger serve`: opens the event store and serves GridLedger's gRPC API
+// (today grpc.health.v1 and server reflection; the four units' services join
+// as they are built) until SIGINT or SIGTERM.
+//
+//   gridledger serve [--store URI] [--listen HOST:PORT] [--insecure_allow_remote]
+//
+// --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051
+// (port 0 picks a free one). Plaintext is allowed on loopback only unless
+// --insecure_allow_remote is given. On start it prints one line,
+// "gridledger: serving on HOST:PORT store URI", then serves.
+#ifndef GRIDLEDGER_SERVICES_GRIDLEDGER_SERVE_COMMAND_H_
+#define GRIDLEDGER_SERVICES_GRIDLEDGER_SERVE_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+namespace gridledger::cli {
+
+// Returns the process exit status: 0 after a clean shutdown, 2 for bad flags,
+// 1 when the store cannot be opened or the port cannot be bound.
+int RunServe(const std::vector<std::string>& args);
+
+// True for 127.0.0.0/8, ::1 and localhost.
+bool IsLoopbackHost(const std::string& host);
+
+}  // namespace gridledger::cli
+
+#endif  // GRIDLEDGER_SERVICES_GRIDLEDGER_SERVE_COMMAND_H_
