@@ -236,7 +236,8 @@ class KafkaStore final : public EventStore {
             found.emplace(offset, std::move(event));
             *done = offset >= offsets.back();
             return absl::OkStatus();
-          }));
+          },
+          {{partition, offsets.back() + 1}}));
     }
     std::vector<v1::EventEnvelope> events;
     std::string prev_hash = from_version == 1 ? GenesisHash() : std::string();
@@ -275,6 +276,13 @@ class KafkaStore final : public EventStore {
     absl::flat_hash_map<int, int64_t> next;
     for (const auto& [index, offset] : starts) next[index] = offset;
     if (max_count > 0) {
+      absl::flat_hash_map<int, int64_t> committed_end;
+      {
+        absl::MutexLock lock(&state_mu_);
+        for (size_t i = 0; i < partitions_.size(); ++i) {
+          committed_end[static_cast<int>(i)] = partitions_[i].next_read;
+        }
+      }
       absl::flat_hash_map<int, std::string> last_hash;
       absl::MutexLock lock(&reader_mu_);
       GL_RETURN_IF_ERROR(ConsumeLocked(
@@ -296,7 +304,8 @@ class KafkaStore final : public EventStore {
             result.events.push_back(std::move(event));
             *done = static_cast<int64_t>(result.events.size()) >= max_count;
             return absl::OkStatus();
-          }));
+          },
+          committed_end));
     }
     for (size_t i = 0; i < partitions_.size(); ++i) {
       *result.next.add_next() = PositionOf(static_cast<int>(i), next[static_cast<int>(i)]);
@@ -421,16 +430,22 @@ class KafkaStore final : public EventStore {
 
   // Reads the given partitions from the given offsets with the reader
   // consumer until each reaches its end (or `fn` says done, or max_events).
+  // A partition's end is where read_committed reports EOF, but never before
+  // `required_end[index]` when given: a transaction's commit returns before
+  // the broker has written its markers, so for a moment the stable end can
+  // lag behind records this store knows are committed.
   absl::Status ConsumeLocked(const std::vector<std::pair<int, int64_t>>& starts,
-                             int64_t max_events, const RecordFn& fn)
+                             int64_t max_events, const RecordFn& fn,
+                             const absl::flat_hash_map<int, int64_t>& required_end = {})
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reader_mu_) {
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
-    absl::flat_hash_set<int> open;
+    absl::flat_hash_map<int, int64_t> open;
     for (const auto& [index, offset] : starts) {
       rd_kafka_topic_partition_list_add(list.get(), partitions_[index].topic.c_str(),
                                         partitions_[index].number)
           ->offset = offset;
-      open.insert(index);
+      auto it = required_end.find(index);
+      open[index] = it == required_end.end() ? 0 : it->second;
     }
     GL_RETURN_IF_ERROR(
         internal::FromKafkaCode(rd_kafka_assign(reader_.get(), list.get()), "assigning partitions"));
@@ -450,7 +465,8 @@ class KafkaStore final : public EventStore {
       last_progress = absl::Now();
       const int index = IndexOf(message.get());
       if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        open.erase(index);
+        auto it = open.find(index);
+        if (it != open.end() && message->offset >= it->second) open.erase(it);
         continue;
       }
       if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
