@@ -193,7 +193,14 @@ class KafkaStore final : public EventStore {
   absl::StatusOr<AppendResult> Append(AppendRequest request) override {
     GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
     auto pending = std::make_unique<Pending>();
-    pending->request = std::move(request);
+    pending->events.reserve(request.events.size());
+    for (v1::EventEnvelope& event : request.events) {
+      pending->events.push_back(
+          internal::PrepareEvent(event, request.stream_id, request.command_id));
+    }
+    pending->stream_id = std::move(request.stream_id);
+    pending->command_id = std::move(request.command_id);
+    pending->expected_version = request.expected_version;
     std::future<absl::StatusOr<AppendResult>> result = pending->promise.get_future();
     {
       absl::MutexLock lock(&queue_mu_);
@@ -353,8 +360,12 @@ class KafkaStore final : public EventStore {
   }
 
  private:
+  // An append waiting for the writer, its events already serialized.
   struct Pending {
-    AppendRequest request;
+    std::string stream_id;
+    std::string command_id;
+    int64_t expected_version = kAnyVersion;
+    std::vector<internal::PreparedEvent> events;
     std::promise<absl::StatusOr<AppendResult>> promise;
   };
 
@@ -626,7 +637,7 @@ class KafkaStore final : public EventStore {
     {
       absl::MutexLock lock(&state_mu_);
       for (auto& pending : group) {
-        AppendRequest& request = pending->request;
+        Pending& request = *pending;
         std::optional<v1::AppendOutcome> first;
         if (auto it = staged_commands.find(request.command_id); it != staged_commands.end()) {
           first = it->second;
@@ -675,20 +686,15 @@ class KafkaStore final : public EventStore {
         s.partition = head.partition;
         s.result.outcome.set_stream_id(request.stream_id);
         s.result.outcome.set_first_version(head.version + 1);
-        for (v1::EventEnvelope& event : request.events) {
-          event.set_stream_id(request.stream_id);
-          event.set_stream_version(++head.version);
-          event.set_command_id(request.command_id);
-          *event.mutable_recorded_at() = now;
-          if (event.event_id().empty()) event.set_event_id(NewUuid());
-          if (event.schema_version() == 0) event.set_schema_version(1);
-          internal::SealedRecord sealed = internal::SealEvent(event, head.hash, partition_hash);
+        for (const internal::PreparedEvent& event : request.events) {
+          internal::SealedRecord sealed =
+              internal::SealEvent(event.body, ++head.version, now, head.hash, partition_hash);
           head.hash = sealed.hash;
           partition_hash = sealed.partition_hash;
           s.hashes.push_back(sealed.hash);
           s.slots.push_back(std::make_unique<DeliverySlot>());
           outgoing.push_back(Outgoing{staged.size(), head.partition, std::move(sealed.record_bytes),
-                                      event.type(), head.version});
+                                      event.type, head.version});
         }
         s.result.outcome.set_last_version(head.version);
         staged_partition_hash[head.partition] = partition_hash;
@@ -729,7 +735,7 @@ class KafkaStore final : public EventStore {
         stream.version = s.result.outcome.last_version();
         stream.hash = s.hashes.back();
         stream.partition = s.partition;
-        commands_[s.pending->request.command_id] = s.result.outcome;
+        commands_[s.pending->command_id] = s.result.outcome;
       }
       for (const auto& [index, hash] : staged_partition_hash) partitions_[index].head_hash = hash;
     }

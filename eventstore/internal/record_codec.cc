@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/sha256.h"
 
 namespace gridledger::eventstore::internal {
@@ -131,22 +132,80 @@ absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOpti
   return absl::OkStatus();
 }
 
-SealedRecord SealEvent(const v1::EventEnvelope& event, absl::string_view stream_prev_hash,
-                       absl::string_view partition_prev_hash) {
+PreparedEvent PrepareEvent(v1::EventEnvelope& event, absl::string_view stream_id,
+                           absl::string_view command_id) {
+  event.set_stream_id(std::string(stream_id));
+  event.set_command_id(std::string(command_id));
+  if (event.event_id().empty()) event.set_event_id(NewUuid());
+  if (event.schema_version() == 0) event.set_schema_version(1);
+  event.clear_stream_version();
+  event.clear_recorded_at();
+  PreparedEvent prepared;
   event.ByteSizeLong();  // caches sizes for SerializeWithCachedSizes
-  std::string canonical = CanonicalBytes(event);
-  v1::EventRecord record;
-  record.set_prev_hash(std::string(stream_prev_hash));
-  record.set_hash(Sha256Concat(stream_prev_hash, canonical));
-  record.set_partition_prev_hash(std::string(partition_prev_hash));
-  record.set_partition_hash(Sha256Concat(partition_prev_hash, canonical));
+  prepared.body = CanonicalBytes(event);
+  prepared.type = event.type();
+  return prepared;
+}
+
+namespace {
+
+void PutVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// A length-delimited field: tag, length, bytes.
+void PutBytesField(int field, absl::string_view bytes, std::string* out) {
+  PutVarint((static_cast<uint64_t>(field) << 3) | 2, out);
+  PutVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+
+}  // namespace
+
+SealedRecord SealEvent(absl::string_view body, int64_t stream_version,
+                       const google::protobuf::Timestamp& recorded_at,
+                       absl::string_view stream_prev_hash, absl::string_view partition_prev_hash) {
+  std::string canonical;
+  canonical.reserve(body.size() + 32);
+  canonical.append(body.data(), body.size());
+  PutVarint((3 << 3) | 0, &canonical);  // stream_version
+  PutVarint(static_cast<uint64_t>(stream_version), &canonical);
+  std::string timestamp;
+  if (recorded_at.seconds() != 0) {
+    PutVarint((1 << 3) | 0, &timestamp);
+    PutVarint(static_cast<uint64_t>(recorded_at.seconds()), &timestamp);
+  }
+  if (recorded_at.nanos() != 0) {
+    PutVarint((2 << 3) | 0, &timestamp);
+    PutVarint(static_cast<uint64_t>(recorded_at.nanos()), &timestamp);
+  }
+  PutBytesField(7, timestamp, &canonical);  // recorded_at
   SealedRecord sealed;
-  sealed.canonical_size = canonical.size();
-  sealed.hash = record.hash();
-  sealed.partition_hash = record.partition_hash();
-  record.set_canonical_envelope(std::move(canonical));
-  record.SerializeToString(&sealed.record_bytes);
+  sealed.hash = Sha256Concat(stream_prev_hash, canonical);
+  sealed.partition_hash = Sha256Concat(partition_prev_hash, canonical);
+  // v1::EventRecord, encoded by hand: the writer's hot path.
+  std::string& record = sealed.record_bytes;
+  record.reserve(canonical.size() + 4 * (kSha256Bytes + 2) + 8);
+  PutBytesField(1, canonical, &record);
+  PutBytesField(2, stream_prev_hash, &record);
+  PutBytesField(3, sealed.hash, &record);
+  PutBytesField(4, partition_prev_hash, &record);
+  PutBytesField(5, sealed.partition_hash, &record);
   return sealed;
+}
+
+SealedRecord SealEnvelope(v1::EventEnvelope event, absl::string_view stream_prev_hash,
+                          absl::string_view partition_prev_hash) {
+  const int64_t version = event.stream_version();
+  const google::protobuf::Timestamp recorded_at = event.recorded_at();
+  const std::string stream_id = event.stream_id();
+  const std::string command_id = event.command_id();
+  PreparedEvent prepared = PrepareEvent(event, stream_id, command_id);
+  return SealEvent(prepared.body, version, recorded_at, stream_prev_hash, partition_prev_hash);
 }
 
 absl::StatusOr<v1::EventEnvelope> OpenRecord(absl::string_view record_bytes,

@@ -23,19 +23,39 @@ absl::StatusOr<absl::string_view> UnitOfStream(absl::string_view stream_id);
 // Errors are INVALID_ARGUMENT naming the field ("events[2].type") and rule.
 absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOptions& options);
 
+// One event of an append, serialized by the appending thread: the envelope
+// with every field but stream_version and recorded_at (which only the writer
+// knows), hashes and position. Sealing then only appends those two fields and
+// hashes, so the writer's serial work per event stays small.
+struct PreparedEvent {
+  std::string body;
+  std::string type;
+};
+
+// Fills the store fields the appender knows (stream_id, command_id, a new
+// event_id when empty, schema_version 1 when 0) and serializes the rest.
+PreparedEvent PrepareEvent(v1::EventEnvelope& event, absl::string_view stream_id,
+                           absl::string_view command_id);
+
 // The result of sealing one event: the record to store and its two hashes.
 struct SealedRecord {
   std::string record_bytes;  // serialized v1::EventRecord
   std::string hash;
   std::string partition_hash;
-  size_t canonical_size = 0;
 };
 
-// Serializes `event` (whose store fields — stream_version, recorded_at, … —
-// the caller has set; hash fields and position must be empty) canonically and
-// links it after `stream_prev_hash` and `partition_prev_hash`.
-SealedRecord SealEvent(const v1::EventEnvelope& event, absl::string_view stream_prev_hash,
-                       absl::string_view partition_prev_hash);
+// The canonical bytes are body ‖ stream_version ‖ recorded_at (protobuf fields
+// 3 and 7 of the envelope; a parser accepts fields in any order), kept
+// verbatim in the record. hash = SHA-256(stream_prev_hash ‖ canonical) and
+// partition_hash = SHA-256(partition_prev_hash ‖ canonical).
+SealedRecord SealEvent(absl::string_view body, int64_t stream_version,
+                       const google::protobuf::Timestamp& recorded_at,
+                       absl::string_view stream_prev_hash, absl::string_view partition_prev_hash);
+
+// Convenience for tests and tools: prepares and seals a complete envelope
+// (whose stream_id, stream_version and recorded_at are set).
+SealedRecord SealEnvelope(v1::EventEnvelope event, absl::string_view stream_prev_hash,
+                          absl::string_view partition_prev_hash);
 
 // Parses a stored record found at `where`, verifies both of its hashes against
 // its contents, and returns the envelope with hashes and position filled in.

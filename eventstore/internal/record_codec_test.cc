@@ -85,7 +85,7 @@ TEST(SealAndOpenTest, RoundTripsAndChains) {
   v1::EventEnvelope event = MeterReadEvent();
   event.set_stream_id("account-1");
   event.set_stream_version(1);
-  SealedRecord first = SealEvent(event, GenesisHash(), GenesisHash());
+  SealedRecord first = SealEnvelope(event, GenesisHash(), GenesisHash());
   absl::StatusOr<v1::EventEnvelope> opened = OpenRecord(first.record_bytes, At(0));
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->hash(), first.hash);
@@ -94,7 +94,7 @@ TEST(SealAndOpenTest, RoundTripsAndChains) {
   EXPECT_EQ(opened->position().offset(), 0);
 
   event.set_stream_version(2);
-  SealedRecord second = SealEvent(event, first.hash, first.partition_hash);
+  SealedRecord second = SealEnvelope(event, first.hash, first.partition_hash);
   opened = OpenRecord(second.record_bytes, At(1));
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(opened->prev_hash(), first.hash);
@@ -105,7 +105,7 @@ TEST(SealAndOpenTest, DetectsAlterationAndTruncation) {
   v1::EventEnvelope event = MeterReadEvent();
   event.set_stream_id("account-1");
   event.set_stream_version(1);
-  SealedRecord sealed = SealEvent(event, GenesisHash(), GenesisHash());
+  SealedRecord sealed = SealEnvelope(event, GenesisHash(), GenesisHash());
 
   v1::EventRecord record;
   ASSERT_TRUE(record.ParseFromString(sealed.record_bytes));
