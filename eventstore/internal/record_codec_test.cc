@@ -1,5 +1,7 @@
 #include "eventstore/internal/record_codec.h"
 
+#include <random>
+
 #include "absl/strings/match.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
@@ -121,6 +123,50 @@ TEST(SealAndOpenTest, DetectsAlterationAndTruncation) {
   status = OpenRecord(truncated, At(3)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(status.message()), HasSubstr("log@3"));
+}
+
+}  // namespace
+}  // namespace gridledger::eventstore::internal
+
+namespace gridledger::eventstore::internal {
+namespace {
+
+// Stored bytes are untrusted: every mutation of a valid record (flipped bits,
+// truncation, garbage appended) is either rejected with DATA_LOSS or, when it
+// happens to leave the record's meaning intact, verified — never a crash, and
+// never an event whose contents differ from what was hashed.
+TEST(OpenRecordTest, RandomMutationsAreRejectedNeverMisread) {
+  v1::EventEnvelope event = MeterReadEvent();
+  event.set_stream_id("account-1");
+  event.set_stream_version(4);
+  const SealedRecord sealed = SealEnvelope(event, GenesisHash(), GenesisHash());
+  std::mt19937_64 random(20261126);
+  int rejected = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes = sealed.record_bytes;
+    switch (random() % 3) {
+      case 0:
+        bytes[random() % bytes.size()] ^= static_cast<char>(1 << (random() % 8));
+        break;
+      case 1:
+        bytes.resize(random() % bytes.size());
+        break;
+      default:
+        bytes.append(1 + random() % 8, static_cast<char>(random()));
+        break;
+    }
+    absl::StatusOr<v1::EventEnvelope> opened = OpenRecord(bytes, At(i));
+    if (!opened.ok()) {
+      ASSERT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << opened.status();
+      ++rejected;
+      continue;
+    }
+    // Accepted only if what it says is exactly what was sealed.
+    EXPECT_EQ(opened->hash(), sealed.hash);
+    EXPECT_EQ(opened->payload().meter_read_recorded().registers().total_wh(), 123456789);
+    EXPECT_EQ(opened->stream_version(), 4);
+  }
+  EXPECT_GT(rejected, 19000);
 }
 
 }  // namespace
