@@ -112,7 +112,8 @@ Result Drive(const Options& options, AppendFn append) {
   Result result;
   result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (failed.load()) std::exit(1);
-  for (auto& l : latencies) result.latencies_us.insert(result.latencies_us.end(), l.begin(), l.end());
+  for (auto& l : latencies)
+    result.latencies_us.insert(result.latencies_us.end(), l.begin(), l.end());
   result.events = static_cast<int64_t>(result.latencies_us.size()) * options.batch;
   std::sort(result.latencies_us.begin(), result.latencies_us.end());
   return result;
@@ -123,11 +124,12 @@ void Print(const std::string& mode, const Options& options, const Result& result
     if (result.latencies_us.empty()) return int64_t{0};
     return result.latencies_us[static_cast<size_t>(p * (result.latencies_us.size() - 1))];
   };
-  std::printf("%s batch=%d concurrency=%d events=%lld seconds=%.3f events_per_s=%.0f p50_us=%lld p99_us=%lld\n",
-              mode.c_str(), options.batch, options.concurrency,
-              static_cast<long long>(result.events), result.seconds,
-              result.events / result.seconds, static_cast<long long>(percentile(0.50)),
-              static_cast<long long>(percentile(0.99)));
+  std::printf(
+      "%s batch=%d concurrency=%d events=%lld seconds=%.3f events_per_s=%.0f p50_us=%lld "
+      "p99_us=%lld\n",
+      mode.c_str(), options.batch, options.concurrency, static_cast<long long>(result.events),
+      result.seconds, result.events / result.seconds, static_cast<long long>(percentile(0.50)),
+      static_cast<long long>(percentile(0.99)));
 }
 
 int RunStore(const Options& options) {
@@ -144,7 +146,8 @@ int RunStore(const Options& options) {
     request.stream_id = absl::StrCat("account-", 610100000 + b);
     request.expected_version = eventstore::kNoStream;
     request.command_id = NewUuid();
-    for (int i = 0; i < options.batch; ++i) request.events.push_back(MeterRead(b * options.batch + i));
+    for (int i = 0; i < options.batch; ++i)
+      request.events.push_back(MeterRead(b * options.batch + i));
   }
   Result result = Drive(options, [&](int, int64_t b) {
     auto appended = (*store)->Append(std::move(requests[b]));

@@ -13,9 +13,7 @@ TEST(BigEndianTest, RoundTripsAndSortsNumerically) {
   EXPECT_LT(BigEndian64(1), BigEndian64(1ull << 40));
 }
 
-TEST(BigEndianTest, ShortInputIsNullopt) {
-  EXPECT_EQ(ReadBigEndian64("1234567"), std::nullopt);
-}
+TEST(BigEndianTest, ShortInputIsNullopt) { EXPECT_EQ(ReadBigEndian64("1234567"), std::nullopt); }
 
 }  // namespace
 }  // namespace gridledger

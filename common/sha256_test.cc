@@ -18,9 +18,7 @@ TEST(Sha256Test, ConcatEqualsHashOfJoinedBytes) {
   EXPECT_NE(Sha256Concat("ab", "c"), Sha256Concat("a", "bd"));
 }
 
-TEST(Sha256Test, GenesisIsThirtyTwoZeroBytes) {
-  EXPECT_EQ(GenesisHash(), std::string(32, '\0'));
-}
+TEST(Sha256Test, GenesisIsThirtyTwoZeroBytes) { EXPECT_EQ(GenesisHash(), std::string(32, '\0')); }
 
 }  // namespace
 }  // namespace gridledger

@@ -12,10 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define GL_RETURN_IF_ERROR(expr)                        \
-  do {                                                  \
-    ::absl::Status gl_status_ = (expr);                 \
-    if (!gl_status_.ok()) return gl_status_;            \
+#define GL_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status gl_status_ = (expr);      \
+    if (!gl_status_.ok()) return gl_status_; \
   } while (0)
 
 #define GL_STATUS_MACROS_CONCAT_INNER_(a, b) a##b

@@ -21,8 +21,8 @@
 #include "eventstore/internal/record_codec.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
-#include "rocksdb/table.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace gridledger::eventstore {
@@ -128,12 +128,19 @@ class EmbeddedStore final : public EventStore {
       : db_(std::move(db)),
         handles_(std::move(cfs)),
         options_(std::move(options)),
-        next_offset_(partition_head.version),
-        partition_hash_(std::move(partition_head.hash)) {
+        decided_offset_(partition_head.version),
+        decided_partition_hash_(std::move(partition_head.hash)),
+        next_offset_(partition_head.version) {
     sync_write_.sync = true;
     writer_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "gl-embedded-wr");
+      pthread_setname_np(pthread_self(), "gl-decide");
       WriterLoop();
+      absl::MutexLock lock(&sync_mu_);
+      decider_done_ = true;
+    });
+    syncer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "gl-sync");
+      SyncLoop();
     });
   }
 
@@ -143,6 +150,7 @@ class EmbeddedStore final : public EventStore {
       stopping_ = true;
     }
     writer_.join();
+    syncer_.join();
     for (rocksdb::ColumnFamilyHandle* handle : handles_) {
       // Closing handles during shutdown; nothing to do if it fails.
       db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
@@ -202,8 +210,7 @@ class EmbeddedStore final : public EventStore {
             " version ", expected_version, " (events reordered or replaced)"));
       }
       if (!prev_hash.empty() && event.prev_hash() != prev_hash) {
-        return absl::DataLossError(absl::StrCat("stream ", stream_id, " version ",
-                                                expected_version,
+        return absl::DataLossError(absl::StrCat("stream ", stream_id, " version ", expected_version,
                                                 ": chain broken (prev_hash does not match the "
                                                 "previous event's hash)"));
       }
@@ -213,18 +220,14 @@ class EmbeddedStore final : public EventStore {
     }
     GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
     if (expected_version <= last) {
-      return absl::DataLossError(absl::StrCat("stream ", stream_id, ": version ",
-                                              expected_version, " of ", current, " is missing"));
+      return absl::DataLossError(absl::StrCat("stream ", stream_id, ": version ", expected_version,
+                                              " of ", current, " is missing"));
     }
     return events;
   }
 
   absl::StatusOr<int64_t> StreamVersion(absl::string_view stream_id) override {
-    {
-      absl::MutexLock lock(&state_mu_);
-      auto it = heads_.find(stream_id);
-      if (it != heads_.end()) return it->second.version;
-    }
+    // The stored head is the durable one (the decider's may be ahead of it).
     GL_ASSIGN_OR_RETURN(StreamHead head, LoadHeadFromDb(stream_id));
     return head.version;
   }
@@ -254,10 +257,9 @@ class EmbeddedStore final : public EventStore {
       for (it->Seek(BigEndian64(static_cast<uint64_t>(start))); it->Valid(); it->Next()) {
         std::optional<uint64_t> offset = ReadBigEndian64(View(it->key()));
         if (!offset || static_cast<int64_t>(*offset) != next) {
-          return absl::DataLossError(absl::StrCat("event at ", kEmbeddedPartition, "@", next,
-                                                  " is missing (next stored offset is ",
-                                                  offset ? static_cast<int64_t>(*offset) : -1,
-                                                  ")"));
+          return absl::DataLossError(absl::StrCat(
+              "event at ", kEmbeddedPartition, "@", next, " is missing (next stored offset is ",
+              offset ? static_cast<int64_t>(*offset) : -1, ")"));
         }
         GL_ASSIGN_OR_RETURN(v1::EventEnvelope event,
                             OpenRecord(View(it->value()), LogPosition(next)));
@@ -299,9 +301,8 @@ class EmbeddedStore final : public EventStore {
   // Blocks until the log holds an event at `offset` or `timeout` passes.
   void AwaitOffset(int64_t offset, absl::Duration timeout) {
     absl::MutexLock lock(&state_mu_);
-    auto ready = [this, offset]() ABSL_SHARED_LOCKS_REQUIRED(state_mu_) {
-      return next_offset_ > offset;
-    };
+    auto ready = [this, offset]()
+                     ABSL_SHARED_LOCKS_REQUIRED(state_mu_) { return next_offset_ > offset; };
     state_mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
   }
 
@@ -331,7 +332,8 @@ class EmbeddedStore final : public EventStore {
 
   absl::StatusOr<StreamHead> LoadHeadFromDb(absl::string_view stream_id) {
     std::string value;
-    rocksdb::Status s = db_->Get({}, handles_[kHeads], rocksdb::Slice(stream_id.data(), stream_id.size()), &value);
+    rocksdb::Status s =
+        db_->Get({}, handles_[kHeads], rocksdb::Slice(stream_id.data(), stream_id.size()), &value);
     if (s.IsNotFound()) return StreamHead{};
     GL_RETURN_IF_ERROR(FromRocks(s, "reading a stream head"));
     return DecodeHead(value, absl::StrCat("stream ", stream_id));
@@ -368,24 +370,35 @@ class EmbeddedStore final : public EventStore {
     }
   }
 
-  // Decides every request of the group in order, writes the accepted ones in
-  // one synced batch, then answers all of them.
-  void CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
-    struct Accepted {
-      Pending* pending;
-      AppendResult result;
-    };
+  struct Accepted {
+    Pending* pending;
+    AppendResult result;
+  };
+
+  // A decided group on its way to disk.
+  struct DecidedGroup {
+    std::vector<std::unique_ptr<Pending>> requests;  // owns what `accepted` points at
     std::vector<Accepted> accepted;
-    absl::flat_hash_map<std::string, StreamHead> staged_heads;
-    absl::flat_hash_map<std::string, v1::AppendOutcome> staged_commands;
-    int64_t offset;
-    std::string partition_hash;
-    {
-      absl::MutexLock lock(&state_mu_);
-      offset = next_offset_;
-      partition_hash = partition_hash_;
-    }
     rocksdb::WriteBatch batch;
+    std::vector<std::string> command_ids;
+    int64_t next_offset = 0;
+  };
+
+  // Decider: decides every request of the group in order against the heads as
+  // they will be once every earlier group is durable, seals the accepted
+  // events into one WriteBatch, and hands it to the syncer. Deciding group
+  // N+1 overlaps with syncing group N.
+  void CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
+    {
+      absl::MutexLock lock(&sync_mu_);
+      if (!broken_.ok()) {
+        for (auto& pending : group) pending->promise.set_value(broken_);
+        return;
+      }
+    }
+    auto decided = std::make_unique<DecidedGroup>();
+    absl::flat_hash_map<std::string, v1::AppendOutcome> staged_commands;
+    rocksdb::WriteBatch& batch = decided->batch;
     google::protobuf::Timestamp now;
     const absl::Time now_time = absl::Now();
     now.set_seconds(absl::ToUnixSeconds(now_time));
@@ -399,34 +412,30 @@ class EmbeddedStore final : public EventStore {
       if (auto it = staged_commands.find(request.command_id); it != staged_commands.end()) {
         first = it->second;
       } else {
-        absl::StatusOr<std::optional<v1::AppendOutcome>> stored = LoadCommand(request.command_id);
-        if (!stored.ok()) {
-          pending->promise.set_value(stored.status());
+        absl::StatusOr<std::optional<v1::AppendOutcome>> known = FindCommand(request.command_id);
+        if (!known.ok()) {
+          pending->promise.set_value(known.status());
           continue;
         }
-        first = *std::move(stored);
+        first = *std::move(known);
       }
       if (first) {
         if (first->stream_id() != request.stream_id) {
           pending->promise.set_value(absl::FailedPreconditionError(
-              absl::StrCat("command_id: ", request.command_id,
-                           " was already used for stream ", first->stream_id())));
+              absl::StrCat("command_id: ", request.command_id, " was already used for stream ",
+                           first->stream_id())));
           continue;
         }
-        accepted.push_back({pending.get(), AppendResult{*std::move(first), true}});
+        // Answered after this group syncs, so after the first append is durable.
+        decided->accepted.push_back({pending.get(), AppendResult{*std::move(first), true}});
         continue;
       }
-      StreamHead head;
-      if (auto it = staged_heads.find(request.stream_id); it != staged_heads.end()) {
-        head = it->second;
-      } else {
-        absl::StatusOr<StreamHead> loaded = CachedHead(request.stream_id);
-        if (!loaded.ok()) {
-          pending->promise.set_value(loaded.status());
-          continue;
-        }
-        head = *std::move(loaded);
+      absl::StatusOr<StreamHead*> head_or = DecidedHead(request.stream_id);
+      if (!head_or.ok()) {
+        pending->promise.set_value(head_or.status());
+        continue;
       }
+      StreamHead& head = **head_or;
       if (request.expected_version != kAnyVersion && request.expected_version != head.version) {
         pending->promise.set_value(
             internal::VersionConflict(request.stream_id, request.expected_version, head.version));
@@ -438,45 +447,102 @@ class EmbeddedStore final : public EventStore {
       outcome.set_first_version(head.version + 1);
       for (const internal::PreparedEvent& event : request.events) {
         internal::SealedRecord sealed =
-            SealEvent(event.body, ++head.version, now, head.hash, partition_hash);
-        batch.Put(handles_[kLog], BigEndian64(static_cast<uint64_t>(offset)), sealed.record_bytes);
+            SealEvent(event.body, ++head.version, now, head.hash, decided_partition_hash_);
+        batch.Put(handles_[kLog], BigEndian64(static_cast<uint64_t>(decided_offset_)),
+                  sealed.record_bytes);
         batch.Put(handles_[kStreams], StreamKey(request.stream_id, head.version),
-                  BigEndian64(static_cast<uint64_t>(offset)));
-        *outcome.add_positions() = LogPosition(offset);
+                  BigEndian64(static_cast<uint64_t>(decided_offset_)));
+        *outcome.add_positions() = LogPosition(decided_offset_);
         head.hash = std::move(sealed.hash);
-        partition_hash = std::move(sealed.partition_hash);
-        ++offset;
+        decided_partition_hash_ = std::move(sealed.partition_hash);
+        ++decided_offset_;
       }
       outcome.set_last_version(head.version);
       batch.Put(handles_[kHeads], request.stream_id, EncodeHead(head.version, head.hash));
       batch.Put(handles_[kCommands], request.command_id, outcome.SerializeAsString());
-      staged_heads[request.stream_id] = std::move(head);
       staged_commands[request.command_id] = outcome;
-      accepted.push_back({pending.get(), std::move(result)});
+      decided->command_ids.push_back(request.command_id);
+      decided->accepted.push_back({pending.get(), std::move(result)});
     }
-    if (accepted.empty()) return;
-    batch.Put(handles_[kDefault], kPartitionHeadKey, EncodeHead(offset, partition_hash));
-    absl::Status written = FromRocks(db_->Write(sync_write_, &batch), "appending to the log");
-    if (!written.ok()) {
-      for (Accepted& a : accepted) a.pending->promise.set_value(written);
-      return;
-    }
+    if (decided->accepted.empty()) return;
+    batch.Put(handles_[kDefault], kPartitionHeadKey,
+              EncodeHead(decided_offset_, decided_partition_hash_));
+    decided->next_offset = decided_offset_;
+    decided->requests = std::move(group);
     {
-      absl::MutexLock lock(&state_mu_);
-      next_offset_ = offset;
-      partition_hash_ = partition_hash;
-      for (auto& [stream, head] : staged_heads) heads_[stream] = std::move(head);
+      absl::MutexLock lock(&inflight_mu_);
+      for (const std::string& id : decided->command_ids)
+        inflight_commands_[id] = staged_commands[id];
     }
-    for (Accepted& a : accepted) a.pending->promise.set_value(std::move(a.result));
+    absl::MutexLock lock(&sync_mu_);
+    // At most two groups wait for the disk; more would only add latency.
+    auto has_room = [this]()
+                        ABSL_SHARED_LOCKS_REQUIRED(sync_mu_) { return sync_queue_.size() < 2; };
+    sync_mu_.Await(absl::Condition(&has_room));
+    sync_queue_.push_back(std::move(decided));
   }
 
-  absl::StatusOr<StreamHead> CachedHead(const std::string& stream_id) {
-    {
-      absl::MutexLock lock(&state_mu_);
-      auto it = heads_.find(stream_id);
-      if (it != heads_.end()) return it->second;
+  // Syncer: writes decided groups in order, each as one synced WriteBatch;
+  // publishes the new log end and answers the group's callers.
+  void SyncLoop() {
+    while (true) {
+      std::unique_ptr<DecidedGroup> group;
+      absl::Status broken;
+      {
+        absl::MutexLock lock(&sync_mu_);
+        auto has_work = [this]() ABSL_SHARED_LOCKS_REQUIRED(sync_mu_) {
+          return decider_done_ || !sync_queue_.empty();
+        };
+        sync_mu_.Await(absl::Condition(&has_work));
+        if (sync_queue_.empty()) return;
+        group = std::move(sync_queue_.front());
+        sync_queue_.pop_front();
+        broken = broken_;
+      }
+      absl::Status written =
+          broken.ok() ? FromRocks(db_->Write(sync_write_, &group->batch), "appending to the log")
+                      : broken;
+      if (!written.ok()) {
+        // Later groups were decided on top of this one: nothing after it may
+        // be written, and the decided state is no longer the disk's.
+        absl::MutexLock lock(&sync_mu_);
+        if (broken_.ok()) {
+          broken_ = absl::UnavailableError(
+              absl::StrCat(written.message(), "; the embedded store stopped writing: reopen it"));
+        }
+        for (Accepted& a : group->accepted) a.pending->promise.set_value(broken_);
+        continue;
+      }
+      {
+        absl::MutexLock lock(&state_mu_);
+        next_offset_ = group->next_offset;
+      }
+      {
+        absl::MutexLock lock(&inflight_mu_);
+        for (const std::string& id : group->command_ids) inflight_commands_.erase(id);
+      }
+      for (Accepted& a : group->accepted) a.pending->promise.set_value(std::move(a.result));
     }
-    return LoadHeadFromDb(stream_id);
+  }
+
+  // A command's first outcome: in flight to disk, or stored.
+  absl::StatusOr<std::optional<v1::AppendOutcome>> FindCommand(const std::string& command_id) {
+    {
+      absl::MutexLock lock(&inflight_mu_);
+      auto it = inflight_commands_.find(command_id);
+      if (it != inflight_commands_.end()) return it->second;
+    }
+    // The syncer erases an id only after its batch is written, so a miss
+    // above means the stored index has it (or it was never appended).
+    return LoadCommand(command_id);
+  }
+
+  // The head a stream will have once every decided group is durable.
+  absl::StatusOr<StreamHead*> DecidedHead(const std::string& stream_id) {
+    auto it = decided_heads_.find(stream_id);
+    if (it != decided_heads_.end()) return &it->second;
+    GL_ASSIGN_OR_RETURN(StreamHead head, LoadHeadFromDb(stream_id));
+    return &decided_heads_.emplace(stream_id, std::move(head)).first->second;
   }
 
   const std::unique_ptr<rocksdb::DB> db_;
@@ -488,13 +554,27 @@ class EmbeddedStore final : public EventStore {
   std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
 
-  // Written only by the writer thread, after its batch is durable.
+  // The decider's view: what the log will hold once every decided group is
+  // durable. Touched only by the writer (decider) thread.
+  int64_t decided_offset_;
+  std::string decided_partition_hash_;
+  absl::flat_hash_map<std::string, StreamHead> decided_heads_;
+
+  absl::Mutex inflight_mu_;
+  absl::flat_hash_map<std::string, v1::AppendOutcome> inflight_commands_
+      ABSL_GUARDED_BY(inflight_mu_);
+
+  absl::Mutex sync_mu_;
+  std::deque<std::unique_ptr<DecidedGroup>> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
+  bool decider_done_ ABSL_GUARDED_BY(sync_mu_) = false;
+  absl::Status broken_ ABSL_GUARDED_BY(sync_mu_);
+
+  // The durable end of the log, published by the syncer.
   absl::Mutex state_mu_;
   int64_t next_offset_ ABSL_GUARDED_BY(state_mu_);
-  std::string partition_hash_ ABSL_GUARDED_BY(state_mu_);
-  absl::flat_hash_map<std::string, StreamHead> heads_ ABSL_GUARDED_BY(state_mu_);
 
   std::thread writer_;
+  std::thread syncer_;
 };
 
 EmbeddedSubscription::EmbeddedSubscription(EmbeddedStore* store, int64_t from,
@@ -561,9 +641,9 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedStore(const std::string&
   rocksdb::Status s = rocksdb::DB::Open(db_options, path, families, &handles, &raw_db);
   if (!s.ok()) {
     if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "store: embedded store ", path, " is locked by another process or open store (",
-          s.ToString(), ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("store: embedded store ", path,
+                       " is locked by another process or open store (", s.ToString(), ")"));
     }
     return FromRocks(s, absl::StrCat("store: opening embedded store ", path));
   }

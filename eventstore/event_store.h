@@ -123,13 +123,13 @@ class EventStore {
 
   // Up to max_count events of all partitions from `from`, in order within
   // each partition. Returns fewer (possibly none) at the end of the log.
-  virtual absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from,
-                                                int64_t max_count) = 0;
+  virtual absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from, int64_t max_count) = 0;
 
   // Delivers every matching event from `from` (catch-up), then new ones as
   // they are appended (live), exactly once each, until stopped.
-  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
-      const v1::Checkpoint& from, SubscriptionFilter filter, EventHandler handler) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const v1::Checkpoint& from,
+                                                                  SubscriptionFilter filter,
+                                                                  EventHandler handler) = 0;
 
   // The end of the log: for each partition the offset the next event gets.
   virtual absl::StatusOr<v1::Checkpoint> EndCheckpoint() = 0;

@@ -16,7 +16,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(absl::string_view uri
     absl::string_view path = uri.substr(absl::string_view("embedded:").size());
     if (absl::StartsWith(path, "//")) path.remove_prefix(2);  // embedded:///abs/path
     if (path.empty()) {
-      return absl::InvalidArgumentError("store: \"embedded:\" needs a directory, e.g. embedded:/var/lib/gridledger");
+      return absl::InvalidArgumentError(
+          "store: \"embedded:\" needs a directory, e.g. embedded:/var/lib/gridledger");
     }
     return OpenEmbeddedStore(std::string(path), options);
   }

@@ -53,15 +53,16 @@ google::protobuf::Timestamp NowTimestamp() {
   const absl::Time now = absl::Now();
   google::protobuf::Timestamp ts;
   ts.set_seconds(absl::ToUnixSeconds(now));
-  ts.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(ts.seconds()))));
+  ts.set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(ts.seconds()))));
   return ts;
 }
 
 struct PartitionState {
   std::string topic;
   int32_t number = 0;
-  std::string name;         // "<topic>/<number>"
-  int64_t next_read = 0;    // offset after the last record applied
+  std::string name;       // "<topic>/<number>"
+  int64_t next_read = 0;  // offset after the last record applied
   std::string head_hash = GenesisHash();
 };
 
@@ -160,10 +161,9 @@ class KafkaStore final : public EventStore {
     rd_kafka_resp_err_t err = rd_kafka_metadata(producer_.get(), 0, nullptr, &metadata,
                                                 static_cast<int>(config_.timeout_ms));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(absl::StrCat("store: no Kafka broker answered at ",
-                                                 config_.bootstrap_servers, " within ",
-                                                 config_.timeout_ms, " ms (",
-                                                 rd_kafka_err2str(err), ")"));
+      return absl::UnavailableError(
+          absl::StrCat("store: no Kafka broker answered at ", config_.bootstrap_servers, " within ",
+                       config_.timeout_ms, " ms (", rd_kafka_err2str(err), ")"));
     }
     rd_kafka_metadata_destroy(metadata);
     std::vector<std::string> topics;
@@ -252,10 +252,9 @@ class KafkaStore final : public EventStore {
     for (int64_t offset : offsets) {
       auto it = found.find(offset);
       if (it == found.end()) {
-        return absl::DataLossError(absl::StrCat("event at ",
-                                                internal::DescribePosition(PositionOf(partition, offset)),
-                                                " (stream ", stream_id, " version ", version,
-                                                ") is missing"));
+        return absl::DataLossError(
+            absl::StrCat("event at ", internal::DescribePosition(PositionOf(partition, offset)),
+                         " (stream ", stream_id, " version ", version, ") is missing"));
       }
       v1::EventEnvelope& event = it->second;
       if (event.stream_id() != stream_id || event.stream_version() != version ||
@@ -341,8 +340,9 @@ class KafkaStore final : public EventStore {
       absl::MutexLock lock(&state_mu_);
       topology = partitions_;
     }
-    return std::make_unique<KafkaSubscription>(std::move(consumer), std::move(topology), std::move(next),
-                                               std::move(filter), std::move(handler));
+    return std::make_unique<KafkaSubscription>(std::move(consumer), std::move(topology),
+                                               std::move(next), std::move(filter),
+                                               std::move(handler));
   }
 
   absl::StatusOr<v1::Checkpoint> EndCheckpoint() override {
@@ -375,33 +375,35 @@ class KafkaStore final : public EventStore {
   KafkaSettings CommonSettings() const {
     return {{"bootstrap.servers", config_.bootstrap_servers},
             {"client.id", "gridledger"},
-            {"socket.connection.setup.timeout.ms", absl::StrCat(std::max<int64_t>(1000, config_.timeout_ms))},
+            {"socket.connection.setup.timeout.ms",
+             absl::StrCat(std::max<int64_t>(1000, config_.timeout_ms))},
             {"reconnect.backoff.max.ms", "1000"},
             {"log_level", "3"}};
   }
 
   absl::StatusOr<KafkaHandle> NewTransactionalProducer() {
     KafkaSettings settings = CommonSettings();
-    settings.insert(settings.end(),
-                    {{"transactional.id", transactional_id_},
-                     {"enable.idempotence", "true"},
-                     {"acks", "all"},
-                     {"linger.ms", "1"},
-                     {"message.max.bytes", "2000000"},
-                     {"message.timeout.ms", absl::StrCat(config_.timeout_ms)},
-                     {"transaction.timeout.ms", absl::StrCat(std::max<int64_t>(60000, config_.timeout_ms))}});
+    settings.insert(settings.end(), {{"transactional.id", transactional_id_},
+                                     {"enable.idempotence", "true"},
+                                     {"acks", "all"},
+                                     {"linger.ms", "1"},
+                                     {"message.max.bytes", "2000000"},
+                                     {"message.timeout.ms", absl::StrCat(config_.timeout_ms)},
+                                     {"transaction.timeout.ms",
+                                      absl::StrCat(std::max<int64_t>(60000, config_.timeout_ms))}});
     return internal::NewProducer(settings, &OnDelivery);
   }
 
   absl::StatusOr<KafkaHandle> NewReader() {
     KafkaSettings settings = CommonSettings();
-    settings.insert(settings.end(), {{"group.id", absl::StrCat(config_.topic_prefix, ".reader.", NewUuid())},
-                                     {"enable.auto.commit", "false"},
-                                     {"enable.auto.offset.store", "false"},
-                                     {"isolation.level", "read_committed"},
-                                     {"enable.partition.eof", "true"},
-                                     {"auto.offset.reset", "error"},
-                                     {"fetch.wait.max.ms", "20"}});
+    settings.insert(settings.end(),
+                    {{"group.id", absl::StrCat(config_.topic_prefix, ".reader.", NewUuid())},
+                     {"enable.auto.commit", "false"},
+                     {"enable.auto.offset.store", "false"},
+                     {"isolation.level", "read_committed"},
+                     {"enable.partition.eof", "true"},
+                     {"auto.offset.reset", "error"},
+                     {"fetch.wait.max.ms", "20"}});
     return internal::NewConsumer(settings);
   }
 
@@ -433,8 +435,8 @@ class KafkaStore final : public EventStore {
       if (it != given.end()) given.erase(it);
     }
     if (!given.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "from: partition \"", given.begin()->first, "\" is not one of this store's"));
+      return absl::InvalidArgumentError(absl::StrCat("from: partition \"", given.begin()->first,
+                                                     "\" is not one of this store's"));
     }
     return starts;
   }
@@ -445,8 +447,8 @@ class KafkaStore final : public EventStore {
   // `required_end[index]` when given: a transaction's commit returns before
   // the broker has written its markers, so for a moment the stable end can
   // lag behind records this store knows are committed.
-  absl::Status ConsumeLocked(const std::vector<std::pair<int, int64_t>>& starts,
-                             int64_t max_events, const RecordFn& fn,
+  absl::Status ConsumeLocked(const std::vector<std::pair<int, int64_t>>& starts, int64_t max_events,
+                             const RecordFn& fn,
                              const absl::flat_hash_map<int, int64_t>& required_end = {})
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reader_mu_) {
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
@@ -458,8 +460,8 @@ class KafkaStore final : public EventStore {
       auto it = required_end.find(index);
       open[index] = it == required_end.end() ? 0 : it->second;
     }
-    GL_RETURN_IF_ERROR(
-        internal::FromKafkaCode(rd_kafka_assign(reader_.get(), list.get()), "assigning partitions"));
+    GL_RETURN_IF_ERROR(internal::FromKafkaCode(rd_kafka_assign(reader_.get(), list.get()),
+                                               "assigning partitions"));
     absl::Status status;
     int64_t seen = 0;
     absl::Time last_progress = absl::Now();
@@ -468,8 +470,8 @@ class KafkaStore final : public EventStore {
       KafkaMessage message(rd_kafka_consumer_poll(reader_.get(), kPollMs));
       if (!message) {
         if (absl::Now() - last_progress > absl::Milliseconds(config_.timeout_ms)) {
-          status = absl::UnavailableError(absl::StrCat("reading from Kafka: no progress within ",
-                                                       config_.timeout_ms, " ms"));
+          status = absl::UnavailableError(
+              absl::StrCat("reading from Kafka: no progress within ", config_.timeout_ms, " ms"));
         }
         continue;
       }
@@ -485,9 +487,9 @@ class KafkaStore final : public EventStore {
         break;
       }
       if (index < 0 || !open.contains(index)) continue;  // past its end: next call
-      status = fn(index, message->offset,
-                  absl::string_view(static_cast<const char*>(message->payload), message->len),
-                  &done);
+      status =
+          fn(index, message->offset,
+             absl::string_view(static_cast<const char*>(message->payload), message->len), &done);
       if (max_events > 0 && ++seen >= max_events) done = true;
     }
     // Unassigning cannot fail in a way we could act on; the next assign replaces it anyway.
@@ -499,10 +501,11 @@ class KafkaStore final : public EventStore {
     const std::string where = index >= 0 ? partitions_[index].name : "a partition";
     if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
         message->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-      return absl::DataLossError(absl::StrCat(where, "@", message->offset,
-                                              ": offset is out of range (events removed?)"));
+      return absl::DataLossError(
+          absl::StrCat(where, "@", message->offset, ": offset is out of range (events removed?)"));
     }
-    return absl::UnavailableError(absl::StrCat("reading ", where, ": ", rd_kafka_message_errstr(message)));
+    return absl::UnavailableError(
+        absl::StrCat("reading ", where, ": ", rd_kafka_message_errstr(message)));
   }
 
   int IndexOf(const rd_kafka_message_t* message) const {
@@ -544,10 +547,9 @@ class KafkaStore final : public EventStore {
     StreamState& stream = streams_[event.stream_id()];
     if (event.stream_version() != stream.version + 1 || event.prev_hash() != stream.hash ||
         (stream.partition >= 0 && stream.partition != index)) {
-      return absl::DataLossError(absl::StrCat("event at ", partition.name, "@", offset,
-                                              ": stream ", event.stream_id(), " version ",
-                                              event.stream_version(),
-                                              " does not follow its version ", stream.version));
+      return absl::DataLossError(absl::StrCat(
+          "event at ", partition.name, "@", offset, ": stream ", event.stream_id(), " version ",
+          event.stream_version(), " does not follow its version ", stream.version));
     }
     stream.version = event.stream_version();
     stream.hash = event.hash();
@@ -647,8 +649,8 @@ class KafkaStore final : public EventStore {
         if (first) {
           if (first->stream_id() != request.stream_id) {
             pending->promise.set_value(absl::FailedPreconditionError(
-                absl::StrCat("command_id: ", request.command_id,
-                             " was already used for stream ", first->stream_id())));
+                absl::StrCat("command_id: ", request.command_id, " was already used for stream ",
+                             first->stream_id())));
             continue;
           }
           Staged s{pending.get()};
@@ -667,8 +669,8 @@ class KafkaStore final : public EventStore {
           head.partition = it->second.partition;
         }
         if (request.expected_version != kAnyVersion && request.expected_version != head.version) {
-          pending->promise.set_value(internal::VersionConflict(
-              request.stream_id, request.expected_version, head.version));
+          pending->promise.set_value(
+              internal::VersionConflict(request.stream_id, request.expected_version, head.version));
           continue;
         }
         if (head.partition < 0) {
@@ -677,7 +679,8 @@ class KafkaStore final : public EventStore {
           head.partition = base + PartitionFor(request.stream_id, count);
         }
         std::string partition_hash;
-        if (auto it = staged_partition_hash.find(head.partition); it != staged_partition_hash.end()) {
+        if (auto it = staged_partition_hash.find(head.partition);
+            it != staged_partition_hash.end()) {
           partition_hash = it->second;
         } else {
           partition_hash = partitions_[head.partition].head_hash;
@@ -745,25 +748,27 @@ class KafkaStore final : public EventStore {
   template <typename OutgoingT, typename StagedT>
   absl::Status ProduceTransaction(std::vector<OutgoingT>& outgoing, std::vector<StagedT>& staged) {
     rd_kafka_t* producer = producer_.get();
-    absl::Status status = internal::FromKafkaError(rd_kafka_begin_transaction(producer),
-                                                   "beginning a transaction");
+    absl::Status status =
+        internal::FromKafkaError(rd_kafka_begin_transaction(producer), "beginning a transaction");
     const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.timeout_ms);
     std::vector<size_t> next_slot(staged.size(), 0);
     for (size_t i = 0; i < outgoing.size() && status.ok(); ++i) {
       OutgoingT& record = outgoing[i];
       const PartitionState& partition = partitions_[record.partition];
-      DeliverySlot* slot = staged[record.staged_index].slots[next_slot[record.staged_index]++].get();
+      DeliverySlot* slot =
+          staged[record.staged_index].slots[next_slot[record.staged_index]++].get();
       const std::string& key = staged[record.staged_index].result.outcome.stream_id();
       const std::string version = absl::StrCat(record.version);
       while (true) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             producer, RD_KAFKA_V_TOPIC(partition.topic.c_str()),
-            RD_KAFKA_V_PARTITION(partition.number),
-            RD_KAFKA_V_KEY(key.data(), key.size()),
+            RD_KAFKA_V_PARTITION(partition.number), RD_KAFKA_V_KEY(key.data(), key.size()),
             RD_KAFKA_V_VALUE(record.value.data(), record.value.size()),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADER("gl-type", record.type.data(), static_cast<ssize_t>(record.type.size())),
-            RD_KAFKA_V_HEADER("gl-stream-version", version.data(), static_cast<ssize_t>(version.size())),
+            RD_KAFKA_V_HEADER("gl-type", record.type.data(),
+                              static_cast<ssize_t>(record.type.size())),
+            RD_KAFKA_V_HEADER("gl-stream-version", version.data(),
+                              static_cast<ssize_t>(version.size())),
             RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && absl::Now() < deadline) {
           rd_kafka_poll(producer, 5);
@@ -782,7 +787,8 @@ class KafkaStore final : public EventStore {
       // Commit flushed every record; serve their delivery reports.
       for (StagedT& s : staged) {
         for (auto& slot : s.slots) {
-          while (slot->offset.load() < 0 && slot->error.load() == 0 && absl::Now() < deadline + absl::Seconds(5)) {
+          while (slot->offset.load() < 0 && slot->error.load() == 0 &&
+                 absl::Now() < deadline + absl::Seconds(5)) {
             rd_kafka_poll(producer, 1);
           }
           if (slot->offset.load() < 0) {
@@ -799,9 +805,10 @@ class KafkaStore final : public EventStore {
       fenced_ = status;
     } else {
       needs_recovery_ = true;
-      status = absl::UnavailableError(absl::StrCat(
-          status.message(), "; nothing of this append is visible unless a retry with the same "
-                            "command_id says so"));
+      status = absl::UnavailableError(
+          absl::StrCat(status.message(),
+                       "; nothing of this append is visible unless a retry with the same "
+                       "command_id says so"));
     }
     return status;
   }
@@ -811,7 +818,8 @@ class KafkaStore final : public EventStore {
   const std::string transactional_id_;
 
   // Topology, fixed after Open().
-  absl::flat_hash_map<std::string, std::pair<int, int32_t>> unit_base_;  // unit → (first index, count)
+  absl::flat_hash_map<std::string, std::pair<int, int32_t>>
+      unit_base_;  // unit → (first index, count)
   absl::flat_hash_map<std::string, int> topic_base_;
 
   absl::Mutex state_mu_;
@@ -861,8 +869,8 @@ void KafkaSubscription::Run() {
     auto prev = last_hash.find(name);
     if ((prev != last_hash.end() && event->partition_prev_hash() != prev->second) ||
         (message->offset == 0 && event->partition_prev_hash() != GenesisHash())) {
-      status = absl::DataLossError(absl::StrCat("event at ", name, "@", message->offset,
-                                                ": partition chain broken"));
+      status = absl::DataLossError(
+          absl::StrCat("event at ", name, "@", message->offset, ": partition chain broken"));
       break;
     }
     last_hash[name] = event->partition_hash();

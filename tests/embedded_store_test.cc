@@ -133,7 +133,8 @@ TEST(EmbeddedStoreTest, PayloadOverTheConfiguredSizeIsRefused) {
 }
 
 // Rewrites the raw log with RocksDB itself, as a tamperer with disk access would.
-void EditLog(const std::string& path, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& edit) {
+void EditLog(const std::string& path,
+             const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& edit) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : {"default", "log", "streams", "commands", "heads"}) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
@@ -180,7 +181,8 @@ TEST(EmbeddedStoreTest, RemovedOrReorderedEventsAreReported) {
   v1::Checkpoint from;
   from.add_next()->set_partition("log");
   from.mutable_next(0)->set_offset(4);
-  EXPECT_THAT((*store)->ReadAll(from, 100), StatusIs(absl::StatusCode::kDataLoss, "log@4 is missing"));
+  EXPECT_THAT((*store)->ReadAll(from, 100),
+              StatusIs(absl::StatusCode::kDataLoss, "log@4 is missing"));
 }
 
 }  // namespace

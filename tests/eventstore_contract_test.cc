@@ -28,10 +28,10 @@ using eventstore::kAnyVersion;
 using eventstore::kNoStream;
 using eventstore::ReadAllResult;
 using eventstore::SubscriptionFilter;
+using ::testing::HasSubstr;
 using testing::MeterReadAppend;
 using testing::MeterReadEvent;
 using testing::StatusIs;
-using ::testing::HasSubstr;
 
 enum class Corruption { kAltered, kTruncated };
 
@@ -106,8 +106,10 @@ class KafkaBackend : public Backend {
     const size_t slash = at.partition().rfind('/');
     const std::string topic = at.partition().substr(0, slash);
     const int partition = std::stoi(at.partition().substr(slash + 1));
-    absl::StatusOr<eventstore::internal::KafkaHandle> consumer = eventstore::internal::NewConsumer(
-        {{"bootstrap.servers", bootstrap_}, {"group.id", "tamper"}, {"enable.auto.commit", "false"}});
+    absl::StatusOr<eventstore::internal::KafkaHandle> consumer =
+        eventstore::internal::NewConsumer({{"bootstrap.servers", bootstrap_},
+                                           {"group.id", "tamper"},
+                                           {"enable.auto.commit", "false"}});
     ASSERT_TRUE(consumer.ok());
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = at.offset();
@@ -254,8 +256,9 @@ TEST_P(EventStoreContractTest, RetriedCommandAppendsNothingAndReturnsTheFirstOut
   EXPECT_EQ(retry->outcome.positions(1).offset(), first->outcome.positions(1).offset());
   EXPECT_EQ(*store_->StreamVersion("meter-3003"), 2);
   // The same command id on another stream is refused, not silently merged.
-  EXPECT_THAT(store_->Append(MeterReadAppend("meter-3004", kNoStream, command)),
-              StatusIs(absl::StatusCode::kFailedPrecondition, "already used for stream meter-3003"));
+  EXPECT_THAT(
+      store_->Append(MeterReadAppend("meter-3004", kNoStream, command)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, "already used for stream meter-3003"));
   // Dedup survives a restart.
   Reopen();
   retry = store_->Append(MeterReadAppend("meter-3003", kAnyVersion, command, 2));
@@ -391,8 +394,9 @@ TEST_P(EventStoreContractTest, SubscriptionFiltersByTypeAndStreamPrefix) {
 
 TEST_P(EventStoreContractTest, ReadAllPagesThroughEveryEvent) {
   for (int i = 0; i < 12; ++i) {
-    ASSERT_TRUE(store_->Append(MeterReadAppend(absl::StrCat("account-70", i), kNoStream,
-                                               NewUuid(), 2)).ok());
+    ASSERT_TRUE(
+        store_->Append(MeterReadAppend(absl::StrCat("account-70", i), kNoStream, NewUuid(), 2))
+            .ok());
   }
   std::vector<v1::EventEnvelope> all;
   v1::Checkpoint from;
@@ -443,8 +447,7 @@ TEST_P(EventStoreContractTest, BadInputIsRefusedAndNothingIsWritten) {
   request = MeterReadAppend("account-9001", kNoStream, NewUuid(), 2);
   request.events[1].mutable_payload()->mutable_meter_read_recorded()->set_reader(
       std::string(300 * 1024, 'x'));
-  EXPECT_THAT(store_->Append(request),
-              StatusIs(absl::StatusCode::kInvalidArgument, "events[1]: "));
+  EXPECT_THAT(store_->Append(request), StatusIs(absl::StatusCode::kInvalidArgument, "events[1]: "));
   EXPECT_EQ(*store_->StreamVersion("account-9001"), 0);
   EXPECT_TRUE(ReadEverything().empty());
 }
@@ -471,8 +474,9 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
     EXPECT_THAT(store_->ReadStream(stream), StatusIs(absl::StatusCode::kDataLoss, where));
     EXPECT_THAT(store_->ReadAll(v1::Checkpoint(), 1000),
                 StatusIs(absl::StatusCode::kDataLoss, where));
-    auto subscription = store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(),
-                                          [](const v1::EventEnvelope&) { return absl::OkStatus(); });
+    auto subscription =
+        store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(),
+                          [](const v1::EventEnvelope&) { return absl::OkStatus(); });
     ASSERT_TRUE(subscription.ok());
     EXPECT_THAT((*subscription)->Wait(), StatusIs(absl::StatusCode::kDataLoss, where));
     // Reading what comes before the damage still works.

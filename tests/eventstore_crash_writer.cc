@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   const std::string stream = argv[2];
   std::printf("ready\n");
   std::fflush(stdout);
-  for (int64_t version = 0;; ) {
+  for (int64_t version = 0;;) {
     const int events = 1 + static_cast<int>(version % 3);
     auto result = (*store)->Append(gridledger::testing::MeterReadAppend(
         stream, version, absl::StrCat("crash-", version), events));

@@ -61,8 +61,7 @@ TEST(KafkaStoreTest, UnreachableBrokerIsUnavailableWithinTheTimeout) {
 // Runs scripts/kafka with KAFKA_DIR=dir.
 int KafkaScript(const std::string& dir, const std::string& verb) {
   const std::string command = absl::StrCat("KAFKA_DIR='", dir, "' KAFKA_PORT=0 '",
-                                           testing::ScriptsDir(), "/kafka' ", verb,
-                                           " >/dev/null");
+                                           testing::ScriptsDir(), "/kafka' ", verb, " >/dev/null");
   return std::system(command.c_str());
 }
 

@@ -8,10 +8,10 @@
 
 #include <array>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -99,8 +99,8 @@ std::string HealthCheck(const std::string& address) {
   bool done = false;
   std::mutex mu;
   std::condition_variable cv;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
                    std::lock_guard<std::mutex> lock(mu);
                    status = s;
                    done = true;
@@ -112,7 +112,8 @@ std::string HealthCheck(const std::string& address) {
   std::vector<grpc::Slice> slices;
   if (!response.Dump(&slices).ok()) return "error: dump";
   std::string bytes;
-  for (const auto& slice : slices) bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  for (const auto& slice : slices)
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   return bytes == std::string("\x08\x01", 2) ? "SERVING" : "status bytes " + bytes;
 }
 
@@ -137,12 +138,13 @@ TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
 
   // A client without our sources finds its way by reflection.
   const char* grpcurl = std::getenv("GRIDLEDGER_GRPCURL");
-  ASSERT_NE(grpcurl, nullptr) << "GRIDLEDGER_GRPCURL unset: run through ctest after scripts/deps --test";
+  ASSERT_NE(grpcurl, nullptr)
+      << "GRIDLEDGER_GRPCURL unset: run through ctest after scripts/deps --test";
   const std::string services = RunCommand(absl::StrCat(grpcurl, " -plaintext ", address, " list"));
   EXPECT_THAT(services, HasSubstr("grpc.health.v1.Health"));
   EXPECT_THAT(services, HasSubstr("grpc.reflection.v1alpha.ServerReflection"));
-  const std::string health = RunCommand(
-      absl::StrCat(grpcurl, " -plaintext ", address, " grpc.health.v1.Health/Check"));
+  const std::string health =
+      RunCommand(absl::StrCat(grpcurl, " -plaintext ", address, " grpc.health.v1.Health/Check"));
   EXPECT_THAT(health, HasSubstr("\"SERVING\""));
 
   // The store is held: a second server on it is refused with the reason.

@@ -42,8 +42,8 @@ void KafkaHandleDeleter::operator()(rd_kafka_t* handle) const {
 }
 
 absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,
-                                        void (*on_delivery)(rd_kafka_t*,
-                                                            const rd_kafka_message_t*, void*)) {
+                                        void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*,
+                                                            void*)) {
   absl::StatusOr<rd_kafka_conf_t*> conf = NewConf(settings);
   if (!conf.ok()) return conf.status();
   if (on_delivery != nullptr) rd_kafka_conf_set_dr_msg_cb(*conf, on_delivery);
@@ -67,8 +67,9 @@ absl::Status FromKafkaError(rd_kafka_error_t* error, absl::string_view doing) {
   if (code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
       code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
     return absl::FailedPreconditionError(
-        absl::StrCat(message, " (this writer was fenced by a newer writer with the same "
-                              "transactional.id; reopen the store to write again)"));
+        absl::StrCat(message,
+                     " (this writer was fenced by a newer writer with the same "
+                     "transactional.id; reopen the store to write again)"));
   }
   if (fatal) return absl::FailedPreconditionError(absl::StrCat(message, " (fatal)"));
   return absl::UnavailableError(message);

@@ -38,8 +38,8 @@ using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
 
 // A producer with `settings`; `on_delivery` is its delivery-report callback.
 absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,
-                                        void (*on_delivery)(rd_kafka_t*,
-                                                            const rd_kafka_message_t*, void*));
+                                        void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*,
+                                                            void*));
 
 // A consumer with `settings` (read_committed, no auto commit, EOF events).
 absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings);

@@ -22,8 +22,8 @@ absl::Status CheckHostPort(absl::string_view host_port) {
   return absl::OkStatus();
 }
 
-absl::Status ParseBounded(absl::string_view name, absl::string_view text, int64_t min,
-                          int64_t max, int64_t* out) {
+absl::Status ParseBounded(absl::string_view name, absl::string_view text, int64_t min, int64_t max,
+                          int64_t* out) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < min || value > max) {
     return absl::InvalidArgumentError(absl::StrCat("store: kafka option ", name,
@@ -95,9 +95,9 @@ absl::StatusOr<KafkaConfig> ParseKafkaUri(absl::string_view uri, int64_t default
       if (absl::Status s = ParseBounded(kv[0], kv[1], 100, 600000, &number); !s.ok()) return s;
       config.timeout_ms = number;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "store: unknown kafka option \"", kv[0],
-          "\"; known: topic_prefix, partitions, replication, timeout_ms, writer_id"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("store: unknown kafka option \"", kv[0],
+                       "\"; known: topic_prefix, partitions, replication, timeout_ms, writer_id"));
     }
   }
   return config;

@@ -11,12 +11,12 @@
 namespace gridledger::eventstore::internal {
 
 struct KafkaConfig {
-  std::string bootstrap_servers;        // "h1:9092,h2:9092"
+  std::string bootstrap_servers;            // "h1:9092,h2:9092"
   std::string topic_prefix = "gridledger";  // topics are <prefix>.<unit>.v1
-  int32_t partitions = 3;               // for topics this store creates
+  int32_t partitions = 3;                   // for topics this store creates
   int32_t replication = 1;
-  int64_t timeout_ms = 10000;           // bound on every wait for the broker
-  std::string writer_id = "main";       // transactional.id = <prefix>.writer.<writer_id>
+  int64_t timeout_ms = 10000;      // bound on every wait for the broker
+  std::string writer_id = "main";  // transactional.id = <prefix>.writer.<writer_id>
 };
 
 // kafka://H:P[,H:P…][?topic_prefix=…&partitions=N&replication=N&timeout_ms=N&writer_id=…]

@@ -10,8 +10,7 @@ using ::testing::HasSubstr;
 
 TEST(ParseKafkaUriTest, ParsesBrokersAndOptions) {
   absl::StatusOr<KafkaConfig> config = ParseKafkaUri(
-      "kafka://127.0.0.1:9092,10.0.0.2:9093?topic_prefix=t1&partitions=6&timeout_ms=2500",
-      10000);
+      "kafka://127.0.0.1:9092,10.0.0.2:9093?topic_prefix=t1&partitions=6&timeout_ms=2500", 10000);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->bootstrap_servers, "127.0.0.1:9092,10.0.0.2:9093");
   EXPECT_EQ(config->topic_prefix, "t1");

@@ -23,8 +23,8 @@ struct CategoryUnit {
 };
 
 constexpr CategoryUnit kCategories[] = {
-    {"application", "customer"}, {"ticket", "customer"},  {"account", "billing"},
-    {"tariff", "billing"},       {"wholesale", "billing"}, {"meter", "metering"},
+    {"application", "customer"}, {"ticket", "customer"},    {"account", "billing"},
+    {"tariff", "billing"},       {"wholesale", "billing"},  {"meter", "metering"},
     {"kpi", "marketing"},        {"approval", "marketing"}, {"alert", "marketing"},
     {"outage", "marketing"},
 };
@@ -60,8 +60,8 @@ std::string CanonicalBytes(const v1::EventEnvelope& event) {
 absl::StatusOr<absl::string_view> UnitOfStream(absl::string_view stream_id) {
   const size_t dash = stream_id.find('-');
   if (dash == absl::string_view::npos || dash + 1 == stream_id.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "stream_id: must have the form <category>-<id>, got \"", stream_id, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream_id: must have the form <category>-<id>, got \"", stream_id, "\""));
   }
   const absl::string_view category = stream_id.substr(0, dash);
   for (const CategoryUnit& entry : kCategories) {
@@ -71,8 +71,8 @@ absl::StatusOr<absl::string_view> UnitOfStream(absl::string_view stream_id) {
   for (const CategoryUnit& entry : kCategories) {
     absl::StrAppend(&known, known.empty() ? "" : ", ", entry.category);
   }
-  return absl::InvalidArgumentError(absl::StrCat("stream_id: unknown category \"", category,
-                                                 "\"; known categories: ", known));
+  return absl::InvalidArgumentError(
+      absl::StrCat("stream_id: unknown category \"", category, "\"; known categories: ", known));
 }
 
 absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOptions& options) {
@@ -82,9 +82,9 @@ absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOpti
   }
   if (absl::Status s = CheckIdText("command_id", request.command_id); !s.ok()) return s;
   if (request.expected_version < kAnyVersion) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "expected_version: must be -1 (any), 0 (no stream) or a version, got ",
-        request.expected_version));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected_version: must be -1 (any), 0 (no stream) or a version, got ",
+                     request.expected_version));
   }
   if (request.events.empty()) {
     return absl::InvalidArgumentError("events: must contain at least one event");
@@ -124,9 +124,8 @@ absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOpti
     }
     const int64_t size = static_cast<int64_t>(event.ByteSizeLong()) + kStoreFieldsAllowance;
     if (size > options.max_event_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": ", size,
-                                                     " bytes exceeds max_event_bytes ",
-                                                     options.max_event_bytes));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": ", size, " bytes exceeds max_event_bytes ", options.max_event_bytes));
     }
   }
   return absl::OkStatus();
@@ -251,8 +250,8 @@ std::string DescribePosition(const v1::Position& position) {
 }
 
 absl::Status VersionConflict(absl::string_view stream_id, int64_t expected, int64_t current) {
-  absl::Status status = absl::AbortedError(absl::StrCat("stream ", stream_id, " is at version ",
-                                                        current, ", expected ", expected));
+  absl::Status status = absl::AbortedError(
+      absl::StrCat("stream ", stream_id, " is at version ", current, ", expected ", expected));
   status.SetPayload(kCurrentVersionPayload, absl::Cord(absl::StrCat(current)));
   return status;
 }

@@ -9,8 +9,8 @@ namespace {
 const FlagSpec kSpec{{"store", "listen"}, {"insecure_allow_remote"}};
 
 TEST(ParseFlagsTest, AcceptsBothValueForms) {
-  auto flags = ParseFlags({"--store", "embedded:/x", "--listen=127.0.0.1:1", "--insecure_allow_remote"},
-                          kSpec);
+  auto flags = ParseFlags(
+      {"--store", "embedded:/x", "--listen=127.0.0.1:1", "--insecure_allow_remote"}, kSpec);
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_EQ(flags->at("store"), "embedded:/x");
   EXPECT_EQ(flags->at("listen"), "127.0.0.1:1");

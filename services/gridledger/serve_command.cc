@@ -91,8 +91,8 @@ int RunServe(const std::vector<std::string>& args) {
   }
   const std::string host = HostOf(listen);
   std::printf("gridledger: serving on %s:%d store %s\n",
-              host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(),
-              port, store_uri.c_str());
+              host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(), port,
+              store_uri.c_str());
   std::fflush(stdout);
 
   const int signal_number = WaitForTerminationSignal();

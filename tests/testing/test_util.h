@@ -63,7 +63,8 @@ MATCHER_P(StatusIs, code, "") {
 MATCHER_P2(StatusIs, code, substring, "") {
   const absl::Status& status = ::gridledger::testing::internal_status::Get(arg);
   *result_listener << "status is " << status;
-  return status.code() == code && std::string(status.message()).find(substring) != std::string::npos;
+  return status.code() == code &&
+         std::string(status.message()).find(substring) != std::string::npos;
 }
 
 }  // namespace gridledger::testing
