@@ -482,11 +482,13 @@ class EmbeddedStore final : public EventStore {
     sync_queue_.push_back(std::move(decided));
   }
 
-  // Syncer: writes decided groups in order, each as one synced WriteBatch;
-  // publishes the new log end and answers the group's callers.
+  // Syncer: writes every decided group waiting, in order, and syncs once for
+  // all of them (unsynced writes, then the last one synced: a WAL sync covers
+  // everything written before it); publishes the new log end and answers the
+  // groups' callers.
   void SyncLoop() {
     while (true) {
-      std::unique_ptr<DecidedGroup> group;
+      std::vector<std::unique_ptr<DecidedGroup>> groups;
       absl::Status broken;
       {
         absl::MutexLock lock(&sync_mu_);
@@ -495,33 +497,45 @@ class EmbeddedStore final : public EventStore {
         };
         sync_mu_.Await(absl::Condition(&has_work));
         if (sync_queue_.empty()) return;
-        group = std::move(sync_queue_.front());
-        sync_queue_.pop_front();
+        while (!sync_queue_.empty()) {
+          groups.push_back(std::move(sync_queue_.front()));
+          sync_queue_.pop_front();
+        }
         broken = broken_;
       }
-      absl::Status written =
-          broken.ok() ? FromRocks(db_->Write(sync_write_, &group->batch), "appending to the log")
-                      : broken;
+      absl::Status written = broken;
+      rocksdb::WriteOptions unsynced;
+      for (size_t i = 0; i < groups.size() && written.ok(); ++i) {
+        const bool last = i + 1 == groups.size();
+        written = FromRocks(db_->Write(last ? sync_write_ : unsynced, &groups[i]->batch),
+                            "appending to the log");
+      }
       if (!written.ok()) {
-        // Later groups were decided on top of this one: nothing after it may
+        // Later groups were decided on top of these: nothing after them may
         // be written, and the decided state is no longer the disk's.
         absl::MutexLock lock(&sync_mu_);
         if (broken_.ok()) {
           broken_ = absl::UnavailableError(
               absl::StrCat(written.message(), "; the embedded store stopped writing: reopen it"));
         }
-        for (Accepted& a : group->accepted) a.pending->promise.set_value(broken_);
+        for (auto& group : groups) {
+          for (Accepted& a : group->accepted) a.pending->promise.set_value(broken_);
+        }
         continue;
       }
       {
         absl::MutexLock lock(&state_mu_);
-        next_offset_ = group->next_offset;
+        next_offset_ = groups.back()->next_offset;
       }
       {
         absl::MutexLock lock(&inflight_mu_);
-        for (const std::string& id : group->command_ids) inflight_commands_.erase(id);
+        for (auto& group : groups) {
+          for (const std::string& id : group->command_ids) inflight_commands_.erase(id);
+        }
       }
-      for (Accepted& a : group->accepted) a.pending->promise.set_value(std::move(a.result));
+      for (auto& group : groups) {
+        for (Accepted& a : group->accepted) a.pending->promise.set_value(std::move(a.result));
+      }
     }
   }
 
