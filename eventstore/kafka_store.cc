@@ -1,5 +1,7 @@
 #include "eventstore/kafka_store.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <deque>
 #include <future>
@@ -186,7 +188,10 @@ class KafkaStore final : public EventStore {
     GL_RETURN_IF_ERROR(FromKafkaInit(producer_.get()));
     GL_ASSIGN_OR_RETURN(reader_, NewReader());
     GL_RETURN_IF_ERROR(CatchUp());
-    writer_ = std::thread([this] { WriterLoop(); });
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "gl-kafka-wr");
+      WriterLoop();
+    });
     return absl::OkStatus();
   }
 
@@ -784,13 +789,21 @@ class KafkaStore final : public EventStore {
           "committing the append transaction");
     }
     if (status.ok()) {
-      // Commit flushed every record; serve their delivery reports.
+      // Commit flushed every record, so their delivery reports are queued;
+      // serve them (a poll serves every queued report at once).
+      rd_kafka_poll(producer, 0);
+      const absl::Time reports_deadline = absl::Now() + absl::Seconds(5);
+      auto all_reported = [&staged] {
+        for (StagedT& s : staged) {
+          for (auto& slot : s.slots) {
+            if (slot->offset.load() < 0 && slot->error.load() == 0) return false;
+          }
+        }
+        return true;
+      };
+      while (!all_reported() && absl::Now() < reports_deadline) rd_kafka_poll(producer, 10);
       for (StagedT& s : staged) {
         for (auto& slot : s.slots) {
-          while (slot->offset.load() < 0 && slot->error.load() == 0 &&
-                 absl::Now() < deadline + absl::Seconds(5)) {
-            rd_kafka_poll(producer, 1);
-          }
           if (slot->offset.load() < 0) {
             status = absl::InternalError("a committed record has no delivery report");
           }
