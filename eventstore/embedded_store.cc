@@ -18,7 +18,9 @@
 #include "common/ids.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "eventstore/internal/append_queue.h"
 #include "eventstore/internal/record_codec.h"
+#include "eventstore/internal/subscription_thread.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -30,6 +32,7 @@ namespace {
 
 using internal::OpenRecord;
 using internal::SealEvent;
+using Pending = internal::PendingAppend;
 
 constexpr char kPartitionHeadKey[] = "partition_head";
 // Most requests one group commit takes from the queue.
@@ -88,20 +91,14 @@ class EmbeddedStore;
 
 // Catch-up then live delivery on its own thread: reads the log in chunks and,
 // at its end, waits for the writer to announce new events.
-class EmbeddedSubscription final : public Subscription {
+class EmbeddedSubscription final : public internal::SubscriptionThread {
  public:
   EmbeddedSubscription(EmbeddedStore* store, int64_t from, SubscriptionFilter filter,
-                       EventHandler handler);
-  ~EmbeddedSubscription() override {
-    Stop();
-    if (thread_.joinable()) thread_.join();
+                       EventHandler handler)
+      : store_(store), next_(from), filter_(std::move(filter)), handler_(std::move(handler)) {
+    Start();
   }
-  void Stop() override { stop_.store(true); }
-  absl::Status Wait() override {
-    if (thread_.joinable()) thread_.join();
-    absl::MutexLock lock(&mu_);
-    return result_;
-  }
+  ~EmbeddedSubscription() override { StopAndJoin(); }
   v1::Checkpoint Resume() const override {
     v1::Checkpoint checkpoint;
     *checkpoint.add_next() = LogPosition(next_.load());
@@ -109,16 +106,12 @@ class EmbeddedSubscription final : public Subscription {
   }
 
  private:
-  void Run();
+  absl::Status Deliver() override;
 
   EmbeddedStore* const store_;
   std::atomic<int64_t> next_;
   const SubscriptionFilter filter_;
   const EventHandler handler_;
-  std::atomic<bool> stop_{false};
-  absl::Mutex mu_;
-  absl::Status result_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
 };
 
 class EmbeddedStore final : public EventStore {
@@ -145,10 +138,7 @@ class EmbeddedStore final : public EventStore {
   }
 
   ~EmbeddedStore() override {
-    {
-      absl::MutexLock lock(&queue_mu_);
-      stopping_ = true;
-    }
+    queue_.Close();
     writer_.join();
     syncer_.join();
     for (rocksdb::ColumnFamilyHandle* handle : handles_) {
@@ -159,23 +149,7 @@ class EmbeddedStore final : public EventStore {
   }
 
   absl::StatusOr<AppendResult> Append(AppendRequest request) override {
-    GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
-    auto pending = std::make_unique<Pending>();
-    pending->events.reserve(request.events.size());
-    for (v1::EventEnvelope& event : request.events) {
-      pending->events.push_back(
-          internal::PrepareEvent(event, request.stream_id, request.command_id));
-    }
-    pending->stream_id = std::move(request.stream_id);
-    pending->command_id = std::move(request.command_id);
-    pending->expected_version = request.expected_version;
-    std::future<absl::StatusOr<AppendResult>> result = pending->promise.get_future();
-    {
-      absl::MutexLock lock(&queue_mu_);
-      if (stopping_) return absl::UnavailableError("embedded store is closing");
-      queue_.push_back(std::move(pending));
-    }
-    return result.get();
+    return queue_.Submit(std::move(request), options_);
   }
 
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
@@ -309,15 +283,6 @@ class EmbeddedStore final : public EventStore {
  private:
   enum Family { kDefault = 0, kLog = 1, kStreams = 2, kCommands = 3, kHeads = 4 };
 
-  // An append waiting for the writer, its events already serialized.
-  struct Pending {
-    std::string stream_id;
-    std::string command_id;
-    int64_t expected_version = kAnyVersion;
-    std::vector<internal::PreparedEvent> events;
-    std::promise<absl::StatusOr<AppendResult>> promise;
-  };
-
   absl::StatusOr<v1::EventEnvelope> ReadAt(int64_t offset) {
     std::string value;
     rocksdb::Status s =
@@ -353,19 +318,8 @@ class EmbeddedStore final : public EventStore {
 
   void WriterLoop() {
     while (true) {
-      std::vector<std::unique_ptr<Pending>> group;
-      {
-        absl::MutexLock lock(&queue_mu_);
-        auto has_work = [this]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
-          return stopping_ || !queue_.empty();
-        };
-        queue_mu_.Await(absl::Condition(&has_work));
-        if (queue_.empty()) return;  // stopping, and every queued append answered
-        while (!queue_.empty() && group.size() < kMaxGroupRequests) {
-          group.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
+      std::vector<std::unique_ptr<Pending>> group = queue_.TakeGroup(kMaxGroupRequests);
+      if (group.empty()) return;  // closed, and every queued append answered
       CommitGroup(group);
     }
   }
@@ -399,11 +353,7 @@ class EmbeddedStore final : public EventStore {
     auto decided = std::make_unique<DecidedGroup>();
     absl::flat_hash_map<std::string, v1::AppendOutcome> staged_commands;
     rocksdb::WriteBatch& batch = decided->batch;
-    google::protobuf::Timestamp now;
-    const absl::Time now_time = absl::Now();
-    now.set_seconds(absl::ToUnixSeconds(now_time));
-    now.set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(now_time - absl::FromUnixSeconds(now.seconds()))));
+    const google::protobuf::Timestamp now = internal::StoreTimestamp();
 
     for (std::unique_ptr<Pending>& pending : group) {
       Pending& request = *pending;
@@ -475,7 +425,8 @@ class EmbeddedStore final : public EventStore {
         inflight_commands_[id] = staged_commands[id];
     }
     absl::MutexLock lock(&sync_mu_);
-    // At most two groups wait for the disk; more would only add latency.
+    // At most two groups wait for the disk (the syncer takes both at once);
+    // beyond that the decider waits and appends queue up into bigger groups.
     auto has_room = [this]()
                         ABSL_SHARED_LOCKS_REQUIRED(sync_mu_) { return sync_queue_.size() < 2; };
     sync_mu_.Await(absl::Condition(&has_room));
@@ -564,9 +515,7 @@ class EmbeddedStore final : public EventStore {
   const StoreOptions options_;
   rocksdb::WriteOptions sync_write_;
 
-  absl::Mutex queue_mu_;
-  std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  internal::AppendQueue queue_{"embedded store is closing"};
 
   // The decider's view: what the log will hold once every decided group is
   // durable. Touched only by the writer (decider) thread.
@@ -591,36 +540,20 @@ class EmbeddedStore final : public EventStore {
   std::thread syncer_;
 };
 
-EmbeddedSubscription::EmbeddedSubscription(EmbeddedStore* store, int64_t from,
-                                           SubscriptionFilter filter, EventHandler handler)
-    : store_(store), next_(from), filter_(std::move(filter)), handler_(std::move(handler)) {
-  thread_ = std::thread([this] { Run(); });
-}
-
-void EmbeddedSubscription::Run() {
+absl::Status EmbeddedSubscription::Deliver() {
   constexpr int64_t kChunk = 1024;
-  absl::Status status;
-  while (!stop_.load()) {
+  while (!stopping()) {
     v1::Checkpoint from;
     *from.add_next() = LogPosition(next_.load());
-    absl::StatusOr<ReadAllResult> chunk = store_->ReadAll(from, kChunk);
-    if (!chunk.ok()) {
-      status = chunk.status();
-      break;
-    }
-    for (const v1::EventEnvelope& event : chunk->events) {
-      if (stop_.load()) break;
-      if (filter_.Matches(event)) {
-        status = handler_(event);
-        if (!status.ok()) break;
-      }
+    GL_ASSIGN_OR_RETURN(ReadAllResult chunk, store_->ReadAll(from, kChunk));
+    for (const v1::EventEnvelope& event : chunk.events) {
+      if (stopping()) break;
+      if (filter_.Matches(event)) GL_RETURN_IF_ERROR(handler_(event));
       next_.store(event.position().offset() + 1);
     }
-    if (!status.ok()) break;
-    if (chunk->events.empty()) store_->AwaitOffset(next_.load(), absl::Milliseconds(100));
+    if (chunk.events.empty()) store_->AwaitOffset(next_.load(), absl::Milliseconds(100));
   }
-  absl::MutexLock lock(&mu_);
-  result_ = status;
+  return absl::OkStatus();
 }
 
 }  // namespace

@@ -20,8 +20,10 @@
 #include "common/ids.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "eventstore/internal/append_queue.h"
 #include "eventstore/internal/kafka_client.h"
 #include "eventstore/internal/record_codec.h"
+#include "eventstore/internal/subscription_thread.h"
 
 namespace gridledger::eventstore {
 namespace {
@@ -31,6 +33,7 @@ using internal::KafkaHandle;
 using internal::KafkaMessage;
 using internal::KafkaSettings;
 using internal::PartitionList;
+using Pending = internal::PendingAppend;
 
 constexpr const char* kUnits[] = {"customer", "billing", "metering", "marketing"};
 constexpr size_t kMaxGroupRequests = 4096;
@@ -49,15 +52,6 @@ int32_t PartitionFor(absl::string_view stream_id, int32_t partitions) {
     hash *= 1099511628211ull;
   }
   return static_cast<int32_t>(hash % static_cast<uint64_t>(partitions));
-}
-
-google::protobuf::Timestamp NowTimestamp() {
-  const absl::Time now = absl::Now();
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(now));
-  ts.set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(ts.seconds()))));
-  return ts;
 }
 
 struct PartitionState {
@@ -93,7 +87,7 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
 
 class KafkaStore;
 
-class KafkaSubscription final : public Subscription {
+class KafkaSubscription final : public internal::SubscriptionThread {
  public:
   KafkaSubscription(KafkaHandle consumer, std::vector<PartitionState> partitions,
                     absl::flat_hash_map<std::string, int64_t> next, SubscriptionFilter filter,
@@ -103,18 +97,9 @@ class KafkaSubscription final : public Subscription {
         next_(std::move(next)),
         filter_(std::move(filter)),
         handler_(std::move(handler)) {
-    thread_ = std::thread([this] { Run(); });
+    Start();
   }
-  ~KafkaSubscription() override {
-    Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  void Stop() override { stop_.store(true); }
-  absl::Status Wait() override {
-    if (thread_.joinable()) thread_.join();
-    absl::MutexLock lock(&mu_);
-    return result_;
-  }
+  ~KafkaSubscription() override { StopAndJoin(); }
   v1::Checkpoint Resume() const override {
     absl::MutexLock lock(&mu_);
     v1::Checkpoint checkpoint;
@@ -128,17 +113,14 @@ class KafkaSubscription final : public Subscription {
   }
 
  private:
-  void Run();
+  absl::Status Deliver() override;
 
   KafkaHandle consumer_;
   const std::vector<PartitionState> partitions_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> next_ ABSL_GUARDED_BY(mu_);
-  absl::Status result_ ABSL_GUARDED_BY(mu_);
   const SubscriptionFilter filter_;
   const EventHandler handler_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 class KafkaStore final : public EventStore {
@@ -149,10 +131,7 @@ class KafkaStore final : public EventStore {
         transactional_id_(absl::StrCat(config_.topic_prefix, ".writer.", config_.writer_id)) {}
 
   ~KafkaStore() override {
-    {
-      absl::MutexLock lock(&queue_mu_);
-      stopping_ = true;
-    }
+    queue_.Close();
     if (writer_.joinable()) writer_.join();
   }
 
@@ -196,23 +175,7 @@ class KafkaStore final : public EventStore {
   }
 
   absl::StatusOr<AppendResult> Append(AppendRequest request) override {
-    GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
-    auto pending = std::make_unique<Pending>();
-    pending->events.reserve(request.events.size());
-    for (v1::EventEnvelope& event : request.events) {
-      pending->events.push_back(
-          internal::PrepareEvent(event, request.stream_id, request.command_id));
-    }
-    pending->stream_id = std::move(request.stream_id);
-    pending->command_id = std::move(request.command_id);
-    pending->expected_version = request.expected_version;
-    std::future<absl::StatusOr<AppendResult>> result = pending->promise.get_future();
-    {
-      absl::MutexLock lock(&queue_mu_);
-      if (stopping_) return absl::UnavailableError("kafka store is closing");
-      queue_.push_back(std::move(pending));
-    }
-    return result.get();
+    return queue_.Submit(std::move(request), options_);
   }
 
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
@@ -365,15 +328,6 @@ class KafkaStore final : public EventStore {
   }
 
  private:
-  // An append waiting for the writer, its events already serialized.
-  struct Pending {
-    std::string stream_id;
-    std::string command_id;
-    int64_t expected_version = kAnyVersion;
-    std::vector<internal::PreparedEvent> events;
-    std::promise<absl::StatusOr<AppendResult>> promise;
-  };
-
   // A record consumer's callback: (partition index, offset, value, done?).
   using RecordFn = std::function<absl::Status(int, int64_t, absl::string_view, bool*)>;
 
@@ -574,19 +528,8 @@ class KafkaStore final : public EventStore {
 
   void WriterLoop() {
     while (true) {
-      std::vector<std::unique_ptr<Pending>> group;
-      {
-        absl::MutexLock lock(&queue_mu_);
-        auto has_work = [this]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
-          return stopping_ || !queue_.empty();
-        };
-        queue_mu_.Await(absl::Condition(&has_work));
-        if (queue_.empty()) return;
-        while (!queue_.empty() && group.size() < kMaxGroupRequests) {
-          group.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
+      std::vector<std::unique_ptr<Pending>> group = queue_.TakeGroup(kMaxGroupRequests);
+      if (group.empty()) return;  // closed, and every queued append answered
       CommitGroup(group);
     }
   }
@@ -631,7 +574,7 @@ class KafkaStore final : public EventStore {
     absl::flat_hash_map<std::string, StreamState> staged_streams;
     absl::flat_hash_map<std::string, v1::AppendOutcome> staged_commands;
     absl::flat_hash_map<int, std::string> staged_partition_hash;
-    const google::protobuf::Timestamp now = NowTimestamp();
+    const google::protobuf::Timestamp now = internal::StoreTimestamp();
     // Records to produce, in order: (staged index, partition, key, value).
     struct Outgoing {
       size_t staged_index;
@@ -848,16 +791,14 @@ class KafkaStore final : public EventStore {
   bool needs_recovery_ = false;
   absl::Status fenced_;
 
-  absl::Mutex queue_mu_;
-  std::deque<std::unique_ptr<Pending>> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  internal::AppendQueue queue_{"kafka store is closing"};
   std::thread writer_;
 };
 
-void KafkaSubscription::Run() {
+absl::Status KafkaSubscription::Deliver() {
   absl::flat_hash_map<std::string, std::string> last_hash;
   absl::Status status;
-  while (!stop_.load() && status.ok()) {
+  while (!stopping() && status.ok()) {
     KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), kPollMs));
     if (!message || message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -892,8 +833,7 @@ void KafkaSubscription::Run() {
     absl::MutexLock lock(&mu_);
     next_[name] = message->offset + 1;
   }
-  absl::MutexLock lock(&mu_);
-  result_ = status;
+  return status;
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/ids.h"
 #include "common/sha256.h"
 
@@ -243,6 +245,15 @@ absl::StatusOr<v1::EventEnvelope> OpenRecord(absl::string_view record_bytes,
   event.set_partition_hash(std::move(*record.mutable_partition_hash()));
   *event.mutable_position() = where;
   return event;
+}
+
+google::protobuf::Timestamp StoreTimestamp() {
+  const absl::Time now = absl::Now();
+  google::protobuf::Timestamp timestamp;
+  timestamp.set_seconds(absl::ToUnixSeconds(now));
+  timestamp.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(timestamp.seconds()))));
+  return timestamp;
 }
 
 std::string DescribePosition(const v1::Position& position) {

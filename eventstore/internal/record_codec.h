@@ -63,6 +63,9 @@ SealedRecord SealEnvelope(v1::EventEnvelope event, absl::string_view stream_prev
 absl::StatusOr<v1::EventEnvelope> OpenRecord(absl::string_view record_bytes,
                                              const v1::Position& where);
 
+// absl::Now() as the recorded_at the store gives one group of appends.
+google::protobuf::Timestamp StoreTimestamp();
+
 // "log@17", "gridledger.billing.v1/2@1045": a position for messages.
 std::string DescribePosition(const v1::Position& position);
 
