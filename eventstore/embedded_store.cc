@@ -272,6 +272,11 @@ class EmbeddedStore final : public EventStore {
     return checkpoint;
   }
 
+  absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
+      const std::string& command_id) override {
+    return LoadCommand(command_id);  // the stored index holds only durable appends
+  }
+
   // Blocks until the log holds an event at `offset` or `timeout` passes.
   void AwaitOffset(int64_t offset, absl::Duration timeout) {
     absl::MutexLock lock(&state_mu_);

@@ -30,6 +30,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -133,6 +134,12 @@ class EventStore {
 
   // The end of the log: for each partition the offset the next event gets.
   virtual absl::StatusOr<v1::Checkpoint> EndCheckpoint() = 0;
+
+  // The outcome of the append that used `command_id`, once it is durable;
+  // nullopt when no append did. Lets a command handler answer a retry before
+  // re-running business rules that the first attempt changed.
+  virtual absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
+      const std::string& command_id) = 0;
 };
 
 }  // namespace gridledger::eventstore

@@ -327,6 +327,14 @@ class KafkaStore final : public EventStore {
     return checkpoint;
   }
 
+  absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
+      const std::string& command_id) override {
+    absl::MutexLock lock(&state_mu_);
+    auto it = commands_.find(command_id);
+    if (it == commands_.end()) return std::optional<v1::AppendOutcome>();
+    return std::optional<v1::AppendOutcome>(it->second);
+  }
+
  private:
   // A record consumer's callback: (partition index, offset, value, done?).
   using RecordFn = std::function<absl::Status(int, int64_t, absl::string_view, bool*)>;

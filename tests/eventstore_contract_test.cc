@@ -255,6 +255,13 @@ TEST_P(EventStoreContractTest, RetriedCommandAppendsNothingAndReturnsTheFirstOut
   ASSERT_EQ(retry->outcome.positions_size(), 2);
   EXPECT_EQ(retry->outcome.positions(1).offset(), first->outcome.positions(1).offset());
   EXPECT_EQ(*store_->StreamVersion("meter-3003"), 2);
+  // The command index answers for it, and not for an unknown id.
+  absl::StatusOr<std::optional<v1::AppendOutcome>> known = store_->LookupCommand(command);
+  ASSERT_TRUE(known.ok()) << known.status();
+  ASSERT_TRUE(known->has_value());
+  EXPECT_EQ((*known)->stream_id(), "meter-3003");
+  EXPECT_EQ((*known)->last_version(), 2);
+  EXPECT_FALSE(store_->LookupCommand("never-used")->has_value());
   // The same command id on another stream is refused, not silently merged.
   EXPECT_THAT(
       store_->Append(MeterReadAppend("meter-3004", kNoStream, command)),

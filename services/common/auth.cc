@@ -1,0 +1,117 @@
+#include "services/common/auth.h"
+
+#include <openssl/rand.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/sha256.h"
+
+namespace gridledger::service {
+namespace {
+
+bool KnownRole(absl::string_view role) {
+  for (const char* known : kKnownRoles) {
+    if (role == known) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::set<std::string>> ParseRoles(absl::string_view csv, absl::string_view where) {
+  std::set<std::string> roles;
+  for (absl::string_view role : absl::StrSplit(csv, ',', absl::SkipEmpty())) {
+    if (!KnownRole(role)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "unknown role \"", role, "\"; known: ",
+                                                     absl::StrJoin(kKnownRoles, ", ")));
+    }
+    roles.insert(std::string(role));
+  }
+  if (roles.empty()) return absl::InvalidArgumentError(absl::StrCat(where, "no role given"));
+  return roles;
+}
+
+}  // namespace
+
+absl::Status Principal::RequireAnyRole(std::initializer_list<absl::string_view> allowed) const {
+  if (HasRole("admin")) return absl::OkStatus();
+  for (absl::string_view role : allowed) {
+    if (HasRole(role)) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(name, " lacks the role for this: one of ",
+                                                  absl::StrJoin(allowed, ", "), " is needed"));
+}
+
+absl::StatusOr<TokenRegistry> TokenRegistry::Parse(absl::string_view contents) {
+  TokenRegistry registry;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || absl::StartsWith(line, "#")) continue;
+    const std::string where = absl::StrCat("tokens line ", line_number, ": ");
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    if (fields.size() != 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "expected <sha256 hex> <principal> <org unit> <roles>"));
+    }
+    std::string hash = absl::AsciiStrToLower(fields[0]);
+    if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "the token hash must be 64 hex digits"));
+    }
+    absl::StatusOr<std::set<std::string>> roles = ParseRoles(fields[3], where);
+    if (!roles.ok()) return roles.status();
+    Principal principal{std::string(fields[1]), std::string(fields[2]), *std::move(roles)};
+    if (!registry.by_hash_.emplace(std::move(hash), std::move(principal)).second) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "the same token appears twice"));
+    }
+  }
+  return registry;
+}
+
+absl::StatusOr<TokenRegistry> TokenRegistry::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("tokens file ", path, " cannot be read"));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return Parse(contents.str());
+}
+
+absl::StatusOr<Principal> TokenRegistry::Authenticate(absl::string_view authorization) const {
+  if (authorization.empty()) {
+    return absl::UnauthenticatedError("authorization: a bearer token is required");
+  }
+  absl::string_view token = authorization;
+  if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
+    return absl::UnauthenticatedError("authorization: must be \"Bearer <token>\"");
+  }
+  auto it = by_hash_.find(HexEncode(Sha256(token)));
+  if (it == by_hash_.end()) return absl::UnauthenticatedError("authorization: unknown token");
+  return it->second;
+}
+
+absl::StatusOr<IssuedToken> IssueToken(absl::string_view principal, absl::string_view org_unit,
+                                       absl::string_view roles_csv) {
+  if (principal.empty() || principal.find(' ') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("principal: must be one word");
+  }
+  if (org_unit.empty() || org_unit.find(' ') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("org_unit: must be one word, e.g. sn/xa/huyi");
+  }
+  absl::StatusOr<std::set<std::string>> roles = ParseRoles(roles_csv, "roles: ");
+  if (!roles.ok()) return roles.status();
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return absl::InternalError("no randomness");
+  IssuedToken issued;
+  issued.token = HexEncode(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  issued.line = absl::StrCat(HexEncode(Sha256(issued.token)), " ", principal, " ", org_unit, " ",
+                             absl::StrJoin(*roles, ","));
+  return issued;
+}
+
+}  // namespace gridledger::service

@@ -1,0 +1,67 @@
+#include "services/common/command_runner.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace gridledger::service {
+namespace {
+
+constexpr int kMaxAttempts = 5;
+
+std::string TypeOf(const v1::DomainEvent& event) {
+  const auto* oneof = event.GetDescriptor()->FindOneofByName("event");
+  const auto* field = event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
+  return field == nullptr ? "" : field->message_type()->full_name();
+}
+
+}  // namespace
+
+absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
+                                              const CommandContext& context,
+                                              const std::string& stream_id, const Decide& decide) {
+  if (context.command_id.empty()) {
+    return absl::InvalidArgumentError("command_id: must be set (a unique id per command)");
+  }
+  if (context.command_id.size() > 200) {
+    return absl::InvalidArgumentError("command_id: must be at most 200 bytes");
+  }
+  GL_ASSIGN_OR_RETURN(std::optional<v1::AppendOutcome> first,
+                      store.LookupCommand(context.command_id));
+  if (first) {
+    if (first->stream_id() != stream_id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "command_id: ", context.command_id, " was already used for ", first->stream_id()));
+    }
+    return CommandOutcome{*std::move(first), true};
+  }
+  absl::Status last_conflict;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    GL_ASSIGN_OR_RETURN(std::vector<v1::EventEnvelope> history, store.ReadStream(stream_id));
+    GL_ASSIGN_OR_RETURN(std::vector<v1::DomainEvent> decided, decide(history));
+    if (decided.empty()) return absl::InternalError("a command decided no events");
+    eventstore::AppendRequest request;
+    request.stream_id = stream_id;
+    request.expected_version = static_cast<int64_t>(history.size());
+    request.command_id = context.command_id;
+    const absl::Time now = absl::Now();
+    for (v1::DomainEvent& payload : decided) {
+      v1::EventEnvelope envelope;
+      envelope.set_type(TypeOf(payload));
+      envelope.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(now));
+      envelope.mutable_actor()->set_principal(context.principal->name);
+      envelope.mutable_actor()->set_role(context.role);
+      envelope.mutable_actor()->set_org_unit(context.principal->org_unit);
+      envelope.set_correlation_id(context.correlation_id);
+      *envelope.mutable_payload() = std::move(payload);
+      request.events.push_back(std::move(envelope));
+    }
+    absl::StatusOr<eventstore::AppendResult> appended = store.Append(std::move(request));
+    if (appended.ok()) return CommandOutcome{appended->outcome, appended->deduplicated};
+    if (!absl::IsAborted(appended.status())) return appended.status();
+    last_conflict = appended.status();  // someone else wrote first: decide again
+  }
+  return last_conflict;
+}
+
+}  // namespace gridledger::service

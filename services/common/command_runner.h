@@ -1,0 +1,45 @@
+// How every command of every unit runs: answer a retried command id with its
+// first outcome; otherwise load the stream, let the unit's rules decide the
+// events, and append them with the version they were decided on and the
+// command id. A concurrent writer (ABORTED) makes it reload and decide again,
+// a few times, before ABORTED reaches the client.
+#ifndef GRIDLEDGER_SERVICES_COMMON_COMMAND_RUNNER_H_
+#define GRIDLEDGER_SERVICES_COMMON_COMMAND_RUNNER_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eventstore/event_store.h"
+#include "gridledger/v1/envelope.pb.h"
+#include "services/common/auth.h"
+
+namespace gridledger::service {
+
+struct CommandOutcome {
+  v1::AppendOutcome outcome;
+  bool deduplicated = false;
+};
+
+// Given the stream's events so far (oldest first), the events to append, or
+// the business reason not to (FAILED_PRECONDITION, PERMISSION_DENIED, …).
+using Decide = std::function<absl::StatusOr<std::vector<v1::DomainEvent>>(
+    const std::vector<v1::EventEnvelope>& history)>;
+
+struct CommandContext {
+  const Principal* principal = nullptr;
+  std::string role;  // the role the principal acts in
+  std::string command_id;
+  std::string correlation_id;  // optional
+};
+
+// INVALID_ARGUMENT for a missing or over-long command_id; otherwise the
+// store's or `decide`'s error unchanged.
+absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
+                                              const CommandContext& context,
+                                              const std::string& stream_id, const Decide& decide);
+
+}  // namespace gridledger::service
+
+#endif  // GRIDLEDGER_SERVICES_COMMON_COMMAND_RUNNER_H_
