@@ -18,72 +18,17 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
 
 namespace gridledger {
 namespace {
 
+using testing::AddressFrom;
+using testing::RunCommand;
+using testing::ServeProcess;
+
 using ::testing::HasSubstr;
-
-// A `gridledger serve` child with its stdout and stderr in pipes.
-class ServeProcess {
- public:
-  explicit ServeProcess(std::vector<std::string> args) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      dup2(out[1], STDERR_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      std::string binary = GL_GRIDLEDGER_PATH;
-      argv.push_back(binary.data());
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ != nullptr) fclose(out_);
-  }
-  std::string NextLine() {
-    char buffer[1024];
-    if (fgets(buffer, sizeof buffer, out_) == nullptr) return "";
-    std::string line(buffer);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    return line;
-  }
-  // Sends `signal` (if any) and returns the exit status.
-  int Wait(int signal_number = 0) {
-    if (signal_number != 0) kill(pid_, signal_number);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-};
-
-// "gridledger: serving on 127.0.0.1:PORT store …" → "127.0.0.1:PORT".
-std::string AddressFrom(const std::string& line) {
-  const std::string marker = "serving on ";
-  const size_t start = line.find(marker);
-  if (start == std::string::npos) return "";
-  const size_t end = line.find(' ', start + marker.size());
-  return line.substr(start + marker.size(), end - start - marker.size());
-}
 
 // grpc.health.v1.Health/Check for the server as a whole, by raw bytes (an
 // empty HealthCheckRequest; SERVING is field 1 = 1, bytes 08 01).
@@ -117,21 +62,11 @@ std::string HealthCheck(const std::string& address) {
   return bytes == std::string("\x08\x01", 2) ? "SERVING" : "status bytes " + bytes;
 }
 
-std::string RunCommand(const std::string& command) {
-  std::array<char, 4096> buffer;
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
-  pclose(pipe);
-  return output;
-}
-
 TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
   testing::TempDir dir;
   const std::string store = "embedded:" + dir.path() + "/store";
-  ServeProcess serve({"serve", "--store", store, "--listen", "127.0.0.1:0"});
-  const std::string line = serve.NextLine();
+  ServeProcess serve(GL_GRIDLEDGER_PATH, {"serve", "--store", store, "--listen", "127.0.0.1:0"});
+  const std::string line = serve.LineContaining("serving on");
   const std::string address = AddressFrom(line);
   ASSERT_FALSE(address.empty()) << "serve said: " << line;
   EXPECT_EQ(HealthCheck(address), "SERVING");
@@ -148,22 +83,24 @@ TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
   EXPECT_THAT(health, HasSubstr("\"SERVING\""));
 
   // The store is held: a second server on it is refused with the reason.
-  ServeProcess second({"serve", "--store", store, "--listen", "127.0.0.1:0"});
-  EXPECT_THAT(second.NextLine(), HasSubstr("is locked by another process"));
+  ServeProcess second(GL_GRIDLEDGER_PATH, {"serve", "--store", store, "--listen", "127.0.0.1:0"});
+  EXPECT_THAT(second.LineContaining("locked"), HasSubstr("is locked by another process"));
   EXPECT_EQ(second.Wait(), 1);
 
   EXPECT_EQ(serve.Wait(SIGTERM), 0);
 }
 
 TEST(ServeE2eTest, RefusesPlaintextOffLoopbackAndBadFlags) {
-  ServeProcess remote({"serve", "--listen", "0.0.0.0:0"});
-  EXPECT_THAT(remote.NextLine(), HasSubstr("plaintext is only allowed on loopback"));
+  ServeProcess remote(GL_GRIDLEDGER_PATH, {"serve", "--listen", "0.0.0.0:0"});
+  EXPECT_THAT(remote.LineContaining("plaintext"),
+              HasSubstr("plaintext is only allowed on loopback"));
   EXPECT_EQ(remote.Wait(), 2);
-  ServeProcess bad_flag({"serve", "--colour", "red"});
-  EXPECT_THAT(bad_flag.NextLine(), HasSubstr("unknown flag --colour"));
+  ServeProcess bad_flag(GL_GRIDLEDGER_PATH, {"serve", "--colour", "red"});
+  EXPECT_THAT(bad_flag.LineContaining("colour"), HasSubstr("unknown flag --colour"));
   EXPECT_EQ(bad_flag.Wait(), 2);
-  ServeProcess bad_store({"serve", "--store", "mysql://x", "--listen", "127.0.0.1:0"});
-  EXPECT_THAT(bad_store.NextLine(), HasSubstr("unknown URI \"mysql://x\""));
+  ServeProcess bad_store(GL_GRIDLEDGER_PATH,
+                         {"serve", "--store", "mysql://x", "--listen", "127.0.0.1:0"});
+  EXPECT_THAT(bad_store.LineContaining("mysql"), HasSubstr("unknown URI \"mysql://x\""));
   EXPECT_EQ(bad_store.Wait(), 1);
 }
 

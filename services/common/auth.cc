@@ -27,8 +27,8 @@ absl::StatusOr<std::set<std::string>> ParseRoles(absl::string_view csv, absl::st
   std::set<std::string> roles;
   for (absl::string_view role : absl::StrSplit(csv, ',', absl::SkipEmpty())) {
     if (!KnownRole(role)) {
-      return absl::InvalidArgumentError(absl::StrCat(where, "unknown role \"", role, "\"; known: ",
-                                                     absl::StrJoin(kKnownRoles, ", ")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "unknown role \"", role, "\"; known: ", absl::StrJoin(kKnownRoles, ", ")));
     }
     roles.insert(std::string(role));
   }
@@ -62,7 +62,8 @@ absl::StatusOr<TokenRegistry> TokenRegistry::Parse(absl::string_view contents) {
     }
     std::string hash = absl::AsciiStrToLower(fields[0]);
     if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(where, "the token hash must be 64 hex digits"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "the token hash must be 64 hex digits"));
     }
     absl::StatusOr<std::set<std::string>> roles = ParseRoles(fields[3], where);
     if (!roles.ok()) return roles.status();

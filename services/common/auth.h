@@ -22,8 +22,8 @@ namespace gridledger::service {
 
 // The roles of ARCHITECTURE.md.
 inline constexpr const char* kKnownRoles[] = {
-    "customer_service", "meter_reader",       "bill_checker", "collector", "metering_technician",
-    "marketing_manager", "auditor",            "analyst",      "admin"};
+    "customer_service",  "meter_reader", "bill_checker", "collector", "metering_technician",
+    "marketing_manager", "auditor",      "analyst",      "admin"};
 
 struct Principal {
   std::string name;

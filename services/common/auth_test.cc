@@ -11,8 +11,7 @@ using ::testing::HasSubstr;
 
 TEST(TokenRegistryTest, IssuedTokensAuthenticate) {
   absl::StatusOr<IssuedToken> reader = IssueToken("reader-0042", "sn/xa/huyi", "meter_reader");
-  absl::StatusOr<IssuedToken> checker =
-      IssueToken("checker-7", "sn/xa", "bill_checker,collector");
+  absl::StatusOr<IssuedToken> checker = IssueToken("checker-7", "sn/xa", "bill_checker,collector");
   ASSERT_TRUE(reader.ok() && checker.ok());
   absl::StatusOr<TokenRegistry> registry =
       TokenRegistry::Parse("# staff\n" + reader->line + "\n\n" + checker->line + "\n");
@@ -53,10 +52,10 @@ TEST(TokenRegistryTest, BadLinesNameTheLineAndRule) {
               HasSubstr("64 hex digits"));
   EXPECT_THAT(std::string(TokenRegistry::Parse(hash + " p sn wizard").status().message()),
               HasSubstr("unknown role \"wizard\""));
-  EXPECT_THAT(std::string(TokenRegistry::Parse(hash + " p sn admin\n" + hash + " q sn admin")
-                              .status()
-                              .message()),
-              HasSubstr("twice"));
+  EXPECT_THAT(
+      std::string(
+          TokenRegistry::Parse(hash + " p sn admin\n" + hash + " q sn admin").status().message()),
+      HasSubstr("twice"));
 }
 
 }  // namespace

@@ -75,9 +75,9 @@ TEST_F(CommandRunnerTest, ConcurrentCommandsAreDecidedOnTheLatestState) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
-        auto outcome = ExecuteCommand(*store_, Context("t" + std::to_string(t) + "-" +
-                                                       std::to_string(i)),
-                                      "meter-M2", decide);
+        auto outcome =
+            ExecuteCommand(*store_, Context("t" + std::to_string(t) + "-" + std::to_string(i)),
+                           "meter-M2", decide);
         if (!outcome.ok()) ++failures;
       }
     });

@@ -13,8 +13,7 @@ namespace gridledger::service {
 // Same code (gRPC and absl share the numbering), same message.
 inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 // The principal behind the call's "authorization: Bearer …" metadata.

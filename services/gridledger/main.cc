@@ -7,13 +7,17 @@
 #include <vector>
 
 #include "services/gridledger/serve_command.h"
+#include "services/gridledger/token_command.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: gridledger COMMAND [FLAGS]\n"
-    "  serve    [--store URI] [--listen HOST:PORT] [--insecure_allow_remote]\n"
+    "  serve    [--store URI] [--listen HOST:PORT] [--tokens FILE] [--services metering]\n"
+    "           [--insecure_allow_remote]\n"
     "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
+    "  token    --principal NAME --org_unit UNIT --roles ROLE[,ROLE]\n"
+    "           make a bearer token; prints the token, and its line for the tokens file\n"
     "  version  print the version\n";
 
 }  // namespace
@@ -26,6 +30,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "serve") return gridledger::cli::RunServe(args);
+  if (command == "token") return gridledger::cli::RunToken(args);
   if (command == "version") {
     std::printf("gridledger 0.1.0\n");
     return 0;

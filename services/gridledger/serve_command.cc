@@ -10,9 +10,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "eventstore/event_store_factory.h"
 #include "services/gridledger/command_line.h"
 #include "services/gridledger/health_service.h"
+#include "services/metering_center/metering_service.h"
 
 namespace gridledger::cli {
 namespace {
@@ -44,8 +46,8 @@ bool IsLoopbackHost(const std::string& host) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags =
-      ParseFlags(args, FlagSpec{{"store", "listen"}, {"insecure_allow_remote"}});
+  absl::StatusOr<Flags> flags = ParseFlags(
+      args, FlagSpec{{"store", "listen", "tokens", "services"}, {"insecure_allow_remote"}});
   if (!flags.ok()) {
     std::fprintf(stderr, "gridledger serve: %s\n", std::string(flags.status().message()).c_str());
     return 2;
@@ -53,6 +55,30 @@ int RunServe(const std::vector<std::string>& args) {
   const std::string store_uri =
       flags->count("store") ? flags->at("store") : "embedded:./gridledger-data";
   const std::string listen = flags->count("listen") ? flags->at("listen") : "127.0.0.1:50051";
+  const std::string services = flags->count("services") ? flags->at("services") : "metering";
+  for (absl::string_view name : absl::StrSplit(services, ',', absl::SkipEmpty())) {
+    if (name != "metering") {
+      std::fprintf(stderr,
+                   "gridledger serve: --services: unknown service \"%s\"; available: metering\n",
+                   std::string(name).c_str());
+      return 2;
+    }
+  }
+  service::TokenRegistry tokens;
+  if (flags->count("tokens")) {
+    absl::StatusOr<service::TokenRegistry> loaded =
+        service::TokenRegistry::LoadFile(flags->at("tokens"));
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "gridledger serve: --tokens: %s\n",
+                   std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    tokens = *std::move(loaded);
+  } else {
+    std::fprintf(stderr,
+                 "gridledger serve: no --tokens file: every command will be UNAUTHENTICATED "
+                 "(make one with `gridledger token`)\n");
+  }
   const bool allow_remote =
       flags->count("insecure_allow_remote") && flags->at("insecure_allow_remote") == "true";
   if (!IsLoopbackHost(HostOf(listen)) && !allow_remote) {
@@ -82,6 +108,8 @@ int RunServe(const std::vector<std::string>& args) {
   HealthService health(store->get());
   grpc::ServerBuilder builder;
   builder.RegisterService(&health);
+  metering::MeteringService metering_service(store->get(), &tokens);
+  if (absl::StrContains(services, "metering")) builder.RegisterService(&metering_service);
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -1,9 +1,13 @@
 // `gridledger serve`: opens the event store and serves GridLedger's gRPC API
-// (today grpc.health.v1 and server reflection; the four units' services join
-// as they are built) until SIGINT or SIGTERM.
+// (grpc.health.v1, server reflection, and the units' services built so far) until SIGINT or
+// SIGTERM.
 //
-//   gridledger serve [--store URI] [--listen HOST:PORT] [--insecure_allow_remote]
+//   gridledger serve [--store URI] [--listen HOST:PORT] [--tokens FILE]
+//                    [--services metering] [--insecure_allow_remote]
 //
+// --tokens names the bearer-token file (services/common/auth.h); without it
+// every command is UNAUTHENTICATED. --services picks the units to serve
+// (today: metering, the default).
 // --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051
 // (port 0 picks a free one). Plaintext is allowed on loopback only unless
 // --insecure_allow_remote is given. On start it prints one line,

@@ -1,0 +1,143 @@
+#include "services/metering_center/metering_service.h"
+
+#include "services/common/command_runner.h"
+#include "services/common/grpc_util.h"
+#include "services/metering_center/meter_lifecycle.h"
+
+namespace gridledger::metering {
+
+using service::ToGrpcStatus;
+
+grpc::Status MeteringService::Run(grpc::ServerContext* context, const std::string& command_id,
+                                  const std::string& bar_code_field, const std::string& bar_code,
+                                  const MeterDecision& decide, v1::CommandReply* reply) {
+  absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, *context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (absl::Status s = principal->RequireAnyRole({"metering_technician"}); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = CheckBarCode(bar_code_field, bar_code); !s.ok()) return ToGrpcStatus(s);
+  service::CommandContext command{
+      &*principal, principal->HasRole("metering_technician") ? "metering_technician" : "admin",
+      command_id, ""};
+  absl::StatusOr<service::CommandOutcome> outcome = service::ExecuteCommand(
+      *store_, command, "meter-" + bar_code,
+      [&](const std::vector<v1::EventEnvelope>& history)
+          -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+        absl::StatusOr<v1::DomainEvent> event = decide(FoldMeter(history), history);
+        if (!event.ok()) return event.status();
+        return std::vector<v1::DomainEvent>{*std::move(event)};
+      });
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  reply->set_stream_id(outcome->outcome.stream_id());
+  reply->set_first_version(outcome->outcome.first_version());
+  reply->set_last_version(outcome->outcome.last_version());
+  *reply->mutable_positions() = outcome->outcome.positions();
+  reply->set_deduplicated(outcome->deduplicated);
+  return grpc::Status::OK;
+}
+
+grpc::Status MeteringService::ReceiveMeter(grpc::ServerContext* context,
+                                           const v1::ReceiveMeterRequest* request,
+                                           v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "meter.bar_code", request->meter().bar_code(),
+      [&](const v1::MeterState& meter, const auto&) {
+        return DecideReceive(meter, request->meter());
+      },
+      reply);
+}
+
+grpc::Status MeteringService::RecordCalibration(grpc::ServerContext* context,
+                                                const v1::RecordCalibrationRequest* request,
+                                                v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "calibration.bar_code", request->calibration().bar_code(),
+      [&](const v1::MeterState& meter, const auto&) {
+        return DecideCalibration(meter, request->calibration());
+      },
+      reply);
+}
+
+grpc::Status MeteringService::MoveMeter(grpc::ServerContext* context,
+                                        const v1::MoveMeterRequest* request,
+                                        v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "bar_code", request->bar_code(),
+      [&](const v1::MeterState& meter, const auto&) { return DecideMove(meter, *request); }, reply);
+}
+
+grpc::Status MeteringService::DispatchMeter(grpc::ServerContext* context,
+                                            const v1::DispatchMeterRequest* request,
+                                            v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "dispatch.bar_code", request->dispatch().bar_code(),
+      [&](const v1::MeterState& meter, const auto&) {
+        return DecideDispatch(meter, request->dispatch());
+      },
+      reply);
+}
+
+grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
+                                           const v1::InstallMeterRequest* request,
+                                           v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "installation.bar_code", request->installation().bar_code(),
+      [&](const v1::MeterState& meter, const auto&) {
+        return DecideInstall(meter, request->installation());
+      },
+      reply);
+}
+
+grpc::Status MeteringService::RemoveMeter(grpc::ServerContext* context,
+                                          const v1::RemoveMeterRequest* request,
+                                          v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "removal.bar_code", request->removal().bar_code(),
+      [&](const v1::MeterState& meter, const std::vector<v1::EventEnvelope>& history) {
+        return DecideRemove(meter, request->removal(), history);
+      },
+      reply);
+}
+
+grpc::Status MeteringService::RequestReverification(grpc::ServerContext* context,
+                                                    const v1::RequestReverificationRequest* request,
+                                                    v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "bar_code", request->bar_code(),
+      [&](const v1::MeterState& meter, const auto&) {
+        return DecideReverification(meter, request->reason());
+      },
+      reply);
+}
+
+grpc::Status MeteringService::ScrapMeter(grpc::ServerContext* context,
+                                         const v1::ScrapMeterRequest* request,
+                                         v1::CommandReply* reply) {
+  return Run(
+      context, request->command_id(), "bar_code", request->bar_code(),
+      [&](const v1::MeterState& meter, const auto&) {
+        return DecideScrap(meter, request->reason());
+      },
+      reply);
+}
+
+grpc::Status MeteringService::GetMeter(grpc::ServerContext* context,
+                                       const v1::GetMeterRequest* request, v1::MeterState* reply) {
+  absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, *context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (absl::Status s = CheckBarCode("bar_code", request->bar_code()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<std::vector<v1::EventEnvelope>> history =
+      store_->ReadStream("meter-" + request->bar_code());
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  if (history->empty()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "bar_code: meter " + request->bar_code() + " is unknown");
+  }
+  *reply = FoldMeter(*history);
+  return grpc::Status::OK;
+}
+
+}  // namespace gridledger::metering

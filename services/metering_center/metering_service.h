@@ -1,0 +1,56 @@
+// gridledger.v1.MeteringCenter over gRPC: authenticates each call, checks the
+// metering_technician role, and runs the command through the meter's rules
+// (meter_lifecycle.h) and the command runner. Thread-safe; `store` and
+// `tokens` must outlive it.
+#ifndef GRIDLEDGER_SERVICES_METERING_CENTER_METERING_SERVICE_H_
+#define GRIDLEDGER_SERVICES_METERING_CENTER_METERING_SERVICE_H_
+
+#include <functional>
+
+#include "eventstore/event_store.h"
+#include "gridledger/v1/metering_service.grpc.pb.h"
+#include "services/common/auth.h"
+
+namespace gridledger::metering {
+
+class MeteringService final : public v1::MeteringCenter::Service {
+ public:
+  MeteringService(eventstore::EventStore* store, const service::TokenRegistry* tokens)
+      : store_(store), tokens_(tokens) {}
+
+  grpc::Status ReceiveMeter(grpc::ServerContext* context, const v1::ReceiveMeterRequest* request,
+                            v1::CommandReply* reply) override;
+  grpc::Status RecordCalibration(grpc::ServerContext* context,
+                                 const v1::RecordCalibrationRequest* request,
+                                 v1::CommandReply* reply) override;
+  grpc::Status MoveMeter(grpc::ServerContext* context, const v1::MoveMeterRequest* request,
+                         v1::CommandReply* reply) override;
+  grpc::Status DispatchMeter(grpc::ServerContext* context, const v1::DispatchMeterRequest* request,
+                             v1::CommandReply* reply) override;
+  grpc::Status InstallMeter(grpc::ServerContext* context, const v1::InstallMeterRequest* request,
+                            v1::CommandReply* reply) override;
+  grpc::Status RemoveMeter(grpc::ServerContext* context, const v1::RemoveMeterRequest* request,
+                           v1::CommandReply* reply) override;
+  grpc::Status RequestReverification(grpc::ServerContext* context,
+                                     const v1::RequestReverificationRequest* request,
+                                     v1::CommandReply* reply) override;
+  grpc::Status ScrapMeter(grpc::ServerContext* context, const v1::ScrapMeterRequest* request,
+                          v1::CommandReply* reply) override;
+  grpc::Status GetMeter(grpc::ServerContext* context, const v1::GetMeterRequest* request,
+                        v1::MeterState* reply) override;
+
+ private:
+  using MeterDecision = std::function<absl::StatusOr<v1::DomainEvent>(
+      const v1::MeterState& meter, const std::vector<v1::EventEnvelope>& history)>;
+
+  grpc::Status Run(grpc::ServerContext* context, const std::string& command_id,
+                   const std::string& bar_code_field, const std::string& bar_code,
+                   const MeterDecision& decide, v1::CommandReply* reply);
+
+  eventstore::EventStore* const store_;
+  const service::TokenRegistry* const tokens_;
+};
+
+}  // namespace gridledger::metering
+
+#endif  // GRIDLEDGER_SERVICES_METERING_CENTER_METERING_SERVICE_H_

@@ -1,0 +1,85 @@
+#include "tests/testing/serve_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+
+namespace gridledger::testing {
+
+ServeProcess::ServeProcess(const std::string& binary, std::vector<std::string> args) {
+  int out[2];
+  if (pipe(out) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    close(out[0]);
+    close(out[1]);
+    std::vector<char*> argv;
+    std::string program = binary;
+    argv.push_back(program.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  out_ = fdopen(out[0], "r");
+}
+
+ServeProcess::~ServeProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (out_ != nullptr) fclose(out_);
+}
+
+std::string ServeProcess::NextLine() {
+  char buffer[4096];
+  if (out_ == nullptr || fgets(buffer, sizeof buffer, out_) == nullptr) return "";
+  std::string line(buffer);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  return line;
+}
+
+std::string ServeProcess::LineContaining(const std::string& text) {
+  std::string seen;
+  while (true) {
+    std::string line = NextLine();
+    if (line.find(text) != std::string::npos) return line;
+    if (line.empty()) return seen;
+    seen += (seen.empty() ? "" : " | ") + line;
+  }
+}
+
+int ServeProcess::Wait(int signal_number) {
+  if (pid_ <= 0) return -1;
+  if (signal_number != 0) kill(pid_, signal_number);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string AddressFrom(const std::string& line) {
+  const std::string marker = "serving on ";
+  const size_t start = line.find(marker);
+  if (start == std::string::npos) return "";
+  const size_t end = line.find(' ', start + marker.size());
+  return line.substr(start + marker.size(), end - start - marker.size());
+}
+
+std::string RunCommand(const std::string& command) {
+  std::array<char, 4096> buffer;
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "";
+  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
+  pclose(pipe);
+  return output;
+}
+
+}  // namespace gridledger::testing

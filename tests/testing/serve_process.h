@@ -1,0 +1,46 @@
+// A real `gridledger serve` (or any) child process for end-to-end tests, and
+// helpers around it.
+#ifndef GRIDLEDGER_TESTS_TESTING_SERVE_PROCESS_H_
+#define GRIDLEDGER_TESTS_TESTING_SERVE_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace gridledger::testing {
+
+// Runs `binary args…` with stdout and stderr into one pipe. Destroying it
+// kills the process (SIGKILL) if still running.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& binary, std::vector<std::string> args);
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  // The next line of output without its newline; empty at end of output.
+  std::string NextLine();
+  // Reads lines until one contains `text` and returns it; at end of output
+  // returns every line read, joined by " | ", so a failure shows them.
+  std::string LineContaining(const std::string& text);
+  // Sends `signal_number` (if not 0), waits, returns the exit status
+  // (128 + signal when killed).
+  int Wait(int signal_number = 0);
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+};
+
+// "gridledger: serving on 127.0.0.1:PORT store …" → "127.0.0.1:PORT"; empty if
+// the line is not that.
+std::string AddressFrom(const std::string& line);
+
+// Runs a shell command and returns its stdout.
+std::string RunCommand(const std::string& command);
+
+}  // namespace gridledger::testing
+
+#endif  // GRIDLEDGER_TESTS_TESTING_SERVE_PROCESS_H_
