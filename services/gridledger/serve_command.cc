@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "eventstore/event_store_factory.h"
+#include "services/billing_center/billing_service.h"
 #include "services/gridledger/command_line.h"
 #include "services/gridledger/health_service.h"
 #include "services/metering_center/metering_service.h"
@@ -55,14 +57,18 @@ int RunServe(const std::vector<std::string>& args) {
   const std::string store_uri =
       flags->count("store") ? flags->at("store") : "embedded:./gridledger-data";
   const std::string listen = flags->count("listen") ? flags->at("listen") : "127.0.0.1:50051";
-  const std::string services = flags->count("services") ? flags->at("services") : "metering";
+  const std::string services =
+      flags->count("services") ? flags->at("services") : "billing,metering";
+  std::set<std::string> enabled;
   for (absl::string_view name : absl::StrSplit(services, ',', absl::SkipEmpty())) {
-    if (name != "metering") {
+    if (name != "metering" && name != "billing") {
       std::fprintf(stderr,
-                   "gridledger serve: --services: unknown service \"%s\"; available: metering\n",
+                   "gridledger serve: --services: unknown service \"%s\"; available: billing, "
+                   "metering\n",
                    std::string(name).c_str());
       return 2;
     }
+    enabled.insert(std::string(name));
   }
   service::TokenRegistry tokens;
   if (flags->count("tokens")) {
@@ -109,7 +115,9 @@ int RunServe(const std::vector<std::string>& args) {
   grpc::ServerBuilder builder;
   builder.RegisterService(&health);
   metering::MeteringService metering_service(store->get(), &tokens);
-  if (absl::StrContains(services, "metering")) builder.RegisterService(&metering_service);
+  if (enabled.count("metering")) builder.RegisterService(&metering_service);
+  billing::BillingService billing_service(store->get(), &tokens);
+  if (enabled.count("billing")) builder.RegisterService(&billing_service);
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -1,7 +1,7 @@
 #include "services/metering_center/metering_service.h"
 
-#include "services/common/command_runner.h"
 #include "services/common/grpc_util.h"
+#include "services/common/service_call.h"
 #include "services/metering_center/meter_lifecycle.h"
 
 namespace gridledger::metering {
@@ -11,30 +11,18 @@ using service::ToGrpcStatus;
 grpc::Status MeteringService::Run(grpc::ServerContext* context, const std::string& command_id,
                                   const std::string& bar_code_field, const std::string& bar_code,
                                   const MeterDecision& decide, v1::CommandReply* reply) {
-  absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, *context);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
-  if (absl::Status s = principal->RequireAnyRole({"metering_technician"}); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  if (absl::Status s = CheckBarCode(bar_code_field, bar_code); !s.ok()) return ToGrpcStatus(s);
-  service::CommandContext command{
-      &*principal, principal->HasRole("metering_technician") ? "metering_technician" : "admin",
-      command_id, ""};
-  absl::StatusOr<service::CommandOutcome> outcome = service::ExecuteCommand(
-      *store_, command, "meter-" + bar_code,
-      [&](const std::vector<v1::EventEnvelope>& history)
-          -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-        absl::StatusOr<v1::DomainEvent> event = decide(FoldMeter(history), history);
-        if (!event.ok()) return event.status();
-        return std::vector<v1::DomainEvent>{*std::move(event)};
-      });
-  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
-  reply->set_stream_id(outcome->outcome.stream_id());
-  reply->set_first_version(outcome->outcome.first_version());
-  reply->set_last_version(outcome->outcome.last_version());
-  *reply->mutable_positions() = outcome->outcome.positions();
-  reply->set_deduplicated(outcome->deduplicated);
-  return grpc::Status::OK;
+  service::CommandCall call;
+  call.roles = {"metering_technician"};
+  call.command_id = command_id;
+  call.stream_id = "meter-" + bar_code;
+  call.precheck = [&](const service::Principal&) { return CheckBarCode(bar_code_field, bar_code); };
+  call.decide = [&](const service::Principal&, const std::vector<v1::EventEnvelope>& history)
+      -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    absl::StatusOr<v1::DomainEvent> event = decide(FoldMeter(history), history);
+    if (!event.ok()) return event.status();
+    return std::vector<v1::DomainEvent>{*std::move(event)};
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
 grpc::Status MeteringService::ReceiveMeter(grpc::ServerContext* context,

@@ -1,0 +1,195 @@
+#include "services/billing_center/billing_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/billing_center/account.h"
+#include "services/common/grpc_util.h"
+#include "services/common/service_call.h"
+
+namespace gridledger::billing {
+namespace {
+
+using service::CommandCall;
+using service::Principal;
+using service::ServeCommand;
+using Events = std::vector<v1::DomainEvent>;
+using History = std::vector<v1::EventEnvelope>;
+
+absl::StatusOr<Events> One(absl::StatusOr<v1::DomainEvent> event) {
+  if (!event.ok()) return event.status();
+  return Events{*std::move(event)};
+}
+
+std::string AccountStream(const std::string& account_id) { return "account-" + account_id; }
+
+// Collectors cannot create or alter bills, whatever other role they hold.
+absl::Status NotACollector(const Principal& principal) {
+  if (principal.HasRole("collector") && !principal.HasRole("admin")) {
+    return absl::PermissionDeniedError(absl::StrCat("separation of duties: ", principal.name,
+                                                    " is a collector; collectors cannot create or "
+                                                    "alter bills"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::TariffVersions(
+    const std::string& tariff_id) {
+  std::vector<v1::TariffScheduleVersionPublished> versions;
+  absl::StatusOr<History> history = store_->ReadStream("tariff-" + tariff_id);
+  if (!history.ok()) return history.status();
+  for (const auto& e : *history) {
+    if (e.payload().has_tariff_schedule_version_published()) {
+      versions.push_back(e.payload().tariff_schedule_version_published());
+    }
+  }
+  return versions;
+}
+
+grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
+                                         const v1::OpenAccountRequest* request,
+                                         v1::CommandReply* reply) {
+  CommandCall call{
+      {"customer_service"}, request->command_id(), AccountStream(request->account().account_id())};
+  call.precheck = [&](const Principal&) {
+    return CheckId("account.account_id", request->account().account_id());
+  };
+  call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
+    int64_t versions = 0;
+    if (CheckId("account.tariff_id", request->account().tariff_id()).ok()) {
+      absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> tariff =
+          TariffVersions(request->account().tariff_id());
+      if (!tariff.ok()) return tariff.status();
+      versions = static_cast<int64_t>(tariff->size());
+    }
+    return One(DecideOpenAccount(FoldAccount(history), request->account(), versions));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
+                                                  const v1::PublishTariffVersionRequest* request,
+                                                  v1::CommandReply* reply) {
+  CommandCall call{
+      {"marketing_manager"}, request->command_id(), "tariff-" + request->version().tariff_id()};
+  call.precheck = [&](const Principal&) {
+    return CheckId("version.tariff_id", request->version().tariff_id());
+  };
+  call.decide = [&](const Principal& principal, const History& history) {
+    v1::TariffScheduleVersionPublished version = request->version();
+    version.set_published_by(principal.name);
+    return One(DecidePublishTariff(static_cast<int64_t>(history.size()), version));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
+                                        const v1::RecordReadRequest* request,
+                                        v1::CommandReply* reply) {
+  CommandCall call{
+      {"meter_reader"}, request->command_id(), AccountStream(request->read().account_id())};
+  call.precheck = [&](const Principal&) {
+    return CheckId("read.account_id", request->read().account_id());
+  };
+  call.decide = [&](const Principal& principal, const History& history) {
+    return One(DecideRecordRead(FoldAccount(history), request->read(), principal.name));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::CheckRead(grpc::ServerContext* context,
+                                       const v1::CheckReadRequest* request,
+                                       v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
+  call.decide = [&](const Principal& principal, const History& history) {
+    return One(DecideCheckRead(FoldAccount(history), request->read_id(), principal.name));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::DecideRead(grpc::ServerContext* context,
+                                        const v1::DecideReadRequest* request,
+                                        v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
+  call.decide = [&](const Principal& principal, const History& history) {
+    return One(DecideReadDecision(FoldAccount(history), *request, principal.name));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
+                                       const v1::IssueBillRequest* request,
+                                       v1::IssueBillReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal& principal) {
+    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
+    return NotACollector(principal);
+  };
+  call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
+    Account account = FoldAccount(history);
+    std::vector<v1::TariffScheduleVersionPublished> versions;
+    if (account.opened) {
+      absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> tariff =
+          TariffVersions(account.terms.tariff_id());
+      if (!tariff.ok()) return tariff.status();
+      versions = *std::move(tariff);
+    }
+    return One(DecideIssueBill(account, *request, versions));
+  };
+  grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
+  if (!status.ok()) return status;
+  // The bill as issued (also for a retried command): read it back.
+  absl::StatusOr<History> issued =
+      store_->ReadStream(reply->command().stream_id(), reply->command().first_version(), 1);
+  if (!issued.ok()) return service::ToGrpcStatus(issued.status());
+  if (!issued->empty()) *reply->mutable_bill() = issued->front().payload().bill_issued();
+  return grpc::Status::OK;
+}
+
+grpc::Status BillingService::CheckBill(grpc::ServerContext* context,
+                                       const v1::CheckBillRequest* request,
+                                       v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal& principal) {
+    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
+    return NotACollector(principal);
+  };
+  call.decide = [&](const Principal& principal, const History& history) {
+    return One(DecideCheckBill(FoldAccount(history), request->bill_id(), principal.name));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::PostPayment(grpc::ServerContext* context,
+                                         const v1::PostPaymentRequest* request,
+                                         v1::CommandReply* reply) {
+  CommandCall call{{"collector"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
+  call.decide = [&](const Principal& principal, const History& history) {
+    return One(DecidePostPayment(FoldAccount(history), *request, principal.name));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::GetAccount(grpc::ServerContext* context,
+                                        const v1::GetAccountRequest* request,
+                                        v1::AccountView* reply) {
+  absl::StatusOr<Principal> principal = service::Authenticate(*tokens_, *context);
+  if (!principal.ok()) return service::ToGrpcStatus(principal.status());
+  if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) {
+    return service::ToGrpcStatus(s);
+  }
+  absl::StatusOr<History> history = store_->ReadStream(AccountStream(request->account_id()));
+  if (!history.ok()) return service::ToGrpcStatus(history.status());
+  Account account = FoldAccount(*history);
+  if (!account.opened) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "account_id: " + request->account_id() + " is not open");
+  }
+  *reply = ViewOf(account);
+  return grpc::Status::OK;
+}
+
+}  // namespace gridledger::billing

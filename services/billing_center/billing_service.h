@@ -1,0 +1,50 @@
+// gridledger.v1.BillingCenter over gRPC: each command authenticates, checks
+// its role (customer_service opens accounts, marketing_manager publishes
+// tariffs, meter_reader reads, bill_checker checks and bills, collector
+// collects) and runs the account's rules (account.h) through the command
+// runner. Thread-safe; `store` and `tokens` must outlive it.
+#ifndef GRIDLEDGER_SERVICES_BILLING_CENTER_BILLING_SERVICE_H_
+#define GRIDLEDGER_SERVICES_BILLING_CENTER_BILLING_SERVICE_H_
+
+#include "eventstore/event_store.h"
+#include "gridledger/v1/billing_service.grpc.pb.h"
+#include "services/common/auth.h"
+
+namespace gridledger::billing {
+
+class BillingService final : public v1::BillingCenter::Service {
+ public:
+  BillingService(eventstore::EventStore* store, const service::TokenRegistry* tokens)
+      : store_(store), tokens_(tokens) {}
+
+  grpc::Status OpenAccount(grpc::ServerContext* context, const v1::OpenAccountRequest* request,
+                           v1::CommandReply* reply) override;
+  grpc::Status PublishTariffVersion(grpc::ServerContext* context,
+                                    const v1::PublishTariffVersionRequest* request,
+                                    v1::CommandReply* reply) override;
+  grpc::Status RecordRead(grpc::ServerContext* context, const v1::RecordReadRequest* request,
+                          v1::CommandReply* reply) override;
+  grpc::Status CheckRead(grpc::ServerContext* context, const v1::CheckReadRequest* request,
+                         v1::CommandReply* reply) override;
+  grpc::Status DecideRead(grpc::ServerContext* context, const v1::DecideReadRequest* request,
+                          v1::CommandReply* reply) override;
+  grpc::Status IssueBill(grpc::ServerContext* context, const v1::IssueBillRequest* request,
+                         v1::IssueBillReply* reply) override;
+  grpc::Status CheckBill(grpc::ServerContext* context, const v1::CheckBillRequest* request,
+                         v1::CommandReply* reply) override;
+  grpc::Status PostPayment(grpc::ServerContext* context, const v1::PostPaymentRequest* request,
+                           v1::CommandReply* reply) override;
+  grpc::Status GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
+                          v1::AccountView* reply) override;
+
+ private:
+  absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> TariffVersions(
+      const std::string& tariff_id);
+
+  eventstore::EventStore* const store_;
+  const service::TokenRegistry* const tokens_;
+};
+
+}  // namespace gridledger::billing
+
+#endif  // GRIDLEDGER_SERVICES_BILLING_CENTER_BILLING_SERVICE_H_

@@ -1,0 +1,285 @@
+// The Billing Centre through gRPC against a real `gridledger serve` process on
+// each backend: tariff → account → read → check → bill → check → collect, with
+// the separation of duties (抄、核、收) and the other refusals.
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "gmock/gmock.h"
+#include "gridledger/v1/billing_service.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/common/auth.h"
+#include "tests/testing/serve_process.h"
+#include "tests/testing/test_util.h"
+
+namespace gridledger {
+namespace {
+
+using ::testing::HasSubstr;
+
+class BillingE2eTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string store;
+    if (GetParam() == "embedded") {
+      store = "embedded:" + dir_.path() + "/store";
+    } else {
+      std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
+      if (!bootstrap) GTEST_SKIP() << "run through ctest: it starts the broker";
+      store = absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix(),
+                           "&partitions=2&timeout_ms=8000");
+    }
+    std::ofstream tokens(dir_.path() + "/tokens");
+    for (const auto& [name, roles] : std::vector<std::pair<std::string, std::string>>{
+             {"clerk", "customer_service"},
+             {"pricing", "marketing_manager"},
+             {"reader", "meter_reader"},
+             {"checker", "bill_checker"},
+             {"collector", "collector"},
+             {"checker-collector", "bill_checker,collector"},
+             {"supervisor", "admin"}}) {
+      auto issued = service::IssueToken(name, "sn/xa/huyi", roles);
+      ASSERT_TRUE(issued.ok());
+      token_[name] = issued->token;
+      tokens << issued->line << "\n";
+    }
+    tokens.close();
+    serve_ = std::make_unique<testing::ServeProcess>(
+        GL_GRIDLEDGER_PATH,
+        std::vector<std::string>{"serve", "--store", store, "--listen", "127.0.0.1:0", "--tokens",
+                                 dir_.path() + "/tokens"});
+    const std::string line = serve_->LineContaining("serving on");
+    const std::string address = testing::AddressFrom(line);
+    ASSERT_FALSE(address.empty()) << "serve said: " << line;
+    stub_ = v1::BillingCenter::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    stub_.reset();
+    if (serve_) EXPECT_EQ(serve_->Wait(SIGTERM), 0);
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& who) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (token_.count(who)) context->AddMetadata("authorization", "Bearer " + token_[who]);
+    return context;
+  }
+
+  grpc::Status Read(const std::string& who, const std::string& read_id, int month,
+                    int64_t total_kwh) {
+    v1::RecordReadRequest request;
+    request.set_command_id(NewUuid());
+    auto* read = request.mutable_read();
+    read->set_read_id(read_id);
+    read->set_account_id("6101000123");
+    read->mutable_period()->set_year(2026);
+    read->mutable_period()->set_month(month);
+    read->mutable_registers()->set_total_wh(total_kwh * 1000);
+    read->set_source(v1::READ_SOURCE_REMOTE_COLLECTION);
+    v1::CommandReply reply;
+    return stub_->RecordRead(As(who).get(), request, &reply);
+  }
+
+  grpc::Status Check(const std::string& who, const std::string& read_id) {
+    v1::CheckReadRequest request;
+    request.set_command_id(NewUuid());
+    request.set_account_id("6101000123");
+    request.set_read_id(read_id);
+    v1::CommandReply reply;
+    return stub_->CheckRead(As(who).get(), request, &reply);
+  }
+
+  void OpenResidentialAccount() {
+    v1::PublishTariffVersionRequest tariff;
+    tariff.set_command_id(NewUuid());
+    auto* v = tariff.mutable_version();
+    v->set_tariff_id("sn-res");
+    v->set_version(1);
+    v->mutable_effective_from()->set_year(2026);
+    v->mutable_effective_from()->set_month(1);
+    v->mutable_effective_from()->set_day(1);
+    v->set_category(v1::CUSTOMER_CATEGORY_RESIDENTIAL);
+    v->set_flat_price_micro_cny_per_kwh(498300);
+    auto* fund = v->add_funds();
+    fund->set_code("REN");
+    fund->set_name("renewable energy surcharge");
+    fund->set_price_micro_cny_per_kwh(19000);
+    v1::CommandReply reply;
+    grpc::Status status = stub_->PublishTariffVersion(As("pricing").get(), tariff, &reply);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    v1::OpenAccountRequest open;
+    open.set_command_id(NewUuid());
+    auto* a = open.mutable_account();
+    a->set_account_id("6101000123");
+    a->set_customer_name("Wang Li");
+    a->set_category(v1::CUSTOMER_CATEGORY_RESIDENTIAL);
+    a->set_voltage_class(v1::VOLTAGE_CLASS_LV_220V);
+    a->set_tariff_id("sn-res");
+    a->set_org_unit("sn/xa/huyi");
+    status = stub_->OpenAccount(As("clerk").get(), open, &reply);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  testing::TempDir dir_;
+  std::map<std::string, std::string> token_;
+  std::unique_ptr<testing::ServeProcess> serve_;
+  std::unique_ptr<v1::BillingCenter::Stub> stub_;
+};
+
+TEST_P(BillingE2eTest, ReadCheckBillCollectWithSeparationOfDuties) {
+  OpenResidentialAccount();
+  ASSERT_TRUE(Read("reader", "r10", 10, 1000).ok());
+  ASSERT_TRUE(Check("checker", "r10").ok());
+  ASSERT_TRUE(Read("reader", "r11", 11, 1200).ok());
+  // 抄核分离: whoever read it cannot check it (here: a reader also made checker).
+  grpc::Status status = Check("reader", "r11");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Check("checker", "r11").ok());
+
+  v1::IssueBillRequest issue;
+  issue.set_command_id(NewUuid());
+  issue.set_account_id("6101000123");
+  issue.set_bill_id("b-2026-11");
+  issue.mutable_period()->set_year(2026);
+  issue.mutable_period()->set_month(11);
+  issue.mutable_due_date()->set_year(2026);
+  issue.mutable_due_date()->set_month(12);
+  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillReply bill;
+  // Collectors cannot create bills, even when they are checkers too.
+  status = stub_->IssueBill(As("checker-collector").get(), issue, &bill);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("collectors cannot create or alter bills"));
+  status = stub_->IssueBill(As("checker").get(), issue, &bill);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(bill.bill().total_fen(), 9966 + 380);  // 200 kWh × 0.4983, fund 200 × 0.019
+  EXPECT_EQ(bill.bill().energy_wh(), 200000);
+  // The retry answers with the same bill.
+  v1::IssueBillReply again;
+  ASSERT_TRUE(stub_->IssueBill(As("checker").get(), issue, &again).ok());
+  EXPECT_TRUE(again.command().deduplicated());
+  EXPECT_EQ(again.bill().total_fen(), bill.bill().total_fen());
+
+  v1::CheckBillRequest check_bill;
+  check_bill.set_command_id(NewUuid());
+  check_bill.set_account_id("6101000123");
+  check_bill.set_bill_id("b-2026-11");
+  v1::CommandReply reply;
+  ASSERT_TRUE(stub_->CheckBill(As("checker").get(), check_bill, &reply).ok());
+
+  v1::PostPaymentRequest pay;
+  pay.set_command_id(NewUuid());
+  pay.set_account_id("6101000123");
+  pay.set_payment_id("p1");
+  pay.set_amount_fen(20000);
+  // The checker is not a collector at all; the collector posts it.
+  EXPECT_EQ(stub_->PostPayment(As("checker").get(), pay, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->PostPayment(As("collector").get(), pay, &reply).ok());
+  v1::GetAccountRequest get;
+  get.set_account_id("6101000123");
+  v1::AccountView view;
+  ASSERT_TRUE(stub_->GetAccount(As("collector").get(), get, &view).ok());
+  EXPECT_EQ(view.outstanding_fen(), 0);
+  EXPECT_EQ(view.credit_fen(), 20000 - 10346);
+  ASSERT_EQ(view.bills_size(), 1);
+  EXPECT_EQ(view.bills(0).checker(), "checker");
+}
+
+TEST_P(BillingE2eTest, TheCheckerOfABillCannotCollectIt) {
+  OpenResidentialAccount();
+  ASSERT_TRUE(Read("reader", "r10", 10, 1000).ok());
+  ASSERT_TRUE(Check("checker", "r10").ok());
+  ASSERT_TRUE(Read("reader", "r11", 11, 1100).ok());
+  ASSERT_TRUE(Check("checker", "r11").ok());
+  v1::IssueBillRequest issue;
+  issue.set_command_id(NewUuid());
+  issue.set_account_id("6101000123");
+  issue.set_bill_id("b11");
+  issue.mutable_period()->set_year(2026);
+  issue.mutable_period()->set_month(11);
+  issue.mutable_due_date()->set_year(2026);
+  issue.mutable_due_date()->set_month(12);
+  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillReply bill;
+  ASSERT_TRUE(stub_->IssueBill(As("checker").get(), issue, &bill).ok());
+  // Someone who both collects and checks may not check (collectors alter no bill).
+  v1::CheckBillRequest check_bill;
+  check_bill.set_command_id(NewUuid());
+  check_bill.set_account_id("6101000123");
+  check_bill.set_bill_id("b11");
+  v1::CommandReply reply;
+  grpc::Status status = stub_->CheckBill(As("checker-collector").get(), check_bill, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A supervisor (admin) may do both jobs, but not on the same bill (核收分离).
+  ASSERT_TRUE(stub_->CheckBill(As("supervisor").get(), check_bill, &reply).ok());
+  v1::PostPaymentRequest pay;
+  pay.set_command_id(NewUuid());
+  pay.set_account_id("6101000123");
+  pay.set_payment_id("p1");
+  pay.set_amount_fen(100);
+  status = stub_->PostPayment(As("supervisor").get(), pay, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("checked bill b11 and cannot post its payment"));
+  // A collector who did not check it may.
+  ASSERT_TRUE(stub_->PostPayment(As("collector").get(), pay, &reply).ok());
+}
+
+TEST_P(BillingE2eTest, BadInputWrongStateAndMissingTokens) {
+  OpenResidentialAccount();
+  v1::CommandReply reply;
+  v1::RecordReadRequest request;
+  request.set_command_id(NewUuid());
+  request.mutable_read()->set_account_id("6101000123");
+  request.mutable_read()->set_read_id("r1");
+  request.mutable_read()->mutable_period()->set_year(2026);
+  request.mutable_read()->mutable_period()->set_month(13);
+  grpc::Status status = stub_->RecordRead(As("reader").get(), request, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("read.period"));
+  EXPECT_EQ(stub_->RecordRead(As("nobody").get(), request, &reply).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->RecordRead(As("collector").get(), request, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Checking a read that does not exist; billing without reads.
+  EXPECT_EQ(Check("checker", "nope").error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::IssueBillRequest issue;
+  issue.set_command_id(NewUuid());
+  issue.set_account_id("6101000123");
+  issue.set_bill_id("b1");
+  issue.mutable_period()->set_year(2026);
+  issue.mutable_period()->set_month(11);
+  issue.mutable_due_date()->set_year(2026);
+  issue.mutable_due_date()->set_month(12);
+  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillReply bill;
+  status = stub_->IssueBill(As("checker").get(), issue, &bill);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("no accepted read for 2026-11"));
+  // An account on a tariff that does not exist.
+  v1::OpenAccountRequest open;
+  open.set_command_id(NewUuid());
+  auto* a = open.mutable_account();
+  a->set_account_id("6101000999");
+  a->set_customer_name("Li Na");
+  a->set_category(v1::CUSTOMER_CATEGORY_RESIDENTIAL);
+  a->set_voltage_class(v1::VOLTAGE_CLASS_LV_220V);
+  a->set_tariff_id("no-such-tariff");
+  a->set_org_unit("sn/xa/huyi");
+  status = stub_->OpenAccount(As("clerk").get(), open, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("no published version"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BillingE2eTest, ::testing::Values("embedded", "kafka"),
+                         [](const auto& info) {
+                           return info.param == "embedded" ? std::string("Embedded")
+                                                           : std::string("Kafka");
+                         });
+
+}  // namespace
+}  // namespace gridledger
