@@ -13,7 +13,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: gridledger COMMAND [FLAGS]\n"
-    "  serve    [--store URI] [--listen HOST:PORT] [--tokens FILE] [--services billing,metering]\n"
+    "  serve    [--store URI] [--listen HOST:PORT] [--tokens FILE] [--services "
+    "customer,billing,metering,marketing]\n"
     "           [--insecure_allow_remote]\n"
     "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
     "  token    --principal NAME --org_unit UNIT --roles ROLE[,ROLE]\n"

@@ -14,8 +14,10 @@
 #include "absl/strings/str_split.h"
 #include "eventstore/event_store_factory.h"
 #include "services/billing_center/billing_service.h"
+#include "services/customer_service/customer_service.h"
 #include "services/gridledger/command_line.h"
 #include "services/gridledger/health_service.h"
+#include "services/marketing_department/marketing_service.h"
 #include "services/metering_center/metering_service.h"
 
 namespace gridledger::cli {
@@ -58,13 +60,13 @@ int RunServe(const std::vector<std::string>& args) {
       flags->count("store") ? flags->at("store") : "embedded:./gridledger-data";
   const std::string listen = flags->count("listen") ? flags->at("listen") : "127.0.0.1:50051";
   const std::string services =
-      flags->count("services") ? flags->at("services") : "billing,metering";
+      flags->count("services") ? flags->at("services") : "customer,billing,metering,marketing";
   std::set<std::string> enabled;
   for (absl::string_view name : absl::StrSplit(services, ',', absl::SkipEmpty())) {
-    if (name != "metering" && name != "billing") {
+    if (name != "metering" && name != "billing" && name != "customer" && name != "marketing") {
       std::fprintf(stderr,
-                   "gridledger serve: --services: unknown service \"%s\"; available: billing, "
-                   "metering\n",
+                   "gridledger serve: --services: unknown service \"%s\"; available: customer, "
+                   "billing, metering, marketing\n",
                    std::string(name).c_str());
       return 2;
     }
@@ -118,6 +120,10 @@ int RunServe(const std::vector<std::string>& args) {
   if (enabled.count("metering")) builder.RegisterService(&metering_service);
   billing::BillingService billing_service(store->get(), &tokens);
   if (enabled.count("billing")) builder.RegisterService(&billing_service);
+  customer::CustomerService customer_service(store->get(), &tokens);
+  if (enabled.count("customer")) builder.RegisterService(&customer_service);
+  marketing::MarketingService marketing_service(store->get(), &tokens);
+  if (enabled.count("marketing")) builder.RegisterService(&marketing_service);
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -3,11 +3,11 @@
 // SIGTERM.
 //
 //   gridledger serve [--store URI] [--listen HOST:PORT] [--tokens FILE]
-//                    [--services billing,metering] [--insecure_allow_remote]
+//                    [--services customer,billing,metering,marketing] [--insecure_allow_remote]
 //
 // --tokens names the bearer-token file (services/common/auth.h); without it
 // every command is UNAUTHENTICATED. --services picks the units to serve
-// (today: billing and metering, both by default).
+// (customer, billing, metering, marketing; all by default).
 // --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051
 // (port 0 picks a free one). Plaintext is allowed on loopback only unless
 // --insecure_allow_remote is given. On start it prints one line,

@@ -1,0 +1,148 @@
+#include "services/customer_service/customer_service.h"
+
+#include "absl/time/clock.h"
+#include "services/common/grpc_util.h"
+#include "services/common/service_call.h"
+#include "services/customer_service/application.h"
+
+namespace gridledger::customer {
+namespace {
+
+using service::CommandCall;
+using service::Principal;
+using History = std::vector<v1::EventEnvelope>;
+using Events = std::vector<v1::DomainEvent>;
+
+absl::StatusOr<Events> One(absl::StatusOr<v1::DomainEvent> event) {
+  if (!event.ok()) return event.status();
+  return Events{*std::move(event)};
+}
+
+absl::Status CheckStreamId(const std::string& field, const std::string& id) {
+  if (id.empty() || id.size() > 64 || id.find_first_of(" /\t\n") != std::string::npos) {
+    return absl::InvalidArgumentError(field + ": must be 1-64 characters without spaces or '/'");
+  }
+  return absl::OkStatus();
+}
+
+CommandCall Call(const std::string& command_id, const std::string& stream_id,
+                 const std::string& field, const std::string& id) {
+  CommandCall call{{"customer_service"}, command_id, stream_id};
+  call.precheck = [field, id](const Principal&) { return CheckStreamId(field, id); };
+  return call;
+}
+
+}  // namespace
+
+grpc::Status CustomerService::SubmitApplication(grpc::ServerContext* context,
+                                                const v1::SubmitApplicationRequest* request,
+                                                v1::CommandReply* reply) {
+  const std::string& id = request->application().application_id();
+  CommandCall call =
+      Call(request->command_id(), "application-" + id, "application.application_id", id);
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideSubmit(FoldApplication(history), request->application(), absl::Now()));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status CustomerService::AcceptApplication(grpc::ServerContext* context,
+                                                const v1::AcceptApplicationRequest* request,
+                                                v1::CommandReply* reply) {
+  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
+                          "application_id", request->application_id());
+  call.decide = [&](const Principal& principal, const History& history) {
+    const std::string manager =
+        request->account_manager().empty() ? principal.name : request->account_manager();
+    return One(DecideAccept(FoldApplication(history), manager, UtilityDay(absl::Now())));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
+                                           const v1::CompleteStepRequest* request,
+                                           v1::CommandReply* reply) {
+  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
+                          "application_id", request->application_id());
+  call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
+    const Application application = FoldApplication(history);
+    bool bay_approved = false;
+    if (application.needs_bay_approval &&
+        request->step_case() == v1::CompleteStepRequest::kDesignReview) {
+      // The Marketing Department's decision lives in its approval stream.
+      absl::StatusOr<History> approval =
+          store_->ReadStream("approval-" + request->application_id());
+      if (!approval.ok()) return approval.status();
+      for (const auto& e : *approval) {
+        if (e.payload().has_bay_approval_granted()) bay_approved = true;
+        if (e.payload().has_bay_approval_denied()) bay_approved = false;
+      }
+    }
+    return One(DecideStep(application, *request, bay_approved, UtilityDay(absl::Now())));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status CustomerService::RejectApplication(grpc::ServerContext* context,
+                                                const v1::EndApplicationRequest* request,
+                                                v1::CommandReply* reply) {
+  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
+                          "application_id", request->application_id());
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/false));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status CustomerService::WithdrawApplication(grpc::ServerContext* context,
+                                                  const v1::EndApplicationRequest* request,
+                                                  v1::CommandReply* reply) {
+  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
+                          "application_id", request->application_id());
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/true));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status CustomerService::OpenTicket(grpc::ServerContext* context,
+                                         const v1::OpenTicketRequest* request,
+                                         v1::CommandReply* reply) {
+  const std::string& id = request->ticket().ticket_id();
+  CommandCall call = Call(request->command_id(), "ticket-" + id, "ticket.ticket_id", id);
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideOpenTicket(FoldTicket(history), request->ticket(), absl::Now()));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status CustomerService::AdvanceTicket(grpc::ServerContext* context,
+                                            const v1::AdvanceTicketRequest* request,
+                                            v1::CommandReply* reply) {
+  CommandCall call = Call(request->command_id(), "ticket-" + request->ticket_id(), "ticket_id",
+                          request->ticket_id());
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideAdvanceTicket(FoldTicket(history), *request, absl::Now()));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status CustomerService::GetApplication(grpc::ServerContext* context,
+                                             const v1::GetApplicationRequest* request,
+                                             v1::ApplicationView* reply) {
+  absl::StatusOr<Principal> principal = service::Authenticate(*tokens_, *context);
+  if (!principal.ok()) return service::ToGrpcStatus(principal.status());
+  if (absl::Status s = CheckStreamId("application_id", request->application_id()); !s.ok()) {
+    return service::ToGrpcStatus(s);
+  }
+  absl::StatusOr<History> history = store_->ReadStream("application-" + request->application_id());
+  if (!history.ok()) return service::ToGrpcStatus(history.status());
+  const Application application = FoldApplication(*history);
+  if (!application.exists) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "application_id: unknown application");
+  }
+  *reply = ViewOf(application);
+  return grpc::Status::OK;
+}
+
+}  // namespace gridledger::customer

@@ -1,0 +1,36 @@
+// gridledger.v1.MarketingDepartment over gRPC (role marketing_manager): KPI
+// targets, bay approvals (reading the application's stream to see that its
+// plan asks for one), supervision alerts. Thread-safe; `store` and `tokens`
+// must outlive it.
+#ifndef GRIDLEDGER_SERVICES_MARKETING_DEPARTMENT_MARKETING_SERVICE_H_
+#define GRIDLEDGER_SERVICES_MARKETING_DEPARTMENT_MARKETING_SERVICE_H_
+
+#include "eventstore/event_store.h"
+#include "gridledger/v1/marketing_service.grpc.pb.h"
+#include "services/common/auth.h"
+
+namespace gridledger::marketing {
+
+class MarketingService final : public v1::MarketingDepartment::Service {
+ public:
+  MarketingService(eventstore::EventStore* store, const service::TokenRegistry* tokens)
+      : store_(store), tokens_(tokens) {}
+
+  grpc::Status SetKpiTarget(grpc::ServerContext* context, const v1::SetKpiTargetRequest* request,
+                            v1::CommandReply* reply) override;
+  grpc::Status DecideBayApproval(grpc::ServerContext* context,
+                                 const v1::DecideBayApprovalRequest* request,
+                                 v1::CommandReply* reply) override;
+  grpc::Status RaiseAlert(grpc::ServerContext* context, const v1::RaiseAlertRequest* request,
+                          v1::CommandReply* reply) override;
+  grpc::Status ResolveAlert(grpc::ServerContext* context, const v1::ResolveAlertRequest* request,
+                            v1::CommandReply* reply) override;
+
+ private:
+  eventstore::EventStore* const store_;
+  const service::TokenRegistry* const tokens_;
+};
+
+}  // namespace gridledger::marketing
+
+#endif  // GRIDLEDGER_SERVICES_MARKETING_DEPARTMENT_MARKETING_SERVICE_H_
