@@ -89,8 +89,10 @@ class BillingE2eTest : public ::testing::TestWithParam<std::string> {
     request.set_command_id(NewUuid());
     request.set_account_id("6101000123");
     request.set_read_id(read_id);
-    v1::CommandReply reply;
-    return stub_->CheckRead(As(who).get(), request, &reply);
+    v1::CheckReadReply reply;
+    grpc::Status status = stub_->CheckRead(As(who).get(), request, &reply);
+    if (status.ok()) EXPECT_TRUE(reply.check().passed()) << reply.check().detail();
+    return status;
   }
 
   void OpenResidentialAccount() {

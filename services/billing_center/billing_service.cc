@@ -99,13 +99,20 @@ grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
 
 grpc::Status BillingService::CheckRead(grpc::ServerContext* context,
                                        const v1::CheckReadRequest* request,
-                                       v1::CommandReply* reply) {
+                                       v1::CheckReadReply* reply) {
   CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
   call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
   call.decide = [&](const Principal& principal, const History& history) {
     return One(DecideCheckRead(FoldAccount(history), request->read_id(), principal.name));
   };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
+  if (!status.ok()) return status;
+  // The check as recorded (also for a retried command): read it back.
+  absl::StatusOr<History> checked =
+      store_->ReadStream(reply->command().stream_id(), reply->command().first_version(), 1);
+  if (!checked.ok()) return service::ToGrpcStatus(checked.status());
+  if (!checked->empty()) *reply->mutable_check() = checked->front().payload().meter_read_checked();
+  return grpc::Status::OK;
 }
 
 grpc::Status BillingService::DecideRead(grpc::ServerContext* context,

@@ -25,7 +25,7 @@ class BillingService final : public v1::BillingCenter::Service {
   grpc::Status RecordRead(grpc::ServerContext* context, const v1::RecordReadRequest* request,
                           v1::CommandReply* reply) override;
   grpc::Status CheckRead(grpc::ServerContext* context, const v1::CheckReadRequest* request,
-                         v1::CommandReply* reply) override;
+                         v1::CheckReadReply* reply) override;
   grpc::Status DecideRead(grpc::ServerContext* context, const v1::DecideReadRequest* request,
                           v1::CommandReply* reply) override;
   grpc::Status IssueBill(grpc::ServerContext* context, const v1::IssueBillRequest* request,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "services/gridledger/demo_command.h"
 #include "services/gridledger/serve_command.h"
 #include "services/gridledger/token_command.h"
 
@@ -19,6 +20,8 @@ constexpr char kUsage[] =
     "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
     "  token    --principal NAME --org_unit UNIT --roles ROLE[,ROLE]\n"
     "           make a bearer token; prints the token, and its line for the tokens file\n"
+    "  demo     --target HOST:PORT --credentials FILE [--accounts N] [--applications N]\n"
+    "           [--tickets N] [--threads N]   drive a simulated month of a county\n"
     "  version  print the version\n";
 
 }  // namespace
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "serve") return gridledger::cli::RunServe(args);
   if (command == "token") return gridledger::cli::RunToken(args);
+  if (command == "demo") return gridledger::cli::RunDemo(args);
   if (command == "version") {
     std::printf("gridledger 0.1.0\n");
     return 0;
