@@ -1,12 +1,16 @@
 // grpc.health.v1.Health for `gridledger serve`. The server as a whole ("")
-// and "gridledger" are SERVING while the event store answers; any other
-// service name is NOT_FOUND (Check) or SERVICE_UNKNOWN (Watch).
+// and "gridledger" are SERVING while the event store answers (asked at most
+// once a second; answers in between reuse the last one); any other service
+// name is NOT_FOUND (Check) or SERVICE_UNKNOWN (Watch).
 //
 // Thread-safe; the store must outlive the service.
 #ifndef GRIDLEDGER_SERVICES_GRIDLEDGER_HEALTH_SERVICE_H_
 #define GRIDLEDGER_SERVICES_GRIDLEDGER_HEALTH_SERVICE_H_
 
 #include <atomic>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 #include "eventstore/event_store.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -32,6 +36,9 @@ class HealthService final : public grpc::health::v1::Health::Service {
 
   eventstore::EventStore* const store_;
   std::atomic<bool> shutting_down_{false};
+  absl::Mutex mu_;
+  absl::Time checked_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool store_ok_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace gridledger::cli
