@@ -13,7 +13,7 @@ include_guard(GLOBAL)
 function(_gl_set_common_options target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wno-unused-parameter -Werror=unused-result
-    -Werror=return-type -Wno-missing-field-initializers)
+    -Werror=return-type -Werror=format -Wno-missing-field-initializers)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
   if(GL_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)

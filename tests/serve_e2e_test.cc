@@ -10,8 +10,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -32,11 +34,13 @@ using ::testing::HasSubstr;
 
 // grpc.health.v1.Health/Check for the server as a whole, by raw bytes (an
 // empty HealthCheckRequest; SERVING is field 1 = 1, bytes 08 01).
-std::string HealthCheck(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+std::string HealthCheck(
+    const std::string& address,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials()) {
+  auto channel = grpc::CreateChannel(address, credentials);
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   grpc::Slice empty_message("");
   grpc::ByteBuffer request(&empty_message, 1);
   grpc::ByteBuffer response;
@@ -102,6 +106,51 @@ TEST(ServeE2eTest, RefusesPlaintextOffLoopbackAndBadFlags) {
                          {"serve", "--store", "mysql://x", "--listen", "127.0.0.1:0"});
   EXPECT_THAT(bad_store.LineContaining("mysql"), HasSubstr("unknown URI \"mysql://x\""));
   EXPECT_EQ(bad_store.Wait(), 1);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+TEST(ServeE2eTest, ServesTlsAndMutualTls) {
+  testing::TempDir dir;
+  const std::string certs = dir.path() + "/certs";
+  ASSERT_EQ(std::system(absl::StrCat(GL_MAKE_CERTS, " ", certs).c_str()), 0);
+  grpc::SslCredentialsOptions trusting;
+  trusting.pem_root_certs = ReadFile(certs + "/ca.pem");
+  {
+    ServeProcess serve(
+        GL_GRIDLEDGER_PATH,
+        {"serve", "--store", "embedded:" + dir.path() + "/a", "--listen", "127.0.0.1:0",
+         "--tls_cert", certs + "/server.pem", "--tls_key", certs + "/server.key"});
+    const std::string line = serve.LineContaining("serving on");
+    EXPECT_THAT(line, HasSubstr("(TLS)"));
+    const std::string address = AddressFrom(line);
+    EXPECT_EQ(HealthCheck(address, grpc::SslCredentials(trusting)), "SERVING");
+    EXPECT_THAT(HealthCheck(address), HasSubstr("error")) << "plaintext must not get through";
+    EXPECT_EQ(serve.Wait(SIGTERM), 0);
+  }
+  ServeProcess serve(GL_GRIDLEDGER_PATH,
+                     {"serve", "--store", "embedded:" + dir.path() + "/b", "--listen",
+                      "127.0.0.1:0", "--tls_cert", certs + "/server.pem", "--tls_key",
+                      certs + "/server.key", "--tls_client_ca", certs + "/ca.pem"});
+  const std::string line = serve.LineContaining("serving on");
+  EXPECT_THAT(line, HasSubstr("(mutual TLS)"));
+  const std::string address = AddressFrom(line);
+  EXPECT_THAT(HealthCheck(address, grpc::SslCredentials(trusting)), HasSubstr("error"))
+      << "a client without a certificate must be refused";
+  grpc::SslCredentialsOptions with_certificate = trusting;
+  with_certificate.pem_private_key = ReadFile(certs + "/client.key");
+  with_certificate.pem_cert_chain = ReadFile(certs + "/client.pem");
+  EXPECT_EQ(HealthCheck(address, grpc::SslCredentials(with_certificate)), "SERVING");
+  EXPECT_EQ(serve.Wait(SIGTERM), 0);
+  // Half a key pair is a flag error.
+  ServeProcess half(GL_GRIDLEDGER_PATH, {"serve", "--tls_cert", certs + "/server.pem"});
+  EXPECT_THAT(half.LineContaining("tls"), HasSubstr("--tls_cert and --tls_key go together"));
+  EXPECT_EQ(half.Wait(), 2);
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-
 #include "eventstore/event_store.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 

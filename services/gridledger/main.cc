@@ -16,7 +16,7 @@ constexpr char kUsage[] =
     "usage: gridledger COMMAND [FLAGS]\n"
     "  serve    [--store URI] [--listen HOST:PORT] [--tokens FILE] [--services "
     "customer,billing,metering,marketing]\n"
-    "           [--insecure_allow_remote]\n"
+    "           [--tls_cert PEM --tls_key PEM [--tls_client_ca PEM]] [--insecure_allow_remote]\n"
     "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
     "  token    --principal NAME --org_unit UNIT --roles ROLE[,ROLE]\n"
     "           make a bearer token; prints the token, and its line for the tokens file\n"

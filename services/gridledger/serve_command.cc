@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +45,35 @@ int WaitForTerminationSignal() {
   return received;
 }
 
+absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// TLS from PEM files; with --tls_client_ca, clients must present a
+// certificate signed by that CA (mutual TLS).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> TlsCredentials(const Flags& flags) {
+  if (!flags.count("tls_cert") || !flags.count("tls_key")) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  absl::StatusOr<std::string> cert = ReadFile("tls_cert", flags.at("tls_cert"));
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile("tls_key", flags.at("tls_key"));
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  if (flags.count("tls_client_ca")) {
+    absl::StatusOr<std::string> ca = ReadFile("tls_client_ca", flags.at("tls_client_ca"));
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
 }  // namespace
 
 bool IsLoopbackHost(const std::string& host) {
@@ -50,8 +81,9 @@ bool IsLoopbackHost(const std::string& host) {
 }
 
 int RunServe(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = ParseFlags(
-      args, FlagSpec{{"store", "listen", "tokens", "services"}, {"insecure_allow_remote"}});
+  absl::StatusOr<Flags> flags = ParseFlags(args, FlagSpec{{"store", "listen", "tokens", "services",
+                                                           "tls_cert", "tls_key", "tls_client_ca"},
+                                                          {"insecure_allow_remote"}});
   if (!flags.ok()) {
     std::fprintf(stderr, "gridledger serve: %s\n", std::string(flags.status().message()).c_str());
     return 2;
@@ -89,7 +121,21 @@ int RunServe(const std::vector<std::string>& args) {
   }
   const bool allow_remote =
       flags->count("insecure_allow_remote") && flags->at("insecure_allow_remote") == "true";
-  if (!IsLoopbackHost(HostOf(listen)) && !allow_remote) {
+  const bool tls = flags->count("tls_cert") > 0 || flags->count("tls_key") > 0;
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (tls) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> loaded = TlsCredentials(*flags);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "gridledger serve: %s\n",
+                   std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    credentials = *std::move(loaded);
+  } else if (flags->count("tls_client_ca")) {
+    std::fprintf(stderr, "gridledger serve: --tls_client_ca needs --tls_cert and --tls_key\n");
+    return 2;
+  }
+  if (!tls && !IsLoopbackHost(HostOf(listen)) && !allow_remote) {
     std::fprintf(stderr,
                  "gridledger serve: --listen %s: plaintext is only allowed on loopback; "
                  "pass --insecure_allow_remote to force it\n",
@@ -125,15 +171,18 @@ int RunServe(const std::vector<std::string>& args) {
   marketing::MarketingService marketing_service(store->get(), &tokens);
   if (enabled.count("marketing")) builder.RegisterService(&marketing_service);
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, credentials, &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "gridledger serve: cannot listen on %s\n", listen.c_str());
     return 1;
   }
   const std::string host = HostOf(listen);
-  std::printf("gridledger: serving on %s:%d store %s\n",
+  std::printf("gridledger: serving on %s:%d%s store %s\n",
               host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(), port,
+              !tls                            ? ""
+              : flags->count("tls_client_ca") ? " (mutual TLS)"
+                                              : " (TLS)",
               store_uri.c_str());
   std::fflush(stdout);
 

@@ -3,11 +3,15 @@
 // SIGTERM.
 //
 //   gridledger serve [--store URI] [--listen HOST:PORT] [--tokens FILE]
-//                    [--services customer,billing,metering,marketing] [--insecure_allow_remote]
+//                    [--services customer,billing,metering,marketing]
+//                    [--tls_cert PEM --tls_key PEM [--tls_client_ca PEM]]
+//                    [--insecure_allow_remote]
 //
 // --tokens names the bearer-token file (services/common/auth.h); without it
 // every command is UNAUTHENTICATED. --services picks the units to serve
 // (customer, billing, metering, marketing; all by default).
+// --tls_cert/--tls_key serve TLS (on any address); --tls_client_ca makes it
+// mutual TLS: clients need a certificate signed by that CA.
 // --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051
 // (port 0 picks a free one). Plaintext is allowed on loopback only unless
 // --insecure_allow_remote is given. On start it prints one line,
