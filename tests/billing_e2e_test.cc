@@ -277,6 +277,90 @@ TEST_P(BillingE2eTest, BadInputWrongStateAndMissingTokens) {
   EXPECT_THAT(status.error_message(), HasSubstr("no published version"));
 }
 
+TEST_P(BillingE2eTest, PenaltiesReversalsAndBackBilling) {
+  OpenResidentialAccount();
+  ASSERT_TRUE(Read("reader", "r10", 10, 1000).ok());
+  ASSERT_TRUE(Check("checker", "r10").ok());
+  ASSERT_TRUE(Read("reader", "r11", 11, 1200).ok());
+  ASSERT_TRUE(Check("checker", "r11").ok());
+  v1::IssueBillRequest issue;
+  issue.set_command_id(NewUuid());
+  issue.set_account_id("6101000123");
+  issue.set_bill_id("b11");
+  issue.mutable_period()->set_year(2026);
+  issue.mutable_period()->set_month(11);
+  issue.mutable_due_date()->set_year(2026);
+  issue.mutable_due_date()->set_month(12);
+  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillReply bill;
+  ASSERT_TRUE(stub_->IssueBill(As("checker").get(), issue, &bill).ok());
+  v1::CommandReply reply;
+  // Late: a penalty on the unpaid bill (10 days, residential 0.1 %/day, ≥ 1 CNY).
+  v1::AccruePenaltyRequest accrue;
+  accrue.set_command_id(NewUuid());
+  accrue.set_account_id("6101000123");
+  accrue.set_bill_id("b11");
+  accrue.mutable_as_of()->set_year(2026);
+  accrue.mutable_as_of()->set_month(12);
+  accrue.mutable_as_of()->set_day(30);
+  ASSERT_TRUE(stub_->AccruePenalty(As("checker").get(), accrue, &reply).ok());
+  // A payment, reversed (bounced); then the bill reversed and reissued.
+  v1::PostPaymentRequest pay;
+  pay.set_command_id(NewUuid());
+  pay.set_account_id("6101000123");
+  pay.set_payment_id("p1");
+  pay.set_amount_fen(500);
+  ASSERT_TRUE(stub_->PostPayment(As("collector").get(), pay, &reply).ok());
+  v1::ReverseBillRequest reverse;
+  reverse.set_command_id(NewUuid());
+  reverse.set_account_id("6101000123");
+  reverse.set_bill_id("b11");
+  reverse.set_reason("tariff applied to the wrong account class");
+  grpc::Status status = stub_->ReverseBill(As("checker").get(), reverse, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("reverse those payments first"));
+  v1::ReversePaymentRequest unpay;
+  unpay.set_command_id(NewUuid());
+  unpay.set_account_id("6101000123");
+  unpay.set_payment_id("p1");
+  unpay.set_reason("bounced");
+  ASSERT_TRUE(stub_->ReversePayment(As("collector").get(), unpay, &reply).ok());
+  reverse.set_command_id(NewUuid());
+  ASSERT_TRUE(stub_->ReverseBill(As("checker").get(), reverse, &reply).ok());
+  issue.set_command_id(NewUuid());
+  issue.set_bill_id("b11-2");
+  issue.set_replaces_bill_id("b11");
+  ASSERT_TRUE(stub_->IssueBill(As("checker").get(), issue, &bill).ok());
+  EXPECT_EQ(bill.bill().replaces_bill_id(), "b11");
+  // Theft found on inspection: back-billing with three times the amount as penalty.
+  v1::RecordInspectionRequest inspect;
+  inspect.set_command_id(NewUuid());
+  inspect.mutable_inspection()->set_inspection_id("I-1");
+  inspect.mutable_inspection()->set_account_id("6101000123");
+  inspect.mutable_inspection()->set_finding(v1::INSPECTION_FINDING_THEFT);
+  ASSERT_TRUE(stub_->RecordInspection(As("checker").get(), inspect, &reply).ok());
+  v1::IssueBackBillingRequest back;
+  back.set_command_id(NewUuid());
+  back.set_account_id("6101000123");
+  back.set_inspection_id("I-1");
+  back.set_bill_id("BB-1");
+  back.set_energy_wh(1'000'000);
+  back.mutable_from_period()->set_year(2026);
+  back.mutable_from_period()->set_month(6);
+  back.mutable_to_period()->set_year(2026);
+  back.mutable_to_period()->set_month(11);
+  ASSERT_TRUE(stub_->IssueBackBilling(As("checker").get(), back, &reply).ok());
+  v1::GetAccountRequest get;
+  get.set_account_id("6101000123");
+  v1::AccountView view;
+  ASSERT_TRUE(stub_->GetAccount(As("checker").get(), get, &view).ok());
+  ASSERT_EQ(view.bills_size(), 3);
+  EXPECT_TRUE(view.bills(0).reversed());
+  EXPECT_EQ(view.bills(0).penalty_fen(), 103);  // 10 days × 0.1 % × 103.46 CNY
+  EXPECT_TRUE(view.bills(2).back_billing());
+  EXPECT_EQ(view.outstanding_fen(), bill.bill().total_fen() + 4 * 49830);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BillingE2eTest, ::testing::Values("embedded", "kafka"),
                          [](const auto& info) {
                            return info.param == "embedded" ? std::string("Embedded")

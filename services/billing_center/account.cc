@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/billing_center/tariff/money.h"
+#include "services/billing_center/tariff/penalty.h"
 #include "services/billing_center/tariff/tariff_engine.h"
 
 namespace gridledger::billing {
@@ -106,6 +108,20 @@ const Bill* Account::FindBill(const std::string& id) const {
   return nullptr;
 }
 
+const Payment* Account::FindPayment(const std::string& id) const {
+  for (const Payment& p : payments) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+const Inspection* Account::FindInspection(const std::string& id) const {
+  for (const Inspection& i : inspections) {
+    if (i.id == id) return &i;
+  }
+  return nullptr;
+}
+
 const Read* Account::AcceptedReadOf(const v1::Period& period) const {
   const Read* found = nullptr;
   for (const Read& r : reads) {
@@ -195,12 +211,52 @@ Account FoldAccount(const std::vector<v1::EventEnvelope>& history) {
       case v1::DomainEvent::kBillReversed:
         if (Bill* b = find_bill(e.bill_reversed().bill_id())) b->reversed = true;
         break;
-      case v1::DomainEvent::kPaymentPosted:
+      case v1::DomainEvent::kPaymentPosted: {
+        Payment payment;
+        payment.id = e.payment_posted().payment_id();
+        payment.amount_fen = e.payment_posted().amount_fen();
         for (const auto& allocation : e.payment_posted().allocations()) {
           if (Bill* b = find_bill(allocation.bill_id())) b->paid_fen += allocation.amount_fen();
+          payment.allocations.emplace_back(allocation.bill_id(), allocation.amount_fen());
         }
-        account.credit_fen += e.payment_posted().credit_fen();
+        payment.credit_fen = e.payment_posted().credit_fen();
+        account.credit_fen += payment.credit_fen;
+        account.payments.push_back(std::move(payment));
         break;
+      }
+      case v1::DomainEvent::kPaymentReversed:
+        for (Payment& payment : account.payments) {
+          if (payment.id != e.payment_reversed().payment_id() || payment.reversed) continue;
+          payment.reversed = true;
+          for (const auto& [bill_id, amount] : payment.allocations) {
+            if (Bill* b = find_bill(bill_id)) b->paid_fen -= amount;
+          }
+          account.credit_fen -= payment.credit_fen;
+        }
+        break;
+      case v1::DomainEvent::kPenaltyAccrued:
+        if (Bill* b = find_bill(e.penalty_accrued().bill_id())) {
+          b->penalty_fen += e.penalty_accrued().amount_fen();
+          b->penalty_through = e.penalty_accrued().to_date();
+        }
+        break;
+      case v1::DomainEvent::kInspectionRecorded:
+        account.inspections.push_back(
+            Inspection{e.inspection_recorded().inspection_id(), e.inspection_recorded().finding()});
+        break;
+      case v1::DomainEvent::kBackBillingIssued: {
+        const auto& bb = e.back_billing_issued();
+        for (Inspection& i : account.inspections) {
+          if (i.id == bb.inspection_id()) i.back_billed = true;
+        }
+        Bill bill;
+        bill.id = bb.bill_id();
+        bill.period = bb.to_period();
+        bill.total_fen = bb.amount_fen() + bb.penalty_fen();
+        bill.back_billing = true;
+        account.bills.push_back(std::move(bill));
+        break;
+      }
       default:
         break;
     }
@@ -424,6 +480,15 @@ absl::StatusOr<v1::DomainEvent> DecideIssueBill(
   if (account.FindBill(request.bill_id()) != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat("bill_id: ", request.bill_id(), " exists"));
   }
+  if (!request.replaces_bill_id().empty()) {
+    const Bill* replaced = account.FindBill(request.replaces_bill_id());
+    if (replaced == nullptr || !replaced->reversed ||
+        PeriodKey(replaced->period) != PeriodKey(request.period())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("replaces_bill_id: ", request.replaces_bill_id(),
+                       " must be a reversed bill of the same period"));
+    }
+  }
   for (const Bill& b : account.bills) {
     if (!b.reversed && PeriodKey(b.period) == PeriodKey(request.period())) {
       return absl::AlreadyExistsError(
@@ -489,6 +554,7 @@ absl::StatusOr<v1::DomainEvent> DecideIssueBill(
   *issued->mutable_due_date() = request.due_date();
   issued->set_energy_wh(calculated->energy_wh);
   issued->set_power_factor_hundredths(calculated->power_factor_hundredths);
+  issued->set_replaces_bill_id(request.replaces_bill_id());
   return event;
 }
 
@@ -516,6 +582,9 @@ absl::StatusOr<v1::DomainEvent> DecidePostPayment(const Account& account,
                                                   const v1::PostPaymentRequest& request,
                                                   const std::string& collector) {
   if (absl::Status s = CheckId("payment_id", request.payment_id()); !s.ok()) return s;
+  if (account.FindPayment(request.payment_id()) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("payment_id: ", request.payment_id(), " exists"));
+  }
   if (request.amount_fen() <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("amount_fen: must be positive, got ", request.amount_fen()));
@@ -531,7 +600,7 @@ absl::StatusOr<v1::DomainEvent> DecidePostPayment(const Account& account,
   posted->set_collector(collector);
   int64_t remaining = request.amount_fen();
   for (const Bill& bill : account.bills) {  // issued order: oldest first
-    const int64_t outstanding = bill.total_fen - bill.paid_fen;
+    const int64_t outstanding = bill.total_fen + bill.penalty_fen - bill.paid_fen;
     if (bill.reversed || outstanding <= 0 || remaining == 0) continue;
     if (bill.checker == collector) {
       return absl::PermissionDeniedError(
@@ -548,6 +617,169 @@ absl::StatusOr<v1::DomainEvent> DecidePostPayment(const Account& account,
   return event;
 }
 
+absl::StatusOr<v1::DomainEvent> DecideReverseBill(const Account& account,
+                                                  const v1::ReverseBillRequest& request) {
+  if (absl::Status s = CheckId("bill_id", request.bill_id()); !s.ok()) return s;
+  if (request.reason().empty()) return absl::InvalidArgumentError("reason: must not be empty");
+  if (!account.opened) return NotOpen(account);
+  const Bill* bill = account.FindBill(request.bill_id());
+  if (bill == nullptr) {
+    return absl::NotFoundError(absl::StrCat("bill_id: ", request.bill_id(), " is unknown"));
+  }
+  if (bill->reversed) {
+    return absl::FailedPreconditionError(absl::StrCat("bill ", bill->id, " is already reversed"));
+  }
+  if (bill->paid_fen != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("bill ", bill->id, " has ", bill->paid_fen,
+                                                      " fen paid; reverse those payments first"));
+  }
+  v1::DomainEvent event;
+  auto* reversed = event.mutable_bill_reversed();
+  reversed->set_bill_id(bill->id);
+  reversed->set_reversed_amount_fen(bill->total_fen + bill->penalty_fen);
+  reversed->set_reason(request.reason());
+  return event;
+}
+
+absl::StatusOr<v1::DomainEvent> DecideReversePayment(const Account& account,
+                                                     const v1::ReversePaymentRequest& request) {
+  if (absl::Status s = CheckId("payment_id", request.payment_id()); !s.ok()) return s;
+  if (request.reason().empty()) return absl::InvalidArgumentError("reason: must not be empty");
+  if (!account.opened) return NotOpen(account);
+  const Payment* payment = account.FindPayment(request.payment_id());
+  if (payment == nullptr) {
+    return absl::NotFoundError(absl::StrCat("payment_id: ", request.payment_id(), " is unknown"));
+  }
+  if (payment->reversed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("payment ", payment->id, " is already reversed"));
+  }
+  v1::DomainEvent event;
+  auto* reversed = event.mutable_payment_reversed();
+  reversed->set_payment_id(payment->id);
+  reversed->set_account_id(account.terms.account_id());
+  reversed->set_amount_fen(payment->amount_fen);
+  reversed->set_reason(request.reason());
+  return event;
+}
+
+absl::StatusOr<v1::DomainEvent> DecideAccruePenalty(const Account& account,
+                                                    const v1::AccruePenaltyRequest& request) {
+  if (absl::Status s = CheckId("bill_id", request.bill_id()); !s.ok()) return s;
+  if (absl::Status s = CheckDate("as_of", request.as_of()); !s.ok()) return s;
+  if (!account.opened) return NotOpen(account);
+  const Bill* bill = account.FindBill(request.bill_id());
+  if (bill == nullptr) {
+    return absl::NotFoundError(absl::StrCat("bill_id: ", request.bill_id(), " is unknown"));
+  }
+  if (bill->reversed || bill->back_billing) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "bill ", bill->id, " takes no late-payment penalty (reversed or back-billing)"));
+  }
+  const int64_t unpaid = bill->total_fen - std::min(bill->paid_fen, bill->total_fen);
+  if (unpaid <= 0) {
+    return absl::FailedPreconditionError(absl::StrCat("bill ", bill->id, " is paid"));
+  }
+  const v1::Date& start =
+      bill->penalty_through.year() != 0 ? bill->penalty_through : bill->due_date;
+  const absl::CivilDay from(start.year(), start.month(), start.day());
+  const absl::CivilDay as_of(request.as_of().year(), request.as_of().month(),
+                             request.as_of().day());
+  if (as_of <= from) {
+    return absl::FailedPreconditionError(absl::StrCat("as_of: bill ", bill->id,
+                                                      " is not late after ", start.year(), "-",
+                                                      start.month(), "-", start.day()));
+  }
+  absl::StatusOr<tariff::PenaltyCalculation> penalty = tariff::CalculatePenalty(
+      unpaid, from, as_of, account.terms.category(), bill->due_date.year());
+  if (!penalty.ok()) return penalty.status();
+  v1::DomainEvent event;
+  auto* accrued = event.mutable_penalty_accrued();
+  accrued->set_account_id(account.terms.account_id());
+  accrued->set_bill_id(bill->id);
+  accrued->set_unpaid_fen(unpaid);
+  const absl::CivilDay first = from + 1;
+  accrued->mutable_from_date()->set_year(static_cast<int32_t>(first.year()));
+  accrued->mutable_from_date()->set_month(first.month());
+  accrued->mutable_from_date()->set_day(first.day());
+  *accrued->mutable_to_date() = request.as_of();
+  accrued->set_days(penalty->days);
+  accrued->set_rate_ppm_per_day(account.terms.category() == v1::CUSTOMER_CATEGORY_RESIDENTIAL ? 1000
+                                : penalty->days_earlier_years > 0                             ? 3000
+                                                                  : 2000);
+  accrued->set_amount_fen(penalty->amount_fen);
+  return event;
+}
+
+absl::StatusOr<v1::DomainEvent> DecideRecordInspection(const Account& account,
+                                                       v1::InspectionRecorded inspection,
+                                                       const std::string& inspector) {
+  if (absl::Status s = CheckId("inspection.inspection_id", inspection.inspection_id()); !s.ok()) {
+    return s;
+  }
+  if (inspection.finding() == v1::INSPECTION_FINDING_UNSPECIFIED) {
+    return absl::InvalidArgumentError("inspection.finding: must be set");
+  }
+  if (!account.opened) return NotOpen(account);
+  if (account.FindInspection(inspection.inspection_id()) != nullptr) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("inspection ", inspection.inspection_id(), " exists"));
+  }
+  inspection.set_account_id(account.terms.account_id());
+  inspection.set_inspector(inspector);
+  v1::DomainEvent event;
+  *event.mutable_inspection_recorded() = std::move(inspection);
+  return event;
+}
+
+absl::StatusOr<v1::DomainEvent> DecideBackBilling(const Account& account,
+                                                  const v1::IssueBackBillingRequest& request,
+                                                  int64_t flat_price_micro_cny_per_kwh) {
+  if (absl::Status s = CheckId("inspection_id", request.inspection_id()); !s.ok()) return s;
+  if (absl::Status s = CheckId("bill_id", request.bill_id()); !s.ok()) return s;
+  if (request.energy_wh() <= 0) return absl::InvalidArgumentError("energy_wh: must be positive");
+  if (absl::Status s = CheckPeriod("from_period", request.from_period()); !s.ok()) return s;
+  if (absl::Status s = CheckPeriod("to_period", request.to_period()); !s.ok()) return s;
+  if (PeriodKey(request.from_period()) > PeriodKey(request.to_period())) {
+    return absl::InvalidArgumentError("from_period: must not be after to_period");
+  }
+  if (request.breach_penalty_fen() < 0) {
+    return absl::InvalidArgumentError("breach_penalty_fen: must not be negative");
+  }
+  if (!account.opened) return NotOpen(account);
+  const Inspection* inspection = account.FindInspection(request.inspection_id());
+  if (inspection == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("inspection_id: ", request.inspection_id(), " is unknown"));
+  }
+  if (inspection->finding != v1::INSPECTION_FINDING_THEFT &&
+      inspection->finding != v1::INSPECTION_FINDING_BREACH_OF_CONTRACT) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "inspection ", inspection->id, " found no theft or breach: nothing to back-bill"));
+  }
+  if (inspection->back_billed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("inspection ", inspection->id, " is already back-billed"));
+  }
+  if (account.FindBill(request.bill_id()) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("bill_id: ", request.bill_id(), " exists"));
+  }
+  const int64_t amount = tariff::EnergyChargeFen(request.energy_wh(), flat_price_micro_cny_per_kwh);
+  v1::DomainEvent event;
+  auto* bb = event.mutable_back_billing_issued();
+  bb->set_inspection_id(inspection->id);
+  bb->set_account_id(account.terms.account_id());
+  bb->set_bill_id(request.bill_id());
+  bb->set_energy_wh(request.energy_wh());
+  bb->set_amount_fen(amount);
+  bb->set_penalty_fen(inspection->finding == v1::INSPECTION_FINDING_THEFT
+                          ? 3 * amount
+                          : request.breach_penalty_fen());
+  *bb->mutable_from_period() = request.from_period();
+  *bb->mutable_to_period() = request.to_period();
+  return event;
+}
+
 v1::AccountView ViewOf(const Account& account) {
   v1::AccountView view;
   *view.mutable_account() = account.terms;
@@ -560,8 +792,12 @@ v1::AccountView ViewOf(const Account& account) {
     summary->set_reversed(bill.reversed);
     summary->set_checker(bill.checker);
     *summary->mutable_due_date() = bill.due_date;
-    if (!bill.reversed)
-      view.set_outstanding_fen(view.outstanding_fen() + bill.total_fen - bill.paid_fen);
+    summary->set_penalty_fen(bill.penalty_fen);
+    summary->set_back_billing(bill.back_billing);
+    if (!bill.reversed) {
+      view.set_outstanding_fen(view.outstanding_fen() + bill.total_fen + bill.penalty_fen -
+                               bill.paid_fen);
+    }
   }
   view.set_credit_fen(account.credit_fen);
   view.set_version(account.version);

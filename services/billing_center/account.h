@@ -34,23 +34,44 @@ struct Bill {
   std::string id;
   v1::Period period;
   int64_t total_fen = 0;
+  int64_t penalty_fen = 0;  // late-payment penalties accrued on it
   int64_t paid_fen = 0;
+  bool back_billing = false;
+  v1::Date penalty_through;  // last day a penalty covers; unset before the first
   int64_t energy_wh = 0;
   bool reversed = false;
   std::string checker;
   v1::Date due_date;
 };
 
+struct Payment {
+  std::string id;
+  int64_t amount_fen = 0;
+  std::vector<std::pair<std::string, int64_t>> allocations;  // bill id → fen
+  int64_t credit_fen = 0;
+  bool reversed = false;
+};
+
+struct Inspection {
+  std::string id;
+  v1::InspectionFinding finding = v1::INSPECTION_FINDING_UNSPECIFIED;
+  bool back_billed = false;
+};
+
 struct Account {
   bool opened = false;
   v1::AccountOpened terms;
   std::vector<Read> reads;  // in the order recorded
-  std::vector<Bill> bills;  // in the order issued
+  std::vector<Bill> bills;  // in the order issued (back-billing included)
+  std::vector<Payment> payments;
+  std::vector<Inspection> inspections;
   int64_t credit_fen = 0;
   int64_t version = 0;
 
   const Read* FindRead(const std::string& id) const;
   const Bill* FindBill(const std::string& id) const;
+  const Payment* FindPayment(const std::string& id) const;
+  const Inspection* FindInspection(const std::string& id) const;
   // The latest accepted read of `period`, and the latest accepted one before it.
   const Read* AcceptedReadOf(const v1::Period& period) const;
   const Read* AcceptedReadBefore(const v1::Period& period) const;
@@ -97,6 +118,27 @@ absl::StatusOr<v1::DomainEvent> DecideCheckBill(const Account& account, const st
 absl::StatusOr<v1::DomainEvent> DecidePostPayment(const Account& account,
                                                   const v1::PostPaymentRequest& request,
                                                   const std::string& collector);
+
+// A wrong bill is reversed, never edited; not while payments are applied.
+absl::StatusOr<v1::DomainEvent> DecideReverseBill(const Account& account,
+                                                  const v1::ReverseBillRequest& request);
+
+absl::StatusOr<v1::DomainEvent> DecideReversePayment(const Account& account,
+                                                     const v1::ReversePaymentRequest& request);
+
+// The penalty (tariff/penalty.h) on the bill's unpaid amount from the day
+// after its due date, or after the last accrual, through as_of.
+absl::StatusOr<v1::DomainEvent> DecideAccruePenalty(const Account& account,
+                                                    const v1::AccruePenaltyRequest& request);
+
+absl::StatusOr<v1::DomainEvent> DecideRecordInspection(const Account& account,
+                                                       v1::InspectionRecorded inspection,
+                                                       const std::string& inspector);
+
+// `flat_price` is the flat price in force for the request's to_period.
+absl::StatusOr<v1::DomainEvent> DecideBackBilling(const Account& account,
+                                                  const v1::IssueBackBillingRequest& request,
+                                                  int64_t flat_price_micro_cny_per_kwh);
 
 v1::AccountView ViewOf(const Account& account);
 

@@ -219,5 +219,115 @@ TEST_F(AccountTest, BillsNeedAnAcceptedReadAndABaseline) {
               HasSubstr("the first read is the baseline"));
 }
 
+class AccountWithBillTest : public AccountTest {
+ protected:
+  void SetUp() override {
+    AccountTest::SetUp();
+    ReadAndPass("r10", 10, 1000);
+    ReadAndPass("r11", 11, 1200);
+    v1::IssueBillRequest issue;
+    issue.set_bill_id("b11");
+    *issue.mutable_period() = Month(2026, 11);
+    issue.mutable_due_date()->set_year(2026);
+    issue.mutable_due_date()->set_month(12);
+    issue.mutable_due_date()->set_day(20);
+    ASSERT_TRUE(a_.Apply(DecideIssueBill(a_.state(), issue, tariff_)).ok());  // 9,966 fen
+  }
+  std::vector<v1::TariffScheduleVersionPublished> tariff_ = {ResidentialTariff()};
+};
+
+TEST_F(AccountWithBillTest, ReverseAndReissueNeverEdit) {
+  v1::PostPaymentRequest pay;
+  pay.set_payment_id("p1");
+  pay.set_amount_fen(1000);
+  ASSERT_TRUE(a_.Apply(DecidePostPayment(a_.state(), pay, "collector")).ok());
+  v1::ReverseBillRequest reverse;
+  reverse.set_bill_id("b11");
+  reverse.set_reason("wrong multiplier");
+  EXPECT_THAT(std::string(DecideReverseBill(a_.state(), reverse).status().message()),
+              HasSubstr("1000 fen paid; reverse those payments first"));
+  v1::ReversePaymentRequest unpay;
+  unpay.set_payment_id("p1");
+  unpay.set_reason("bounced");
+  ASSERT_TRUE(a_.Apply(DecideReversePayment(a_.state(), unpay)).ok());
+  EXPECT_EQ(ViewOf(a_.state()).outstanding_fen(), 9966);
+  EXPECT_EQ(DecideReversePayment(a_.state(), unpay).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(a_.Apply(DecideReverseBill(a_.state(), reverse)).ok());
+  EXPECT_EQ(a_.last().bill_reversed().reversed_amount_fen(), 9966);
+  EXPECT_EQ(ViewOf(a_.state()).outstanding_fen(), 0);
+  v1::IssueBillRequest reissue;
+  reissue.set_bill_id("b11-2");
+  reissue.set_replaces_bill_id("b11");
+  *reissue.mutable_period() = Month(2026, 11);
+  reissue.mutable_due_date()->set_year(2026);
+  reissue.mutable_due_date()->set_month(12);
+  reissue.mutable_due_date()->set_day(25);
+  ASSERT_TRUE(a_.Apply(DecideIssueBill(a_.state(), reissue, tariff_)).ok());
+  EXPECT_EQ(a_.last().bill_issued().replaces_bill_id(), "b11");
+  reissue.set_bill_id("b11-3");
+  reissue.set_replaces_bill_id("b11-2");  // not reversed
+  EXPECT_THAT(std::string(DecideIssueBill(a_.state(), reissue, tariff_).status().message()),
+              HasSubstr("must be a reversed bill"));
+}
+
+TEST_F(AccountWithBillTest, PenaltiesAccrueFromTheDueDateAndAddToWhatIsOwed) {
+  v1::AccruePenaltyRequest accrue;
+  accrue.set_bill_id("b11");
+  accrue.mutable_as_of()->set_year(2026);
+  accrue.mutable_as_of()->set_month(12);
+  accrue.mutable_as_of()->set_day(20);
+  EXPECT_THAT(std::string(DecideAccruePenalty(a_.state(), accrue).status().message()),
+              HasSubstr("not late"));
+  accrue.mutable_as_of()->set_day(30);  // 10 days × 0.1 % × 99.66 CNY = 0.9966 → at least 1 CNY
+  ASSERT_TRUE(a_.Apply(DecideAccruePenalty(a_.state(), accrue)).ok());
+  EXPECT_EQ(a_.last().penalty_accrued().days(), 10);
+  EXPECT_EQ(a_.last().penalty_accrued().amount_fen(), 100);
+  EXPECT_EQ(a_.last().penalty_accrued().from_date().day(), 21);
+  // The next accrual starts after the last one.
+  accrue.mutable_as_of()->set_year(2027);
+  accrue.mutable_as_of()->set_month(1);
+  accrue.mutable_as_of()->set_day(9);
+  ASSERT_TRUE(a_.Apply(DecideAccruePenalty(a_.state(), accrue)).ok());
+  EXPECT_EQ(a_.last().penalty_accrued().from_date().day(), 31);
+  EXPECT_EQ(a_.last().penalty_accrued().days(), 10);
+  EXPECT_EQ(ViewOf(a_.state()).outstanding_fen(), 9966 + 100 + 100);
+  // Payments cover penalties too.
+  v1::PostPaymentRequest pay;
+  pay.set_payment_id("p1");
+  pay.set_amount_fen(9966 + 200);
+  ASSERT_TRUE(a_.Apply(DecidePostPayment(a_.state(), pay, "collector")).ok());
+  EXPECT_EQ(ViewOf(a_.state()).outstanding_fen(), 0);
+  EXPECT_THAT(std::string(DecideAccruePenalty(a_.state(), accrue).status().message()),
+              HasSubstr("is paid"));
+}
+
+TEST_F(AccountTest, TheftIsBackBilledWithThreeTimesPenalty) {
+  v1::InspectionRecorded inspection;
+  inspection.set_inspection_id("I-1");
+  inspection.set_finding(v1::INSPECTION_FINDING_THEFT);
+  inspection.set_evidence("bypass around the meter");
+  ASSERT_TRUE(a_.Apply(DecideRecordInspection(a_.state(), inspection, "inspector-1")).ok());
+  v1::IssueBackBillingRequest back;
+  back.set_inspection_id("I-1");
+  back.set_bill_id("BB-1");
+  back.set_energy_wh(1000 * kKwh);
+  *back.mutable_from_period() = Month(2026, 6);
+  *back.mutable_to_period() = Month(2026, 11);
+  ASSERT_TRUE(a_.Apply(DecideBackBilling(a_.state(), back, 498300)).ok());
+  EXPECT_EQ(a_.last().back_billing_issued().amount_fen(), 49830);
+  EXPECT_EQ(a_.last().back_billing_issued().penalty_fen(), 3 * 49830);
+  EXPECT_EQ(ViewOf(a_.state()).outstanding_fen(), 4 * 49830);
+  EXPECT_THAT(std::string(DecideBackBilling(a_.state(), back, 498300).status().message()),
+              HasSubstr("already back-billed"));
+  inspection.set_inspection_id("I-2");
+  inspection.set_finding(v1::INSPECTION_FINDING_NONE);
+  ASSERT_TRUE(a_.Apply(DecideRecordInspection(a_.state(), inspection, "inspector-1")).ok());
+  back.set_inspection_id("I-2");
+  back.set_bill_id("BB-2");
+  EXPECT_THAT(std::string(DecideBackBilling(a_.state(), back, 498300).status().message()),
+              HasSubstr("found no theft or breach"));
+}
+
 }  // namespace
 }  // namespace gridledger::billing

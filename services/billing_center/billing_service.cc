@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/billing_center/account.h"
+#include "services/billing_center/tariff/tariff_engine.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
 
@@ -176,6 +177,84 @@ grpc::Status BillingService::PostPayment(grpc::ServerContext* context,
   call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
   call.decide = [&](const Principal& principal, const History& history) {
     return One(DecidePostPayment(FoldAccount(history), *request, principal.name));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::ReverseBill(grpc::ServerContext* context,
+                                         const v1::ReverseBillRequest* request,
+                                         v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal& principal) {
+    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
+    return NotACollector(principal);
+  };
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideReverseBill(FoldAccount(history), *request));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::ReversePayment(grpc::ServerContext* context,
+                                            const v1::ReversePaymentRequest* request,
+                                            v1::CommandReply* reply) {
+  CommandCall call{{"collector"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideReversePayment(FoldAccount(history), *request));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::AccruePenalty(grpc::ServerContext* context,
+                                           const v1::AccruePenaltyRequest* request,
+                                           v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal& principal) {
+    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
+    return NotACollector(principal);
+  };
+  call.decide = [&](const Principal&, const History& history) {
+    return One(DecideAccruePenalty(FoldAccount(history), *request));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::RecordInspection(grpc::ServerContext* context,
+                                              const v1::RecordInspectionRequest* request,
+                                              v1::CommandReply* reply) {
+  CommandCall call{
+      {"bill_checker"}, request->command_id(), AccountStream(request->inspection().account_id())};
+  call.precheck = [&](const Principal&) {
+    return CheckId("inspection.account_id", request->inspection().account_id());
+  };
+  call.decide = [&](const Principal& principal, const History& history) {
+    return One(DecideRecordInspection(FoldAccount(history), request->inspection(), principal.name));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
+                                              const v1::IssueBackBillingRequest* request,
+                                              v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
+  call.precheck = [&](const Principal& principal) {
+    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
+    return NotACollector(principal);
+  };
+  call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
+    Account account = FoldAccount(history);
+    int64_t flat_price = 0;
+    if (account.opened) {
+      absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> versions =
+          TariffVersions(account.terms.tariff_id());
+      if (!versions.ok()) return versions.status();
+      absl::StatusOr<const v1::TariffScheduleVersionPublished*> version =
+          tariff::VersionInForce(*versions, request->to_period());
+      if (!version.ok()) return absl::FailedPreconditionError(version.status().message());
+      flat_price = (*version)->flat_price_micro_cny_per_kwh();
+    }
+    return One(DecideBackBilling(account, *request, flat_price));
   };
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }

@@ -34,6 +34,19 @@ class BillingService final : public v1::BillingCenter::Service {
                          v1::CommandReply* reply) override;
   grpc::Status PostPayment(grpc::ServerContext* context, const v1::PostPaymentRequest* request,
                            v1::CommandReply* reply) override;
+  grpc::Status ReverseBill(grpc::ServerContext* context, const v1::ReverseBillRequest* request,
+                           v1::CommandReply* reply) override;
+  grpc::Status ReversePayment(grpc::ServerContext* context,
+                              const v1::ReversePaymentRequest* request,
+                              v1::CommandReply* reply) override;
+  grpc::Status AccruePenalty(grpc::ServerContext* context, const v1::AccruePenaltyRequest* request,
+                             v1::CommandReply* reply) override;
+  grpc::Status RecordInspection(grpc::ServerContext* context,
+                                const v1::RecordInspectionRequest* request,
+                                v1::CommandReply* reply) override;
+  grpc::Status IssueBackBilling(grpc::ServerContext* context,
+                                const v1::IssueBackBillingRequest* request,
+                                v1::CommandReply* reply) override;
   grpc::Status GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
                           v1::AccountView* reply) override;
 

@@ -9,7 +9,8 @@ namespace gridledger::billing::tariff {
 
 absl::StatusOr<PenaltyCalculation> CalculatePenalty(int64_t unpaid_fen, absl::CivilDay due_date,
                                                     absl::CivilDay paid_on,
-                                                    v1::CustomerCategory category) {
+                                                    v1::CustomerCategory category,
+                                                    int64_t arrears_year) {
   if (unpaid_fen < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("unpaid_fen: must not be negative, got ", unpaid_fen));
@@ -26,8 +27,9 @@ absl::StatusOr<PenaltyCalculation> CalculatePenalty(int64_t unpaid_fen, absl::Ci
   } else {
     // Late days run from due_date + 1 to paid_on; those up to 31 December of
     // the due date's year are current-year arrears.
-    const absl::CivilDay year_end(due_date.year(), 12, 31);
-    penalty.days_current_year = static_cast<int32_t>(std::min(paid_on, year_end) - due_date);
+    const absl::CivilDay year_end(arrears_year != 0 ? arrears_year : due_date.year(), 12, 31);
+    penalty.days_current_year =
+        static_cast<int32_t>(std::max<int64_t>(0, std::min(paid_on, year_end) - due_date));
     penalty.days_earlier_years = penalty.days - penalty.days_current_year;
     ppm_days = static_cast<Int128>(kCurrentYearPpm) * penalty.days_current_year +
                static_cast<Int128>(kEarlierYearsPpm) * penalty.days_earlier_years;

@@ -26,10 +26,13 @@ struct PenaltyCalculation {
 };
 
 // INVALID_ARGUMENT for a negative unpaid amount. Not late (paid on or before
-// the due date) is a zero penalty, not an error.
+// the due date) is a zero penalty, not an error. `arrears_year` is the year
+// whose arrears count as current (the original due date's year); 0 means
+// due_date's year. Pass it when accruing again from an earlier accrual's end.
 absl::StatusOr<PenaltyCalculation> CalculatePenalty(int64_t unpaid_fen, absl::CivilDay due_date,
                                                     absl::CivilDay paid_on,
-                                                    v1::CustomerCategory category);
+                                                    v1::CustomerCategory category,
+                                                    int64_t arrears_year = 0);
 
 }  // namespace gridledger::billing::tariff
 

@@ -59,6 +59,17 @@ TEST(PenaltyTest, DaysAfterTheYearBoundaryAreThreePerMille) {
   EXPECT_EQ(p->amount_fen, 5000);
 }
 
+TEST(PenaltyTest, AccruingAgainAfterTheYearBoundaryStaysAtTheEarlierYearsRate) {
+  // A 2025 bill accrued through 2026-01-10, then again through 2026-01-20:
+  // all ten new days are arrears of an earlier year.
+  auto p = CalculatePenalty(1'000'000, CivilDay(2026, 1, 10), CivilDay(2026, 1, 20),
+                            v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL, /*arrears_year=*/2025);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->days_current_year, 0);
+  EXPECT_EQ(p->days_earlier_years, 10);
+  EXPECT_EQ(p->amount_fen, 30000);
+}
+
 TEST(PenaltyTest, AtLeastOneYuan) {
   // 50 CNY, 1 day, residential: 0.05 CNY → raised to 1 CNY.
   auto p = CalculatePenalty(5000, CivilDay(2026, 5, 20), CivilDay(2026, 5, 21),
