@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/billing_center/account.h"
+#include "services/billing_center/tariff/money.h"
 #include "services/billing_center/tariff/tariff_engine.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
@@ -255,6 +256,84 @@ grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
       flat_price = (*version)->flat_price_micro_cny_per_kwh();
     }
     return One(DecideBackBilling(account, *request, flat_price));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::IssueWholesaleSettlement(
+    grpc::ServerContext* context, const v1::IssueWholesaleSettlementRequest* request,
+    v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), "wholesale-" + request->counterparty()};
+  call.precheck = [&](const Principal& principal) -> absl::Status {
+    if (absl::Status s = CheckId("counterparty", request->counterparty()); !s.ok()) return s;
+    if (absl::Status s = CheckId("settlement_id", request->settlement_id()); !s.ok()) return s;
+    if (absl::Status s = CheckId("tariff_id", request->tariff_id()); !s.ok()) return s;
+    if (request->energy_wh() <= 0) return absl::InvalidArgumentError("energy_wh: must be positive");
+    if (request->period().month() < 1 || request->period().month() > 12) {
+      return absl::InvalidArgumentError("period: must be a valid month");
+    }
+    return NotACollector(principal);
+  };
+  call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
+    for (const auto& e : history) {
+      const auto& issued = e.payload().wholesale_settlement_issued();
+      if (e.payload().has_wholesale_settlement_issued() &&
+          (issued.settlement_id() == request->settlement_id() ||
+           (issued.period().year() == request->period().year() &&
+            issued.period().month() == request->period().month()))) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("settlement ", issued.settlement_id(), " already covers this period"));
+      }
+    }
+    absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> versions =
+        TariffVersions(request->tariff_id());
+    if (!versions.ok()) return versions.status();
+    absl::StatusOr<const v1::TariffScheduleVersionPublished*> version =
+        tariff::VersionInForce(*versions, request->period());
+    if (!version.ok()) return absl::FailedPreconditionError(version.status().message());
+    v1::DomainEvent event;
+    auto* settlement = event.mutable_wholesale_settlement_issued();
+    settlement->set_settlement_id(request->settlement_id());
+    settlement->set_counterparty(request->counterparty());
+    *settlement->mutable_period() = request->period();
+    settlement->set_energy_wh(request->energy_wh());
+    settlement->set_price_micro_cny_per_kwh((*version)->flat_price_micro_cny_per_kwh());
+    settlement->set_amount_fen(
+        tariff::EnergyChargeFen(request->energy_wh(), (*version)->flat_price_micro_cny_per_kwh()));
+    settlement->set_tariff_id(request->tariff_id());
+    settlement->set_tariff_version((*version)->version());
+    return Events{event};
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::ConfirmWholesaleSettlement(
+    grpc::ServerContext* context, const v1::ConfirmWholesaleSettlementRequest* request,
+    v1::CommandReply* reply) {
+  CommandCall call{{"bill_checker"}, request->command_id(), "wholesale-" + request->counterparty()};
+  call.precheck = [&](const Principal&) -> absl::Status {
+    if (absl::Status s = CheckId("counterparty", request->counterparty()); !s.ok()) return s;
+    if (request->confirmed_by().empty()) {
+      return absl::InvalidArgumentError("confirmed_by: must name who confirmed");
+    }
+    return CheckId("settlement_id", request->settlement_id());
+  };
+  call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
+    bool issued = false;
+    for (const auto& e : history) {
+      if (e.payload().wholesale_settlement_issued().settlement_id() == request->settlement_id()) {
+        issued = true;
+      }
+      if (e.payload().wholesale_settlement_confirmed().settlement_id() ==
+          request->settlement_id()) {
+        return absl::FailedPreconditionError("the settlement is already confirmed");
+      }
+    }
+    if (!issued) return absl::NotFoundError("settlement_id: unknown settlement");
+    v1::DomainEvent event;
+    event.mutable_wholesale_settlement_confirmed()->set_settlement_id(request->settlement_id());
+    event.mutable_wholesale_settlement_confirmed()->set_confirmed_by(request->confirmed_by());
+    return Events{event};
   };
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }

@@ -47,6 +47,12 @@ class BillingService final : public v1::BillingCenter::Service {
   grpc::Status IssueBackBilling(grpc::ServerContext* context,
                                 const v1::IssueBackBillingRequest* request,
                                 v1::CommandReply* reply) override;
+  grpc::Status IssueWholesaleSettlement(grpc::ServerContext* context,
+                                        const v1::IssueWholesaleSettlementRequest* request,
+                                        v1::CommandReply* reply) override;
+  grpc::Status ConfirmWholesaleSettlement(grpc::ServerContext* context,
+                                          const v1::ConfirmWholesaleSettlementRequest* request,
+                                          v1::CommandReply* reply) override;
   grpc::Status GetAccount(grpc::ServerContext* context, const v1::GetAccountRequest* request,
                           v1::AccountView* reply) override;
 

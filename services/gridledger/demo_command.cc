@@ -34,6 +34,7 @@ struct Totals {
   std::atomic<int64_t> bills{0}, billed_fen{0}, collected_fen{0}, partial{0}, unpaid{0};
   std::atomic<int64_t> applications{0}, applications_closed{0}, withdrawn{0}, bay_approvals{0};
   std::atomic<int64_t> tickets{0};
+  std::atomic<int64_t> wholesale{0}, back_billings{0}, penalties{0};
   std::mutex mu;
   std::vector<std::string> first_errors;
 };
@@ -75,7 +76,8 @@ class Demo {
     };
     for (const T& t : {T{"res", v1::CUSTOMER_CATEGORY_RESIDENTIAL},
                        T{"gc", v1::CUSTOMER_CATEGORY_GENERAL_INDUSTRIAL_COMMERCIAL},
-                       T{"li", v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL}}) {
+                       T{"li", v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL},
+                       T{"ws", v1::CUSTOMER_CATEGORY_WHOLESALE}}) {
       v1::PublishTariffVersionRequest r;
       r.set_command_id(NewUuid());
       auto* v = r.mutable_version();
@@ -101,7 +103,9 @@ class Demo {
         t3->set_markup_micro_cny_per_kwh(300000);
       } else {
         v->set_flat_price_micro_cny_per_kwh(
-            t.category == v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL ? 560000 : 650000);
+            t.category == v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL ? 560000
+            : t.category == v1::CUSTOMER_CATEGORY_WHOLESALE      ? 380000
+                                                                 : 650000);
         v->set_sharp_adjust_bp(9000);
         v->set_peak_adjust_bp(7000);
         v->set_valley_adjust_bp(-7000);
@@ -235,6 +239,59 @@ class Demo {
       }
     }
     Bill(account_id, i, random);
+  }
+
+  // The month's wholesale settlement with the second power company, and one
+  // inspection that finds theft on the first account, back-billed.
+  void WholesaleAndInspection() {
+    v1::CommandReply reply;
+    v1::IssueWholesaleSettlementRequest settle;
+    settle.set_command_id(NewUuid());
+    settle.set_counterparty("local-power-" + tag_);
+    settle.set_settlement_id("WS-2026-11");
+    settle.mutable_period()->set_year(2026);
+    settle.mutable_period()->set_month(11);
+    settle.set_energy_wh(86'400 * kKwh * 1000);  // 86.4 GWh
+    settle.set_tariff_id(TariffId("ws"));
+    if (Do("bill_checker", "wholesale settlement", [&](grpc::ClientContext* c) {
+          return billing_->IssueWholesaleSettlement(c, settle, &reply);
+        })) {
+      ++totals_.wholesale;
+      v1::ConfirmWholesaleSettlementRequest confirm;
+      confirm.set_command_id(NewUuid());
+      confirm.set_counterparty(settle.counterparty());
+      confirm.set_settlement_id(settle.settlement_id());
+      confirm.set_confirmed_by("local power company finance");
+      Do("bill_checker", "confirm settlement", [&](grpc::ClientContext* c) {
+        return billing_->ConfirmWholesaleSettlement(c, confirm, &reply);
+      });
+    }
+    const std::string account_id = absl::StrCat(tag_, "-", 100000);
+    v1::RecordInspectionRequest inspect;
+    inspect.set_command_id(NewUuid());
+    inspect.mutable_inspection()->set_inspection_id("I-" + tag_);
+    inspect.mutable_inspection()->set_account_id(account_id);
+    inspect.mutable_inspection()->set_finding(v1::INSPECTION_FINDING_THEFT);
+    inspect.mutable_inspection()->set_evidence("bypass wiring around the meter");
+    if (!Do("bill_checker", "inspection", [&](grpc::ClientContext* c) {
+          return billing_->RecordInspection(c, inspect, &reply);
+        })) {
+      return;
+    }
+    v1::IssueBackBillingRequest back;
+    back.set_command_id(NewUuid());
+    back.set_account_id(account_id);
+    back.set_inspection_id("I-" + tag_);
+    back.set_bill_id("BB-" + tag_);
+    back.set_energy_wh(1'800 * kKwh);
+    back.mutable_from_period()->set_year(2026);
+    back.mutable_from_period()->set_month(5);
+    back.mutable_to_period()->set_year(2026);
+    back.mutable_to_period()->set_month(11);
+    if (Do("bill_checker", "back-billing",
+           [&](grpc::ClientContext* c) { return billing_->IssueBackBilling(c, back, &reply); })) {
+      ++totals_.back_billings;
+    }
   }
 
   void Applications(int from, int to, std::mt19937_64& random) {
@@ -505,7 +562,19 @@ class Demo {
        [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); });
     const int behaviour = static_cast<int>(random() % 100);
     if (behaviour < 5) {
+      // Unpaid past the due date: the penalty to the end of December.
       ++totals_.unpaid;
+      v1::AccruePenaltyRequest accrue;
+      accrue.set_command_id(NewUuid());
+      accrue.set_account_id(account_id);
+      accrue.set_bill_id(issue.bill_id());
+      accrue.mutable_as_of()->set_year(2026);
+      accrue.mutable_as_of()->set_month(12);
+      accrue.mutable_as_of()->set_day(31);
+      if (Do("bill_checker", "accrue penalty",
+             [&](grpc::ClientContext* c) { return billing_->AccruePenalty(c, accrue, &reply); })) {
+        ++totals_.penalties;
+      }
       return;
     }
     int64_t amount = bill.bill().total_fen();
@@ -591,6 +660,7 @@ int RunDemo(const std::vector<std::string>& args) {
     });
   }
   for (auto& worker : workers) worker.join();
+  if (accounts > 0) demo.WholesaleAndInspection();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   Totals& s = demo.totals();
   std::printf(
@@ -598,7 +668,8 @@ int RunDemo(const std::vector<std::string>& args) {
       "  metering:   %lld meters received, %lld failed first verification, %lld installed\n"
       "  billing:    %lld accounts, %lld reads (%lld flagged, %lld re-read, %lld estimated)\n"
       "              %lld bills, billed %lld.%02lld CNY, collected %lld.%02lld CNY "
-      "(%lld partly paid, %lld unpaid)\n"
+      "(%lld partly paid, %lld unpaid, %lld penalties)\n"
+      "              %lld wholesale settlement(s), %lld theft back-billed after inspection\n"
       "  customers:  %lld applications (%lld closed, %lld withdrawn, %lld bay approvals), "
       "%lld 95598 tickets\n"
       "  commands:   %lld in %.1f s (%.0f/s), %lld failed\n",
@@ -608,10 +679,12 @@ int RunDemo(const std::vector<std::string>& args) {
       (long long)s.rereads.load(), (long long)s.estimated.load(), (long long)s.bills.load(),
       (long long)(s.billed_fen.load() / 100), (long long)(s.billed_fen.load() % 100),
       (long long)(s.collected_fen.load() / 100), (long long)(s.collected_fen.load() % 100),
-      (long long)s.partial.load(), (long long)s.unpaid.load(), (long long)s.applications.load(),
-      (long long)s.applications_closed.load(), (long long)s.withdrawn.load(),
-      (long long)s.bay_approvals.load(), (long long)s.tickets.load(), (long long)s.commands.load(),
-      seconds, s.commands.load() / seconds, (long long)s.failures.load());
+      (long long)s.partial.load(), (long long)s.unpaid.load(), (long long)s.penalties.load(),
+      (long long)s.wholesale.load(), (long long)s.back_billings.load(),
+      (long long)s.applications.load(), (long long)s.applications_closed.load(),
+      (long long)s.withdrawn.load(), (long long)s.bay_approvals.load(), (long long)s.tickets.load(),
+      (long long)s.commands.load(), seconds, s.commands.load() / seconds,
+      (long long)s.failures.load());
   for (const std::string& error : s.first_errors) std::printf("  error: %s\n", error.c_str());
   return s.failures.load() == 0 ? 0 : 1;
 }

@@ -4,7 +4,9 @@
 // tariffs and KPI targets; meters received, calibrated (some fail), moved,
 // dispatched and installed; accounts of every category opened; October
 // baseline reads and November reads with a realistic share of anomalies,
-// checked (flagged ones decided), billed, bills checked, paid (some partly);
+// checked (flagged ones decided), billed, bills checked, paid (some partly,
+// some not: those accrue late-payment penalties); a wholesale settlement; an
+// inspection finding theft, back-billed;
 // applications through their steps (some with a bay approval, some
 // withdrawn); 95598 tickets. Prints a summary.
 //
