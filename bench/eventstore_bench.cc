@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/big_endian.h"
 #include "common/ids.h"
@@ -190,6 +191,7 @@ int RunRawRocksDb(const Options& options) {
 }  // namespace gridledger::bench
 
 int main(int argc, char** argv) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as gridledger does
   gridledger::bench::Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
