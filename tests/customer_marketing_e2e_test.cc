@@ -24,32 +24,13 @@ using ::testing::HasSubstr;
 class CustomerMarketingE2eTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string store;
-    if (GetParam() == "embedded") {
-      store = "embedded:" + dir_.path() + "/store";
-    } else {
-      std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
-      if (!bootstrap) GTEST_SKIP() << "run through ctest: it starts the broker";
-      store = absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix(),
-                           "&partitions=2&timeout_ms=8000");
-    }
-    std::ofstream tokens(dir_.path() + "/tokens");
-    for (const auto& [name, roles] : std::vector<std::pair<std::string, std::string>>{
-             {"clerk", "customer_service"}, {"manager", "marketing_manager"}}) {
-      auto issued = service::IssueToken(name, "sn/xa/huyi", roles);
-      ASSERT_TRUE(issued.ok());
-      token_[name] = issued->token;
-      tokens << issued->line << "\n";
-    }
-    tokens.close();
-    serve_ = std::make_unique<testing::ServeProcess>(
-        GL_GRIDLEDGER_PATH,
-        std::vector<std::string>{"serve", "--store", store, "--listen", "127.0.0.1:0", "--tokens",
-                                 dir_.path() + "/tokens"});
-    const std::string line = serve_->LineContaining("serving on");
-    const std::string address = testing::AddressFrom(line);
-    ASSERT_FALSE(address.empty()) << "serve said: " << line;
-    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    served_ =
+        testing::StartGridLedger(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
+                                 {{"clerk", "customer_service"}, {"manager", "marketing_manager"}});
+    if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
+    ASSERT_FALSE(served_.address.empty()) << "gridledger serve did not start";
+    token_ = served_.tokens;
+    auto channel = grpc::CreateChannel(served_.address, grpc::InsecureChannelCredentials());
     csc_ = v1::CustomerServiceCenter::NewStub(channel);
     marketing_ = v1::MarketingDepartment::NewStub(channel);
   }
@@ -57,7 +38,7 @@ class CustomerMarketingE2eTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     csc_.reset();
     marketing_.reset();
-    if (serve_) EXPECT_EQ(serve_->Wait(SIGTERM), 0);
+    if (served_.process) EXPECT_EQ(served_.process->Wait(SIGTERM), 0);
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& who) {
@@ -86,7 +67,7 @@ class CustomerMarketingE2eTest : public ::testing::TestWithParam<std::string> {
 
   testing::TempDir dir_;
   std::map<std::string, std::string> token_;
-  std::unique_ptr<testing::ServeProcess> serve_;
+  testing::ServedGridLedger served_;
   std::unique_ptr<v1::CustomerServiceCenter::Stub> csc_;
   std::unique_ptr<v1::MarketingDepartment::Stub> marketing_;
 };

@@ -21,35 +21,21 @@ using ::testing::HasSubstr;
 class MeteringE2eTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string store;
-    if (GetParam() == "embedded") {
-      store = "embedded:" + dir_.path() + "/store";
-    } else {
-      std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
-      if (!bootstrap) GTEST_SKIP() << "run through ctest: it starts the broker";
-      store = absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix(),
-                           "&partitions=2&timeout_ms=8000");
-    }
-    auto tech = service::IssueToken("tech-1", "sn/xa", "metering_technician");
-    auto reader = service::IssueToken("reader-1", "sn/xa/huyi", "meter_reader");
-    ASSERT_TRUE(tech.ok() && reader.ok());
-    tech_token_ = tech->token;
-    reader_token_ = reader->token;
-    const std::string tokens = dir_.path() + "/tokens";
-    std::ofstream(tokens) << tech->line << "\n" << reader->line << "\n";
-    serve_ = std::make_unique<testing::ServeProcess>(
-        GL_GRIDLEDGER_PATH, std::vector<std::string>{"serve", "--store", store, "--listen",
-                                                     "127.0.0.1:0", "--tokens", tokens});
-    const std::string line = serve_->LineContaining("serving on");
-    address_ = testing::AddressFrom(line);
-    ASSERT_FALSE(address_.empty()) << "serve said: " << line;
+    served_ =
+        testing::StartGridLedger(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
+                                 {{"tech", "metering_technician"}, {"reader", "meter_reader"}});
+    if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
+    ASSERT_FALSE(served_.address.empty()) << "gridledger serve did not start";
+    tech_token_ = served_.tokens["tech"];
+    reader_token_ = served_.tokens["reader"];
+    address_ = served_.address;
     stub_ = v1::MeteringCenter::NewStub(
         grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
     stub_.reset();
-    if (serve_) EXPECT_EQ(serve_->Wait(SIGTERM), 0);
+    if (served_.process) EXPECT_EQ(served_.process->Wait(SIGTERM), 0);
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
@@ -103,7 +89,7 @@ class MeteringE2eTest : public ::testing::TestWithParam<std::string> {
 
   testing::TempDir dir_;
   std::string tech_token_, reader_token_, address_;
-  std::unique_ptr<testing::ServeProcess> serve_;
+  testing::ServedGridLedger served_;
   std::unique_ptr<v1::MeteringCenter::Stub> stub_;
 };
 

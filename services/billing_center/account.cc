@@ -8,9 +8,12 @@
 #include "services/billing_center/tariff/money.h"
 #include "services/billing_center/tariff/penalty.h"
 #include "services/billing_center/tariff/tariff_engine.h"
+#include "services/common/validation.h"
 
 namespace gridledger::billing {
 namespace {
+
+using service::CheckRegisters;
 
 int PeriodKey(const v1::Period& p) { return p.year() * 100 + p.month(); }
 
@@ -30,21 +33,6 @@ absl::Status CheckDate(const std::string& field, const v1::Date& d) {
   if (d.year() < 1990 || d.year() > 2200 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
       d.day() > 31) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must be a valid date"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckRegisters(const std::string& field, const v1::Registers& r) {
-  const std::pair<const char*, int64_t> values[] = {
-      {"total_wh", r.total_wh()},        {"sharp_wh", r.sharp_wh()},
-      {"peak_wh", r.peak_wh()},          {"flat_wh", r.flat_wh()},
-      {"valley_wh", r.valley_wh()},      {"reactive_varh", r.reactive_varh()},
-      {"max_demand_w", r.max_demand_w()}};
-  for (const auto& [name, value] : values) {
-    if (value < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".", name, ": must not be negative, got ", value));
-    }
   }
   return absl::OkStatus();
 }
@@ -80,19 +68,6 @@ int64_t Average(const std::vector<int64_t>& values) {
 }
 
 }  // namespace
-
-absl::Status CheckId(const std::string& field, const std::string& id) {
-  if (id.empty() || id.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be 1-64 characters"));
-  }
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": only letters, digits and '-' are allowed"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 const Read* Account::FindRead(const std::string& id) const {
   for (const Read& r : reads) {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "gridledger/v1/billing_service.pb.h"
 #include "gridledger/v1/envelope.pb.h"
+#include "services/common/validation.h"
 
 namespace gridledger::billing {
 
@@ -79,8 +80,7 @@ struct Account {
 
 Account FoldAccount(const std::vector<v1::EventEnvelope>& history);
 
-// INVALID_ARGUMENT unless 1–64 of [A-Za-z0-9-]; `field` names it.
-absl::Status CheckId(const std::string& field, const std::string& id);
+using service::CheckId;  // services/common/validation.h
 
 // Opening needs the account's tariff to exist (`tariff_versions` > 0).
 absl::StatusOr<v1::DomainEvent> DecideOpenAccount(const Account& account,

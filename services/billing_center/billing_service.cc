@@ -48,6 +48,23 @@ absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::
   return versions;
 }
 
+grpc::Status BillingService::AccountCommand(grpc::ServerContext* context, const std::string& role,
+                                            const std::string& command_id,
+                                            const std::string& account_field,
+                                            const std::string& account_id, bool alters_bills,
+                                            const AccountDecision& decide,
+                                            v1::CommandReply* reply) {
+  CommandCall call{{role}, command_id, AccountStream(account_id)};
+  call.precheck = [&](const Principal& principal) {
+    if (absl::Status s = CheckId(account_field, account_id); !s.ok()) return s;
+    return alters_bills ? NotACollector(principal) : absl::OkStatus();
+  };
+  call.decide = [&](const Principal& principal, const History& history) {
+    return One(decide(FoldAccount(history), principal));
+  };
+  return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
 grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
                                          const v1::OpenAccountRequest* request,
                                          v1::CommandReply* reply) {
@@ -88,17 +105,14 @@ grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
 grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
                                         const v1::RecordReadRequest* request,
                                         v1::CommandReply* reply) {
-  CommandCall call{
-      {"meter_reader"}, request->command_id(), AccountStream(request->read().account_id())};
-  call.precheck = [&](const Principal&) {
-    return CheckId("read.account_id", request->read().account_id());
-  };
-  call.decide = [&](const Principal& principal, const History& history) {
-    return One(DecideRecordRead(FoldAccount(history), request->read(), principal.name));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "meter_reader", request->command_id(), "read.account_id",
+      request->read().account_id(), /*alters_bills=*/false,
+      [&](const Account& account, const Principal& principal) {
+        return DecideRecordRead(account, request->read(), principal.name);
+      },
+      reply);
 }
-
 grpc::Status BillingService::CheckRead(grpc::ServerContext* context,
                                        const v1::CheckReadRequest* request,
                                        v1::CheckReadReply* reply) {
@@ -120,14 +134,14 @@ grpc::Status BillingService::CheckRead(grpc::ServerContext* context,
 grpc::Status BillingService::DecideRead(grpc::ServerContext* context,
                                         const v1::DecideReadRequest* request,
                                         v1::CommandReply* reply) {
-  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
-  call.decide = [&](const Principal& principal, const History& history) {
-    return One(DecideReadDecision(FoldAccount(history), *request, principal.name));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      /*alters_bills=*/false,
+      [&](const Account& account, const Principal& principal) {
+        return DecideReadDecision(account, *request, principal.name);
+      },
+      reply);
 }
-
 grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
                                        const v1::IssueBillRequest* request,
                                        v1::IssueBillReply* reply) {
@@ -160,81 +174,69 @@ grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
 grpc::Status BillingService::CheckBill(grpc::ServerContext* context,
                                        const v1::CheckBillRequest* request,
                                        v1::CommandReply* reply) {
-  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal& principal) {
-    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
-    return NotACollector(principal);
-  };
-  call.decide = [&](const Principal& principal, const History& history) {
-    return One(DecideCheckBill(FoldAccount(history), request->bill_id(), principal.name));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      /*alters_bills=*/true,
+      [&](const Account& account, const Principal& principal) {
+        return DecideCheckBill(account, request->bill_id(), principal.name);
+      },
+      reply);
 }
-
 grpc::Status BillingService::PostPayment(grpc::ServerContext* context,
                                          const v1::PostPaymentRequest* request,
                                          v1::CommandReply* reply) {
-  CommandCall call{{"collector"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
-  call.decide = [&](const Principal& principal, const History& history) {
-    return One(DecidePostPayment(FoldAccount(history), *request, principal.name));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "collector", request->command_id(), "account_id", request->account_id(),
+      /*alters_bills=*/false,
+      [&](const Account& account, const Principal& principal) {
+        return DecidePostPayment(account, *request, principal.name);
+      },
+      reply);
 }
-
 grpc::Status BillingService::ReverseBill(grpc::ServerContext* context,
                                          const v1::ReverseBillRequest* request,
                                          v1::CommandReply* reply) {
-  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal& principal) {
-    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
-    return NotACollector(principal);
-  };
-  call.decide = [&](const Principal&, const History& history) {
-    return One(DecideReverseBill(FoldAccount(history), *request));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      /*alters_bills=*/true,
+      [&](const Account& account, const Principal&) {
+        return DecideReverseBill(account, *request);
+      },
+      reply);
 }
-
 grpc::Status BillingService::ReversePayment(grpc::ServerContext* context,
                                             const v1::ReversePaymentRequest* request,
                                             v1::CommandReply* reply) {
-  CommandCall call{{"collector"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
-  call.decide = [&](const Principal&, const History& history) {
-    return One(DecideReversePayment(FoldAccount(history), *request));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "collector", request->command_id(), "account_id", request->account_id(),
+      /*alters_bills=*/false,
+      [&](const Account& account, const Principal&) {
+        return DecideReversePayment(account, *request);
+      },
+      reply);
 }
-
 grpc::Status BillingService::AccruePenalty(grpc::ServerContext* context,
                                            const v1::AccruePenaltyRequest* request,
                                            v1::CommandReply* reply) {
-  CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal& principal) {
-    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
-    return NotACollector(principal);
-  };
-  call.decide = [&](const Principal&, const History& history) {
-    return One(DecideAccruePenalty(FoldAccount(history), *request));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      /*alters_bills=*/true,
+      [&](const Account& account, const Principal&) {
+        return DecideAccruePenalty(account, *request);
+      },
+      reply);
 }
-
 grpc::Status BillingService::RecordInspection(grpc::ServerContext* context,
                                               const v1::RecordInspectionRequest* request,
                                               v1::CommandReply* reply) {
-  CommandCall call{
-      {"bill_checker"}, request->command_id(), AccountStream(request->inspection().account_id())};
-  call.precheck = [&](const Principal&) {
-    return CheckId("inspection.account_id", request->inspection().account_id());
-  };
-  call.decide = [&](const Principal& principal, const History& history) {
-    return One(DecideRecordInspection(FoldAccount(history), request->inspection(), principal.name));
-  };
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return AccountCommand(
+      context, "bill_checker", request->command_id(), "inspection.account_id",
+      request->inspection().account_id(), /*alters_bills=*/false,
+      [&](const Account& account, const Principal& principal) {
+        return DecideRecordInspection(account, request->inspection(), principal.name);
+      },
+      reply);
 }
-
 grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
                                               const v1::IssueBackBillingRequest* request,
                                               v1::CommandReply* reply) {

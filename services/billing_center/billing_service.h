@@ -6,11 +6,15 @@
 #ifndef GRIDLEDGER_SERVICES_BILLING_CENTER_BILLING_SERVICE_H_
 #define GRIDLEDGER_SERVICES_BILLING_CENTER_BILLING_SERVICE_H_
 
+#include <functional>
+
 #include "eventstore/event_store.h"
 #include "gridledger/v1/billing_service.grpc.pb.h"
 #include "services/common/auth.h"
 
 namespace gridledger::billing {
+
+struct Account;  // account.h
 
 class BillingService final : public v1::BillingCenter::Service {
  public:
@@ -57,6 +61,16 @@ class BillingService final : public v1::BillingCenter::Service {
                           v1::AccountView* reply) override;
 
  private:
+  // What most account commands share: the account id checked (named
+  // `account_field`), collectors refused when `alters_bills`, the account's
+  // events folded, and one event decided by `decide`.
+  using AccountDecision = std::function<absl::StatusOr<v1::DomainEvent>(
+      const Account& account, const service::Principal& principal)>;
+  grpc::Status AccountCommand(grpc::ServerContext* context, const std::string& role,
+                              const std::string& command_id, const std::string& account_field,
+                              const std::string& account_id, bool alters_bills,
+                              const AccountDecision& decide, v1::CommandReply* reply);
+
   absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> TariffVersions(
       const std::string& tariff_id);
 

@@ -2,9 +2,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/validation.h"
 
 namespace gridledger::customer {
 namespace {
+
+using service::CheckId;
 
 bool IsWorkingDay(absl::CivilDay day) {
   const absl::Weekday weekday = absl::GetWeekday(day);
@@ -37,19 +40,6 @@ std::string StepName(v1::ApplicationStep step) {
   std::string name = v1::ApplicationStep_Name(step);
   const std::string prefix = "APPLICATION_STEP_";
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
-}
-
-absl::Status CheckId(const std::string& field, const std::string& id) {
-  if (id.empty() || id.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be 1-64 characters"));
-  }
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": only letters, digits and '-' are allowed"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 v1::StepDeadline Deadline(const Application& application, v1::ApplicationStep completed) {

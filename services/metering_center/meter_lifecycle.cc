@@ -4,9 +4,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/validation.h"
 
 namespace gridledger::metering {
 namespace {
+
+using service::CheckRegisters;
 
 using State = v1::MeterLifecycleState;
 
@@ -23,21 +26,6 @@ absl::Status Refuse(const v1::MeterState& meter, absl::string_view what) {
   }
   return absl::FailedPreconditionError(
       absl::StrCat("meter ", meter.bar_code(), " is ", StateName(meter.state()), ": ", what));
-}
-
-absl::Status CheckRegisters(const std::string& field, const v1::Registers& r) {
-  const std::pair<const char*, int64_t> values[] = {
-      {"total_wh", r.total_wh()},        {"sharp_wh", r.sharp_wh()},
-      {"peak_wh", r.peak_wh()},          {"flat_wh", r.flat_wh()},
-      {"valley_wh", r.valley_wh()},      {"reactive_varh", r.reactive_varh()},
-      {"max_demand_w", r.max_demand_w()}};
-  for (const auto& [name, value] : values) {
-    if (value < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".", name, ": must not be negative, got ", value));
-    }
-  }
-  return absl::OkStatus();
 }
 
 v1::Date PlusYears(const v1::Date& date, int years) {
@@ -61,16 +49,7 @@ std::string StateName(v1::MeterLifecycleState state) {
 }
 
 absl::Status CheckBarCode(const std::string& field, const std::string& bar_code) {
-  if (bar_code.empty() || bar_code.size() > 64) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be 1-64 characters"));
-  }
-  for (char c : bar_code) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": only letters, digits and '-' are allowed"));
-    }
-  }
-  return absl::OkStatus();
+  return service::CheckId(field, bar_code);
 }
 
 v1::MeterState FoldMeter(const std::vector<v1::EventEnvelope>& history) {

@@ -5,6 +5,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/auth.h"
+#include "tests/testing/test_util.h"
 
 namespace gridledger::testing {
 
@@ -62,6 +67,33 @@ int ServeProcess::Wait(int signal_number) {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+ServedGridLedger StartGridLedger(
+    const std::string& binary, const std::string& backend, const std::string& dir,
+    const std::vector<std::pair<std::string, std::string>>& principals) {
+  ServedGridLedger served;
+  if (backend == "embedded") {
+    served.store_uri = "embedded:" + dir + "/store";
+  } else {
+    std::optional<std::string> bootstrap = TestKafkaBootstrap();
+    if (!bootstrap) return served;
+    served.store_uri = absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", UniqueTopicPrefix(),
+                                    "&partitions=2&timeout_ms=8000");
+  }
+  std::ofstream tokens(dir + "/tokens");
+  for (const auto& [name, roles] : principals) {
+    absl::StatusOr<service::IssuedToken> issued = service::IssueToken(name, "sn/xa/huyi", roles);
+    if (!issued.ok()) return served;
+    served.tokens[name] = issued->token;
+    tokens << issued->line << "\n";
+  }
+  tokens.close();
+  served.process = std::make_unique<ServeProcess>(
+      binary, std::vector<std::string>{"serve", "--store", served.store_uri, "--listen",
+                                       "127.0.0.1:0", "--tokens", dir + "/tokens"});
+  served.address = AddressFrom(served.process->LineContaining("serving on"));
+  return served;
 }
 
 std::string AddressFrom(const std::string& line) {

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,22 @@ class ServeProcess {
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
 };
+
+// A `gridledger serve` started for a test on a fresh store of one backend
+// ("embedded": RocksDB in `dir`; "kafka": new topics on the ctest broker),
+// with a tokens file for `principals` (name → comma-separated roles).
+struct ServedGridLedger {
+  std::string store_uri;
+  std::string address;                        // empty if it did not start
+  std::map<std::string, std::string> tokens;  // principal name → bearer token
+  std::unique_ptr<ServeProcess> process;
+};
+
+// Skips nothing itself: returns store_uri empty for "kafka" when no broker is
+// configured (the caller decides to skip).
+ServedGridLedger StartGridLedger(
+    const std::string& binary, const std::string& backend, const std::string& dir,
+    const std::vector<std::pair<std::string, std::string>>& principals);
 
 // "gridledger: serving on 127.0.0.1:PORT store …" → "127.0.0.1:PORT"; empty if
 // the line is not that.
