@@ -341,6 +341,73 @@ TEST_P(BillingE2eTest, PenaltiesReversalsAndBackBilling) {
   EXPECT_EQ(view.outstanding_fen(), bill.bill().total_fen() + 4 * 49830);
 }
 
+TEST_P(BillingE2eTest, FlaggedReadsNeedADecisionAndWholesaleIsSettled) {
+  OpenResidentialAccount();
+  ASSERT_TRUE(Read("reader", "r9", 9, 1000).ok());
+  ASSERT_TRUE(Check("checker", "r9").ok());
+  ASSERT_TRUE(Read("reader", "r10", 10, 1100).ok());
+  ASSERT_TRUE(Check("checker", "r10").ok());
+  // November far above the average of October: flagged, with the reason.
+  ASSERT_TRUE(Read("reader", "r11", 11, 1700).ok());
+  v1::CheckReadRequest check;
+  check.set_command_id(NewUuid());
+  check.set_account_id("6101000123");
+  check.set_read_id("r11");
+  v1::CheckReadReply checked;
+  ASSERT_TRUE(stub_->CheckRead(As("checker").get(), check, &checked).ok());
+  EXPECT_FALSE(checked.check().passed());
+  ASSERT_EQ(checked.check().flags_size(), 1);
+  EXPECT_EQ(checked.check().flags(0), v1::READ_FLAG_CONSUMPTION_HIGH);
+  // The reader may not decide on it; the checker re-orders a read.
+  v1::DecideReadRequest decide;
+  decide.set_command_id(NewUuid());
+  decide.set_account_id("6101000123");
+  decide.set_read_id("r11");
+  decide.set_decision(v1::READ_DECISION_REREAD);
+  v1::CommandReply reply;
+  EXPECT_EQ(stub_->DecideRead(As("reader").get(), decide, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->DecideRead(As("checker").get(), decide, &reply).ok());
+  ASSERT_TRUE(Read("reader", "r11b", 11, 1190).ok());
+  ASSERT_TRUE(Check("checker", "r11b").ok());
+
+  v1::PublishTariffVersionRequest tariff;
+  tariff.set_command_id(NewUuid());
+  auto* v = tariff.mutable_version();
+  v->set_tariff_id("sn-wholesale");
+  v->set_version(1);
+  v->mutable_effective_from()->set_year(2026);
+  v->mutable_effective_from()->set_month(1);
+  v->mutable_effective_from()->set_day(1);
+  v->set_category(v1::CUSTOMER_CATEGORY_WHOLESALE);
+  v->set_flat_price_micro_cny_per_kwh(380000);
+  ASSERT_TRUE(stub_->PublishTariffVersion(As("pricing").get(), tariff, &reply).ok());
+  v1::IssueWholesaleSettlementRequest settle;
+  settle.set_command_id(NewUuid());
+  settle.set_counterparty("local-power");
+  settle.set_settlement_id("WS-2026-11");
+  settle.mutable_period()->set_year(2026);
+  settle.mutable_period()->set_month(11);
+  settle.set_energy_wh(86'400'000'000);  // 86.4 GWh at 0.38 CNY/kWh = 32,832,000 CNY
+  settle.set_tariff_id("sn-wholesale");
+  ASSERT_TRUE(stub_->IssueWholesaleSettlement(As("checker").get(), settle, &reply).ok());
+  EXPECT_EQ(reply.stream_id(), "wholesale-local-power");
+  settle.set_command_id(NewUuid());
+  settle.set_settlement_id("WS-2026-11b");
+  EXPECT_EQ(stub_->IssueWholesaleSettlement(As("checker").get(), settle, &reply).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS)
+      << "one settlement per period";
+  v1::ConfirmWholesaleSettlementRequest confirm;
+  confirm.set_command_id(NewUuid());
+  confirm.set_counterparty("local-power");
+  confirm.set_settlement_id("WS-2026-11");
+  confirm.set_confirmed_by("counterparty finance");
+  ASSERT_TRUE(stub_->ConfirmWholesaleSettlement(As("checker").get(), confirm, &reply).ok());
+  confirm.set_command_id(NewUuid());
+  EXPECT_EQ(stub_->ConfirmWholesaleSettlement(As("checker").get(), confirm, &reply).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BillingE2eTest, ::testing::Values("embedded", "kafka"),
                          [](const auto& info) {
                            return info.param == "embedded" ? std::string("Embedded")

@@ -640,7 +640,7 @@ int RunDemo(const std::vector<std::string>& args) {
       return 2;
     }
   }
-  const int accounts = number("accounts", 1000);
+  const int accounts = number("accounts", 2000);
   const int applications = number("applications", 200);
   const int tickets = number("tickets", 100);
   const int threads = std::max(1, number("threads", 8));
