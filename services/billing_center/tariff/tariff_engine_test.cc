@@ -109,7 +109,9 @@ TEST(ResidentialTest, ThresholdCrossedInsideOneBill) {
   EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_ENERGY_TIER, 2), 700);  // 140 × 0.05
   EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_ENERGY_TIER, 3), 0);
   for (const auto& line : bill.lines) {
-    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TIER) EXPECT_EQ(line.quantity(), 140 * kKwh);
+    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TIER) {
+      EXPECT_EQ(line.quantity(), 140 * kKwh);
+    }
   }
 }
 
@@ -208,8 +210,12 @@ TEST(TimeOfUseTest, RoundsOncePerLineNotPerPrice) {
   input.usage.total_wh = 3003;
   BillCalculation bill = Calculate(input);
   for (const auto& line : bill.lines) {
-    if (line.tou_period() == v1::TOU_PERIOD_PEAK) EXPECT_EQ(line.amount_fen(), 0);
-    if (line.tou_period() == v1::TOU_PERIOD_VALLEY) EXPECT_EQ(line.amount_fen(), 30);
+    if (line.tou_period() == v1::TOU_PERIOD_PEAK) {
+      EXPECT_EQ(line.amount_fen(), 0);
+    }
+    if (line.tou_period() == v1::TOU_PERIOD_VALLEY) {
+      EXPECT_EQ(line.amount_fen(), 30);
+    }
   }
 }
 
