@@ -1,0 +1,163 @@
+#include "projections/runtime/projection.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace gridledger::projections {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view doing) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat(doing, ": ", s.ToString()));
+  return absl::UnavailableError(absl::StrCat(doing, ": ", s.ToString()));
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+int64_t NextOffset(const v1::Checkpoint& checkpoint, const std::string& partition) {
+  for (const v1::Position& p : checkpoint.next()) {
+    if (p.partition() == partition) return p.offset();
+  }
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ViewTxn::Get(absl::string_view key) const {
+  std::string value;
+  rocksdb::Status s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no view key ", key));
+  if (!s.ok()) return FromRocks(s, "reading the view");
+  return value;
+}
+
+void ViewTxn::Put(absl::string_view key, absl::string_view value) {
+  // A WriteBatchWithIndex Put fails only for oversize entries (> 4 GiB).
+  batch_->Put(ToSlice(key), ToSlice(value)).PermitUncheckedError();
+}
+
+void ViewTxn::Delete(absl::string_view key) {
+  batch_->Delete(ToSlice(key)).PermitUncheckedError();  // as Put
+}
+
+absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
+    eventstore::EventStore* store, std::unique_ptr<View> view, const std::string& directory) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  GL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, directory, &raw),
+                               absl::StrCat("opening view ", view->name(), " in ", directory)));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  v1::Checkpoint applied;
+  std::string stored;
+  rocksdb::Status s = db->Get({}, kCheckpointKey, &stored);
+  if (s.ok()) {
+    if (!applied.ParseFromString(stored)) {
+      return absl::DataLossError(absl::StrCat("view ", view->name(), ": checkpoint is corrupted"));
+    }
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading the view checkpoint");
+  }
+  return std::unique_ptr<ProjectionRunner>(
+      new ProjectionRunner(store, std::move(view), std::move(db), std::move(applied)));
+}
+
+ProjectionRunner::ProjectionRunner(eventstore::EventStore* store, std::unique_ptr<View> view,
+                                   std::unique_ptr<rocksdb::DB> db, v1::Checkpoint applied)
+    : store_(store),
+      view_(std::move(view)),
+      db_(std::move(db)),
+      filter_(view_->filter()),
+      applied_(std::move(applied)) {}
+
+ProjectionRunner::~ProjectionRunner() { Stop(); }
+
+absl::StatusOr<int64_t> ProjectionRunner::ApplyChunk(int64_t max_events) {
+  absl::MutexLock apply_lock(&apply_mu_);
+  const v1::Checkpoint from = Applied();
+  GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult chunk, store_->ReadAll(from, max_events));
+  if (chunk.events.empty()) return 0;
+  rocksdb::WriteBatchWithIndex batch;
+  ViewTxn txn(db_.get(), &batch);
+  int64_t applied = 0;
+  for (const v1::EventEnvelope& event : chunk.events) {
+    if (!filter_.Matches(event)) continue;
+    GL_RETURN_IF_ERROR(view_->Apply(event, txn));
+    ++applied;
+  }
+  // The chunk's effects and the position after it, atomically.
+  txn.Put(kCheckpointKey, chunk.next.SerializeAsString());
+  GL_RETURN_IF_ERROR(
+      FromRocks(db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch()), "writing the view"));
+  absl::MutexLock lock(&mu_);
+  applied_ = std::move(chunk.next);
+  return applied;
+}
+
+absl::StatusOr<int64_t> ProjectionRunner::CatchUp() {
+  int64_t total = 0;
+  while (true) {
+    GL_ASSIGN_OR_RETURN(int64_t applied, ApplyChunk(2048));
+    total += applied;
+    // An empty read means the end; a chunk of only non-matching events does not.
+    v1::Checkpoint now = Applied();
+    GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult probe, store_->ReadAll(now, 1));
+    if (probe.events.empty()) return total;
+  }
+}
+
+void ProjectionRunner::Start() {
+  if (thread_.joinable()) return;
+  stop_.store(false);
+  thread_ = std::thread([this] {
+    while (!stop_.load()) {
+      absl::StatusOr<int64_t> applied = ApplyChunk(2048);
+      if (!applied.ok()) {
+        absl::MutexLock lock(&mu_);
+        status_ = applied.status();
+        return;
+      }
+      if (*applied == 0) absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
+}
+
+void ProjectionRunner::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status ProjectionRunner::status() const {
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+v1::Checkpoint ProjectionRunner::Applied() const {
+  absl::MutexLock lock(&mu_);
+  return applied_;
+}
+
+absl::StatusOr<int64_t> ProjectionRunner::Lag() {
+  GL_ASSIGN_OR_RETURN(v1::Checkpoint end, store_->EndCheckpoint());
+  const v1::Checkpoint applied = Applied();
+  int64_t lag = 0;
+  for (const v1::Position& p : end.next()) {
+    lag += std::max<int64_t>(0, p.offset() - NextOffset(applied, p.partition()));
+  }
+  return lag;
+}
+
+absl::Status ProjectionRunner::WaitFor(const v1::Position& position, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto reached = [this, &position]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return NextOffset(applied_, position.partition()) > position.offset() || !status_.ok();
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&reached), timeout)) {
+    return absl::DeadlineExceededError(absl::StrCat("view ", view_->name(), " has not applied ",
+                                                    position.partition(), "@", position.offset(),
+                                                    " within ", absl::FormatDuration(timeout)));
+  }
+  return status_;
+}
+
+}  // namespace gridledger::projections
