@@ -52,9 +52,9 @@ absl::Status CheckBarCode(const std::string& field, const std::string& bar_code)
   return service::CheckId(field, bar_code);
 }
 
-v1::MeterState FoldMeter(const std::vector<v1::EventEnvelope>& history) {
-  v1::MeterState meter;
-  for (const v1::EventEnvelope& envelope : history) {
+void ApplyMeterEvent(const v1::EventEnvelope& envelope, v1::MeterState* meter_state) {
+  v1::MeterState& meter = *meter_state;
+  {
     const v1::DomainEvent& e = envelope.payload();
     meter.set_version(envelope.stream_version());
     switch (e.event_case()) {
@@ -97,6 +97,11 @@ v1::MeterState FoldMeter(const std::vector<v1::EventEnvelope>& history) {
         break;  // on-site tests and others do not change the lifecycle state
     }
   }
+}
+
+v1::MeterState FoldMeter(const std::vector<v1::EventEnvelope>& history) {
+  v1::MeterState meter;
+  for (const v1::EventEnvelope& envelope : history) ApplyMeterEvent(envelope, &meter);
   return meter;
 }
 

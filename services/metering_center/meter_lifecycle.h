@@ -20,6 +20,10 @@ namespace gridledger::metering {
 // The meter's state after `history` (its stream's events, oldest first).
 v1::MeterState FoldMeter(const std::vector<v1::EventEnvelope>& history);
 
+// One step of that fold: `meter` after `event` (projections apply it one
+// event at a time).
+void ApplyMeterEvent(const v1::EventEnvelope& event, v1::MeterState* meter);
+
 // The error limit at a load point for an accuracy class, in ppm: the class in
 // percent from 0.1 Ib up (class 2 → 20,000 ppm), half a percent more from
 // 0.05 Ib to 0.1 Ib (class 2 → 25,000). INVALID_ARGUMENT below 0.05 Ib or for
