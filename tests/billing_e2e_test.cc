@@ -75,6 +75,20 @@ class BillingE2eTest : public ::testing::TestWithParam<std::string> {
     return status;
   }
 
+  // The account's November bill, due 2026-12-20.
+  static v1::IssueBillRequest NovemberBill(const std::string& bill_id) {
+    v1::IssueBillRequest issue;
+    issue.set_command_id(NewUuid());
+    issue.set_account_id("6101000123");
+    issue.set_bill_id(bill_id);
+    issue.mutable_period()->set_year(2026);
+    issue.mutable_period()->set_month(11);
+    issue.mutable_due_date()->set_year(2026);
+    issue.mutable_due_date()->set_month(12);
+    issue.mutable_due_date()->set_day(20);
+    return issue;
+  }
+
   void OpenResidentialAccount() {
     v1::PublishTariffVersionRequest tariff;
     tariff.set_command_id(NewUuid());
@@ -122,15 +136,7 @@ TEST_P(BillingE2eTest, ReadCheckBillCollectWithSeparationOfDuties) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(Check("checker", "r11").ok());
 
-  v1::IssueBillRequest issue;
-  issue.set_command_id(NewUuid());
-  issue.set_account_id("6101000123");
-  issue.set_bill_id("b-2026-11");
-  issue.mutable_period()->set_year(2026);
-  issue.mutable_period()->set_month(11);
-  issue.mutable_due_date()->set_year(2026);
-  issue.mutable_due_date()->set_month(12);
-  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillRequest issue = NovemberBill("b-2026-11");
   v1::IssueBillReply bill;
   // Collectors cannot create bills, even when they are checkers too.
   status = stub_->IssueBill(As("checker-collector").get(), issue, &bill);
@@ -178,15 +184,7 @@ TEST_P(BillingE2eTest, TheCheckerOfABillCannotCollectIt) {
   ASSERT_TRUE(Check("checker", "r10").ok());
   ASSERT_TRUE(Read("reader", "r11", 11, 1100).ok());
   ASSERT_TRUE(Check("checker", "r11").ok());
-  v1::IssueBillRequest issue;
-  issue.set_command_id(NewUuid());
-  issue.set_account_id("6101000123");
-  issue.set_bill_id("b11");
-  issue.mutable_period()->set_year(2026);
-  issue.mutable_period()->set_month(11);
-  issue.mutable_due_date()->set_year(2026);
-  issue.mutable_due_date()->set_month(12);
-  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillRequest issue = NovemberBill("b11");
   v1::IssueBillReply bill;
   ASSERT_TRUE(stub_->IssueBill(As("checker").get(), issue, &bill).ok());
   // Someone who both collects and checks may not check (collectors alter no bill).
@@ -229,15 +227,7 @@ TEST_P(BillingE2eTest, BadInputWrongStateAndMissingTokens) {
             grpc::StatusCode::PERMISSION_DENIED);
   // Checking a read that does not exist; billing without reads.
   EXPECT_EQ(Check("checker", "nope").error_code(), grpc::StatusCode::NOT_FOUND);
-  v1::IssueBillRequest issue;
-  issue.set_command_id(NewUuid());
-  issue.set_account_id("6101000123");
-  issue.set_bill_id("b1");
-  issue.mutable_period()->set_year(2026);
-  issue.mutable_period()->set_month(11);
-  issue.mutable_due_date()->set_year(2026);
-  issue.mutable_due_date()->set_month(12);
-  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillRequest issue = NovemberBill("b1");
   v1::IssueBillReply bill;
   status = stub_->IssueBill(As("checker").get(), issue, &bill);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
@@ -263,15 +253,7 @@ TEST_P(BillingE2eTest, PenaltiesReversalsAndBackBilling) {
   ASSERT_TRUE(Check("checker", "r10").ok());
   ASSERT_TRUE(Read("reader", "r11", 11, 1200).ok());
   ASSERT_TRUE(Check("checker", "r11").ok());
-  v1::IssueBillRequest issue;
-  issue.set_command_id(NewUuid());
-  issue.set_account_id("6101000123");
-  issue.set_bill_id("b11");
-  issue.mutable_period()->set_year(2026);
-  issue.mutable_period()->set_month(11);
-  issue.mutable_due_date()->set_year(2026);
-  issue.mutable_due_date()->set_month(12);
-  issue.mutable_due_date()->set_day(20);
+  v1::IssueBillRequest issue = NovemberBill("b11");
   v1::IssueBillReply bill;
   ASSERT_TRUE(stub_->IssueBill(As("checker").get(), issue, &bill).ok());
   v1::CommandReply reply;

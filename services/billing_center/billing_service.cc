@@ -16,11 +16,6 @@ using service::ServeCommand;
 using Events = std::vector<v1::DomainEvent>;
 using History = std::vector<v1::EventEnvelope>;
 
-absl::StatusOr<Events> One(absl::StatusOr<v1::DomainEvent> event) {
-  if (!event.ok()) return event.status();
-  return Events{*std::move(event)};
-}
-
 std::string AccountStream(const std::string& account_id) { return "account-" + account_id; }
 
 // Collectors cannot create or alter bills, whatever other role they hold.
@@ -60,7 +55,7 @@ grpc::Status BillingService::AccountCommand(grpc::ServerContext* context, const 
     return alters_bills ? NotACollector(principal) : absl::OkStatus();
   };
   call.decide = [&](const Principal& principal, const History& history) {
-    return One(decide(FoldAccount(history), principal));
+    return service::OneEvent(decide(FoldAccount(history), principal));
   };
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -81,7 +76,7 @@ grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
       if (!tariff.ok()) return tariff.status();
       versions = static_cast<int64_t>(tariff->size());
     }
-    return One(DecideOpenAccount(FoldAccount(history), request->account(), versions));
+    return service::OneEvent(DecideOpenAccount(FoldAccount(history), request->account(), versions));
   };
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -97,7 +92,7 @@ grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
   call.decide = [&](const Principal& principal, const History& history) {
     v1::TariffScheduleVersionPublished version = request->version();
     version.set_published_by(principal.name);
-    return One(DecidePublishTariff(static_cast<int64_t>(history.size()), version));
+    return service::OneEvent(DecidePublishTariff(static_cast<int64_t>(history.size()), version));
   };
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -113,13 +108,15 @@ grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::CheckRead(grpc::ServerContext* context,
                                        const v1::CheckReadRequest* request,
                                        v1::CheckReadReply* reply) {
   CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
   call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
   call.decide = [&](const Principal& principal, const History& history) {
-    return One(DecideCheckRead(FoldAccount(history), request->read_id(), principal.name));
+    return service::OneEvent(
+        DecideCheckRead(FoldAccount(history), request->read_id(), principal.name));
   };
   grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
   if (!status.ok()) return status;
@@ -142,6 +139,7 @@ grpc::Status BillingService::DecideRead(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
                                        const v1::IssueBillRequest* request,
                                        v1::IssueBillReply* reply) {
@@ -159,7 +157,7 @@ grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
       if (!tariff.ok()) return tariff.status();
       versions = *std::move(tariff);
     }
-    return One(DecideIssueBill(account, *request, versions));
+    return service::OneEvent(DecideIssueBill(account, *request, versions));
   };
   grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
   if (!status.ok()) return status;
@@ -182,6 +180,7 @@ grpc::Status BillingService::CheckBill(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::PostPayment(grpc::ServerContext* context,
                                          const v1::PostPaymentRequest* request,
                                          v1::CommandReply* reply) {
@@ -193,6 +192,7 @@ grpc::Status BillingService::PostPayment(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::ReverseBill(grpc::ServerContext* context,
                                          const v1::ReverseBillRequest* request,
                                          v1::CommandReply* reply) {
@@ -204,6 +204,7 @@ grpc::Status BillingService::ReverseBill(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::ReversePayment(grpc::ServerContext* context,
                                             const v1::ReversePaymentRequest* request,
                                             v1::CommandReply* reply) {
@@ -215,6 +216,7 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::AccruePenalty(grpc::ServerContext* context,
                                            const v1::AccruePenaltyRequest* request,
                                            v1::CommandReply* reply) {
@@ -226,6 +228,7 @@ grpc::Status BillingService::AccruePenalty(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::RecordInspection(grpc::ServerContext* context,
                                               const v1::RecordInspectionRequest* request,
                                               v1::CommandReply* reply) {
@@ -237,6 +240,7 @@ grpc::Status BillingService::RecordInspection(grpc::ServerContext* context,
       },
       reply);
 }
+
 grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
                                               const v1::IssueBackBillingRequest* request,
                                               v1::CommandReply* reply) {
@@ -257,7 +261,7 @@ grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
       if (!version.ok()) return absl::FailedPreconditionError(version.status().message());
       flat_price = (*version)->flat_price_micro_cny_per_kwh();
     }
-    return One(DecideBackBilling(account, *request, flat_price));
+    return service::OneEvent(DecideBackBilling(account, *request, flat_price));
   };
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }

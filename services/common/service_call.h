@@ -30,6 +30,13 @@ struct CommandCall {
   DecideAs decide;
 };
 
+// Most commands decide one event: wraps it (or its refusal) for DecideAs.
+inline absl::StatusOr<std::vector<v1::DomainEvent>> OneEvent(
+    absl::StatusOr<v1::DomainEvent> event) {
+  if (!event.ok()) return event.status();
+  return std::vector<v1::DomainEvent>{*std::move(event)};
+}
+
 // gRPC status from the first failure: UNAUTHENTICATED, PERMISSION_DENIED,
 // the precheck's, the rules', the store's.
 grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& tokens,

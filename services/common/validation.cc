@@ -20,6 +20,13 @@ absl::Status CheckId(const std::string& field, const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status CheckPlainId(const std::string& field, const std::string& id) {
+  if (id.empty() || id.size() > 64 || id.find_first_of(" /\t\n") != std::string::npos) {
+    return absl::InvalidArgumentError(field + ": must be 1-64 characters without spaces or '/'");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRegisters(const std::string& field, const v1::Registers& r) {
   const std::pair<const char*, int64_t> values[] = {
       {"total_wh", r.total_wh()},        {"sharp_wh", r.sharp_wh()},

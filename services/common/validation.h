@@ -13,6 +13,10 @@ namespace gridledger::service {
 // An identifier that becomes part of a stream id: 1–64 of [A-Za-z0-9-].
 absl::Status CheckId(const std::string& field, const std::string& id);
 
+// A looser identifier (applications, tickets, alerts): 1–64 characters, no
+// spaces, tabs, newlines or '/'.
+absl::Status CheckPlainId(const std::string& field, const std::string& id);
+
 // Meter registers: none negative.
 absl::Status CheckRegisters(const std::string& field, const v1::Registers& registers);
 

@@ -3,6 +3,7 @@
 #include "absl/time/clock.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
+#include "services/common/validation.h"
 #include "services/customer_service/application.h"
 
 namespace gridledger::customer {
@@ -13,22 +14,10 @@ using service::Principal;
 using History = std::vector<v1::EventEnvelope>;
 using Events = std::vector<v1::DomainEvent>;
 
-absl::StatusOr<Events> One(absl::StatusOr<v1::DomainEvent> event) {
-  if (!event.ok()) return event.status();
-  return Events{*std::move(event)};
-}
-
-absl::Status CheckStreamId(const std::string& field, const std::string& id) {
-  if (id.empty() || id.size() > 64 || id.find_first_of(" /\t\n") != std::string::npos) {
-    return absl::InvalidArgumentError(field + ": must be 1-64 characters without spaces or '/'");
-  }
-  return absl::OkStatus();
-}
-
 CommandCall Call(const std::string& command_id, const std::string& stream_id,
                  const std::string& field, const std::string& id) {
   CommandCall call{{"customer_service"}, command_id, stream_id};
-  call.precheck = [field, id](const Principal&) { return CheckStreamId(field, id); };
+  call.precheck = [field, id](const Principal&) { return service::CheckPlainId(field, id); };
   return call;
 }
 
@@ -41,7 +30,8 @@ grpc::Status CustomerService::SubmitApplication(grpc::ServerContext* context,
   CommandCall call =
       Call(request->command_id(), "application-" + id, "application.application_id", id);
   call.decide = [&](const Principal&, const History& history) {
-    return One(DecideSubmit(FoldApplication(history), request->application(), absl::Now()));
+    return service::OneEvent(
+        DecideSubmit(FoldApplication(history), request->application(), absl::Now()));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -54,7 +44,8 @@ grpc::Status CustomerService::AcceptApplication(grpc::ServerContext* context,
   call.decide = [&](const Principal& principal, const History& history) {
     const std::string manager =
         request->account_manager().empty() ? principal.name : request->account_manager();
-    return One(DecideAccept(FoldApplication(history), manager, UtilityDay(absl::Now())));
+    return service::OneEvent(
+        DecideAccept(FoldApplication(history), manager, UtilityDay(absl::Now())));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -78,7 +69,8 @@ grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
         if (e.payload().has_bay_approval_denied()) bay_approved = false;
       }
     }
-    return One(DecideStep(application, *request, bay_approved, UtilityDay(absl::Now())));
+    return service::OneEvent(
+        DecideStep(application, *request, bay_approved, UtilityDay(absl::Now())));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -89,7 +81,8 @@ grpc::Status CustomerService::RejectApplication(grpc::ServerContext* context,
   CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
                           "application_id", request->application_id());
   call.decide = [&](const Principal&, const History& history) {
-    return One(DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/false));
+    return service::OneEvent(
+        DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/false));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -100,7 +93,8 @@ grpc::Status CustomerService::WithdrawApplication(grpc::ServerContext* context,
   CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
                           "application_id", request->application_id());
   call.decide = [&](const Principal&, const History& history) {
-    return One(DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/true));
+    return service::OneEvent(
+        DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/true));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -111,7 +105,7 @@ grpc::Status CustomerService::OpenTicket(grpc::ServerContext* context,
   const std::string& id = request->ticket().ticket_id();
   CommandCall call = Call(request->command_id(), "ticket-" + id, "ticket.ticket_id", id);
   call.decide = [&](const Principal&, const History& history) {
-    return One(DecideOpenTicket(FoldTicket(history), request->ticket(), absl::Now()));
+    return service::OneEvent(DecideOpenTicket(FoldTicket(history), request->ticket(), absl::Now()));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -122,7 +116,7 @@ grpc::Status CustomerService::AdvanceTicket(grpc::ServerContext* context,
   CommandCall call = Call(request->command_id(), "ticket-" + request->ticket_id(), "ticket_id",
                           request->ticket_id());
   call.decide = [&](const Principal&, const History& history) {
-    return One(DecideAdvanceTicket(FoldTicket(history), *request, absl::Now()));
+    return service::OneEvent(DecideAdvanceTicket(FoldTicket(history), *request, absl::Now()));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
@@ -132,7 +126,8 @@ grpc::Status CustomerService::GetApplication(grpc::ServerContext* context,
                                              v1::ApplicationView* reply) {
   absl::StatusOr<Principal> principal = service::Authenticate(*tokens_, *context);
   if (!principal.ok()) return service::ToGrpcStatus(principal.status());
-  if (absl::Status s = CheckStreamId("application_id", request->application_id()); !s.ok()) {
+  if (absl::Status s = service::CheckPlainId("application_id", request->application_id());
+      !s.ok()) {
     return service::ToGrpcStatus(s);
   }
   absl::StatusOr<History> history = store_->ReadStream("application-" + request->application_id());

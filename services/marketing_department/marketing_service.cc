@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/service_call.h"
+#include "services/common/validation.h"
 #include "services/customer_service/application.h"
 
 namespace gridledger::marketing {
@@ -13,13 +14,6 @@ using service::CommandCall;
 using service::Principal;
 using History = std::vector<v1::EventEnvelope>;
 using Events = std::vector<v1::DomainEvent>;
-
-absl::Status CheckPlainId(const std::string& field, const std::string& id) {
-  if (id.empty() || id.size() > 64 || id.find_first_of(" /\t\n") != std::string::npos) {
-    return absl::InvalidArgumentError(field + ": must be 1-64 characters without spaces or '/'");
-  }
-  return absl::OkStatus();
-}
 
 std::string KpiStream(const std::string& org_unit) {
   std::string id = org_unit;
@@ -69,7 +63,8 @@ grpc::Status MarketingService::DecideBayApproval(grpc::ServerContext* context,
   CommandCall call{
       {"marketing_manager"}, request->command_id(), "approval-" + request->application_id()};
   call.precheck = [&](const Principal&) -> absl::Status {
-    if (absl::Status s = CheckPlainId("application_id", request->application_id()); !s.ok()) {
+    if (absl::Status s = service::CheckPlainId("application_id", request->application_id());
+        !s.ok()) {
       return s;
     }
     if (!request->grant() && request->reason().empty()) {
@@ -117,7 +112,8 @@ grpc::Status MarketingService::RaiseAlert(grpc::ServerContext* context,
   const v1::SupervisionAlertRaised& alert = request->alert();
   CommandCall call{{"marketing_manager"}, request->command_id(), "alert-" + alert.alert_id()};
   call.precheck = [&](const Principal&) -> absl::Status {
-    if (absl::Status s = CheckPlainId("alert.alert_id", alert.alert_id()); !s.ok()) return s;
+    if (absl::Status s = service::CheckPlainId("alert.alert_id", alert.alert_id()); !s.ok())
+      return s;
     if (alert.kind() == v1::ALERT_KIND_UNSPECIFIED) {
       return absl::InvalidArgumentError("alert.kind: must be set");
     }
@@ -137,7 +133,7 @@ grpc::Status MarketingService::ResolveAlert(grpc::ServerContext* context,
                                             v1::CommandReply* reply) {
   CommandCall call{{"marketing_manager"}, request->command_id(), "alert-" + request->alert_id()};
   call.precheck = [&](const Principal&) -> absl::Status {
-    if (absl::Status s = CheckPlainId("alert_id", request->alert_id()); !s.ok()) return s;
+    if (absl::Status s = service::CheckPlainId("alert_id", request->alert_id()); !s.ok()) return s;
     if (request->resolution().empty()) {
       return absl::InvalidArgumentError("resolution: must not be empty");
     }

@@ -16,11 +16,8 @@ grpc::Status MeteringService::Run(grpc::ServerContext* context, const std::strin
   call.command_id = command_id;
   call.stream_id = "meter-" + bar_code;
   call.precheck = [&](const service::Principal&) { return CheckBarCode(bar_code_field, bar_code); };
-  call.decide = [&](const service::Principal&, const std::vector<v1::EventEnvelope>& history)
-      -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-    absl::StatusOr<v1::DomainEvent> event = decide(FoldMeter(history), history);
-    if (!event.ok()) return event.status();
-    return std::vector<v1::DomainEvent>{*std::move(event)};
+  call.decide = [&](const service::Principal&, const std::vector<v1::EventEnvelope>& history) {
+    return service::OneEvent(decide(FoldMeter(history), history));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
