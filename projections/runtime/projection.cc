@@ -1,5 +1,6 @@
 #include "projections/runtime/projection.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -38,6 +39,61 @@ void ViewTxn::Put(absl::string_view key, absl::string_view value) {
 
 void ViewTxn::Delete(absl::string_view key) {
   batch_->Delete(ToSlice(key)).PermitUncheckedError();  // as Put
+}
+
+absl::StatusOr<bool> ViewTxn::GetProto(absl::string_view key,
+                                       google::protobuf::MessageLite* message) const {
+  std::string value;
+  rocksdb::Status s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return FromRocks(s, "reading the view");
+  if (!message->ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
+  }
+  return true;
+}
+
+void ViewTxn::PutProto(absl::string_view key, const google::protobuf::MessageLite& message) {
+  Put(key, message.SerializeAsString());
+}
+
+ViewReader::ViewReader(rocksdb::DB* db) : db_(db), snapshot_(db) {
+  options_.snapshot = snapshot_.snapshot();
+  std::string stored;
+  if (db_->Get(options_, ProjectionRunner::kCheckpointKey, &stored).ok()) {
+    reflects_.ParseFromString(stored);
+  }
+}
+
+absl::StatusOr<std::string> ViewReader::Get(absl::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(options_, ToSlice(key), &value);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no view key ", key));
+  if (!s.ok()) return FromRocks(s, "reading the view");
+  return value;
+}
+
+absl::StatusOr<bool> ViewReader::GetProto(absl::string_view key,
+                                          google::protobuf::MessageLite* message) const {
+  absl::StatusOr<std::string> value = Get(key);
+  if (absl::IsNotFound(value.status())) return false;
+  if (!value.ok()) return value.status();
+  if (!message->ParseFromString(*value)) {
+    return absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
+  }
+  return true;
+}
+
+absl::Status ViewReader::Scan(
+    absl::string_view prefix, absl::string_view start,
+    const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options_));
+  for (it->Seek(ToSlice(start.empty() ? prefix : start)); it->Valid(); it->Next()) {
+    const absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    if (!visit(key, absl::string_view(it->value().data(), it->value().size()))) break;
+  }
+  return FromRocks(it->status(), "scanning the view");
 }
 
 absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(

@@ -13,6 +13,7 @@
 #define GRIDLEDGER_PROJECTIONS_RUNTIME_PROJECTION_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,7 +22,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
+#include "google/protobuf/message_lite.h"
 #include "rocksdb/db.h"
+#include "rocksdb/snapshot.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
 namespace gridledger::projections {
@@ -35,10 +38,38 @@ class ViewTxn {
   absl::StatusOr<std::string> Get(absl::string_view key) const;
   void Put(absl::string_view key, absl::string_view value);
   void Delete(absl::string_view key);
+  // Parses the value under `key` into `message`: false when absent,
+  // DATA_LOSS when it does not parse.
+  absl::StatusOr<bool> GetProto(absl::string_view key,
+                                google::protobuf::MessageLite* message) const;
+  void PutProto(absl::string_view key, const google::protobuf::MessageLite& message);
 
  private:
   rocksdb::DB* db_;
   rocksdb::WriteBatchWithIndex* batch_;
+};
+
+// A consistent read of a view: every read sees one RocksDB snapshot, and
+// reflects() is the checkpoint stored in that same snapshot, so an answer
+// says exactly which position it reflects.
+class ViewReader {
+ public:
+  explicit ViewReader(rocksdb::DB* db);
+  absl::StatusOr<std::string> Get(absl::string_view key) const;  // NOT_FOUND when absent
+  absl::StatusOr<bool> GetProto(absl::string_view key,
+                                google::protobuf::MessageLite* message) const;
+  // Calls `visit(key, value)` for keys starting with `prefix`, from `start`
+  // (≥ prefix; empty: from the prefix), until it returns false.
+  absl::Status Scan(
+      absl::string_view prefix, absl::string_view start,
+      const std::function<bool(absl::string_view key, absl::string_view value)>& visit) const;
+  const v1::Checkpoint& reflects() const { return reflects_; }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ManagedSnapshot snapshot_;
+  rocksdb::ReadOptions options_;
+  v1::Checkpoint reflects_;
 };
 
 // A view: deterministic in the events it is given.

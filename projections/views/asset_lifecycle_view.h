@@ -1,18 +1,23 @@
-// The asset-lifecycle view (first of the projections issue's views): per bar
-// code the meter's current state, and an inventory index by store tier and
-// state. Applies meter events with the Metering Centre's own fold step
-// (ApplyMeterEvent), so the view and the write side cannot disagree.
+// The asset-lifecycle view: per bar code the meter's current state (location
+// or account, calibration) and full history; inventory by store tier and
+// state; meters due for verification by date; the on-site test schedule of
+// installed metering points by DL/T 448 class. Applies meter events with the
+// Metering Centre's own fold step (ApplyMeterEvent), so the view and the
+// write side cannot disagree.
 //
-// Keys: "asset/<bar code>" → v1::MeterState;
-//       "inv/<tier>/<state>/<bar code>" → "" (present while the meter is so).
+// Keys: asset/<bar>                   v1::MeterState
+//       hist/<bar>/<version>          the event (v1::EventEnvelope)
+//       inv/<tier>/<state>/<bar>      "" while the meter is so
+//       due/<yyyymmdd>/<bar>          account id; verification due then (not scrapped)
+//       ost/<class>/<yyyymmdd>/<bar>  account id; next on-site test of an installed point
+//       osm/<bar>                     the meter's current ost/ key
 #ifndef GRIDLEDGER_PROJECTIONS_VIEWS_ASSET_LIFECYCLE_VIEW_H_
 #define GRIDLEDGER_PROJECTIONS_VIEWS_ASSET_LIFECYCLE_VIEW_H_
 
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
-#include "gridledger/v1/metering_service.pb.h"
+#include "gridledger/v1/query_service.pb.h"
 #include "projections/runtime/projection.h"
 
 namespace gridledger::projections {
@@ -24,14 +29,28 @@ class AssetLifecycleView final : public View {
   absl::Status Apply(const v1::EventEnvelope& event, ViewTxn& txn) override;
 };
 
-// A meter as the view has it; NOT_FOUND for an unknown bar code.
-absl::StatusOr<v1::MeterState> GetAsset(rocksdb::DB* view_db, const std::string& bar_code);
+// Months between on-site tests for a DL/T 448 class (1 → 3, 2 → 6, 3 → 12);
+// 0 for any other class.
+int OnSiteTestIntervalMonths(int metering_class);
 
-// Bar codes in `tier` and `state`, in order, after `after` (empty: from the
-// start), at most `limit`.
-absl::StatusOr<std::vector<std::string>> ListInventory(rocksdb::DB* view_db, v1::StoreTier tier,
-                                                       v1::MeterLifecycleState state,
-                                                       const std::string& after, int limit);
+// "valid", "due" (within 90 days of `today`), "overdue", "failed" or "unverified".
+std::string CalibrationStatus(const v1::MeterState& meter, const v1::Date& today);
+
+// NOT_FOUND for an unknown bar code.
+absl::StatusOr<v1::AssetReply> ReadAsset(const ViewReader& reader, const std::string& bar_code,
+                                         bool with_history, const v1::Date& today);
+// Pages: page_token is the next_page_token of the previous page
+// (INVALID_ARGUMENT for one this view did not give).
+absl::StatusOr<v1::BarCodePage> ReadInventory(const ViewReader& reader, v1::StoreTier tier,
+                                              v1::MeterLifecycleState state, int page_size,
+                                              const std::string& page_token);
+absl::StatusOr<v1::DuePage> ReadDueForVerification(const ViewReader& reader,
+                                                   const v1::Date& on_or_before, int page_size,
+                                                   const std::string& page_token);
+// `on_or_before` unset: the whole schedule.
+absl::StatusOr<v1::DuePage> ReadOnSiteSchedule(const ViewReader& reader, int metering_class,
+                                               const v1::Date& on_or_before, int page_size,
+                                               const std::string& page_token);
 
 }  // namespace gridledger::projections
 

@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "eventstore/event_store_factory.h"
 #include "gtest/gtest.h"
+#include "projections/views/view_keys.h"
 #include "services/metering_center/meter_lifecycle.h"
 #include "tests/testing/test_util.h"
 
@@ -130,31 +131,56 @@ class AssetViewModelTest : public ::testing::Test {
 
   void ExpectViewMatchesModel(rocksdb::DB* db) {
     std::map<std::pair<int, int>, int> inventory;  // (tier, state) → count
+    int due = 0;
+    ViewReader reader(db);
     for (const auto& [bar_code, history] : histories_) {
       if (history.empty()) continue;
-      const v1::MeterState model = metering::FoldMeter(*store_->ReadStream("meter-" + bar_code));
-      absl::StatusOr<v1::MeterState> viewed = GetAsset(db, bar_code);
+      const std::vector<v1::EventEnvelope> stored = *store_->ReadStream("meter-" + bar_code);
+      const v1::MeterState model = metering::FoldMeter(stored);
+      absl::StatusOr<v1::AssetReply> viewed = ReadAsset(reader, bar_code, true, Today());
       ASSERT_TRUE(viewed.ok()) << bar_code;
-      EXPECT_TRUE(MessageDifferencer::Equals(model, *viewed))
+      EXPECT_TRUE(MessageDifferencer::Equals(model, viewed->meter()))
           << bar_code << "\nmodel: " << model.ShortDebugString()
-          << "\nview:  " << viewed->ShortDebugString();
+          << "\nview:  " << viewed->meter().ShortDebugString();
+      ASSERT_EQ(viewed->history_size(), static_cast<int>(stored.size())) << bar_code;
+      for (size_t i = 0; i < stored.size(); ++i) {
+        EXPECT_EQ(viewed->history(static_cast<int>(i)).event_id(), stored[i].event_id());
+      }
       if (model.store_tier() != v1::STORE_TIER_UNSPECIFIED &&
           model.state() != v1::METER_LIFECYCLE_STATE_SCRAPPED) {
         ++inventory[{model.store_tier(), model.state()}];
       }
+      if (model.state() != v1::METER_LIFECYCLE_STATE_SCRAPPED &&
+          IsSet(model.next_verification_due())) {
+        ++due;
+      }
     }
+    int listed_due = 0;
+    std::string token;
+    do {
+      v1::Date far;
+      far.set_year(2100);
+      far.set_month(1);
+      far.set_day(1);
+      auto page = ReadDueForVerification(reader, far, 13, token);
+      ASSERT_TRUE(page.ok()) << page.status();
+      listed_due += page->items_size();
+      token = page->next_page_token();
+    } while (!token.empty());
+    EXPECT_EQ(listed_due, due);
+    EXPECT_GT(due, 0);
     for (int tier = 1; tier <= 3; ++tier) {
       for (int state = 1; state <= 8; ++state) {
         int listed = 0;
-        std::string after;
-        while (true) {  // page through, 7 at a time
-          auto page = ListInventory(db, static_cast<v1::StoreTier>(tier),
-                                    static_cast<v1::MeterLifecycleState>(state), after, 7);
+        std::string token;
+        do {  // page through, 7 at a time
+          auto page = ReadInventory(reader, static_cast<v1::StoreTier>(tier),
+                                    static_cast<v1::MeterLifecycleState>(state), 7, token);
           ASSERT_TRUE(page.ok());
-          listed += static_cast<int>(page->size());
-          if (page->size() < 7) break;
-          after = page->back();
-        }
+          EXPECT_LE(page->bar_codes_size(), 7);
+          listed += page->bar_codes_size();
+          token = page->next_page_token();
+        } while (!token.empty());
         EXPECT_EQ(listed, (inventory[{tier, state}])) << "tier " << tier << " state " << state;
       }
     }
@@ -183,6 +209,7 @@ TEST_F(AssetViewModelTest, IncrementalRestartedAndRebuiltViewsEqualTheModel) {
   auto rebuilt = Runner(dir_.path() + "/rebuilt");
   ASSERT_TRUE(rebuilt->CatchUp().ok());
   ExpectViewMatchesModel(rebuilt->db());
+  EXPECT_EQ(testing::DumpRocksDb(rebuilt->db()), testing::DumpRocksDb(runner->db()));
   EXPECT_GT(events_, 2000);
   RecordProperty("events", static_cast<int>(events_));
 }

@@ -1,6 +1,8 @@
 // gridledger: the one binary of GridLedger.
 //
 //   gridledger serve  [--store URI] [--listen HOST:PORT]   the gRPC API
+//   gridledger project --store URI --views ledger,assets,kpi   views alone
+//   gridledger rebuild --view NAME   rebuild a view in a running process
 //   gridledger version
 #include <cstdio>
 #include <string>
@@ -8,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "services/gridledger/demo_command.h"
+#include "services/gridledger/rebuild_command.h"
 #include "services/gridledger/serve_command.h"
 #include "services/gridledger/token_command.h"
 
@@ -18,7 +21,12 @@ constexpr char kUsage[] =
     "  serve    [--store URI] [--listen HOST:PORT] [--tokens FILE] [--services "
     "customer,billing,metering,marketing]\n"
     "           [--tls_cert PEM --tls_key PEM [--tls_client_ca PEM]] [--insecure_allow_remote]\n"
+    "           [--views ledger,assets,kpi|none] [--view_dir DIR]\n"
     "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
+    "  project  --store URI [--views ledger,assets,kpi] [--view_dir DIR] [--listen HOST:PORT]\n"
+    "           [--tokens FILE]   run views and their query services only\n"
+    "  rebuild  --view NAME [--target HOST:PORT] [--token_file FILE] [--no_wait]\n"
+    "           rebuild a view from zero in a running serve/project, without stopping it\n"
     "  token    --principal NAME --org_unit UNIT --roles ROLE[,ROLE]\n"
     "           make a bearer token; prints the token, and its line for the tokens file\n"
     "  demo     --target HOST:PORT --credentials FILE [--accounts N] [--applications N]\n"
@@ -40,6 +48,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "serve") return gridledger::cli::RunServe(args);
   if (command == "token") return gridledger::cli::RunToken(args);
+  if (command == "project") return gridledger::cli::RunProject(args);
+  if (command == "rebuild") return gridledger::cli::RunRebuild(args);
   if (command == "demo") return gridledger::cli::RunDemo(args);
   if (command == "version") {
     std::printf("gridledger 0.1.0\n");

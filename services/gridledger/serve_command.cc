@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "eventstore/event_store_factory.h"
+#include "projections/query/query_service.h"
+#include "projections/views/all_views.h"
 #include "services/billing_center/billing_service.h"
 #include "services/customer_service/customer_service.h"
 #include "services/gridledger/command_line.h"
@@ -80,19 +82,49 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
 }
 
-int RunServe(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = ParseFlags(args, FlagSpec{{"store", "listen", "tokens", "services",
-                                                           "tls_cert", "tls_key", "tls_client_ca"},
-                                                          {"insecure_allow_remote"}});
+std::string DefaultViewDirectory(const std::string& store_uri) {
+  if (absl::StartsWith(store_uri, "embedded:")) {
+    return absl::StrCat(store_uri.substr(std::string("embedded:").size()), "-views");
+  }
+  return "./gridledger-views";
+}
+
+int RunServe(const std::vector<std::string>& args) { return RunServeAs("serve", args); }
+
+int RunProject(const std::vector<std::string>& args) { return RunServeAs("project", args); }
+
+int RunServeAs(const std::string& command, const std::vector<std::string>& args) {
+  const bool project_only = command == "project";
+  absl::StatusOr<Flags> flags =
+      ParseFlags(args, FlagSpec{{"store", "listen", "tokens", "services", "views", "view_dir",
+                                 "tls_cert", "tls_key", "tls_client_ca"},
+                                {"insecure_allow_remote"}});
   if (!flags.ok()) {
-    std::fprintf(stderr, "gridledger serve: %s\n", std::string(flags.status().message()).c_str());
+    std::fprintf(stderr, "gridledger %s: %s\n", command.c_str(),
+                 std::string(flags.status().message()).c_str());
     return 2;
   }
   const std::string store_uri =
       flags->count("store") ? flags->at("store") : "embedded:./gridledger-data";
   const std::string listen = flags->count("listen") ? flags->at("listen") : "127.0.0.1:50051";
-  const std::string services =
-      flags->count("services") ? flags->at("services") : "customer,billing,metering,marketing";
+  if (project_only && flags->count("services")) {
+    std::fprintf(stderr,
+                 "gridledger project: --services: a projection process serves no commands\n");
+    return 2;
+  }
+  const std::string services = project_only               ? ""
+                               : flags->count("services") ? flags->at("services")
+                                                          : "customer,billing,metering,marketing";
+  absl::StatusOr<std::map<std::string, projections::ViewFactory>> views = projections::ViewsNamed(
+      flags->count("views") ? flags->at("views") : projections::kAllViewNames);
+  if (!views.ok() || (project_only && views->empty())) {
+    std::fprintf(stderr, "gridledger %s: %s\n", command.c_str(),
+                 views.ok() ? "--views: name at least one view"
+                            : std::string(views.status().message()).c_str());
+    return 2;
+  }
+  const std::string view_dir =
+      flags->count("view_dir") ? flags->at("view_dir") : DefaultViewDirectory(store_uri);
   std::set<std::string> enabled;
   for (absl::string_view name : absl::StrSplit(services, ',', absl::SkipEmpty())) {
     if (name != "metering" && name != "billing" && name != "customer" && name != "marketing") {
@@ -154,9 +186,18 @@ int RunServe(const std::vector<std::string>& args) {
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
       eventstore::OpenEventStore(store_uri);
   if (!store.ok()) {
-    std::fprintf(stderr, "gridledger serve: %s\n", store.status().ToString().c_str());
+    std::fprintf(stderr, "gridledger %s: %s\n", command.c_str(), store.status().ToString().c_str());
     return 1;
   }
+
+  absl::StatusOr<std::unique_ptr<projections::ViewHost>> view_host =
+      projections::ViewHost::Open(store->get(), view_dir, *std::move(views));
+  if (!view_host.ok()) {
+    std::fprintf(stderr, "gridledger %s: views in %s: %s\n", command.c_str(), view_dir.c_str(),
+                 view_host.status().ToString().c_str());
+    return 1;
+  }
+  (*view_host)->Start();
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   HealthService health(store->get());
@@ -170,6 +211,14 @@ int RunServe(const std::vector<std::string>& args) {
   if (enabled.count("customer")) builder.RegisterService(&customer_service);
   marketing::MarketingService marketing_service(store->get(), &tokens);
   if (enabled.count("marketing")) builder.RegisterService(&marketing_service);
+  projections::LedgerQueryService ledger_query(view_host->get(), &tokens);
+  projections::AssetQueryService asset_query(view_host->get(), &tokens);
+  projections::KpiQueryService kpi_query(view_host->get(), &tokens);
+  projections::ViewAdminService view_admin(view_host->get(), &tokens);
+  builder.RegisterService(&ledger_query);
+  builder.RegisterService(&asset_query);
+  builder.RegisterService(&kpi_query);
+  builder.RegisterService(&view_admin);
   int port = 0;
   builder.AddListeningPort(listen, credentials, &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -178,12 +227,13 @@ int RunServe(const std::vector<std::string>& args) {
     return 1;
   }
   const std::string host = HostOf(listen);
-  std::printf("gridledger: serving on %s:%d%s store %s\n",
+  std::printf("gridledger: %s on %s:%d%s store %s views %s\n",
+              project_only ? "projecting" : "serving",
               host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(), port,
               !tls                            ? ""
               : flags->count("tls_client_ca") ? " (mutual TLS)"
                                               : " (TLS)",
-              store_uri.c_str());
+              store_uri.c_str(), view_dir.c_str());
   std::fflush(stdout);
 
   const int signal_number = WaitForTerminationSignal();
@@ -191,6 +241,8 @@ int RunServe(const std::vector<std::string>& args) {
   health.SetShuttingDown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
+  (*view_host)->Stop();
+  view_host->reset();
   store->reset();  // closes the store after the last request
   return 0;
 }

@@ -12,10 +12,15 @@
 // (customer, billing, metering, marketing; all by default).
 // --tls_cert/--tls_key serve TLS (on any address); --tls_client_ca makes it
 // mutual TLS: clients need a certificate signed by that CA.
+// --views picks the projections to host (ledger, assets, kpi; all by default;
+// "none" for none) and --view_dir where their RocksDBs live (default: the
+// embedded store's path + "-views", else ./gridledger-views); their query
+// services (LedgerQuery, AssetQuery, KpiQuery, ViewAdmin) are served beside.
 // --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051
 // (port 0 picks a free one). Plaintext is allowed on loopback only unless
 // --insecure_allow_remote is given. On start it prints one line,
-// "gridledger: serving on HOST:PORT store URI", then serves.
+// "gridledger: serving on HOST:PORT store URI views DIR" ("projecting" for
+// `project`), then serves.
 #ifndef GRIDLEDGER_SERVICES_GRIDLEDGER_SERVE_COMMAND_H_
 #define GRIDLEDGER_SERVICES_GRIDLEDGER_SERVE_COMMAND_H_
 
@@ -27,6 +32,11 @@ namespace gridledger::cli {
 // Returns the process exit status: 0 after a clean shutdown, 2 for bad flags,
 // 1 when the store cannot be opened or the port cannot be bound.
 int RunServe(const std::vector<std::string>& args);
+// `gridledger project`: the views and their query services alone (no command
+// services), so a province can scale them apart from the API.
+int RunProject(const std::vector<std::string>& args);
+// Both, by command name ("serve" or "project").
+int RunServeAs(const std::string& command, const std::vector<std::string>& args);
 
 // True for 127.0.0.0/8, ::1 and localhost.
 bool IsLoopbackHost(const std::string& host);

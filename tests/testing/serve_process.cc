@@ -97,8 +97,12 @@ ServedGridLedger StartGridLedger(
 }
 
 std::string AddressFrom(const std::string& line) {
-  const std::string marker = "serving on ";
-  const size_t start = line.find(marker);
+  std::string marker = "serving on ";
+  size_t start = line.find(marker);
+  if (start == std::string::npos) {
+    marker = "projecting on ";
+    start = line.find(marker);
+  }
   if (start == std::string::npos) return "";
   const size_t end = line.find(' ', start + marker.size());
   return line.substr(start + marker.size(), end - start - marker.size());

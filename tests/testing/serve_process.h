@@ -52,7 +52,8 @@ ServedGridLedger StartGridLedger(
     const std::string& binary, const std::string& backend, const std::string& dir,
     const std::vector<std::pair<std::string, std::string>>& principals);
 
-// "gridledger: serving on 127.0.0.1:PORT store …" → "127.0.0.1:PORT"; empty if
+// "gridledger: serving on 127.0.0.1:PORT store …" (or "projecting on") →
+// "127.0.0.1:PORT"; empty if
 // the line is not that.
 std::string AddressFrom(const std::string& line);
 

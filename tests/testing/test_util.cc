@@ -85,4 +85,14 @@ std::string ScriptsDir() {
   return dir != nullptr ? dir : "scripts";
 }
 
+std::map<std::string, std::string> DumpRocksDb(rocksdb::DB* db) {
+  std::map<std::string, std::string> contents;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    contents.emplace(it->key().ToString(), it->value().ToString());
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return contents;
+}
+
 }  // namespace gridledger::testing

@@ -3,6 +3,7 @@
 #ifndef GRIDLEDGER_TESTS_TESTING_TEST_UTIL_H_
 #define GRIDLEDGER_TESTS_TESTING_TEST_UTIL_H_
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "eventstore/event_store.h"
 #include "gmock/gmock.h"
+#include "rocksdb/db.h"
 
 namespace gridledger::testing {
 
@@ -36,6 +38,9 @@ class TempDir {
 // The bootstrap address of the broker ctest started (the file named by
 // $GRIDLEDGER_TEST_KAFKA_BOOTSTRAP_FILE); nullopt when that variable is unset.
 // Fails the calling test if the variable is set but the file is unreadable.
+// Every key and value of a RocksDB (default column family), in key order.
+std::map<std::string, std::string> DumpRocksDb(rocksdb::DB* db);
+
 std::optional<std::string> TestKafkaBootstrap();
 
 // A topic prefix no other test uses ("t<random hex>").

@@ -1,0 +1,29 @@
+#include "projections/views/all_views.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "projections/views/asset_lifecycle_view.h"
+#include "projections/views/kpi_view.h"
+#include "projections/views/ledger_view.h"
+
+namespace gridledger::projections {
+
+absl::StatusOr<std::map<std::string, ViewFactory>> ViewsNamed(absl::string_view names) {
+  std::map<std::string, ViewFactory> views;
+  if (names == "none") return views;
+  for (absl::string_view name : absl::StrSplit(names, ',', absl::SkipEmpty())) {
+    if (name == "ledger") {
+      views["ledger"] = [] { return std::make_unique<LedgerView>(); };
+    } else if (name == "assets") {
+      views["assets"] = [] { return std::make_unique<AssetLifecycleView>(); };
+    } else if (name == "kpi") {
+      views["kpi"] = [] { return std::make_unique<KpiView>(); };
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--views: unknown view \"", name, "\"; available: ", kAllViewNames));
+    }
+  }
+  return views;
+}
+
+}  // namespace gridledger::projections

@@ -1,0 +1,397 @@
+#include "projections/views/kpi_view.h"
+
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "gridledger/v1/customer_events.pb.h"
+#include "projections/views/ledger_view.h"
+#include "projections/views/view_keys.h"
+
+namespace gridledger::projections {
+namespace {
+
+constexpr absl::string_view kAccount = "account-";
+constexpr absl::string_view kApplication = "application-";
+constexpr absl::string_view kTicket = "ticket-";
+constexpr absl::string_view kMeter = "meter-";
+constexpr absl::string_view kKpi = "kpi-";
+
+std::string CountersKey(absl::string_view unit, absl::string_view period_key) {
+  return absl::StrCat("kc/", UnitKey(unit), period_key);
+}
+std::string SubjectKey(absl::string_view kind, absl::string_view id) {
+  return absl::StrCat("ks/", kind, "/", id);
+}
+std::string DueKey(absl::string_view unit, const v1::Date& due, absl::string_view bar_code) {
+  return absl::StrCat("kv/", UnitKey(unit), DateKey(due), "|", bar_code);
+}
+std::string TargetKey(absl::string_view unit, const v1::Period& period, v1::Kpi kpi) {
+  return absl::StrCat("kt/", UnitKey(unit), PeriodKey(period), "/", static_cast<int>(kpi));
+}
+
+// Adds to the counters of `org_unit` and every unit above it.
+absl::Status Count(ViewTxn& txn, absl::string_view org_unit, absl::string_view period_key,
+                   const std::function<void(v1::KpiCounters&)>& change) {
+  for (const std::string& unit : UnitAndAncestors(org_unit)) {
+    const std::string key = CountersKey(unit, period_key);
+    v1::KpiCounters counters;
+    GL_RETURN_IF_ERROR(txn.GetProto(key, &counters).status());
+    change(counters);
+    txn.PutProto(key, counters);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::KpiSubject> LoadSubject(ViewTxn& txn, absl::string_view kind,
+                                           absl::string_view id) {
+  v1::KpiSubject subject;
+  GL_RETURN_IF_ERROR(txn.GetProto(SubjectKey(kind, id), &subject).status());
+  return subject;
+}
+
+absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
+  GL_RETURN_IF_ERROR(ApplyLedgerEvent(event, txn, /*with_statement=*/false));
+  const std::string account_id = event.stream_id().substr(kAccount.size());
+  const v1::DomainEvent& payload = event.payload();
+  switch (payload.event_case()) {
+    case v1::DomainEvent::kAccountOpened:
+      return Count(txn, payload.account_opened().org_unit(),
+                   PeriodKey(PeriodOf(LocalDate(event.occurred_at()))),
+                   [](v1::KpiCounters& c) { c.set_accounts_opened(c.accounts_opened() + 1); });
+    case v1::DomainEvent::kAccountClosed: {
+      v1::LedgerAccount account;
+      GL_RETURN_IF_ERROR(txn.GetProto(absl::StrCat("la/", account_id), &account).status());
+      return Count(txn, account.org_unit(), PeriodKey(PeriodOf(LocalDate(event.occurred_at()))),
+                   [](v1::KpiCounters& c) { c.set_accounts_closed(c.accounts_closed() + 1); });
+    }
+    case v1::DomainEvent::kMeterReadRecorded: {
+      const v1::MeterReadRecorded& read = payload.meter_read_recorded();
+      const std::string period = PeriodKey(read.period());
+      txn.Put(absl::StrCat("kd/", account_id, "/", read.read_id()), period);
+      const std::string marker = absl::StrCat("kr/", account_id, "/", period);
+      absl::StatusOr<std::string> seen = txn.Get(marker);
+      if (seen.ok()) return absl::OkStatus();  // a re-read of a period already counted
+      if (!absl::IsNotFound(seen.status())) return seen.status();
+      txn.Put(marker, "");
+      v1::LedgerAccount account;
+      GL_RETURN_IF_ERROR(txn.GetProto(absl::StrCat("la/", account_id), &account).status());
+      return Count(txn, account.org_unit(), period,
+                   [](v1::KpiCounters& c) { c.set_reads_received(c.reads_received() + 1); });
+    }
+    case v1::DomainEvent::kMeterReadChecked:
+    case v1::DomainEvent::kReadCheckDecided: {
+      const bool checked = payload.has_meter_read_checked();
+      const std::string& read_id =
+          checked ? payload.meter_read_checked().read_id() : payload.read_check_decided().read_id();
+      if (!checked) {
+        const v1::ReadDecision decision = payload.read_check_decided().decision();
+        if (decision != v1::READ_DECISION_REREAD && decision != v1::READ_DECISION_ESTIMATE) {
+          return absl::OkStatus();  // accepted as read: not wrong
+        }
+      }
+      GL_ASSIGN_OR_RETURN(std::string period,
+                          txn.Get(absl::StrCat("kd/", account_id, "/", read_id)));
+      v1::LedgerAccount account;
+      GL_RETURN_IF_ERROR(txn.GetProto(absl::StrCat("la/", account_id), &account).status());
+      return Count(txn, account.org_unit(), period, [checked](v1::KpiCounters& c) {
+        if (checked) {
+          c.set_reads_checked(c.reads_checked() + 1);
+        } else {
+          c.set_reads_wrong(c.reads_wrong() + 1);
+        }
+      });
+    }
+    default:
+      return absl::OkStatus();
+  }
+}
+
+absl::Status ApplyApplicationEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
+  const std::string id = event.stream_id().substr(kApplication.size());
+  const v1::DomainEvent& payload = event.payload();
+  if (payload.has_application_submitted()) {
+    const v1::ApplicationSubmitted& submitted = payload.application_submitted();
+    v1::KpiSubject subject;
+    subject.set_org_unit(submitted.org_unit());
+    subject.set_application_type(submitted.application_type());
+    subject.set_voltage_class(submitted.voltage_class());
+    txn.PutProto(SubjectKey("app", id), subject);
+    return absl::OkStatus();
+  }
+  if (!payload.has_application_closed()) return absl::OkStatus();
+  const v1::ApplicationClosed& closed = payload.application_closed();
+  GL_ASSIGN_OR_RETURN(v1::KpiSubject subject, LoadSubject(txn, "app", id));
+  const std::string breakdown =
+      absl::StrCat(v1::ApplicationType_Name(subject.application_type()).substr(17), "/",
+                   v1::VoltageClass_Name(subject.voltage_class()).substr(14));
+  return Count(txn, subject.org_unit(), PeriodKey(PeriodOf(LocalDate(event.occurred_at()))),
+               [&](v1::KpiCounters& c) {
+                 v1::ApplicationCounters& a = (*c.mutable_applications())[breakdown];
+                 a.set_closed(a.closed() + 1);
+                 if (closed.on_time()) a.set_on_time(a.on_time() + 1);
+                 ++(*a.mutable_working_days())[closed.working_days_taken()];
+               });
+}
+
+absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
+  const std::string id = event.stream_id().substr(kTicket.size());
+  const v1::DomainEvent& payload = event.payload();
+  if (payload.has_service_ticket_opened()) {
+    const v1::ServiceTicketOpened& opened = payload.service_ticket_opened();
+    v1::KpiSubject subject;
+    subject.set_org_unit(opened.org_unit());
+    *subject.mutable_opened_at() =
+        opened.has_opened_at() ? opened.opened_at() : event.occurred_at();
+    txn.PutProto(SubjectKey("ticket", id), subject);
+    return absl::OkStatus();
+  }
+  if (!payload.has_service_ticket_on_site()) return absl::OkStatus();
+  const v1::ServiceTicketOnSite& on_site = payload.service_ticket_on_site();
+  GL_ASSIGN_OR_RETURN(v1::KpiSubject subject, LoadSubject(txn, "ticket", id));
+  const google::protobuf::Timestamp& arrived =
+      on_site.has_arrived_at() ? on_site.arrived_at() : event.occurred_at();
+  const int32_t minutes =
+      static_cast<int32_t>((arrived.seconds() - subject.opened_at().seconds()) / 60);
+  return Count(txn, subject.org_unit(), PeriodKey(PeriodOf(LocalDate(subject.opened_at()))),
+               [&](v1::KpiCounters& c) {
+                 c.set_tickets_on_site(c.tickets_on_site() + 1);
+                 if (on_site.within_limit()) {
+                   c.set_tickets_on_site_within_limit(c.tickets_on_site_within_limit() + 1);
+                 }
+                 ++(*c.mutable_ticket_response_minutes())[minutes];
+               });
+}
+
+absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
+  const std::string bar_code = event.stream_id().substr(kMeter.size());
+  const v1::DomainEvent& payload = event.payload();
+  GL_ASSIGN_OR_RETURN(v1::KpiSubject meter, LoadSubject(txn, "meter", bar_code));
+  const v1::KpiSubject before = meter;
+  switch (payload.event_case()) {
+    case v1::DomainEvent::kMeterReceived:
+      meter.set_org_unit(event.actor().org_unit());
+      break;
+    case v1::DomainEvent::kMeterDispatched:
+      if (!payload.meter_dispatched().to_org_unit().empty()) {
+        meter.set_org_unit(payload.meter_dispatched().to_org_unit());
+      }
+      break;
+    case v1::DomainEvent::kMeterCalibrated: {
+      const v1::MeterCalibrated& calibrated = payload.meter_calibrated();
+      *meter.mutable_next_due() = calibrated.next_due();
+      if (!calibrated.passed()) meter.clear_next_due();
+      if (calibrated.first_verification() && !meter.first_verification_done()) {
+        meter.set_first_verification_done(true);
+        const v1::Date verified = IsSet(calibrated.verified_on()) ? calibrated.verified_on()
+                                                                  : LocalDate(event.occurred_at());
+        GL_RETURN_IF_ERROR(
+            Count(txn, meter.org_unit(), PeriodKey(PeriodOf(verified)), [&](v1::KpiCounters& c) {
+              c.set_first_verifications(c.first_verifications() + 1);
+              if (calibrated.passed()) {
+                c.set_first_verifications_passed(c.first_verifications_passed() + 1);
+              }
+            }));
+      }
+      break;
+    }
+    case v1::DomainEvent::kMeterScrapped:
+      meter.set_scrapped(true);
+      meter.clear_next_due();
+      break;
+    default:
+      break;
+  }
+  const bool was_due = IsSet(before.next_due()) && !before.scrapped();
+  const bool is_due = IsSet(meter.next_due()) && !meter.scrapped();
+  if (was_due) txn.Delete(DueKey(before.org_unit(), before.next_due(), bar_code));
+  if (is_due) txn.Put(DueKey(meter.org_unit(), meter.next_due(), bar_code), "");
+  txn.PutProto(SubjectKey("meter", bar_code), meter);
+  return absl::OkStatus();
+}
+
+// Whether higher values of the KPI are better.
+bool HigherIsBetter(v1::Kpi kpi) {
+  return kpi != v1::KPI_READ_ERROR_RATE && kpi != v1::KPI_ARREARS &&
+         kpi != v1::KPI_METERS_OVERDUE_FOR_VERIFICATION;
+}
+
+int64_t RateBp(int64_t numerator, int64_t denominator) {
+  if (denominator <= 0) return 0;
+  return (numerator * 10000 + denominator / 2) / denominator;  // half up, both ≥ 0
+}
+
+// The smallest value with at least `permille`/1000 of the count at or below it.
+int32_t Percentile(const google::protobuf::Map<int32_t, int64_t>& histogram, int permille) {
+  std::map<int32_t, int64_t> sorted(histogram.begin(), histogram.end());
+  int64_t total = 0;
+  for (const auto& [value, count] : sorted) total += count;
+  if (total == 0) return 0;
+  const int64_t rank = (total * permille + 999) / 1000;  // ceil, ≥ 1
+  int64_t seen = 0;
+  for (const auto& [value, count] : sorted) {
+    seen += count;
+    if (seen >= rank) return value;
+  }
+  return sorted.rbegin()->first;
+}
+
+}  // namespace
+
+eventstore::SubscriptionFilter KpiView::filter() const {
+  eventstore::SubscriptionFilter filter;
+  filter.stream_prefixes = {std::string(kAccount), std::string(kApplication), std::string(kTicket),
+                            std::string(kMeter), std::string(kKpi)};
+  return filter;
+}
+
+absl::Status KpiView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
+  const std::string& stream = event.stream_id();
+  if (absl::StartsWith(stream, kAccount)) return ApplyAccountEvent(event, txn);
+  if (absl::StartsWith(stream, kApplication)) return ApplyApplicationEvent(event, txn);
+  if (absl::StartsWith(stream, kTicket)) return ApplyTicketEvent(event, txn);
+  if (absl::StartsWith(stream, kMeter)) return ApplyMeterEvent(event, txn);
+  if (event.payload().has_kpi_target_set()) {
+    const v1::KpiTargetSet& target = event.payload().kpi_target_set();
+    txn.PutProto(TargetKey(target.org_unit(), target.period(), target.kpi()), target);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::KpiReport> ReadKpis(const ViewReader& reader, const std::string& org_unit,
+                                       const v1::Period& period, const v1::Date& as_of) {
+  v1::KpiReport report;
+  report.set_org_unit(org_unit);
+  *report.mutable_period() = period;
+  *report.mutable_as_of() = as_of;
+  *report.mutable_reflects() = reader.reflects();
+  const std::string period_key = PeriodKey(period);
+
+  // This period's counters, and the accounts open during it (opened in or
+  // before it, not closed before it): the reads planned.
+  v1::KpiCounters counters;
+  int64_t planned = 0;
+  const std::string counters_prefix = absl::StrCat("kc/", UnitKey(org_unit));
+  absl::Status parse_error;
+  GL_RETURN_IF_ERROR(
+      reader.Scan(counters_prefix, "", [&](absl::string_view key, absl::string_view value) {
+        const absl::string_view month = key.substr(counters_prefix.size());
+        if (month > period_key) return false;
+        v1::KpiCounters c;
+        if (!c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " does not parse"));
+          return false;
+        }
+        planned += c.accounts_opened();
+        if (month < period_key) planned -= c.accounts_closed();
+        if (month == period_key) counters = std::move(c);
+        return true;
+      }));
+  GL_RETURN_IF_ERROR(parse_error);
+
+  auto add = [&](v1::Kpi kpi, absl::string_view measure, absl::string_view breakdown, int64_t value,
+                 absl::string_view unit, int64_t numerator, int64_t denominator) -> v1::KpiValue& {
+    v1::KpiValue& v = *report.add_values();
+    v.set_kpi(kpi);
+    v.set_measure(std::string(measure));
+    v.set_breakdown(std::string(breakdown));
+    v.set_value(value);
+    v.set_unit(std::string(unit));
+    v.set_numerator(numerator);
+    v.set_denominator(denominator);
+    return v;
+  };
+  auto rate = [&](v1::Kpi kpi, int64_t numerator, int64_t denominator) {
+    add(kpi, "rate", "", RateBp(numerator, denominator), "bp", numerator, denominator);
+  };
+
+  rate(v1::KPI_READ_COMPLETION_RATE, counters.reads_received(), planned);
+  rate(v1::KPI_READ_ERROR_RATE, counters.reads_wrong(), counters.reads_checked());
+
+  v1::PeriodTotals totals;
+  GL_RETURN_IF_ERROR(
+      reader.GetProto(absl::StrCat("lt/", UnitKey(org_unit), period_key), &totals).status());
+  rate(v1::KPI_FEE_RECOVERY_RATE, totals.collected_fen(),
+       totals.billed_fen() - totals.reversed_fen());
+
+  v1::ArrearsBuckets arrears;
+  GL_RETURN_IF_ERROR(ForEachOpenBill(
+      reader, org_unit, [&](const v1::LedgerBill& bill) { AddToArrears(bill, as_of, &arrears); }));
+  add(v1::KPI_ARREARS, "total", "", arrears.total_fen(), "fen", 0, 0);
+  const std::pair<const char*, int64_t> buckets[] = {
+      {"not_due", arrears.not_due_fen()},         {"1-30", arrears.days_1_to_30_fen()},
+      {"31-90", arrears.days_31_to_90_fen()},     {"91-180", arrears.days_91_to_180_fen()},
+      {"181-365", arrears.days_181_to_365_fen()}, {"over_365", arrears.over_365_days_fen()}};
+  for (const auto& [name, fen] : buckets) {
+    add(v1::KPI_ARREARS, absl::StrCat("bucket:", name), "", fen, "fen", 0, 0);
+  }
+
+  v1::ApplicationCounters all_applications;
+  std::map<std::string, v1::ApplicationCounters> by_kind(counters.applications().begin(),
+                                                         counters.applications().end());
+  for (const auto& [breakdown, a] : by_kind) {
+    rate(v1::KPI_APPLICATION_ON_TIME_RATE, a.on_time(), a.closed());
+    report.mutable_values()->rbegin()->set_breakdown(breakdown);
+    add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", breakdown, Percentile(a.working_days(), 500),
+        "working_days", 0, a.closed());
+    add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", breakdown, Percentile(a.working_days(), 900),
+        "working_days", 0, a.closed());
+    all_applications.set_closed(all_applications.closed() + a.closed());
+    all_applications.set_on_time(all_applications.on_time() + a.on_time());
+    for (const auto& [days, n] : a.working_days())
+      (*all_applications.mutable_working_days())[days] += n;
+  }
+  rate(v1::KPI_APPLICATION_ON_TIME_RATE, all_applications.on_time(), all_applications.closed());
+  add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", "",
+      Percentile(all_applications.working_days(), 500), "working_days", 0,
+      all_applications.closed());
+  add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", "", Percentile(all_applications.working_days(), 900),
+      "working_days", 0, all_applications.closed());
+
+  rate(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, counters.tickets_on_site_within_limit(),
+       counters.tickets_on_site());
+  add(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, "median", "",
+      Percentile(counters.ticket_response_minutes(), 500), "minutes", 0,
+      counters.tickets_on_site());
+
+  rate(v1::KPI_CALIBRATION_PASS_RATE, counters.first_verifications_passed(),
+       counters.first_verifications());
+
+  int64_t overdue = 0;
+  const std::string due_prefix = absl::StrCat("kv/", UnitPrefix(org_unit));
+  const std::string today = DateKey(as_of);
+  GL_RETURN_IF_ERROR(reader.Scan(due_prefix, "", [&](absl::string_view key, absl::string_view) {
+    const size_t bar = key.rfind('|');
+    const size_t date = key.rfind('|', bar - 1);
+    if (key.substr(date + 1, bar - date - 1) < today) ++overdue;
+    return true;
+  }));
+  add(v1::KPI_METERS_OVERDUE_FOR_VERIFICATION, "total", "", overdue, "count", 0, 0);
+
+  // Targets sit beside the unit-wide value of their KPI.
+  const std::string target_prefix = absl::StrCat("kt/", UnitKey(org_unit), period_key, "/");
+  std::map<int, v1::KpiTargetSet> targets;
+  GL_RETURN_IF_ERROR(
+      reader.Scan(target_prefix, "", [&](absl::string_view, absl::string_view value) {
+        v1::KpiTargetSet target;
+        if (target.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          targets[target.kpi()] = target;
+        }
+        return true;
+      }));
+  for (v1::KpiValue& v : *report.mutable_values()) {
+    auto it = targets.find(v.kpi());
+    if (it == targets.end() || !v.breakdown().empty() ||
+        (v.measure() != "rate" && v.measure() != "total")) {
+      continue;
+    }
+    v.set_has_target(true);
+    v.set_target_value(it->second.target_value());
+    v.set_meets_target(HigherIsBetter(v.kpi()) ? v.value() >= v.target_value()
+                                               : v.value() <= v.target_value());
+  }
+  return report;
+}
+
+}  // namespace gridledger::projections
