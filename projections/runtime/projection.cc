@@ -1,6 +1,8 @@
 #include "projections/runtime/projection.h"
 
 #include "absl/strings/match.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -54,7 +56,16 @@ absl::StatusOr<bool> ViewTxn::GetProto(absl::string_view key,
 }
 
 void ViewTxn::PutProto(absl::string_view key, const google::protobuf::MessageLite& message) {
-  Put(key, message.SerializeAsString());
+  // Deterministic (map entries in key order), so a view's bytes depend only
+  // on the events applied, whatever order its maps were filled in.
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  Put(key, bytes);
 }
 
 ViewReader::ViewReader(rocksdb::DB* db) : db_(db), snapshot_(db) {
