@@ -108,11 +108,12 @@ absl::Status ViewReader::Scan(
 }
 
 absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
-    eventstore::EventStore* store, std::unique_ptr<View> view, const std::string& directory) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
+    eventstore::EventStore* store, std::unique_ptr<View> view, const std::string& directory,
+    RunnerOptions options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;
-  GL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, directory, &raw),
+  GL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, directory, &raw),
                                absl::StrCat("opening view ", view->name(), " in ", directory)));
   std::unique_ptr<rocksdb::DB> db(raw);
   v1::Checkpoint applied;
@@ -126,24 +127,27 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     return FromRocks(s, "reading the view checkpoint");
   }
   return std::unique_ptr<ProjectionRunner>(
-      new ProjectionRunner(store, std::move(view), std::move(db), std::move(applied)));
+      new ProjectionRunner(store, std::move(view), std::move(db), std::move(applied), options));
 }
 
 ProjectionRunner::ProjectionRunner(eventstore::EventStore* store, std::unique_ptr<View> view,
-                                   std::unique_ptr<rocksdb::DB> db, v1::Checkpoint applied)
+                                   std::unique_ptr<rocksdb::DB> db, v1::Checkpoint applied,
+                                   RunnerOptions options)
     : store_(store),
       view_(std::move(view)),
       db_(std::move(db)),
       filter_(view_->filter()),
+      options_(options),
       applied_(std::move(applied)) {}
 
 ProjectionRunner::~ProjectionRunner() { Stop(); }
 
-absl::StatusOr<int64_t> ProjectionRunner::ApplyChunk(int64_t max_events) {
+absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
   absl::MutexLock apply_lock(&apply_mu_);
   const v1::Checkpoint from = Applied();
-  GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult chunk, store_->ReadAll(from, max_events));
-  if (chunk.events.empty()) return 0;
+  GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult chunk,
+                      store_->ReadAll(from, std::max<int64_t>(1, options_.chunk_events)));
+  if (chunk.events.empty()) return ChunkResult{};
   rocksdb::WriteBatchWithIndex batch;
   ViewTxn txn(db_.get(), &batch);
   int64_t applied = 0;
@@ -158,14 +162,20 @@ absl::StatusOr<int64_t> ProjectionRunner::ApplyChunk(int64_t max_events) {
       FromRocks(db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch()), "writing the view"));
   absl::MutexLock lock(&mu_);
   applied_ = std::move(chunk.next);
-  return applied;
+  return ChunkResult{static_cast<int64_t>(chunk.events.size()), applied};
+}
+
+void ProjectionRunner::Throttle(int64_t events_read) {
+  if (options_.max_events_per_second <= 0 || events_read == 0) return;
+  absl::SleepFor(absl::Seconds(1) * events_read / options_.max_events_per_second);
 }
 
 absl::StatusOr<int64_t> ProjectionRunner::CatchUp() {
   int64_t total = 0;
   while (true) {
-    GL_ASSIGN_OR_RETURN(int64_t applied, ApplyChunk(2048));
-    total += applied;
+    GL_ASSIGN_OR_RETURN(ChunkResult chunk, ApplyChunk());
+    total += chunk.applied;
+    Throttle(chunk.read);
     // An empty read means the end; a chunk of only non-matching events does not.
     v1::Checkpoint now = Applied();
     GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult probe, store_->ReadAll(now, 1));
@@ -178,13 +188,14 @@ void ProjectionRunner::Start() {
   stop_.store(false);
   thread_ = std::thread([this] {
     while (!stop_.load()) {
-      absl::StatusOr<int64_t> applied = ApplyChunk(2048);
-      if (!applied.ok()) {
+      absl::StatusOr<ChunkResult> chunk = ApplyChunk();
+      if (!chunk.ok()) {
         absl::MutexLock lock(&mu_);
-        status_ = applied.status();
+        status_ = chunk.status();
         return;
       }
-      if (*applied == 0) absl::SleepFor(absl::Milliseconds(20));
+      if (chunk->read == 0) absl::SleepFor(absl::Milliseconds(20));
+      Throttle(chunk->read);
     }
   });
 }
@@ -211,7 +222,10 @@ absl::StatusOr<int64_t> ProjectionRunner::Lag() {
   for (const v1::Position& p : end.next()) {
     lag += std::max<int64_t>(0, p.offset() - NextOffset(applied, p.partition()));
   }
-  return lag;
+  if (lag == 0) return 0;
+  // On Kafka the end counts transaction markers no event stands for.
+  GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult probe, store_->ReadAll(applied, 1));
+  return probe.events.empty() ? 0 : lag;
 }
 
 absl::Status ProjectionRunner::WaitFor(const v1::Position& position, absl::Duration timeout) {

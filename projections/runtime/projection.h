@@ -84,13 +84,21 @@ class View {
   virtual absl::Status Apply(const v1::EventEnvelope& event, ViewTxn& txn) = 0;
 };
 
+struct RunnerOptions {
+  int64_t chunk_events = 2048;  // events read and written per batch
+  // Throttles catching up (events read per second; 0: as fast as it goes), so
+  // a rebuild on a shared machine leaves the store and the API their share.
+  int64_t max_events_per_second = 0;
+};
+
 // Runs one view. Thread-safe: queries may read db() while it runs.
 class ProjectionRunner {
  public:
   // Opens (creating) the view's RocksDB in `directory`.
   static absl::StatusOr<std::unique_ptr<ProjectionRunner>> Open(eventstore::EventStore* store,
                                                                 std::unique_ptr<View> view,
-                                                                const std::string& directory);
+                                                                const std::string& directory,
+                                                                RunnerOptions options = {});
   ~ProjectionRunner();
 
   // Applies everything the store holds now, on the calling thread; returns
@@ -106,7 +114,8 @@ class ProjectionRunner {
   // The position applied so far (per partition, the next offset to read).
   v1::Checkpoint Applied() const;
   // Log end minus applied, summed over partitions (offsets, not events: on
-  // Kafka transaction markers count too).
+  // Kafka transaction markers count too, while events remain to be read; 0
+  // once nothing is left to read).
   absl::StatusOr<int64_t> Lag();
   // Waits, at most `timeout`, until `position` is applied. DEADLINE_EXCEEDED
   // naming the position otherwise.
@@ -122,13 +131,19 @@ class ProjectionRunner {
 
  private:
   ProjectionRunner(eventstore::EventStore* store, std::unique_ptr<View> view,
-                   std::unique_ptr<rocksdb::DB> db, v1::Checkpoint applied);
-  absl::StatusOr<int64_t> ApplyChunk(int64_t max_events);
+                   std::unique_ptr<rocksdb::DB> db, v1::Checkpoint applied, RunnerOptions options);
+  struct ChunkResult {
+    int64_t read = 0;     // events read from the store
+    int64_t applied = 0;  // of which matched the view's filter
+  };
+  absl::StatusOr<ChunkResult> ApplyChunk();
+  void Throttle(int64_t events_read);
 
   eventstore::EventStore* const store_;
   const std::unique_ptr<View> view_;
   const std::unique_ptr<rocksdb::DB> db_;
   const eventstore::SubscriptionFilter filter_;
+  const RunnerOptions options_;
 
   mutable absl::Mutex mu_;
   v1::Checkpoint applied_ ABSL_GUARDED_BY(mu_);

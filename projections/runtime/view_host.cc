@@ -65,8 +65,9 @@ void RemoveOtherGenerations(const std::string& view_dir, int64_t keep) {
 
 absl::StatusOr<std::unique_ptr<ViewHost>> ViewHost::Open(eventstore::EventStore* store,
                                                          const std::string& directory,
-                                                         std::map<std::string, ViewFactory> views) {
-  std::unique_ptr<ViewHost> host(new ViewHost(store));
+                                                         std::map<std::string, ViewFactory> views,
+                                                         RunnerOptions options) {
+  std::unique_ptr<ViewHost> host(new ViewHost(store, options));
   absl::MutexLock lock(&host->mu_);
   for (auto& [name, factory] : views) {
     Slot slot;
@@ -82,7 +83,8 @@ absl::StatusOr<std::unique_ptr<ViewHost>> ViewHost::Open(eventstore::EventStore*
     RemoveOtherGenerations(slot.directory, slot.generation);
     GL_ASSIGN_OR_RETURN(std::unique_ptr<ProjectionRunner> runner,
                         ProjectionRunner::Open(store, slot.factory(),
-                                               GenerationDir(slot.directory, slot.generation)));
+                                               GenerationDir(slot.directory, slot.generation),
+                                               options));
     GL_RETURN_IF_ERROR(WriteCurrent(slot.directory, slot.generation));
     slot.live = std::move(runner);
     host->slots_.emplace(name, std::move(slot));
@@ -164,7 +166,7 @@ absl::Status ViewHost::RunRebuild(const std::string& name) {
   std::error_code error;
   fs::remove_all(GenerationDir(view_dir, next), error);
   absl::StatusOr<std::unique_ptr<ProjectionRunner>> fresh =
-      ProjectionRunner::Open(store_, factory(), GenerationDir(view_dir, next));
+      ProjectionRunner::Open(store_, factory(), GenerationDir(view_dir, next), options_);
   if (!fresh.ok()) return finish(fresh.status());
   std::shared_ptr<ProjectionRunner> rebuilt = *std::move(fresh);
   // Most of the log on this thread, beside the live view…

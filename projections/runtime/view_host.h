@@ -33,7 +33,8 @@ class ViewHost {
   // factory whose views report that name.
   static absl::StatusOr<std::unique_ptr<ViewHost>> Open(eventstore::EventStore* store,
                                                         const std::string& directory,
-                                                        std::map<std::string, ViewFactory> views);
+                                                        std::map<std::string, ViewFactory> views,
+                                                        RunnerOptions options = {});
   ~ViewHost();
 
   // Starts every view following the store.
@@ -64,10 +65,12 @@ class ViewHost {
     bool rebuilding = false;
     std::string rebuild_error;
   };
-  ViewHost(eventstore::EventStore* store) : store_(store) {}
+  ViewHost(eventstore::EventStore* store, RunnerOptions options)
+      : store_(store), options_(options) {}
   absl::Status RunRebuild(const std::string& name);
 
   eventstore::EventStore* const store_;
+  const RunnerOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, Slot> slots_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> rebuilds_ ABSL_GUARDED_BY(mu_);

@@ -10,8 +10,9 @@ const std::vector<std::string>& BusinessGenerator::OrgUnits() {
   return units;
 }
 
-BusinessGenerator::BusinessGenerator(uint64_t seed, int accounts, int meters)
-    : random_(seed), max_accounts_(accounts), max_meters_(meters) {}
+BusinessGenerator::BusinessGenerator(uint64_t seed, int accounts, int meters,
+                                     std::string id_prefix)
+    : random_(seed), max_accounts_(accounts), max_meters_(meters), prefix_(std::move(id_prefix)) {}
 
 int64_t BusinessGenerator::Uniform(int64_t low, int64_t high) {
   return low + static_cast<int64_t>(random_() % static_cast<uint64_t>(high - low + 1));
@@ -45,7 +46,7 @@ eventstore::AppendRequest BusinessGenerator::Append(const std::string& stream,
   event.set_type(field->message_type()->full_name());
   eventstore::AppendRequest request;
   request.stream_id = stream;
-  request.command_id = absl::StrCat("gen-", ++commands_);
+  request.command_id = absl::StrCat("gen-", prefix_, ++commands_);
   request.events.push_back(std::move(event));
   return request;
 }
@@ -70,7 +71,7 @@ eventstore::AppendRequest BusinessGenerator::Next() {
   if (static_cast<int>(accounts_.size()) < max_accounts_ &&
       (accounts_.size() < 4 || Uniform(0, 9) == 0)) {
     Account account;
-    account.id = absl::StrCat("A", accounts_.size());
+    account.id = absl::StrCat(prefix_, "A", accounts_.size());
     account.unit = OrgUnits()[Uniform(0, OrgUnits().size() - 1)];
     v1::EventEnvelope event = Envelope(account.unit);
     v1::AccountOpened* opened = event.mutable_payload()->mutable_account_opened();
@@ -237,7 +238,7 @@ eventstore::AppendRequest BusinessGenerator::AccountStep(Account& account) {
 eventstore::AppendRequest BusinessGenerator::MeterStep() {
   if (static_cast<int>(meters_.size()) < max_meters_ && (meters_.empty() || Uniform(0, 2) == 0)) {
     meters_.push_back(Meter{});
-    const std::string bar_code = absl::StrCat("M", meters_.size() - 1);
+    const std::string bar_code = absl::StrCat(prefix_, "M", meters_.size() - 1);
     v1::EventEnvelope event = Envelope(OrgUnits()[Uniform(0, OrgUnits().size() - 1)]);
     v1::MeterReceived* received = event.mutable_payload()->mutable_meter_received();
     received->set_bar_code(bar_code);
@@ -249,7 +250,7 @@ eventstore::AppendRequest BusinessGenerator::MeterStep() {
   }
   const size_t index = Uniform(0, meters_.size() - 1);
   Meter& meter = meters_[index];
-  const std::string bar_code = absl::StrCat("M", index);
+  const std::string bar_code = absl::StrCat(prefix_, "M", index);
   v1::EventEnvelope event = Envelope("sn");
   v1::DomainEvent& payload = *event.mutable_payload();
   if (meter.step == 0 || (meter.step == 1 && Uniform(0, 3) == 0)) {
@@ -295,7 +296,7 @@ eventstore::AppendRequest BusinessGenerator::CustomerStep() {
       open_applications_.erase(it);
       return Append(stream, std::move(event));
     }
-    const std::string id = absl::StrCat("AP", ++next_id_);
+    const std::string id = absl::StrCat(prefix_, "AP", ++next_id_);
     const std::string& unit = OrgUnits()[Uniform(0, OrgUnits().size() - 1)];
     v1::EventEnvelope event = Envelope(unit);
     v1::ApplicationSubmitted* submitted = event.mutable_payload()->mutable_application_submitted();
@@ -318,7 +319,7 @@ eventstore::AppendRequest BusinessGenerator::CustomerStep() {
     on_site->set_within_limit(on_site->arrived_at().seconds() - opened_at <= 45 * 60);
     return Append("ticket-" + id, std::move(event));
   }
-  const std::string id = absl::StrCat("T", ++next_id_);
+  const std::string id = absl::StrCat(prefix_, "T", ++next_id_);
   const std::string& unit = OrgUnits()[Uniform(0, OrgUnits().size() - 1)];
   v1::EventEnvelope event = Envelope(unit);
   v1::ServiceTicketOpened* opened = event.mutable_payload()->mutable_service_ticket_opened();

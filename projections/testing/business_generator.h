@@ -19,8 +19,10 @@ namespace gridledger::testing {
 
 class BusinessGenerator {
  public:
-  // `accounts`, `meters`: how many of each the business grows to.
-  BusinessGenerator(uint64_t seed, int accounts, int meters);
+  // `accounts`, `meters`: how many of each the business grows to. Every id
+  // starts with `id_prefix`, so generators with different prefixes can feed
+  // one store side by side.
+  BusinessGenerator(uint64_t seed, int accounts, int meters, std::string id_prefix = "");
 
   // The next event as an append (stream, command id, one event).
   eventstore::AppendRequest Next();
@@ -72,6 +74,7 @@ class BusinessGenerator {
   std::mt19937_64 random_;
   const int max_accounts_;
   const int max_meters_;
+  const std::string prefix_;
   int64_t commands_ = 0;
   int64_t clock_ = 1767196800;  // 2026-01-01T00:00:00+08:00 … advancing
   std::vector<Account> accounts_;

@@ -21,7 +21,7 @@ constexpr char kUsage[] =
     "  serve    [--store URI] [--listen HOST:PORT] [--tokens FILE] [--services "
     "customer,billing,metering,marketing]\n"
     "           [--tls_cert PEM --tls_key PEM [--tls_client_ca PEM]] [--insecure_allow_remote]\n"
-    "           [--views ledger,assets,kpi|none] [--view_dir DIR]\n"
+    "           [--views ledger,assets,kpi|none] [--view_dir DIR] [--max_apply_rate N]\n"
     "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
     "  project  --store URI [--views ledger,assets,kpi] [--view_dir DIR] [--listen HOST:PORT]\n"
     "           [--tokens FILE]   run views and their query services only\n"

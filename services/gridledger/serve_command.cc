@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -12,8 +13,10 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/ids.h"
 #include "eventstore/event_store_factory.h"
 #include "projections/query/query_service.h"
 #include "projections/views/all_views.h"
@@ -97,15 +100,20 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
   const bool project_only = command == "project";
   absl::StatusOr<Flags> flags =
       ParseFlags(args, FlagSpec{{"store", "listen", "tokens", "services", "views", "view_dir",
-                                 "tls_cert", "tls_key", "tls_client_ca"},
+                                 "max_apply_rate", "tls_cert", "tls_key", "tls_client_ca"},
                                 {"insecure_allow_remote"}});
   if (!flags.ok()) {
     std::fprintf(stderr, "gridledger %s: %s\n", command.c_str(),
                  std::string(flags.status().message()).c_str());
     return 2;
   }
-  const std::string store_uri =
-      flags->count("store") ? flags->at("store") : "embedded:./gridledger-data";
+  std::string store_uri = flags->count("store") ? flags->at("store") : "embedded:./gridledger-data";
+  // A projection process must not fence the API's transactional writer.
+  if (project_only && absl::StartsWith(store_uri, "kafka://") &&
+      store_uri.find("writer_id=") == std::string::npos) {
+    absl::StrAppend(&store_uri, store_uri.find('?') == std::string::npos ? "?" : "&",
+                    "writer_id=projector-", NewUuid().substr(0, 8));
+  }
   const std::string listen = flags->count("listen") ? flags->at("listen") : "127.0.0.1:50051";
   if (project_only && flags->count("services")) {
     std::fprintf(stderr,
@@ -125,6 +133,18 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
   }
   const std::string view_dir =
       flags->count("view_dir") ? flags->at("view_dir") : DefaultViewDirectory(store_uri);
+  projections::RunnerOptions runner_options;
+  if (flags->count("max_apply_rate") &&
+      (!absl::SimpleAtoi(flags->at("max_apply_rate"), &runner_options.max_events_per_second) ||
+       runner_options.max_events_per_second < 0)) {
+    std::fprintf(stderr, "gridledger %s: --max_apply_rate: must be events per second, 0 or more\n",
+                 command.c_str());
+    return 2;
+  }
+  if (runner_options.max_events_per_second > 0) {
+    runner_options.chunk_events =
+        std::clamp<int64_t>(runner_options.max_events_per_second / 20, 1, 2048);
+  }
   std::set<std::string> enabled;
   for (absl::string_view name : absl::StrSplit(services, ',', absl::SkipEmpty())) {
     if (name != "metering" && name != "billing" && name != "customer" && name != "marketing") {
@@ -191,7 +211,7 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
   }
 
   absl::StatusOr<std::unique_ptr<projections::ViewHost>> view_host =
-      projections::ViewHost::Open(store->get(), view_dir, *std::move(views));
+      projections::ViewHost::Open(store->get(), view_dir, *std::move(views), runner_options);
   if (!view_host.ok()) {
     std::fprintf(stderr, "gridledger %s: views in %s: %s\n", command.c_str(), view_dir.c_str(),
                  view_host.status().ToString().c_str());

@@ -16,6 +16,7 @@
 // "none" for none) and --view_dir where their RocksDBs live (default: the
 // embedded store's path + "-views", else ./gridledger-views); their query
 // services (LedgerQuery, AssetQuery, KpiQuery, ViewAdmin) are served beside.
+// --max_apply_rate N caps each view's catch-up at N events/s (0: no cap).
 // --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051
 // (port 0 picks a free one). Plaintext is allowed on loopback only unless
 // --insecure_allow_remote is given. On start it prints one line,
