@@ -49,8 +49,9 @@ class ProjectionProcessTest : public ::testing::TestWithParam<std::string> {
     } else {
       std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
       if (!bootstrap) GTEST_SKIP() << "run through ctest: it starts the broker";
-      store_uri_ = absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix(),
-                                "&partitions=2&timeout_ms=8000");
+      store_uri_ =
+          absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix(),
+                       "&partitions=2&timeout_ms=8000");
     }
     absl::StatusOr<service::IssuedToken> admin = service::IssueToken("root", "sn", "admin");
     ASSERT_TRUE(admin.ok());
@@ -77,7 +78,8 @@ class ProjectionProcessTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<testing::ServeProcess> Project(const std::string& view_dir,
-                                                 const std::string& max_rate, std::string* address) {
+                                                 const std::string& max_rate,
+                                                 std::string* address) {
     auto process = std::make_unique<testing::ServeProcess>(
         GL_GRIDLEDGER_PATH,
         std::vector<std::string>{"project", "--store", store_uri_, "--view_dir", view_dir,
@@ -195,7 +197,8 @@ class ServeQueryTest : public ::testing::TestWithParam<std::string> {
     m->set_store_id("xa-city");
     m->set_manufacturer("Weisheng");
     v1::CommandReply reply;
-    grpc::Status status = metering_->ReceiveMeter(As(served_.tokens["tech"]).get(), request, &reply);
+    grpc::Status status =
+        metering_->ReceiveMeter(As(served_.tokens["tech"]).get(), request, &reply);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return reply;
   }
@@ -298,9 +301,9 @@ TEST_P(ServeQueryTest, ReadYourWritesRefusalsAndALiveRebuild) {
   });
   const std::string token_file = dir_.path() + "/root.token";
   std::ofstream(token_file) << served_.tokens["root"] << "\n";
-  const std::string output = testing::RunCommand(absl::StrCat(
-      GL_GRIDLEDGER_PATH, " rebuild --view assets --target ", served_.address, " --token_file ",
-      token_file, " 2>&1"));
+  const std::string output =
+      testing::RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " rebuild --view assets --target ",
+                                       served_.address, " --token_file ", token_file, " 2>&1"));
   absl::SleepFor(absl::Milliseconds(200));
   stop.store(true);
   reader.join();

@@ -1,10 +1,10 @@
 #include "projections/runtime/projection.h"
 
 #include "absl/strings/match.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace gridledger::projections {
 namespace {
@@ -27,29 +27,43 @@ int64_t NextOffset(const v1::Checkpoint& checkpoint, const std::string& partitio
 }  // namespace
 
 absl::StatusOr<std::string> ViewTxn::Get(absl::string_view key) const {
+  auto staged = staged_.find(key);
+  if (staged != staged_.end()) {
+    if (!staged->second) return absl::NotFoundError(absl::StrCat("no view key ", key));
+    return *staged->second;
+  }
   std::string value;
-  rocksdb::Status s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), ToSlice(key), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no view key ", key));
   if (!s.ok()) return FromRocks(s, "reading the view");
   return value;
 }
 
 void ViewTxn::Put(absl::string_view key, absl::string_view value) {
-  // A WriteBatchWithIndex Put fails only for oversize entries (> 4 GiB).
-  batch_->Put(ToSlice(key), ToSlice(value)).PermitUncheckedError();
+  staged_.insert_or_assign(std::string(key), std::string(value));
 }
 
 void ViewTxn::Delete(absl::string_view key) {
-  batch_->Delete(ToSlice(key)).PermitUncheckedError();  // as Put
+  staged_.insert_or_assign(std::string(key), std::nullopt);
+}
+
+void ViewTxn::WriteTo(rocksdb::WriteBatch* batch) const {
+  // A WriteBatch Put fails only for oversize entries (> 4 GiB).
+  for (const auto& [key, value] : staged_) {
+    if (value) {
+      batch->Put(key, *value).PermitUncheckedError();
+    } else {
+      batch->Delete(key).PermitUncheckedError();
+    }
+  }
 }
 
 absl::StatusOr<bool> ViewTxn::GetProto(absl::string_view key,
                                        google::protobuf::MessageLite* message) const {
-  std::string value;
-  rocksdb::Status s = batch_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), ToSlice(key), &value);
-  if (s.IsNotFound()) return false;
-  if (!s.ok()) return FromRocks(s, "reading the view");
-  if (!message->ParseFromString(value)) {
+  absl::StatusOr<std::string> value = Get(key);
+  if (absl::IsNotFound(value.status())) return false;
+  if (!value.ok()) return value.status();
+  if (!message->ParseFromString(*value)) {
     return absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
   }
   return true;
@@ -148,8 +162,7 @@ absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
   GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult chunk,
                       store_->ReadAll(from, std::max<int64_t>(1, options_.chunk_events)));
   if (chunk.events.empty()) return ChunkResult{};
-  rocksdb::WriteBatchWithIndex batch;
-  ViewTxn txn(db_.get(), &batch);
+  ViewTxn txn(db_.get());
   int64_t applied = 0;
   for (const v1::EventEnvelope& event : chunk.events) {
     if (!filter_.Matches(event)) continue;
@@ -158,8 +171,10 @@ absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
   }
   // The chunk's effects and the position after it, atomically.
   txn.Put(kCheckpointKey, chunk.next.SerializeAsString());
-  GL_RETURN_IF_ERROR(
-      FromRocks(db_->Write(rocksdb::WriteOptions(), batch.GetWriteBatch()), "writing the view"));
+  rocksdb::WriteBatch batch;
+  txn.WriteTo(&batch);
+  if (options_.on_write) options_.on_write(batch);
+  GL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing the view"));
   absl::MutexLock lock(&mu_);
   applied_ = std::move(chunk.next);
   return ChunkResult{static_cast<int64_t>(chunk.events.size()), applied};

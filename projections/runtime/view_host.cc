@@ -81,10 +81,10 @@ absl::StatusOr<std::unique_ptr<ViewHost>> ViewHost::Open(eventstore::EventStore*
     }
     GL_ASSIGN_OR_RETURN(slot.generation, ReadCurrent(slot.directory));
     RemoveOtherGenerations(slot.directory, slot.generation);
-    GL_ASSIGN_OR_RETURN(std::unique_ptr<ProjectionRunner> runner,
-                        ProjectionRunner::Open(store, slot.factory(),
-                                               GenerationDir(slot.directory, slot.generation),
-                                               options));
+    GL_ASSIGN_OR_RETURN(
+        std::unique_ptr<ProjectionRunner> runner,
+        ProjectionRunner::Open(store, slot.factory(),
+                               GenerationDir(slot.directory, slot.generation), options));
     GL_RETURN_IF_ERROR(WriteCurrent(slot.directory, slot.generation));
     slot.live = std::move(runner);
     host->slots_.emplace(name, std::move(slot));

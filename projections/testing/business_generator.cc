@@ -10,8 +10,7 @@ const std::vector<std::string>& BusinessGenerator::OrgUnits() {
   return units;
 }
 
-BusinessGenerator::BusinessGenerator(uint64_t seed, int accounts, int meters,
-                                     std::string id_prefix)
+BusinessGenerator::BusinessGenerator(uint64_t seed, int accounts, int meters, std::string id_prefix)
     : random_(seed), max_accounts_(accounts), max_meters_(meters), prefix_(std::move(id_prefix)) {}
 
 int64_t BusinessGenerator::Uniform(int64_t low, int64_t high) {

@@ -79,7 +79,7 @@ class BusinessGenerator {
   int64_t clock_ = 1767196800;  // 2026-01-01T00:00:00+08:00 … advancing
   std::vector<Account> accounts_;
   std::vector<Meter> meters_;
-  std::map<std::string, std::string> open_applications_;  // id → unit
+  std::map<std::string, std::string> open_applications_;       // id → unit
   std::vector<std::pair<std::string, int64_t>> open_tickets_;  // id, opened_at
   int64_t next_id_ = 0;
 };
