@@ -135,6 +135,17 @@ class EventStore {
   // The end of the log: for each partition the offset the next event gets.
   virtual absl::StatusOr<v1::Checkpoint> EndCheckpoint() = 0;
 
+  // Publishes how far a named reader (a projection) has applied, where the
+  // backend can show it: on Kafka as the committed offsets of consumer group
+  // "<topic_prefix>.view.<reader>", so Kafka's own tools report the view's
+  // lag. The reader's own checkpoint stays the truth; this is a mirror.
+  virtual absl::Status PublishReaderPosition(absl::string_view reader, const v1::Checkpoint& next) {
+    return absl::OkStatus();
+  }
+  // The consumer group PublishReaderPosition writes for `reader`; empty when
+  // the backend has none.
+  virtual std::string ReaderGroup(absl::string_view reader) const { return ""; }
+
   // The outcome of the append that used `command_id`, once it is durable;
   // nullopt when no append did. Lets a command handler answer a retry before
   // re-running business rules that the first attempt changed.

@@ -327,6 +327,40 @@ class KafkaStore final : public EventStore {
     return checkpoint;
   }
 
+  std::string ReaderGroup(absl::string_view reader) const override {
+    return absl::StrCat(config_.topic_prefix, ".view.", reader);
+  }
+
+  absl::Status PublishReaderPosition(absl::string_view reader,
+                                     const v1::Checkpoint& next) override {
+    absl::MutexLock lock(&groups_mu_);
+    auto it = group_committers_.find(reader);
+    if (it == group_committers_.end()) {
+      KafkaSettings settings = CommonSettings();
+      settings.insert(settings.end(), {{"group.id", ReaderGroup(reader)},
+                                       {"enable.auto.commit", "false"},
+                                       {"enable.auto.offset.store", "false"}});
+      GL_ASSIGN_OR_RETURN(KafkaHandle committer, internal::NewConsumer(settings));
+      it = group_committers_.emplace(std::string(reader), std::move(committer)).first;
+    }
+    absl::flat_hash_map<std::string, int> index_of;
+    for (size_t i = 0; i < partitions_.size(); ++i) {
+      index_of[partitions_[i].name] = static_cast<int>(i);
+    }
+    PartitionList offsets(rd_kafka_topic_partition_list_new(next.next_size()));
+    for (const v1::Position& p : next.next()) {
+      auto known = index_of.find(p.partition());
+      if (known == index_of.end()) continue;
+      const PartitionState& partition = partitions_[known->second];
+      rd_kafka_topic_partition_list_add(offsets.get(), partition.topic.c_str(), partition.number)
+          ->offset = p.offset();
+    }
+    if (offsets->cnt == 0) return absl::OkStatus();
+    return internal::FromKafkaCode(
+        rd_kafka_commit(it->second.get(), offsets.get(), 0),
+        absl::StrCat("committing the position of ", ReaderGroup(reader)));
+  }
+
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& command_id) override {
     absl::MutexLock lock(&state_mu_);
@@ -791,6 +825,9 @@ class KafkaStore final : public EventStore {
   absl::flat_hash_map<std::string, StreamState> streams_ ABSL_GUARDED_BY(state_mu_);
   absl::flat_hash_map<std::string, v1::AppendOutcome> commands_ ABSL_GUARDED_BY(state_mu_);
 
+  absl::Mutex groups_mu_;
+  // One consumer handle per published reader group, only to commit offsets.
+  absl::flat_hash_map<std::string, KafkaHandle> group_committers_ ABSL_GUARDED_BY(groups_mu_);
   absl::Mutex reader_mu_;
   KafkaHandle reader_;  // used under reader_mu_ (watermark queries need no lock)
 

@@ -6,6 +6,7 @@
 //    field and the rule, and rebuilds a view live (`gridledger rebuild`)
 //    while queries keep being answered.
 #include <grpcpp/grpcpp.h>
+#include <librdkafka/rdkafka.h>
 
 #include <atomic>
 #include <fstream>
@@ -110,6 +111,43 @@ class ProjectionProcessTest : public ::testing::TestWithParam<std::string> {
     FAIL() << "views did not catch up";
   }
 
+  // On Kafka each view's position is also the committed offsets of consumer
+  // group "<topic_prefix>.view.<view>", for Kafka's own lag tools.
+  void ExpectConsumerGroupsMirrorViews(const v1::ListViewsReply& views) {
+    const size_t prefix_at = store_uri_.find("topic_prefix=") + 13;
+    const std::string prefix =
+        store_uri_.substr(prefix_at, store_uri_.find('&', prefix_at) - prefix_at);
+    for (const v1::ViewStatus& view : views.views()) {
+      char error[256];
+      rd_kafka_conf_t* conf = rd_kafka_conf_new();
+      const std::string group = absl::StrCat(prefix, ".view.", view.name());
+      const std::string bootstrap = *testing::TestKafkaBootstrap();
+      rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error);
+      rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof error);
+      rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+      ASSERT_NE(consumer, nullptr) << error;
+      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
+      for (const v1::Position& p : view.applied().next()) {
+        const size_t slash = p.partition().rfind('/');
+        rd_kafka_topic_partition_list_add(list, p.partition().substr(0, slash).c_str(),
+                                          std::stoi(p.partition().substr(slash + 1)));
+      }
+      ASSERT_EQ(rd_kafka_committed(consumer, list, 10000), RD_KAFKA_RESP_ERR_NO_ERROR) << group;
+      int compared = 0;
+      for (const v1::Position& p : view.applied().next()) {
+        for (int i = 0; i < list->cnt; ++i) {
+          const auto& tp = list->elems[i];
+          if (absl::StrCat(tp.topic, "/", tp.partition) != p.partition()) continue;
+          EXPECT_EQ(tp.offset, p.offset()) << group << " " << p.partition();
+          ++compared;
+        }
+      }
+      EXPECT_GT(compared, 0) << group;
+      rd_kafka_topic_partition_list_destroy(list);
+      rd_kafka_destroy(consumer);
+    }
+  }
+
   testing::TempDir dir_;
   std::string store_uri_, admin_token_;
 };
@@ -147,6 +185,7 @@ TEST_P(ProjectionProcessTest, KilledMidStreamThenRestartedEqualsAnUninterruptedR
     auto process = Project(uninterrupted, "0", &address);
     ASSERT_FALSE(address.empty());
     WaitCaughtUp(address);
+    if (GetParam() == "kafka") ExpectConsumerGroupsMirrorViews(Views(address));
     EXPECT_EQ(process->Wait(SIGTERM), 0);
   }
   for (const std::string view : {"ledger", "assets", "kpi"}) {

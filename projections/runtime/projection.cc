@@ -1,10 +1,15 @@
 #include "projections/runtime/projection.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
 
 namespace gridledger::projections {
 namespace {
@@ -126,6 +131,13 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     RunnerOptions options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
+  // Views read a key before most writes, often one that does not exist yet (a
+  // new account, a first read of a period): bloom filters answer those
+  // without touching the files, a block cache the rest.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(128 << 20);
+  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   GL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, directory, &raw),
                                absl::StrCat("opening view ", view->name(), " in ", directory)));
@@ -139,6 +151,23 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     }
   } else if (!s.IsNotFound()) {
     return FromRocks(s, "reading the view checkpoint");
+  }
+  // A view directory belongs to one store: refuse one built from another.
+  if (applied.next_size() > 0) {
+    GL_ASSIGN_OR_RETURN(v1::Checkpoint end, store->EndCheckpoint());
+    for (const v1::Position& p : applied.next()) {
+      const int64_t end_offset = NextOffset(end, p.partition());
+      const bool known =
+          std::any_of(end.next().begin(), end.next().end(),
+                      [&](const v1::Position& e) { return e.partition() == p.partition(); });
+      if (!known || p.offset() > end_offset) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "view ", view->name(), " in ", directory, " was built from another store (it read ",
+            p.partition(), " up to ", p.offset(), ", which this store ",
+            known ? absl::StrCat("ends at ", end_offset) : std::string("does not have"),
+            "); give it its own directory"));
+      }
+    }
   }
   return std::unique_ptr<ProjectionRunner>(
       new ProjectionRunner(store, std::move(view), std::move(db), std::move(applied), options));
@@ -175,6 +204,9 @@ absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
   txn.WriteTo(&batch);
   if (options_.on_write) options_.on_write(batch);
   GL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing the view"));
+  // Best effort: the checkpoint above is the truth; the mirror catches up on
+  // the next chunk if the broker refuses this one.
+  store_->PublishReaderPosition(view_->name(), chunk.next).IgnoreError();
   absl::MutexLock lock(&mu_);
   applied_ = std::move(chunk.next);
   return ChunkResult{static_cast<int64_t>(chunk.events.size()), applied};

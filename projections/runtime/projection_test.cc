@@ -93,6 +93,23 @@ TEST_F(ProjectionRuntimeTest, EachEventOnceAcrossRestarts) {
   }
 }
 
+TEST_F(ProjectionRuntimeTest, AViewDirectoryOfAnotherStoreIsRefused) {
+  Append("account-1", 30);
+  {
+    auto runner = OpenRunner(std::make_unique<CountingView>());
+    ASSERT_TRUE(runner && runner->CatchUp().ok());
+  }
+  // A smaller store cannot have produced this view.
+  testing::TempDir other_dir;
+  auto other = eventstore::OpenEventStore("embedded:" + other_dir.path() + "/store");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Append(MeterReadAppend("account-1", eventstore::kAnyVersion, "c", 3)).ok());
+  auto refused =
+      ProjectionRunner::Open(other->get(), std::make_unique<CountingView>(), dir_.path() + "/view");
+  EXPECT_THAT(refused.status(),
+              testing::StatusIs(absl::StatusCode::kFailedPrecondition, "another store"));
+}
+
 TEST_F(ProjectionRuntimeTest, AFailedChunkWritesNothingAndIsRedone) {
   Append("account-a", 5);
   Append("account-b", 5);

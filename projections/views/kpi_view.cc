@@ -3,7 +3,9 @@
 #include <map>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "gridledger/v1/customer_events.pb.h"
 #include "projections/views/ledger_view.h"
@@ -43,6 +45,28 @@ absl::Status Count(ViewTxn& txn, absl::string_view org_unit, absl::string_view p
   }
   return absl::OkStatus();
 }
+
+// Adds one to the decimal count under `suffix` of the histogram of `org_unit`
+// and every unit above it.
+absl::Status CountInHistogram(ViewTxn& txn, absl::string_view org_unit,
+                              absl::string_view period_key, absl::string_view suffix) {
+  for (const std::string& unit : UnitAndAncestors(org_unit)) {
+    const std::string key = absl::StrCat("kh/", UnitKey(unit), period_key, "/", suffix);
+    int64_t count = 0;
+    absl::StatusOr<std::string> stored = txn.Get(key);
+    if (stored.ok()) {
+      if (!absl::SimpleAtoi(*stored, &count)) {
+        return absl::DataLossError(absl::StrCat("kpi: ", key, " is not a count"));
+      }
+    } else if (!absl::IsNotFound(stored.status())) {
+      return stored.status();
+    }
+    txn.Put(key, absl::StrCat(count + 1));
+  }
+  return absl::OkStatus();
+}
+
+std::string Bucket(int64_t value) { return absl::StrFormat("%06d", value); }
 
 absl::StatusOr<v1::KpiSubject> LoadSubject(ViewTxn& txn, absl::string_view kind,
                                            absl::string_view id) {
@@ -126,13 +150,17 @@ absl::Status ApplyApplicationEvent(const v1::EventEnvelope& event, ViewTxn& txn)
   const std::string breakdown =
       absl::StrCat(v1::ApplicationType_Name(subject.application_type()).substr(17), "/",
                    v1::VoltageClass_Name(subject.voltage_class()).substr(14));
-  return Count(txn, subject.org_unit(), PeriodKey(PeriodOf(LocalDate(event.occurred_at()))),
-               [&](v1::KpiCounters& c) {
-                 v1::ApplicationCounters& a = (*c.mutable_applications())[breakdown];
-                 a.set_closed(a.closed() + 1);
-                 if (closed.on_time()) a.set_on_time(a.on_time() + 1);
-                 ++(*a.mutable_working_days())[closed.working_days_taken()];
-               });
+  const std::string period = PeriodKey(PeriodOf(LocalDate(event.occurred_at())));
+  for (const std::string& unit : UnitAndAncestors(subject.org_unit())) {
+    const std::string key = absl::StrCat("ka/", UnitKey(unit), period, "/", breakdown);
+    v1::ApplicationCounters counters;
+    GL_RETURN_IF_ERROR(txn.GetProto(key, &counters).status());
+    counters.set_closed(counters.closed() + 1);
+    if (closed.on_time()) counters.set_on_time(counters.on_time() + 1);
+    txn.PutProto(key, counters);
+  }
+  return CountInHistogram(txn, subject.org_unit(), period,
+                          absl::StrCat("a/", breakdown, "/", Bucket(closed.working_days_taken())));
 }
 
 absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
@@ -154,14 +182,14 @@ absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
       on_site.has_arrived_at() ? on_site.arrived_at() : event.occurred_at();
   const int32_t minutes =
       static_cast<int32_t>((arrived.seconds() - subject.opened_at().seconds()) / 60);
-  return Count(txn, subject.org_unit(), PeriodKey(PeriodOf(LocalDate(subject.opened_at()))),
-               [&](v1::KpiCounters& c) {
-                 c.set_tickets_on_site(c.tickets_on_site() + 1);
-                 if (on_site.within_limit()) {
-                   c.set_tickets_on_site_within_limit(c.tickets_on_site_within_limit() + 1);
-                 }
-                 ++(*c.mutable_ticket_response_minutes())[minutes];
-               });
+  const std::string period = PeriodKey(PeriodOf(LocalDate(subject.opened_at())));
+  GL_RETURN_IF_ERROR(Count(txn, subject.org_unit(), period, [&](v1::KpiCounters& c) {
+    c.set_tickets_on_site(c.tickets_on_site() + 1);
+    if (on_site.within_limit()) {
+      c.set_tickets_on_site_within_limit(c.tickets_on_site_within_limit() + 1);
+    }
+  }));
+  return CountInHistogram(txn, subject.org_unit(), period, absl::StrCat("t/", Bucket(minutes)));
 }
 
 absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
@@ -223,8 +251,7 @@ int64_t RateBp(int64_t numerator, int64_t denominator) {
 }
 
 // The smallest value with at least `permille`/1000 of the count at or below it.
-int32_t Percentile(const google::protobuf::Map<int32_t, int64_t>& histogram, int permille) {
-  std::map<int32_t, int64_t> sorted(histogram.begin(), histogram.end());
+int32_t Percentile(const std::map<int32_t, int64_t>& sorted, int permille) {
   int64_t total = 0;
   for (const auto& [value, count] : sorted) total += count;
   if (total == 0) return 0;
@@ -327,33 +354,61 @@ absl::StatusOr<v1::KpiReport> ReadKpis(const ViewReader& reader, const std::stri
     add(v1::KPI_ARREARS, absl::StrCat("bucket:", name), "", fen, "fen", 0, 0);
   }
 
+  // Histograms: "a/<breakdown>" and "t" → value → count.
+  std::map<std::string, std::map<int32_t, int64_t>> histograms;
+  const std::string histogram_prefix = absl::StrCat("kh/", UnitKey(org_unit), period_key, "/");
+  GL_RETURN_IF_ERROR(
+      reader.Scan(histogram_prefix, "", [&](absl::string_view key, absl::string_view value) {
+        const absl::string_view suffix = key.substr(histogram_prefix.size());
+        const size_t slash = suffix.rfind('/');
+        int32_t bucket = 0;
+        int64_t count = 0;
+        if (slash == absl::string_view::npos ||
+            !absl::SimpleAtoi(suffix.substr(slash + 1), &bucket) ||
+            !absl::SimpleAtoi(value, &count)) {
+          parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " is not a count"));
+          return false;
+        }
+        histograms[std::string(suffix.substr(0, slash))][bucket] += count;
+        return true;
+      }));
+  GL_RETURN_IF_ERROR(parse_error);
+  std::map<std::string, v1::ApplicationCounters> by_kind;
+  const std::string applications_prefix = absl::StrCat("ka/", UnitKey(org_unit), period_key, "/");
+  GL_RETURN_IF_ERROR(
+      reader.Scan(applications_prefix, "", [&](absl::string_view key, absl::string_view value) {
+        v1::ApplicationCounters& a = by_kind[std::string(key.substr(applications_prefix.size()))];
+        if (!a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " does not parse"));
+          return false;
+        }
+        return true;
+      }));
+  GL_RETURN_IF_ERROR(parse_error);
   v1::ApplicationCounters all_applications;
-  std::map<std::string, v1::ApplicationCounters> by_kind(counters.applications().begin(),
-                                                         counters.applications().end());
+  std::map<int32_t, int64_t> all_days;
   for (const auto& [breakdown, a] : by_kind) {
+    const std::map<int32_t, int64_t>& days = histograms["a/" + breakdown];
     rate(v1::KPI_APPLICATION_ON_TIME_RATE, a.on_time(), a.closed());
     report.mutable_values()->rbegin()->set_breakdown(breakdown);
-    add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", breakdown, Percentile(a.working_days(), 500),
+    add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", breakdown, Percentile(days, 500),
         "working_days", 0, a.closed());
-    add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", breakdown, Percentile(a.working_days(), 900),
-        "working_days", 0, a.closed());
+    add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", breakdown, Percentile(days, 900), "working_days",
+        0, a.closed());
     all_applications.set_closed(all_applications.closed() + a.closed());
     all_applications.set_on_time(all_applications.on_time() + a.on_time());
-    for (const auto& [days, n] : a.working_days())
-      (*all_applications.mutable_working_days())[days] += n;
+    for (const auto& [taken, n] : days) all_days[taken] += n;
   }
   rate(v1::KPI_APPLICATION_ON_TIME_RATE, all_applications.on_time(), all_applications.closed());
-  add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", "",
-      Percentile(all_applications.working_days(), 500), "working_days", 0,
+  add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", "", Percentile(all_days, 500), "working_days", 0,
       all_applications.closed());
-  add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", "", Percentile(all_applications.working_days(), 900),
-      "working_days", 0, all_applications.closed());
+  add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", "", Percentile(all_days, 900), "working_days", 0,
+      all_applications.closed());
 
   rate(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, counters.tickets_on_site_within_limit(),
        counters.tickets_on_site());
-  add(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, "median", "",
-      Percentile(counters.ticket_response_minutes(), 500), "minutes", 0,
-      counters.tickets_on_site());
+  add(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, "median", "", Percentile(histograms["t"], 500),
+      "minutes", 0, counters.tickets_on_site());
 
   rate(v1::KPI_CALIBRATION_PASS_RATE, counters.first_verifications_passed(),
        counters.first_verifications());

@@ -7,6 +7,11 @@
 //
 // Keys, besides the ledger's (ledger_view.h, without statements):
 //   kc/<unit>/|<yyyymm>            KpiCounters, for the unit and each above it
+//   ka/<unit>/|<yyyymm>/<type/vc>  ApplicationCounters, likewise
+//   kh/<unit>/|<yyyymm>/a/<type/vc>/<days>  applications closed in that many
+//                                  working days (a decimal count), likewise
+//   kh/<unit>/|<yyyymm>/t/<minutes>         tickets on site after that many
+//                                  minutes, likewise
 //   ks/<app|ticket|meter>/<id>     KpiSubject
 //   kr/<account>/<yyyymm>          "" once a read of that period arrived
 //   kd/<account>/<read id>         the read's period, "yyyymm"

@@ -89,7 +89,14 @@ std::string DefaultViewDirectory(const std::string& store_uri) {
   if (absl::StartsWith(store_uri, "embedded:")) {
     return absl::StrCat(store_uri.substr(std::string("embedded:").size()), "-views");
   }
-  return "./gridledger-views";
+  // kafka://…?topic_prefix=P…: one directory per set of topics.
+  std::string prefix = "gridledger";
+  const size_t at = store_uri.find("topic_prefix=");
+  if (at != std::string::npos) {
+    const size_t start = at + std::string("topic_prefix=").size();
+    prefix = store_uri.substr(start, store_uri.find('&', start) - start);
+  }
+  return "./gridledger-views/" + prefix;
 }
 
 int RunServe(const std::vector<std::string>& args) { return RunServeAs("serve", args); }

@@ -14,7 +14,8 @@
 // mutual TLS: clients need a certificate signed by that CA.
 // --views picks the projections to host (ledger, assets, kpi; all by default;
 // "none" for none) and --view_dir where their RocksDBs live (default: the
-// embedded store's path + "-views", else ./gridledger-views); their query
+// embedded store's path + "-views", else ./gridledger-views/<topic prefix>;
+// a directory built from another store is refused); their query
 // services (LedgerQuery, AssetQuery, KpiQuery, ViewAdmin) are served beside.
 // --max_apply_rate N caps each view's catch-up at N events/s (0: no cap).
 // --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051

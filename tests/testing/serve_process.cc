@@ -90,8 +90,9 @@ ServedGridLedger StartGridLedger(
   }
   tokens.close();
   served.process = std::make_unique<ServeProcess>(
-      binary, std::vector<std::string>{"serve", "--store", served.store_uri, "--listen",
-                                       "127.0.0.1:0", "--tokens", dir + "/tokens"});
+      binary,
+      std::vector<std::string>{"serve", "--store", served.store_uri, "--listen", "127.0.0.1:0",
+                               "--tokens", dir + "/tokens", "--view_dir", dir + "/views"});
   served.address = AddressFrom(served.process->LineContaining("serving on"));
   return served;
 }
