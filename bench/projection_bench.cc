@@ -86,6 +86,7 @@ int Run(const std::string& dir, int64_t events, const std::string& view_names) {
     const double read_seconds = Seconds(read_start);
     std::printf("read events=%lld read_s=%.2f read_events_per_s=%.0f\n",
                 static_cast<long long>(read), read_seconds, read / read_seconds);
+    std::fflush(stdout);
   }
   absl::StatusOr<std::map<std::string, projections::ViewFactory>> views =
       projections::ViewsNamed(view_names);
@@ -113,8 +114,8 @@ int Run(const std::string& dir, int64_t events, const std::string& view_names) {
     }
     runner->reset();
     // The same batches, straight into RocksDB.
-    rocksdb::Options raw_options;
-    raw_options.create_if_missing = true;
+    // The same options the runner gives a view's RocksDB (projection.cc).
+    rocksdb::Options raw_options = projections::ProjectionRunner::DatabaseOptions();
     rocksdb::DB* raw = nullptr;
     if (!rocksdb::DB::Open(raw_options, raw_dir, &raw).ok()) return 1;
     const auto raw_start = Clock::now();

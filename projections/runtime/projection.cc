@@ -126,18 +126,32 @@ absl::Status ViewReader::Scan(
   return FromRocks(it->status(), "scanning the view");
 }
 
-absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
-    eventstore::EventStore* store, std::unique_ptr<View> view, const std::string& directory,
-    RunnerOptions options) {
-  rocksdb::Options db_options;
-  db_options.create_if_missing = true;
+rocksdb::Options ProjectionRunner::DatabaseOptions() {
+  rocksdb::Options options;
+  options.create_if_missing = true;
   // Views read a key before most writes, often one that does not exist yet (a
   // new account, a first read of a period): bloom filters answer those
   // without touching the files, a block cache the rest.
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_cache = rocksdb::NewLRUCache(128 << 20);
-  db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Views write many small records in big batches: larger memtables and room
+  // for flushes and compactions to keep up, instead of write stalls.
+  options.write_buffer_size = 128 << 20;
+  options.max_write_buffer_number = 4;
+  options.max_background_jobs = 4;
+  options.level0_slowdown_writes_trigger = 40;
+  options.level0_stop_writes_trigger = 64;
+  options.target_file_size_base = 64 << 20;
+  options.max_bytes_for_level_base = 512 << 20;
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
+    eventstore::EventStore* store, std::unique_ptr<View> view, const std::string& directory,
+    RunnerOptions options) {
+  rocksdb::Options db_options = DatabaseOptions();
   rocksdb::DB* raw = nullptr;
   GL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, directory, &raw),
                                absl::StrCat("opening view ", view->name(), " in ", directory)));

@@ -133,6 +133,9 @@ class ProjectionRunner {
   rocksdb::DB* db() const { return db_.get(); }
   const View& view() const { return *view_; }
 
+  // The RocksDB options of a view's database.
+  static rocksdb::Options DatabaseOptions();
+
   // The key the checkpoint is stored under (views must not use it).
   static constexpr char kCheckpointKey[] =
       "\xff"

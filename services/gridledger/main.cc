@@ -9,10 +9,12 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "services/gridledger/checkpoint_command.h"
 #include "services/gridledger/demo_command.h"
 #include "services/gridledger/rebuild_command.h"
 #include "services/gridledger/serve_command.h"
 #include "services/gridledger/token_command.h"
+#include "services/gridledger/verify_command.h"
 
 namespace {
 
@@ -22,6 +24,7 @@ constexpr char kUsage[] =
     "customer,billing,metering,marketing]\n"
     "           [--tls_cert PEM --tls_key PEM [--tls_client_ca PEM]] [--insecure_allow_remote]\n"
     "           [--views ledger,assets,kpi|none] [--view_dir DIR] [--max_apply_rate N]\n"
+    "           [--checkpoint_key PREFIX.key --checkpoint_dir DIR [--checkpoint_every_s N]]\n"
     "           serve the gRPC API on an event store (embedded:PATH or kafka://HOST:PORT)\n"
     "  project  --store URI [--views ledger,assets,kpi] [--view_dir DIR] [--listen HOST:PORT]\n"
     "           [--tokens FILE]   run views and their query services only\n"
@@ -29,6 +32,10 @@ constexpr char kUsage[] =
     "           rebuild a view from zero in a running serve/project, without stopping it\n"
     "  token    --principal NAME --org_unit UNIT --roles ROLE[,ROLE]\n"
     "           make a bearer token; prints the token, and its line for the tokens file\n"
+    "  verify   --store URI [--checkpoint FILE --public_key PEM]\n"
+    "           walk every stream and partition chain; report the first break (exit 1)\n"
+    "  keygen   --out PREFIX   an Ed25519 key pair for signed checkpoints\n"
+    "  checkpoint --store URI --key PREFIX.key --out FILE   sign the chains' heads\n"
     "  demo     --target HOST:PORT --credentials FILE [--accounts N] [--applications N]\n"
     "           [--tickets N] [--threads N]   drive a simulated month of a county\n"
     "  version  print the version\n";
@@ -50,6 +57,9 @@ int main(int argc, char** argv) {
   if (command == "token") return gridledger::cli::RunToken(args);
   if (command == "project") return gridledger::cli::RunProject(args);
   if (command == "rebuild") return gridledger::cli::RunRebuild(args);
+  if (command == "verify") return gridledger::cli::RunVerify(args);
+  if (command == "keygen") return gridledger::cli::RunKeygen(args);
+  if (command == "checkpoint") return gridledger::cli::RunCheckpoint(args);
   if (command == "demo") return gridledger::cli::RunDemo(args);
   if (command == "version") {
     std::printf("gridledger 0.1.0\n");

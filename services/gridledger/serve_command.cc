@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -16,12 +17,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/ed25519.h"
 #include "common/ids.h"
 #include "eventstore/event_store_factory.h"
 #include "projections/query/query_service.h"
 #include "projections/views/all_views.h"
 #include "services/billing_center/billing_service.h"
 #include "services/customer_service/customer_service.h"
+#include "services/gridledger/audit_files.h"
+#include "services/gridledger/checkpoint_exporter.h"
 #include "services/gridledger/command_line.h"
 #include "services/gridledger/health_service.h"
 #include "services/marketing_department/marketing_service.h"
@@ -40,14 +44,19 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
-int WaitForTerminationSignal() {
+// Waits for SIGINT or SIGTERM; each SIGUSR1 meanwhile calls `on_usr1`.
+int WaitForTerminationSignal(const std::function<void()>& on_usr1) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  int received = 0;
-  sigwait(&signals, &received);
-  return received;
+  sigaddset(&signals, SIGUSR1);
+  while (true) {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received != SIGUSR1) return received;
+    if (on_usr1) on_usr1();
+  }
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
@@ -107,7 +116,8 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
   const bool project_only = command == "project";
   absl::StatusOr<Flags> flags =
       ParseFlags(args, FlagSpec{{"store", "listen", "tokens", "services", "views", "view_dir",
-                                 "max_apply_rate", "tls_cert", "tls_key", "tls_client_ca"},
+                                 "max_apply_rate", "checkpoint_key", "checkpoint_dir",
+                                 "checkpoint_every_s", "tls_cert", "tls_key", "tls_client_ca"},
                                 {"insecure_allow_remote"}});
   if (!flags.ok()) {
     std::fprintf(stderr, "gridledger %s: %s\n", command.c_str(),
@@ -147,6 +157,28 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
     std::fprintf(stderr, "gridledger %s: --max_apply_rate: must be events per second, 0 or more\n",
                  command.c_str());
     return 2;
+  }
+  std::string checkpoint_key;
+  int64_t checkpoint_every_s = 3600;
+  if (flags->count("checkpoint_key") != flags->count("checkpoint_dir") ||
+      (flags->count("checkpoint_every_s") &&
+       (!absl::SimpleAtoi(flags->at("checkpoint_every_s"), &checkpoint_every_s) ||
+        checkpoint_every_s < 1))) {
+    std::fprintf(stderr,
+                 "gridledger %s: --checkpoint_key and --checkpoint_dir go together; "
+                 "--checkpoint_every_s must be 1 or more seconds\n",
+                 command.c_str());
+    return 2;
+  }
+  if (flags->count("checkpoint_key")) {
+    absl::StatusOr<std::string> key = ReadFile("checkpoint_key", flags->at("checkpoint_key"));
+    absl::Status usable = key.ok() ? Ed25519PublicOf(*key).status() : key.status();
+    if (!usable.ok()) {
+      std::fprintf(stderr, "gridledger %s: --checkpoint_key: %s\n", command.c_str(),
+                   std::string(usable.message()).c_str());
+      return 2;
+    }
+    checkpoint_key = *std::move(key);
   }
   if (runner_options.max_events_per_second > 0) {
     runner_options.chunk_events =
@@ -208,6 +240,7 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
@@ -225,6 +258,13 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
     return 1;
   }
   (*view_host)->Start();
+  std::unique_ptr<CheckpointExporter> exporter;
+  if (!checkpoint_key.empty()) {
+    exporter = std::make_unique<CheckpointExporter>(store->get(), StoreLabel(store_uri),
+                                                    checkpoint_key, flags->at("checkpoint_dir"),
+                                                    absl::Seconds(checkpoint_every_s));
+    exporter->Start();
+  }
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   HealthService health(store->get());
@@ -263,11 +303,14 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
               store_uri.c_str(), view_dir.c_str());
   std::fflush(stdout);
 
-  const int signal_number = WaitForTerminationSignal();
+  const int signal_number = WaitForTerminationSignal([&exporter] {
+    if (exporter) exporter->ExportNow();
+  });
   std::fprintf(stderr, "gridledger serve: signal %d, shutting down\n", signal_number);
   health.SetShuttingDown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
+  exporter.reset();
   (*view_host)->Stop();
   view_host->reset();
   store->reset();  // closes the store after the last request

@@ -18,6 +18,9 @@
 // a directory built from another store is refused); their query
 // services (LedgerQuery, AssetQuery, KpiQuery, ViewAdmin) are served beside.
 // --max_apply_rate N caps each view's catch-up at N events/s (0: no cap).
+// --checkpoint_key KEY --checkpoint_dir DIR [--checkpoint_every_s N] writes a
+// signed chain checkpoint (checkpoint_exporter.h) at start, every N seconds
+// (default 3600) and on SIGUSR1.
 // --store defaults to embedded:./gridledger-data; --listen to 127.0.0.1:50051
 // (port 0 picks a free one). Plaintext is allowed on loopback only unless
 // --insecure_allow_remote is given. On start it prints one line,

@@ -60,6 +60,10 @@ std::string ServeProcess::LineContaining(const std::string& text) {
   }
 }
 
+void ServeProcess::Signal(int signal_number) {
+  if (pid_ > 0) kill(pid_, signal_number);
+}
+
 int ServeProcess::Wait(int signal_number) {
   if (pid_ <= 0) return -1;
   if (signal_number != 0) kill(pid_, signal_number);

@@ -30,6 +30,8 @@ class ServeProcess {
   // Sends `signal_number` (if not 0), waits, returns the exit status
   // (128 + signal when killed).
   int Wait(int signal_number = 0);
+  // Sends a signal and leaves the process running.
+  void Signal(int signal_number);
 
  private:
   pid_t pid_ = -1;

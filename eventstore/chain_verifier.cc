@@ -1,0 +1,96 @@
+#include "eventstore/chain_verifier.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+
+namespace gridledger::eventstore {
+namespace {
+
+std::string Where(const v1::EventEnvelope& event) {
+  return absl::StrCat(event.position().partition(), "@", event.position().offset());
+}
+
+}  // namespace
+
+void ChainWalker::Expect(const v1::ChainCheckpoint& checkpoint) {
+  for (const v1::PartitionHead& head : checkpoint.heads()) expected_[head.partition()] = head;
+}
+
+absl::Status ChainWalker::Walk(const v1::EventEnvelope& event) {
+  StreamHead& stream = streams_[event.stream_id()];
+  if (event.stream_version() != stream.version + 1) {
+    return absl::DataLossError(
+        absl::StrCat("event at ", Where(event), ": stream ", event.stream_id(),
+                     " jumps from version ", stream.version, " to ", event.stream_version(),
+                     " (an event of the stream was removed, reordered or inserted)"));
+  }
+  const std::string& expected_prev = stream.version == 0 ? GenesisHash() : stream.hash;
+  if (event.prev_hash() != expected_prev) {
+    return absl::DataLossError(
+        absl::StrCat("event at ", Where(event), ": stream ", event.stream_id(), " version ",
+                     event.stream_version(), " does not chain to version ", stream.version,
+                     " (an earlier event of the stream was altered or replaced)"));
+  }
+  auto expected = expected_.find(event.position().partition());
+  if (expected != expected_.end() && expected->second.last_offset() == event.position().offset()) {
+    if (expected->second.partition_hash() != event.partition_hash()) {
+      return absl::DataLossError(absl::StrCat(
+          "event at ", Where(event),
+          ": differs from the signed checkpoint (the log no longer extends it: an event at or "
+          "before it was altered, removed, reordered or inserted)"));
+    }
+    expected_.erase(expected);
+  }
+  stream.version = event.stream_version();
+  stream.hash = event.hash();
+  v1::PartitionHead& head = heads_[event.position().partition()];
+  head.set_partition(event.position().partition());
+  head.set_last_offset(event.position().offset());
+  head.set_partition_hash(event.partition_hash());
+  ++events_;
+  return absl::OkStatus();
+}
+
+absl::Status ChainWalker::Advance(EventStore& store,
+                                  const std::function<void(int64_t events)>& progress) {
+  if (!broken_.ok()) return broken_;
+  while (true) {
+    absl::StatusOr<ReadAllResult> chunk = store.ReadAll(next_, 4096);
+    if (!chunk.ok()) {
+      if (absl::IsDataLoss(chunk.status())) broken_ = chunk.status();
+      return chunk.status();
+    }
+    if (chunk->events.empty()) return absl::OkStatus();
+    for (const v1::EventEnvelope& event : chunk->events) {
+      if (absl::Status walked = Walk(event); !walked.ok()) {
+        broken_ = walked;
+        return walked;
+      }
+    }
+    next_ = std::move(chunk->next);
+    if (progress) progress(events_);
+  }
+}
+
+absl::Status ChainWalker::ExpectedHeadsReached() const {
+  for (const auto& [partition, head] : expected_) {
+    const auto walked = heads_.find(partition);
+    return absl::DataLossError(
+        absl::StrCat("partition ", partition, " ends at ",
+                     walked == heads_.end() ? std::string("its start")
+                                            : absl::StrCat("offset ", walked->second.last_offset()),
+                     ", before offset ", head.last_offset(),
+                     " of the signed checkpoint (events were removed from its end)"));
+  }
+  return absl::OkStatus();
+}
+
+v1::ChainCheckpoint ChainWalker::Heads() const {
+  v1::ChainCheckpoint checkpoint;
+  for (const auto& [partition, head] : heads_) *checkpoint.add_heads() = head;
+  checkpoint.set_events(events_);
+  checkpoint.set_streams(streams());
+  return checkpoint;
+}
+
+}  // namespace gridledger::eventstore

@@ -1,0 +1,428 @@
+// `gridledger verify` against tampered stores: records rewritten through
+// RocksDB itself (embedded) and forged records produced straight to a topic
+// (Kafka). Each tampering — an event altered, removed, reordered or inserted,
+// and an alteration whose partition chain was recomputed after it — must be
+// reported with its position and a non-zero exit status; an intact store
+// verifies with status 0.
+#include <librdkafka/rdkafka.h>
+
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/big_endian.h"
+#include "common/sha256.h"
+#include "eventstore/event_store_factory.h"
+#include "gmock/gmock.h"
+#include "gridledger/v1/envelope.pb.h"
+#include "gtest/gtest.h"
+#include "projections/testing/business_generator.h"
+#include "rocksdb/db.h"
+#include "tests/testing/serve_process.h"
+#include "tests/testing/test_util.h"
+
+namespace gridledger {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Verified {
+  int status = -1;
+  std::string output;
+};
+
+Verified Verify(const std::string& store_uri) {
+  testing::ServeProcess process(GL_GRIDLEDGER_PATH, {"verify", "--store", store_uri});
+  Verified verified;
+  for (std::string line = process.NextLine(); !line.empty(); line = process.NextLine()) {
+    verified.output += line + "\n";
+  }
+  verified.status = process.Wait();
+  return verified;
+}
+
+std::string Canonical(const v1::EventEnvelope& envelope) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  envelope.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// The embedded store's log, opened behind the store's back.
+class RawLog {
+ public:
+  explicit RawLog(const std::string& path) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "log", "streams", "commands", "heads"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(rocksdb::Options(), path, families, &handles_, &db);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    db_.reset(db);
+  }
+  ~RawLog() {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  }
+  v1::EventRecord Get(int64_t offset) {
+    std::string value;
+    EXPECT_TRUE(db_->Get({}, handles_[1], BigEndian64(offset), &value).ok());
+    v1::EventRecord record;
+    EXPECT_TRUE(record.ParseFromString(value));
+    return record;
+  }
+  void Put(int64_t offset, const v1::EventRecord& record) {
+    EXPECT_TRUE(db_->Put({}, handles_[1], BigEndian64(offset), record.SerializeAsString()).ok());
+  }
+  void Delete(int64_t offset) {
+    EXPECT_TRUE(db_->Delete({}, handles_[1], BigEndian64(offset)).ok());
+  }
+
+ private:
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+// Changes the event's business time and recomputes its own two hashes, as a
+// forger who knows the hash scheme would.
+v1::EventRecord Altered(const v1::EventRecord& record) {
+  v1::EventEnvelope envelope;
+  EXPECT_TRUE(envelope.ParseFromString(record.canonical_envelope()));
+  envelope.mutable_occurred_at()->set_seconds(envelope.occurred_at().seconds() + 86400);
+  v1::EventRecord forged = record;
+  forged.set_canonical_envelope(Canonical(envelope));
+  forged.set_hash(Sha256Concat(forged.prev_hash(), forged.canonical_envelope()));
+  forged.set_partition_hash(
+      Sha256Concat(forged.partition_prev_hash(), forged.canonical_envelope()));
+  return forged;
+}
+
+constexpr int kEvents = 400;
+
+class VerifyEmbeddedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = eventstore::OpenEventStore("embedded:" + Path());
+    ASSERT_TRUE(store.ok());
+    testing::BusinessGenerator generator(5, 40, 40);
+    for (int i = 0; i < kEvents; ++i) ASSERT_TRUE((*store)->Append(generator.Next()).ok());
+  }
+  std::string Path() const { return dir_.path() + "/store"; }
+  testing::TempDir dir_;
+};
+
+TEST_F(VerifyEmbeddedTest, AnIntactStoreVerifies) {
+  Verified verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 0) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr(absl::StrCat("intact: ", kEvents, " events")));
+}
+
+TEST_F(VerifyEmbeddedTest, AnAlteredEventIsCaught) {
+  {
+    RawLog log(Path());
+    log.Put(150, Altered(log.Get(150)));
+  }
+  Verified verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 1);
+  EXPECT_THAT(verified.output, HasSubstr("BROKEN: event at log@151"));
+}
+
+TEST_F(VerifyEmbeddedTest, ARemovedEventIsCaughtEvenWithTheLogClosedUp) {
+  {
+    RawLog log(Path());
+    for (int64_t offset = 150; offset + 1 < kEvents; ++offset) log.Put(offset, log.Get(offset + 1));
+    log.Delete(kEvents - 1);
+  }
+  Verified verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 1);
+  EXPECT_THAT(verified.output, HasSubstr("BROKEN: event at log@150"));
+}
+
+TEST_F(VerifyEmbeddedTest, ReorderedEventsAreCaught) {
+  {
+    RawLog log(Path());
+    v1::EventRecord a = log.Get(150), b = log.Get(151);
+    log.Put(150, b);
+    log.Put(151, a);
+  }
+  Verified verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 1);
+  EXPECT_THAT(verified.output, HasSubstr("BROKEN: event at log@150"));
+}
+
+TEST_F(VerifyEmbeddedTest, AnInsertedEventIsCaught) {
+  {
+    RawLog log(Path());
+    // A forged event chained to the one before it, and the rest moved up.
+    v1::EventRecord previous = log.Get(149);
+    v1::EventRecord forged = Altered(previous);
+    forged.set_partition_prev_hash(previous.partition_hash());
+    forged.set_partition_hash(
+        Sha256Concat(forged.partition_prev_hash(), forged.canonical_envelope()));
+    for (int64_t offset = kEvents - 1; offset >= 150; --offset) {
+      log.Put(offset + 1, log.Get(offset));
+    }
+    log.Put(150, forged);
+  }
+  Verified verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 1);
+  EXPECT_THAT(verified.output, HasSubstr("BROKEN: event at log@151"));
+}
+
+TEST_F(VerifyEmbeddedTest, ARechainedPartitionStillBreaksTheStreamChain) {
+  int64_t next_in_stream = -1;
+  {
+    RawLog log(Path());
+    v1::EventRecord altered = Altered(log.Get(150));
+    log.Put(150, altered);
+    v1::EventEnvelope target;
+    ASSERT_TRUE(target.ParseFromString(altered.canonical_envelope()));
+    // Recompute every later partition hash, so the partition chain holds.
+    std::string partition_hash = altered.partition_hash();
+    for (int64_t offset = 151; offset < kEvents; ++offset) {
+      v1::EventRecord record = log.Get(offset);
+      v1::EventEnvelope envelope;
+      ASSERT_TRUE(envelope.ParseFromString(record.canonical_envelope()));
+      if (next_in_stream < 0 && envelope.stream_id() == target.stream_id()) next_in_stream = offset;
+      record.set_partition_prev_hash(partition_hash);
+      record.set_partition_hash(Sha256Concat(partition_hash, record.canonical_envelope()));
+      partition_hash = record.partition_hash();
+      log.Put(offset, record);
+    }
+  }
+  ASSERT_GT(next_in_stream, 150) << "the altered event's stream should go on after it";
+  Verified verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 1);
+  EXPECT_THAT(verified.output,
+              HasSubstr(absl::StrCat("BROKEN: event at log@", next_in_stream, ": stream")));
+  EXPECT_THAT(verified.output, HasSubstr("does not chain"));
+}
+
+// Signed checkpoints: what a forger who recomputes every hash cannot fake.
+class SignedCheckpointTest : public VerifyEmbeddedTest {
+ protected:
+  void SetUp() override {
+    VerifyEmbeddedTest::SetUp();
+    keys_ = dir_.path() + "/auditor";
+    ASSERT_EQ(Run({"keygen", "--out", keys_}).status, 0);
+    checkpoint_ = dir_.path() + "/checkpoint.json";
+    Verified taken = Run({"checkpoint", "--store", "embedded:" + Path(), "--key", keys_ + ".key",
+                          "--out", checkpoint_});
+    ASSERT_EQ(taken.status, 0) << taken.output;
+  }
+  static Verified Run(std::vector<std::string> args) {
+    testing::ServeProcess process(GL_GRIDLEDGER_PATH, std::move(args));
+    Verified result;
+    for (std::string line = process.NextLine(); !line.empty(); line = process.NextLine()) {
+      result.output += line + "\n";
+    }
+    result.status = process.Wait();
+    return result;
+  }
+  Verified VerifyAgainstCheckpoint(const std::string& public_key) {
+    return Run({"verify", "--store", "embedded:" + Path(), "--checkpoint", checkpoint_,
+                "--public_key", public_key});
+  }
+  std::string keys_, checkpoint_;
+};
+
+TEST_F(SignedCheckpointTest, ALogThatGrewStillExtendsItsCheckpoint) {
+  {
+    auto store = eventstore::OpenEventStore("embedded:" + Path());
+    ASSERT_TRUE(store.ok());
+    testing::BusinessGenerator generator(9, 10, 10, "later-");
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE((*store)->Append(generator.Next()).ok());
+  }
+  Verified verified = VerifyAgainstCheckpoint(keys_ + ".pub");
+  EXPECT_EQ(verified.status, 0) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr("extends the signed checkpoint"));
+  // Another key does not vouch for it.
+  ASSERT_EQ(Run({"keygen", "--out", dir_.path() + "/stranger"}).status, 0);
+  verified = VerifyAgainstCheckpoint(dir_.path() + "/stranger.pub");
+  EXPECT_EQ(verified.status, 1);
+  EXPECT_THAT(verified.output, HasSubstr("signature"));
+}
+
+TEST_F(SignedCheckpointTest, AForgerWhoRechainsEverythingIsCaughtOnlyByTheCheckpoint) {
+  {
+    // Alter event 150, then recompute every stream and partition hash after it.
+    RawLog log(Path());
+    std::map<std::string, std::string> stream_heads;
+    std::string partition_hash;
+    for (int64_t offset = 0; offset < kEvents; ++offset) {
+      v1::EventRecord record = offset == 150 ? Altered(log.Get(offset)) : log.Get(offset);
+      v1::EventEnvelope envelope;
+      ASSERT_TRUE(envelope.ParseFromString(record.canonical_envelope()));
+      std::string& stream_head = stream_heads[envelope.stream_id()];
+      if (offset >= 150) {
+        record.set_prev_hash(stream_head.empty() ? GenesisHash() : stream_head);
+        record.set_hash(Sha256Concat(record.prev_hash(), record.canonical_envelope()));
+        record.set_partition_prev_hash(partition_hash);
+        record.set_partition_hash(Sha256Concat(partition_hash, record.canonical_envelope()));
+        log.Put(offset, record);
+      }
+      stream_head = record.hash();
+      partition_hash = record.partition_hash();
+    }
+  }
+  Verified plain = Verify("embedded:" + Path());
+  EXPECT_EQ(plain.status, 0) << "a perfect re-chaining is self-consistent: " << plain.output;
+  Verified verified = VerifyAgainstCheckpoint(keys_ + ".pub");
+  EXPECT_EQ(verified.status, 1) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr(absl::StrCat("event at log@", kEvents - 1)));
+  EXPECT_THAT(verified.output, HasSubstr("differs from the signed checkpoint"));
+}
+
+TEST_F(SignedCheckpointTest, EventsCutFromTheEndAreCaught) {
+  {
+    RawLog log(Path());
+    for (int64_t offset = kEvents - 5; offset < kEvents; ++offset) log.Delete(offset);
+  }
+  Verified verified = VerifyAgainstCheckpoint(keys_ + ".pub");
+  EXPECT_EQ(verified.status, 1) << verified.output;
+  // The embedded store itself knows where its log ended; a checkpoint would
+  // catch the cut even if that were rewritten too.
+  EXPECT_THAT(verified.output,
+              ::testing::AnyOf(HasSubstr(absl::StrCat("log@", kEvents - 5, " is missing")),
+                               HasSubstr(absl::StrCat("before offset ", kEvents - 1))));
+}
+
+TEST_F(SignedCheckpointTest, ServeSignsOnStartAndOnSigusr1) {
+  const std::string exported = dir_.path() + "/exported";
+  std::filesystem::create_directories(exported);
+  testing::ServeProcess serve(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", "embedded:" + Path(), "--listen", "127.0.0.1:0", "--views", "none",
+       "--checkpoint_key", keys_ + ".key", "--checkpoint_dir", exported});
+  ASSERT_THAT(serve.LineContaining("serving on"), HasSubstr("serving on"));
+  auto count = [&] {
+    int files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(exported)) {
+      files += entry.path().filename().string().rfind("checkpoint-", 0) == 0;
+    }
+    return files;
+  };
+  for (int i = 0; i < 100 && count() < 1; ++i) absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(count(), 1);
+  absl::SleepFor(absl::Seconds(1));  // the next file's name has a later second
+  serve.Signal(SIGUSR1);
+  for (int i = 0; i < 100 && count() < 2; ++i) absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(count(), 2);
+  EXPECT_EQ(serve.Wait(SIGTERM), 0);
+  checkpoint_ = exported + "/latest.json";
+  Verified verified = VerifyAgainstCheckpoint(keys_ + ".pub");
+  EXPECT_EQ(verified.status, 0) << verified.output;
+}
+
+// Kafka: records produced straight to a topic partition, outside the store.
+class VerifyKafkaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
+    if (!bootstrap) GTEST_SKIP() << "run through ctest: it starts the broker";
+    bootstrap_ = *bootstrap;
+    prefix_ = testing::UniqueTopicPrefix();
+    uri_ = absl::StrCat("kafka://", bootstrap_, "?topic_prefix=", prefix_,
+                        "&partitions=1&timeout_ms=8000");
+    auto store = eventstore::OpenEventStore(uri_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    testing::BusinessGenerator generator(6, 20, 20);
+    for (int i = 0; i < 120; ++i) ASSERT_TRUE((*store)->Append(generator.Next()).ok());
+  }
+
+  // Produces `value` to partition 0 of the billing topic; returns its offset.
+  int64_t Produce(const std::string& value) {
+    char error[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_.c_str(), error, sizeof error);
+    static int64_t delivered_offset;
+    delivered_offset = -1;
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* message, void*) {
+      if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) delivered_offset = message->offset;
+    });
+    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    EXPECT_NE(producer, nullptr) << error;
+    const std::string topic = prefix_ + ".billing.v1";
+    EXPECT_EQ(rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_flush(producer, 10000);
+    rd_kafka_destroy(producer);
+    return delivered_offset;
+  }
+
+  // A self-consistent billing event whose chain links are made up.
+  std::string ForgedRecord(const std::string& partition_prev_hash) {
+    v1::EventEnvelope envelope;
+    envelope.set_event_id("forged");
+    envelope.set_stream_id("account-FORGED");
+    envelope.set_stream_version(1);
+    envelope.set_type("gridledger.v1.PaymentPosted");
+    envelope.mutable_payload()->mutable_payment_posted()->set_amount_fen(100000000);
+    v1::EventRecord record;
+    record.set_canonical_envelope(Canonical(envelope));
+    record.set_prev_hash(GenesisHash());
+    record.set_hash(Sha256Concat(record.prev_hash(), record.canonical_envelope()));
+    record.set_partition_prev_hash(partition_prev_hash);
+    record.set_partition_hash(Sha256Concat(partition_prev_hash, record.canonical_envelope()));
+    return record.SerializeAsString();
+  }
+
+  std::string bootstrap_, prefix_, uri_;
+};
+
+TEST_F(VerifyKafkaTest, AnIntactTopicVerifiesAndAForgedRecordIsCaught) {
+  Verified intact = Verify(uri_);
+  EXPECT_EQ(intact.status, 0) << intact.output;
+  EXPECT_THAT(intact.output, HasSubstr("intact: 120 events"));
+  // A forger appends a well-formed event that does not follow the partition's chain.
+  const int64_t offset = Produce(ForgedRecord(std::string(32, '\x07')));
+  ASSERT_GE(offset, 0);
+  Verified verified = Verify(uri_);
+  EXPECT_EQ(verified.status, 1) << verified.output;
+  EXPECT_THAT(verified.output,
+              HasSubstr(absl::StrCat("event at ", prefix_, ".billing.v1/0@", offset)));
+}
+
+TEST_F(VerifyKafkaTest, AReplayedRecordIsCaught) {
+  // A copy of an earlier record of the partition, appended again.
+  auto store = eventstore::OpenEventStore(uri_);
+  ASSERT_TRUE(store.ok());
+  absl::StatusOr<eventstore::ReadAllResult> all = (*store)->ReadAll({}, 1000);
+  ASSERT_TRUE(all.ok());
+  const v1::EventEnvelope* first_billing = nullptr;
+  for (const auto& e : all->events) {
+    if (e.position().partition() == prefix_ + ".billing.v1/0") {
+      first_billing = &e;
+      break;
+    }
+  }
+  ASSERT_NE(first_billing, nullptr);
+  v1::EventEnvelope canonical = *first_billing;
+  for (auto* field :
+       {canonical.mutable_prev_hash(), canonical.mutable_hash(),
+        canonical.mutable_partition_prev_hash(), canonical.mutable_partition_hash()}) {
+    field->clear();
+  }
+  canonical.clear_position();
+  v1::EventRecord record;
+  record.set_canonical_envelope(Canonical(canonical));
+  record.set_prev_hash(first_billing->prev_hash());
+  record.set_hash(first_billing->hash());
+  record.set_partition_prev_hash(first_billing->partition_prev_hash());
+  record.set_partition_hash(first_billing->partition_hash());
+  store->reset();
+  const int64_t offset = Produce(record.SerializeAsString());
+  ASSERT_GE(offset, 0);
+  Verified verified = Verify(uri_);
+  EXPECT_EQ(verified.status, 1) << verified.output;
+  EXPECT_THAT(verified.output,
+              HasSubstr(absl::StrCat("event at ", prefix_, ".billing.v1/0@", offset)));
+}
+
+}  // namespace
+}  // namespace gridledger
