@@ -1,9 +1,14 @@
 // `gridledger demo` against a real `gridledger serve`: every command of a
 // small simulated month succeeds, through the public gRPC API only.
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "gridledger/v1/event_gateway.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/common/auth.h"
 #include "tests/testing/serve_process.h"
@@ -18,12 +23,14 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   testing::TempDir dir;
   std::ofstream tokens(dir.path() + "/tokens");
   std::ofstream credentials(dir.path() + "/credentials");
+  std::string auditor_token;
   for (const char* role : {"customer_service", "marketing_manager", "metering_technician",
-                           "meter_reader", "bill_checker", "collector"}) {
+                           "meter_reader", "bill_checker", "collector", "auditor"}) {
     auto issued = service::IssueToken(absl::StrCat("demo-", role), "sn/xa", role);
     ASSERT_TRUE(issued.ok());
     tokens << issued->line << "\n";
     credentials << role << " " << issued->token << "\n";
+    if (std::string(role) == "auditor") auditor_token = issued->token;
   }
   tokens.close();
   credentials.close();
@@ -40,6 +47,51 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   EXPECT_THAT(output, HasSubstr("30 applications"));
   EXPECT_THAT(output, HasSubstr("1 wholesale settlement(s), 1 theft back-billed"));
   EXPECT_THAT(output, HasSubstr(", 0 failed")) << output;
+
+  // An auditor explains a bill of that month: the reads it priced, their
+  // checks, the tariff version, every line with its rule, and what followed.
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto gateway = v1::EventGateway::NewStub(channel);
+  auto as_auditor = [&] {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context->AddMetadata("authorization", "Bearer " + auditor_token);
+    return context;
+  };
+  const std::string token_file = dir.path() + "/auditor.token";
+  std::ofstream(token_file) << auditor_token << "\n";
+  const std::string tailed = testing::RunCommand(
+      absl::StrCat(GL_GRIDLEDGER_PATH, " tail --target ", address, " --token_file ", token_file,
+                   " --type BillIssued --max 3 --json 2>&1"));
+  std::vector<std::string> lines = absl::StrSplit(tailed, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << tailed;
+  v1::SubscribeReply first;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &first).ok()) << lines[0];
+  ASSERT_TRUE(first.event().payload().has_bill_issued());
+  const v1::BillIssued& bill = first.event().payload().bill_issued();
+  v1::ExplainBillRequest explain;
+  explain.set_account_id(bill.account_id());
+  explain.set_bill_id(bill.bill_id());
+  v1::BillExplanation explanation;
+  grpc::Status status = gateway->ExplainBill(as_auditor().get(), explain, &explanation);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(explanation.bill().event_id(), first.event().event_id());
+  EXPECT_EQ(explanation.reads_size(), bill.read_ids_size());
+  EXPECT_GE(explanation.checks_size(), bill.read_ids_size());
+  EXPECT_EQ(explanation.tariff_version().payload().tariff_schedule_version_published().version(),
+            bill.tariff_version());
+  ASSERT_EQ(explanation.lines_size(), bill.lines_size());
+  for (const auto& line : explanation.lines()) EXPECT_FALSE(line.rule().empty());
+  EXPECT_GE(explanation.later_size(), 1) << "the demo checks every bill";
+  // As of the bill's recording, the account's stream ends with it.
+  v1::ReadStreamRequest as_of;
+  as_of.set_stream_id("account-" + bill.account_id());
+  *as_of.mutable_as_of() = first.event().recorded_at();
+  v1::ReadStreamReply then;
+  ASSERT_TRUE(gateway->ReadStream(as_auditor().get(), as_of, &then).ok());
+  ASSERT_GT(then.events_size(), 0);
+  EXPECT_EQ(then.events(then.events_size() - 1).event_id(), first.event().event_id());
+  EXPECT_GT(then.stream_version(), then.events_size()) << "payments and checks came after";
   EXPECT_EQ(serve.Wait(SIGTERM), 0);
 }
 

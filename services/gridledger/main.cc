@@ -13,6 +13,7 @@
 #include "services/gridledger/demo_command.h"
 #include "services/gridledger/rebuild_command.h"
 #include "services/gridledger/serve_command.h"
+#include "services/gridledger/tail_command.h"
 #include "services/gridledger/token_command.h"
 #include "services/gridledger/verify_command.h"
 
@@ -36,6 +37,8 @@ constexpr char kUsage[] =
     "           walk every stream and partition chain; report the first break (exit 1)\n"
     "  keygen   --out PREFIX   an Ed25519 key pair for signed checkpoints\n"
     "  checkpoint --store URI --key PREFIX.key --out FILE   sign the chains' heads\n"
+    "  tail     [--target ADDR] [--token_file F] [--type T] [--prefix P] [--org_unit U]\n"
+    "           [--from start|now|POS|TIME] [--max N] --json   events as JSON lines, live\n"
     "  demo     --target HOST:PORT --credentials FILE [--accounts N] [--applications N]\n"
     "           [--tickets N] [--threads N]   drive a simulated month of a county\n"
     "  version  print the version\n";
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
   if (command == "rebuild") return gridledger::cli::RunRebuild(args);
   if (command == "verify") return gridledger::cli::RunVerify(args);
   if (command == "keygen") return gridledger::cli::RunKeygen(args);
+  if (command == "tail") return gridledger::cli::RunTail(args);
   if (command == "checkpoint") return gridledger::cli::RunCheckpoint(args);
   if (command == "demo") return gridledger::cli::RunDemo(args);
   if (command == "version") {

@@ -24,6 +24,7 @@
 #include "projections/views/all_views.h"
 #include "services/billing_center/billing_service.h"
 #include "services/customer_service/customer_service.h"
+#include "services/event_gateway/event_gateway_service.h"
 #include "services/gridledger/audit_files.h"
 #include "services/gridledger/checkpoint_exporter.h"
 #include "services/gridledger/command_line.h"
@@ -286,6 +287,8 @@ int RunServeAs(const std::string& command, const std::vector<std::string>& args)
   builder.RegisterService(&asset_query);
   builder.RegisterService(&kpi_query);
   builder.RegisterService(&view_admin);
+  gateway::EventGatewayService event_gateway(store->get(), &tokens);
+  if (!project_only) builder.RegisterService(&event_gateway);
   int port = 0;
   builder.AddListeningPort(listen, credentials, &port);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -1,0 +1,40 @@
+// EventGateway (event_gateway.proto): auditors and analysts read streams as
+// of a time, the provenance of a bill, and live subscriptions. Roles:
+// auditor or analyst (admin always); nothing here changes anything.
+#ifndef GRIDLEDGER_SERVICES_EVENT_GATEWAY_EVENT_GATEWAY_SERVICE_H_
+#define GRIDLEDGER_SERVICES_EVENT_GATEWAY_EVENT_GATEWAY_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "eventstore/event_store.h"
+#include "gridledger/v1/event_gateway.grpc.pb.h"
+#include "services/common/auth.h"
+
+namespace gridledger::gateway {
+
+// True when `event` was by an actor of `org_unit` or a unit under it (or
+// `org_unit` is empty).
+bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit);
+
+class EventGatewayService final : public v1::EventGateway::Service {
+ public:
+  EventGatewayService(eventstore::EventStore* store, const service::TokenRegistry* tokens)
+      : store_(store), tokens_(tokens) {}
+
+  grpc::Status ReadStream(grpc::ServerContext* context, const v1::ReadStreamRequest* request,
+                          v1::ReadStreamReply* reply) override;
+  grpc::Status ExplainBill(grpc::ServerContext* context, const v1::ExplainBillRequest* request,
+                           v1::BillExplanation* reply) override;
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::SubscribeReply>* writer) override;
+
+ private:
+  absl::Status Authorize(const grpc::ServerContext& context) const;
+
+  eventstore::EventStore* const store_;
+  const service::TokenRegistry* const tokens_;
+};
+
+}  // namespace gridledger::gateway
+
+#endif  // GRIDLEDGER_SERVICES_EVENT_GATEWAY_EVENT_GATEWAY_SERVICE_H_
