@@ -12,6 +12,7 @@
 #include "services/gridledger/checkpoint_command.h"
 #include "services/gridledger/demo_command.h"
 #include "services/gridledger/rebuild_command.h"
+#include "services/gridledger/replay_command.h"
 #include "services/gridledger/serve_command.h"
 #include "services/gridledger/tail_command.h"
 #include "services/gridledger/token_command.h"
@@ -39,6 +40,9 @@ constexpr char kUsage[] =
     "  checkpoint --store URI --key PREFIX.key --out FILE   sign the chains' heads\n"
     "  tail     [--target ADDR] [--token_file F] [--type T] [--prefix P] [--org_unit U]\n"
     "           [--from start|now|POS|TIME] [--max N] --json   events as JSON lines, live\n"
+    "  replay   --store URI --as-of TIME [--time recorded|business] --out DIR [--stream ID]\n"
+    "           [--ledger ACCOUNT] [--asset BAR] [--kpi UNIT --period YYYY-MM]\n"
+    "           the views as they stood at a time, printed as JSON lines\n"
     "  demo     --target HOST:PORT --credentials FILE [--accounts N] [--applications N]\n"
     "           [--tickets N] [--threads N]   drive a simulated month of a county\n"
     "  version  print the version\n";
@@ -63,6 +67,7 @@ int main(int argc, char** argv) {
   if (command == "verify") return gridledger::cli::RunVerify(args);
   if (command == "keygen") return gridledger::cli::RunKeygen(args);
   if (command == "tail") return gridledger::cli::RunTail(args);
+  if (command == "replay") return gridledger::cli::RunReplay(args);
   if (command == "checkpoint") return gridledger::cli::RunCheckpoint(args);
   if (command == "demo") return gridledger::cli::RunDemo(args);
   if (command == "version") {

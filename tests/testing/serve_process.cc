@@ -43,10 +43,17 @@ ServeProcess::~ServeProcess() {
 }
 
 std::string ServeProcess::NextLine() {
+  if (out_ == nullptr) return "";
+  std::string line;
   char buffer[4096];
-  if (out_ == nullptr || fgets(buffer, sizeof buffer, out_) == nullptr) return "";
-  std::string line(buffer);
-  if (!line.empty() && line.back() == '\n') line.pop_back();
+  // Lines of any length: keep reading until the newline (or the end).
+  while (fgets(buffer, sizeof buffer, out_) != nullptr) {
+    line += buffer;
+    if (line.back() == '\n') {
+      line.pop_back();
+      return line;
+    }
+  }
   return line;
 }
 
