@@ -116,7 +116,15 @@ TEST_P(GatewayE2eTest, FiltersResumesAndFollowsLive) {
   v1::SubscribeRequest elsewhere = request;
   elsewhere.set_org_unit("sn/bj");
   EXPECT_TRUE(Take(elsewhere, 1, 2).empty());
-  // Roles: a technician may not subscribe.
+  // Roles: an auditor reads everything and changes nothing.
+  v1::ReceiveMeterRequest command;
+  command.set_command_id(NewUuid());
+  command.mutable_meter()->set_bar_code("AUDIT-1");
+  v1::CommandReply refused;
+  EXPECT_EQ(metering_->ReceiveMeter(As(served_.tokens["auditor"]).get(), command, &refused)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A technician may not subscribe.
   auto context = As(served_.tokens["tech"]);
   auto reader = gateway_->Subscribe(context.get(), request);
   v1::SubscribeReply reply;

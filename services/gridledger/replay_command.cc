@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -97,32 +98,51 @@ int RunReplay(const std::vector<std::string>& args) {
   std::error_code ignored;
   std::filesystem::remove_all(out, ignored);
   std::filesystem::create_directories(out, ignored);
-  std::map<std::string, std::unique_ptr<projections::ProjectionRunner>> runners;
+  // Each view on its own thread: they read the store independently.
+  struct Replayed {
+    projections::AsOfView* view = nullptr;
+    std::unique_ptr<projections::ProjectionRunner> runner;
+    absl::Status status;
+    double seconds = 0;
+  };
+  std::map<std::string, Replayed> replayed;
   for (const auto& [name, factory] : *views) {
     auto view = std::make_unique<projections::AsOfView>(factory(), axis, as_of);
-    projections::AsOfView* as_of_view = view.get();
+    Replayed& r = replayed[name];
+    r.view = view.get();
     absl::StatusOr<std::unique_ptr<projections::ProjectionRunner>> runner =
         projections::ProjectionRunner::Open(store->get(), std::move(view), out + "/" + name);
     if (!runner.ok()) return Fail(runner.status().ToString(), 1);
-    const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<int64_t> applied = (*runner)->CatchUp();
-    if (!applied.ok()) return Fail(applied.status().ToString(), 1);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.runner = *std::move(runner);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (auto& [name, r] : replayed) {
+    threads.emplace_back([&r, start] {
+      r.status = r.runner->CatchUp().status();
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::map<std::string, std::unique_ptr<projections::ProjectionRunner>> runners;
+  for (auto& [name, r] : replayed) {
+    if (!r.status.ok()) return Fail(r.status.ToString(), 1);
     std::fprintf(stderr,
                  "replayed view %s as of %s (%s time): %lld events applied, %lld later ones "
                  "skipped, %zu recorded late, %.2f s\n",
                  name.c_str(), flags->at("as-of").c_str(),
                  axis == v1::TIME_AXIS_BUSINESS ? "business" : "recorded",
-                 static_cast<long long>(as_of_view->applied()),
-                 static_cast<long long>(as_of_view->skipped()), as_of_view->recorded_late().size(),
-                 seconds);
-    for (const v1::Position& late : as_of_view->recorded_late()) {
-      std::printf("{\"recordedLate\":{\"view\":\"%s\",\"position\":\"%s@%lld\"}}\n", name.c_str(),
-                  late.partition().c_str(), static_cast<long long>(late.offset()));
+                 static_cast<long long>(r.view->applied()),
+                 static_cast<long long>(r.view->skipped()), r.view->recorded_late().size(),
+                 r.seconds);
+    for (const v1::Position& late : r.view->recorded_late()) {
+      std::printf("{\"recordedLate\":{\"view\":\"%s\",\"position\":\"%s@%lld\"}}\n",
+                  name.c_str(), late.partition().c_str(), static_cast<long long>(late.offset()));
     }
-    runners[name] = *std::move(runner);
+    runners[name] = std::move(r.runner);
   }
+  std::fprintf(stderr, "replayed %zu view(s) in %.2f s\n", runners.size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
   const v1::Date as_of_date = projections::LocalDate(as_of);
   auto reader_of = [&](const std::string& name) -> std::unique_ptr<projections::ViewReader> {

@@ -1,0 +1,127 @@
+// Subscribe fan-out: N concurrent EventGateway.Subscribe streams, each from
+// the start of the log, each reading `events` events; beside one subscriber
+// alone in the same run. Samples the server's resident memory (VmRSS of
+// --server_pid) while they run.
+//
+//   subscribe_bench --target ADDR --token TOKEN --events N [--subscribers 10]
+//                   [--server_pid PID]
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "gridledger/v1/event_gateway.grpc.pb.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t RssKb(int64_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      int64_t kb = 0;
+      absl::SimpleAtoi(line.substr(6, line.find("kB") - 6), &kb);
+      return kb;
+    }
+  }
+  return 0;
+}
+
+// Reads `events` events from the start; returns how many arrived.
+int64_t Drain(const std::string& target, const std::string& token, int64_t events) {
+  auto stub = gridledger::v1::EventGateway::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token);
+  auto reader = stub->Subscribe(&context, gridledger::v1::SubscribeRequest());
+  gridledger::v1::SubscribeReply reply;
+  int64_t read = 0;
+  while (read < events && reader->Read(&reply)) ++read;
+  context.TryCancel();
+  reader->Finish().IgnoreError();
+  return read;
+}
+
+struct Run {
+  double seconds = 0;
+  int64_t delivered = 0;
+  int64_t max_rss_kb = 0;
+};
+
+Run FanOut(const std::string& target, const std::string& token, int64_t events, int subscribers,
+           int64_t server_pid) {
+  Run run;
+  std::atomic<int64_t> delivered{0};
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    while (!done.load()) {
+      if (server_pid > 0) run.max_rss_kb = std::max(run.max_rss_kb, RssKb(server_pid));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < subscribers; ++i) {
+    threads.emplace_back([&] { delivered += Drain(target, token, events); });
+  }
+  for (auto& t : threads) t.join();
+  run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  done.store(true);
+  sampler.join();
+  run.delivered = delivered.load();
+  return run;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string target, token;
+  int64_t events = 0, subscribers = 10, server_pid = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    bool ok = true;
+    if (flag == "--target") {
+      target = value;
+    } else if (flag == "--token") {
+      token = value;
+    } else if (flag == "--events") {
+      ok = absl::SimpleAtoi(value, &events);
+    } else if (flag == "--subscribers") {
+      ok = absl::SimpleAtoi(value, &subscribers);
+    } else if (flag == "--server_pid") {
+      ok = absl::SimpleAtoi(value, &server_pid);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "subscribe_bench: bad flag %s %s\n", flag.c_str(), value.c_str());
+      return 2;
+    }
+  }
+  if (target.empty() || events <= 0) {
+    std::fprintf(stderr, "usage: subscribe_bench --target ADDR --token T --events N "
+                         "[--subscribers 10] [--server_pid PID]\n");
+    return 2;
+  }
+  const int64_t idle_rss = server_pid > 0 ? RssKb(server_pid) : 0;
+  const Run one = FanOut(target, token, events, 1, server_pid);
+  const Run many = FanOut(target, token, events, static_cast<int>(subscribers), server_pid);
+  std::printf(
+      "subscribers=1 events=%lld delivered=%lld s=%.2f delivered_per_s=%.0f max_rss_mb=%.0f\n"
+      "subscribers=%lld events=%lld delivered=%lld s=%.2f delivered_per_s=%.0f max_rss_mb=%.0f "
+      "idle_rss_mb=%.0f ratio_to_one=%.2f\n",
+      static_cast<long long>(events), static_cast<long long>(one.delivered), one.seconds,
+      one.delivered / one.seconds, one.max_rss_kb / 1024.0, static_cast<long long>(subscribers),
+      static_cast<long long>(events), static_cast<long long>(many.delivered), many.seconds,
+      many.delivered / many.seconds, many.max_rss_kb / 1024.0, idle_rss / 1024.0,
+      (many.delivered / many.seconds) / (one.delivered / one.seconds));
+  return one.delivered == events && many.delivered == events * subscribers ? 0 : 1;
+}
