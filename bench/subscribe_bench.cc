@@ -107,8 +107,9 @@ int main(int argc, char** argv) {
     }
   }
   if (target.empty() || events <= 0) {
-    std::fprintf(stderr, "usage: subscribe_bench --target ADDR --token T --events N "
-                         "[--subscribers 10] [--server_pid PID]\n");
+    std::fprintf(stderr,
+                 "usage: subscribe_bench --target ADDR --token T --events N "
+                 "[--subscribers 10] [--server_pid PID]\n");
     return 2;
   }
   const int64_t idle_rss = server_pid > 0 ? RssKb(server_pid) : 0;

@@ -43,10 +43,7 @@ class BillingE2eTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& who) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    if (token_.count(who)) context->AddMetadata("authorization", "Bearer " + token_[who]);
-    return context;
+    return testing::CallAs(token_.count(who) ? token_[who] : "");
   }
 
   grpc::Status Read(const std::string& who, const std::string& read_id, int month,
@@ -391,10 +388,7 @@ TEST_P(BillingE2eTest, FlaggedReadsNeedADecisionAndWholesaleIsSettled) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BillingE2eTest, ::testing::Values("embedded", "kafka"),
-                         [](const auto& info) {
-                           return info.param == "embedded" ? std::string("Embedded")
-                                                           : std::string("Kafka");
-                         });
+                         testing::BackendTestName);
 
 }  // namespace
 }  // namespace gridledger

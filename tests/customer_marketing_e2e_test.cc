@@ -42,10 +42,7 @@ class CustomerMarketingE2eTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& who) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    if (token_.count(who)) context->AddMetadata("authorization", "Bearer " + token_[who]);
-    return context;
+    return testing::CallAs(token_.count(who) ? token_[who] : "");
   }
 
   grpc::Status Step(v1::CompleteStepRequest request) {
@@ -198,10 +195,7 @@ TEST_P(CustomerMarketingE2eTest, TicketsTargetsAndAlerts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CustomerMarketingE2eTest, ::testing::Values("embedded", "kafka"),
-                         [](const auto& info) {
-                           return info.param == "embedded" ? std::string("Embedded")
-                                                           : std::string("Kafka");
-                         });
+                         testing::BackendTestName);
 
 }  // namespace
 }  // namespace gridledger

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
 
 namespace gridledger {
@@ -497,10 +498,7 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
 std::vector<std::string> Backends() { return {"embedded", "kafka"}; }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreContractTest, ::testing::ValuesIn(Backends()),
-                         [](const auto& info) {
-                           return info.param == "embedded" ? std::string("Embedded")
-                                                           : std::string("Kafka");
-                         });
+                         testing::BackendTestName);
 
 }  // namespace
 }  // namespace gridledger

@@ -21,10 +21,7 @@ namespace gridledger {
 namespace {
 
 std::unique_ptr<grpc::ClientContext> As(const std::string& token, int seconds = 30) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  context->AddMetadata("authorization", "Bearer " + token);
-  return context;
+  return testing::CallAs(token, seconds);
 }
 
 class GatewayE2eTest : public ::testing::TestWithParam<std::string> {
@@ -44,16 +41,7 @@ class GatewayE2eTest : public ::testing::TestWithParam<std::string> {
   }
 
   void Receive(const std::string& bar_code) {
-    v1::ReceiveMeterRequest request;
-    request.set_command_id(NewUuid());
-    auto* m = request.mutable_meter();
-    m->set_bar_code(bar_code);
-    m->set_asset_kind(v1::ASSET_KIND_METER);
-    m->set_meter_type(v1::METER_TYPE_SINGLE_PHASE);
-    m->mutable_accuracy_class()->set_class_tenths(20);
-    m->set_manufacturer("Weisheng");
-    m->set_store_tier(v1::STORE_TIER_CITY);
-    m->set_store_id("xa");
+    v1::ReceiveMeterRequest request = testing::NewMeterRequest(bar_code, v1::STORE_TIER_CITY, "xa");
     v1::CommandReply reply;
     ASSERT_TRUE(metering_->ReceiveMeter(As(served_.tokens["tech"]).get(), request, &reply).ok());
   }
@@ -121,9 +109,9 @@ TEST_P(GatewayE2eTest, FiltersResumesAndFollowsLive) {
   command.set_command_id(NewUuid());
   command.mutable_meter()->set_bar_code("AUDIT-1");
   v1::CommandReply refused;
-  EXPECT_EQ(metering_->ReceiveMeter(As(served_.tokens["auditor"]).get(), command, &refused)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      metering_->ReceiveMeter(As(served_.tokens["auditor"]).get(), command, &refused).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // A technician may not subscribe.
   auto context = As(served_.tokens["tech"]);
   auto reader = gateway_->Subscribe(context.get(), request);
@@ -161,10 +149,7 @@ TEST_P(GatewayE2eTest, ASlowSubscriberGetsEveryEventInOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GatewayE2eTest, ::testing::Values("embedded", "kafka"),
-                         [](const auto& info) {
-                           return info.param == "embedded" ? std::string("Embedded")
-                                                           : std::string("Kafka");
-                         });
+                         testing::BackendTestName);
 
 }  // namespace
 }  // namespace gridledger

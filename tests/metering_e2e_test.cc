@@ -39,25 +39,11 @@ class MeteringE2eTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
-    return context;
+    return testing::CallAs(token);
   }
 
   v1::ReceiveMeterRequest Receive(const std::string& bar_code) {
-    v1::ReceiveMeterRequest request;
-    request.set_command_id(NewUuid());
-    auto* m = request.mutable_meter();
-    m->set_bar_code(bar_code);
-    m->set_asset_kind(v1::ASSET_KIND_METER);
-    m->set_meter_type(v1::METER_TYPE_SINGLE_PHASE);
-    m->mutable_accuracy_class()->set_class_tenths(20);
-    m->set_manufacturer("Weisheng");
-    m->set_batch("B7");
-    m->set_store_tier(v1::STORE_TIER_PROVINCE);
-    m->set_store_id("sn-central");
-    return request;
+    return testing::NewMeterRequest(bar_code, v1::STORE_TIER_PROVINCE, "sn-central");
   }
 
   v1::RecordCalibrationRequest Calibrate(const std::string& bar_code, bool passed, int error_ppm) {
@@ -220,10 +206,7 @@ TEST_P(MeteringE2eTest, GrpcurlUsesTheServiceByReflectionAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MeteringE2eTest, ::testing::Values("embedded", "kafka"),
-                         [](const auto& info) {
-                           return info.param == "embedded" ? std::string("Embedded")
-                                                           : std::string("Kafka");
-                         });
+                         testing::BackendTestName);
 
 }  // namespace
 }  // namespace gridledger

@@ -30,10 +30,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::unique_ptr<grpc::ClientContext> As(const std::string& token, int seconds = 30) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
-  return context;
+  return testing::CallAs(token, seconds);
 }
 
 int64_t Sum(const v1::Checkpoint& checkpoint) {
@@ -225,16 +222,8 @@ class ServeQueryTest : public ::testing::TestWithParam<std::string> {
   }
 
   v1::CommandReply Receive(const std::string& bar_code) {
-    v1::ReceiveMeterRequest request;
-    request.set_command_id(NewUuid());
-    auto* m = request.mutable_meter();
-    m->set_bar_code(bar_code);
-    m->set_asset_kind(v1::ASSET_KIND_METER);
-    m->set_meter_type(v1::METER_TYPE_SINGLE_PHASE);
-    m->mutable_accuracy_class()->set_class_tenths(20);
-    m->set_store_tier(v1::STORE_TIER_CITY);
-    m->set_store_id("xa-city");
-    m->set_manufacturer("Weisheng");
+    v1::ReceiveMeterRequest request =
+        testing::NewMeterRequest(bar_code, v1::STORE_TIER_CITY, "xa-city");
     v1::CommandReply reply;
     grpc::Status status =
         metering_->ReceiveMeter(As(served_.tokens["tech"]).get(), request, &reply);
@@ -367,15 +356,9 @@ TEST_P(ServeQueryTest, ReadYourWritesRefusalsAndALiveRebuild) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ProjectionProcessTest, ::testing::Values("embedded", "kafka"),
-                         [](const auto& info) {
-                           return info.param == "embedded" ? std::string("Embedded")
-                                                           : std::string("Kafka");
-                         });
+                         testing::BackendTestName);
 INSTANTIATE_TEST_SUITE_P(Backends, ServeQueryTest, ::testing::Values("embedded", "kafka"),
-                         [](const auto& info) {
-                           return info.param == "embedded" ? std::string("Embedded")
-                                                           : std::string("Kafka");
-                         });
+                         testing::BackendTestName);
 
 }  // namespace
 }  // namespace gridledger

@@ -29,6 +29,17 @@ int64_t NextOffset(const v1::Checkpoint& checkpoint, const std::string& partitio
   return 0;
 }
 
+// A Get's answer parsed into `message`: false when the key was absent.
+absl::StatusOr<bool> ParseFound(absl::string_view key, const absl::StatusOr<std::string>& value,
+                                google::protobuf::MessageLite* message) {
+  if (absl::IsNotFound(value.status())) return false;
+  if (!value.ok()) return value.status();
+  if (!message->ParseFromString(*value)) {
+    return absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ViewTxn::Get(absl::string_view key) const {
@@ -65,13 +76,7 @@ void ViewTxn::WriteTo(rocksdb::WriteBatch* batch) const {
 
 absl::StatusOr<bool> ViewTxn::GetProto(absl::string_view key,
                                        google::protobuf::MessageLite* message) const {
-  absl::StatusOr<std::string> value = Get(key);
-  if (absl::IsNotFound(value.status())) return false;
-  if (!value.ok()) return value.status();
-  if (!message->ParseFromString(*value)) {
-    return absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
-  }
-  return true;
+  return ParseFound(key, Get(key), message);
 }
 
 void ViewTxn::PutProto(absl::string_view key, const google::protobuf::MessageLite& message) {
@@ -105,13 +110,7 @@ absl::StatusOr<std::string> ViewReader::Get(absl::string_view key) const {
 
 absl::StatusOr<bool> ViewReader::GetProto(absl::string_view key,
                                           google::protobuf::MessageLite* message) const {
-  absl::StatusOr<std::string> value = Get(key);
-  if (absl::IsNotFound(value.status())) return false;
-  if (!value.ok()) return value.status();
-  if (!message->ParseFromString(*value)) {
-    return absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
-  }
-  return true;
+  return ParseFound(key, Get(key), message);
 }
 
 absl::Status ViewReader::Scan(

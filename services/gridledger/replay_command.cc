@@ -136,8 +136,8 @@ int RunReplay(const std::vector<std::string>& args) {
                  static_cast<long long>(r.view->skipped()), r.view->recorded_late().size(),
                  r.seconds);
     for (const v1::Position& late : r.view->recorded_late()) {
-      std::printf("{\"recordedLate\":{\"view\":\"%s\",\"position\":\"%s@%lld\"}}\n",
-                  name.c_str(), late.partition().c_str(), static_cast<long long>(late.offset()));
+      std::printf("{\"recordedLate\":{\"view\":\"%s\",\"position\":\"%s@%lld\"}}\n", name.c_str(),
+                  late.partition().c_str(), static_cast<long long>(late.offset()));
     }
     runners[name] = std::move(r.runner);
   }

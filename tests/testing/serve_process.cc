@@ -120,6 +120,17 @@ std::string AddressFrom(const std::string& line) {
   return line.substr(start + marker.size(), end - start - marker.size());
 }
 
+std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param == "embedded" ? "Embedded" : "Kafka";
+}
+
+std::unique_ptr<grpc::ClientContext> CallAs(const std::string& token, int seconds) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+  return context;
+}
+
 std::string RunCommand(const std::string& command) {
   std::array<char, 4096> buffer;
   std::string output;

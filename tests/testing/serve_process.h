@@ -3,6 +3,7 @@
 #ifndef GRIDLEDGER_TESTS_TESTING_SERVE_PROCESS_H_
 #define GRIDLEDGER_TESTS_TESTING_SERVE_PROCESS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "gtest/gtest.h"
 
 namespace gridledger::testing {
 
@@ -58,6 +61,14 @@ ServedGridLedger StartGridLedger(
 // "127.0.0.1:PORT"; empty if
 // the line is not that.
 std::string AddressFrom(const std::string& line);
+
+// "embedded" → "Embedded", "kafka" → "Kafka": the names of the instances of
+// a suite parameterised by backend.
+std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info);
+
+// A call context carrying `token` as "authorization: Bearer …" (none when
+// empty), with a deadline `seconds` from now.
+std::unique_ptr<grpc::ClientContext> CallAs(const std::string& token, int seconds = 30);
 
 // Runs a shell command and returns its stdout.
 std::string RunCommand(const std::string& command);

@@ -85,6 +85,22 @@ std::string ScriptsDir() {
   return dir != nullptr ? dir : "scripts";
 }
 
+v1::ReceiveMeterRequest NewMeterRequest(const std::string& bar_code, v1::StoreTier tier,
+                                        const std::string& store_id) {
+  v1::ReceiveMeterRequest request;
+  request.set_command_id(NewUuid());
+  v1::MeterReceived* m = request.mutable_meter();
+  m->set_bar_code(bar_code);
+  m->set_asset_kind(v1::ASSET_KIND_METER);
+  m->set_meter_type(v1::METER_TYPE_SINGLE_PHASE);
+  m->mutable_accuracy_class()->set_class_tenths(20);
+  m->set_manufacturer("Weisheng");
+  m->set_batch("B7");
+  m->set_store_tier(tier);
+  m->set_store_id(store_id);
+  return request;
+}
+
 std::map<std::string, std::string> DumpRocksDb(rocksdb::DB* db) {
   std::map<std::string, std::string> contents;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "eventstore/event_store.h"
 #include "gmock/gmock.h"
+#include "gridledger/v1/metering_service.pb.h"
 #include "rocksdb/db.h"
 
 namespace gridledger::testing {
@@ -38,6 +39,11 @@ class TempDir {
 // The bootstrap address of the broker ctest started (the file named by
 // $GRIDLEDGER_TEST_KAFKA_BOOTSTRAP_FILE); nullopt when that variable is unset.
 // Fails the calling test if the variable is set but the file is unreadable.
+// A ReceiveMeter command for a new single-phase class-2 meter into a store,
+// with a fresh command id.
+v1::ReceiveMeterRequest NewMeterRequest(const std::string& bar_code, v1::StoreTier tier,
+                                        const std::string& store_id);
+
 // Every key and value of a RocksDB (default column family), in key order.
 std::map<std::string, std::string> DumpRocksDb(rocksdb::DB* db);
 
