@@ -1,7 +1,11 @@
 #include "services/gridledger/command_line.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace gridledger::cli {
 
@@ -39,6 +43,24 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args, const Fla
     flags[name] = value;
   }
   return flags;
+}
+
+absl::StatusOr<std::string> ClientToken(const Flags& flags) {
+  std::string token;
+  if (flags.count("token_file")) {
+    std::ifstream in(flags.at("token_file"));
+    if (!in || !std::getline(in, token)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--token_file: cannot read ", flags.at("token_file")));
+    }
+  } else if (const char* env = std::getenv("GRIDLEDGER_TOKEN")) {
+    token = env;
+  }
+  return std::string(absl::StripAsciiWhitespace(token));
+}
+
+std::string ClientTarget(const Flags& flags) {
+  return flags.count("target") ? flags.at("target") : "127.0.0.1:50051";
 }
 
 }  // namespace gridledger::cli

@@ -25,6 +25,12 @@ using Flags = std::map<std::string, std::string>;
 // positional argument.
 absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args, const FlagSpec& spec);
 
+// A client command's bearer token: the first line of --token_file, else
+// $GRIDLEDGER_TOKEN, else empty; INVALID_ARGUMENT when the file cannot be read.
+absl::StatusOr<std::string> ClientToken(const Flags& flags);
+// --target, or the default 127.0.0.1:50051.
+std::string ClientTarget(const Flags& flags);
+
 }  // namespace gridledger::cli
 
 #endif  // GRIDLEDGER_SERVICES_GRIDLEDGER_COMMAND_LINE_H_

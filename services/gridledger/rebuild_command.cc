@@ -4,10 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 
-#include "absl/strings/strip.h"
 #include "gridledger/v1/query_service.grpc.pb.h"
 #include "services/gridledger/command_line.h"
 
@@ -22,23 +19,16 @@ int RunRebuild(const std::vector<std::string>& args) {
                             : std::string(flags.status().message()).c_str());
     return 2;
   }
-  std::string token;
-  if (flags->count("token_file")) {
-    std::ifstream in(flags->at("token_file"));
-    if (!in || !std::getline(in, token)) {
-      std::fprintf(stderr, "gridledger rebuild: --token_file: cannot read %s\n",
-                   flags->at("token_file").c_str());
-      return 2;
-    }
-  } else if (const char* env = std::getenv("GRIDLEDGER_TOKEN")) {
-    token = env;
+  absl::StatusOr<std::string> token = ClientToken(*flags);
+  if (!token.ok()) {
+    std::fprintf(stderr, "gridledger rebuild: %s\n", std::string(token.status().message()).c_str());
+    return 2;
   }
-  token = std::string(absl::StripAsciiWhitespace(token));
-  const std::string target = flags->count("target") ? flags->at("target") : "127.0.0.1:50051";
+  const std::string target = ClientTarget(*flags);
   auto stub =
       v1::ViewAdmin::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + token);
+  context.AddMetadata("authorization", "Bearer " + *token);
   v1::RebuildViewRequest request;
   request.set_view(flags->at("view"));
   request.set_wait(!(flags->count("no_wait") && flags->at("no_wait") == "true"));

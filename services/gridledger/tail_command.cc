@@ -4,13 +4,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 #include "services/gridledger/command_line.h"
@@ -82,19 +79,16 @@ int RunTail(const std::vector<std::string>& args) {
     }
   }
   if (flags->count("org_unit")) request.set_org_unit(flags->at("org_unit"));
-  std::string token;
-  if (flags->count("token_file")) {
-    std::ifstream in(flags->at("token_file"));
-    std::getline(in, token);
-  } else if (const char* env = std::getenv("GRIDLEDGER_TOKEN")) {
-    token = env;
+  absl::StatusOr<std::string> token = ClientToken(*flags);
+  if (!token.ok()) {
+    std::fprintf(stderr, "gridledger tail: %s\n", std::string(token.status().message()).c_str());
+    return 2;
   }
-  token = std::string(absl::StripAsciiWhitespace(token));
-  const std::string target = flags->count("target") ? flags->at("target") : "127.0.0.1:50051";
+  const std::string target = ClientTarget(*flags);
   auto stub =
       v1::EventGateway::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + token);
+  context.AddMetadata("authorization", "Bearer " + *token);
   std::unique_ptr<grpc::ClientReader<v1::SubscribeReply>> reader =
       stub->Subscribe(&context, request);
   google::protobuf::util::JsonPrintOptions options;
