@@ -22,4 +22,25 @@ bool SubscriptionFilter::Matches(const v1::EventEnvelope& event) const {
   return false;
 }
 
+namespace {
+
+// Reads through the store's ReadAll; nothing to commit.
+class ReadAllReader final : public LogReader {
+ public:
+  explicit ReadAllReader(EventStore* store) : store_(store) {}
+  absl::StatusOr<ReadAllResult> Read(const v1::Checkpoint& from, int64_t max_count) override {
+    return store_->ReadAll(from, max_count);
+  }
+  absl::Status Commit(const v1::Checkpoint&) override { return absl::OkStatus(); }
+
+ private:
+  EventStore* const store_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LogReader>> EventStore::OpenReader(absl::string_view) {
+  return std::unique_ptr<LogReader>(new ReadAllReader(this));
+}
+
 }  // namespace gridledger::eventstore

@@ -104,6 +104,18 @@ struct ReadAllResult {
   v1::Checkpoint next;  // pass back to continue
 };
 
+// One consumer's reads of the whole log (EventStore::OpenReader). Not
+// thread-safe.
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+  // As EventStore::ReadAll: up to max_count events from `from`, and the
+  // checkpoint after them; none at the end of the log.
+  virtual absl::StatusOr<ReadAllResult> Read(const v1::Checkpoint& from, int64_t max_count) = 0;
+  // Records that everything before `next` is applied (see OpenReader).
+  virtual absl::Status Commit(const v1::Checkpoint& next) = 0;
+};
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -135,16 +147,15 @@ class EventStore {
   // The end of the log: for each partition the offset the next event gets.
   virtual absl::StatusOr<v1::Checkpoint> EndCheckpoint() = 0;
 
-  // Publishes how far a named reader (a projection) has applied, where the
-  // backend can show it: on Kafka as the committed offsets of consumer group
-  // "<topic_prefix>.view.<reader>", so Kafka's own tools report the view's
-  // lag. The reader's own checkpoint stays the truth; this is a mirror.
-  virtual absl::Status PublishReaderPosition(absl::string_view reader, const v1::Checkpoint& next) {
-    return absl::OkStatus();
-  }
-  // The consumer group PublishReaderPosition writes for `reader`; empty when
-  // the backend has none.
-  virtual std::string ReaderGroup(absl::string_view reader) const { return ""; }
+  // A reader of the whole log for one named consumer (a projection). On
+  // Kafka it is a consumer of its own in group "<topic_prefix>.view.<name>",
+  // kept assigned between reads (a read that continues where the last one
+  // stopped only polls), whose Commit commits the group's offsets, so Kafka's
+  // own tools show each view's lag; the caller's stored checkpoint stays the
+  // truth. Elsewhere it reads through ReadAll and Commit does nothing.
+  virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(absl::string_view name);
+  // The consumer group of OpenReader(name); empty when the backend has none.
+  virtual std::string ReaderGroup(absl::string_view name) const { return ""; }
 
   // The outcome of the append that used `command_id`, once it is durable;
   // nullopt when no append did. Lets a command handler answer a retry before

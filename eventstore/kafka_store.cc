@@ -124,6 +124,8 @@ class KafkaSubscription final : public internal::SubscriptionThread {
 };
 
 class KafkaStore final : public EventStore {
+  friend class KafkaLogReader;
+
  public:
   KafkaStore(KafkaConfig config, StoreOptions options)
       : config_(std::move(config)),
@@ -327,39 +329,11 @@ class KafkaStore final : public EventStore {
     return checkpoint;
   }
 
-  std::string ReaderGroup(absl::string_view reader) const override {
-    return absl::StrCat(config_.topic_prefix, ".view.", reader);
+  std::string ReaderGroup(absl::string_view name) const override {
+    return absl::StrCat(config_.topic_prefix, ".view.", name);
   }
 
-  absl::Status PublishReaderPosition(absl::string_view reader,
-                                     const v1::Checkpoint& next) override {
-    absl::MutexLock lock(&groups_mu_);
-    auto it = group_committers_.find(reader);
-    if (it == group_committers_.end()) {
-      KafkaSettings settings = CommonSettings();
-      settings.insert(settings.end(), {{"group.id", ReaderGroup(reader)},
-                                       {"enable.auto.commit", "false"},
-                                       {"enable.auto.offset.store", "false"}});
-      GL_ASSIGN_OR_RETURN(KafkaHandle committer, internal::NewConsumer(settings));
-      it = group_committers_.emplace(std::string(reader), std::move(committer)).first;
-    }
-    absl::flat_hash_map<std::string, int> index_of;
-    for (size_t i = 0; i < partitions_.size(); ++i) {
-      index_of[partitions_[i].name] = static_cast<int>(i);
-    }
-    PartitionList offsets(rd_kafka_topic_partition_list_new(next.next_size()));
-    for (const v1::Position& p : next.next()) {
-      auto known = index_of.find(p.partition());
-      if (known == index_of.end()) continue;
-      const PartitionState& partition = partitions_[known->second];
-      rd_kafka_topic_partition_list_add(offsets.get(), partition.topic.c_str(), partition.number)
-          ->offset = p.offset();
-    }
-    if (offsets->cnt == 0) return absl::OkStatus();
-    return internal::FromKafkaCode(
-        rd_kafka_commit(it->second.get(), offsets.get(), 0),
-        absl::StrCat("committing the position of ", ReaderGroup(reader)));
-  }
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(absl::string_view name) override;
 
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& command_id) override {
@@ -825,9 +799,6 @@ class KafkaStore final : public EventStore {
   absl::flat_hash_map<std::string, StreamState> streams_ ABSL_GUARDED_BY(state_mu_);
   absl::flat_hash_map<std::string, v1::AppendOutcome> commands_ ABSL_GUARDED_BY(state_mu_);
 
-  absl::Mutex groups_mu_;
-  // One consumer handle per published reader group, only to commit offsets.
-  absl::flat_hash_map<std::string, KafkaHandle> group_committers_ ABSL_GUARDED_BY(groups_mu_);
   absl::Mutex reader_mu_;
   KafkaHandle reader_;  // used under reader_mu_ (watermark queries need no lock)
 
@@ -879,6 +850,135 @@ absl::Status KafkaSubscription::Deliver() {
     next_[name] = message->offset + 1;
   }
   return status;
+}
+
+// One projection's consumer (EventStore::OpenReader): its own group, kept
+// assigned between reads, so a read that continues where the last stopped
+// only polls. Verifies each record and the partition chain across reads.
+class KafkaLogReader final : public LogReader {
+ public:
+  KafkaLogReader(KafkaStore* store, KafkaHandle consumer, std::string group)
+      : store_(store), consumer_(std::move(consumer)), group_(std::move(group)) {}
+
+  ~KafkaLogReader() override {
+    if (assigned_) rd_kafka_assign(consumer_.get(), nullptr);
+  }
+
+  absl::StatusOr<ReadAllResult> Read(const v1::Checkpoint& from, int64_t max_count) override {
+    GL_ASSIGN_OR_RETURN(auto starts, store_->StartOffsets(from));
+    absl::flat_hash_map<int, int64_t> wanted(starts.begin(), starts.end());
+    if (!assigned_ || wanted != next_) GL_RETURN_IF_ERROR(Assign(starts));
+    ReadAllResult result;
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(store_->config_.timeout_ms);
+    while (static_cast<int64_t>(result.events.size()) < max_count) {
+      KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), kPollMs));
+      if (!message) {
+        // What arrived so far; or nothing, at the end of every partition.
+        if (!result.events.empty() || AllAtEnd()) break;
+        if (absl::Now() > deadline) {
+          return absl::UnavailableError(absl::StrCat("reading from Kafka (", group_,
+                                                     "): no progress within ",
+                                                     store_->config_.timeout_ms, " ms"));
+        }
+        continue;
+      }
+      const int index = store_->IndexOf(message.get());
+      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (index >= 0 && message->offset >= next_[index]) at_end_[index] = true;
+        if (AllAtEnd()) break;
+        continue;
+      }
+      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        assigned_ = false;  // start over from the caller's checkpoint next time
+        return store_->ConsumeError(message.get(), index);
+      }
+      if (index < 0 || !next_.contains(index)) continue;
+      GL_ASSIGN_OR_RETURN(
+          v1::EventEnvelope event,
+          internal::OpenRecord(
+              absl::string_view(static_cast<const char*>(message->payload), message->len),
+              store_->PositionOf(index, message->offset)));
+      auto prev = last_hash_.find(index);
+      const bool known_prev = prev != last_hash_.end() || message->offset == 0;
+      if (known_prev && event.partition_prev_hash() !=
+                            (prev != last_hash_.end() ? prev->second : GenesisHash())) {
+        assigned_ = false;
+        return absl::DataLossError(absl::StrCat(
+            "event at ", internal::DescribePosition(event.position()),
+            ": partition chain broken (an event before it was altered, removed or reordered)"));
+      }
+      last_hash_[index] = event.partition_hash();
+      next_[index] = message->offset + 1;
+      at_end_[index] = false;
+      result.events.push_back(std::move(event));
+    }
+    for (const auto& [index, offset] : starts) {
+      *result.next.add_next() = store_->PositionOf(index, next_[index]);
+    }
+    return result;
+  }
+
+  absl::Status Commit(const v1::Checkpoint& next) override {
+    GL_ASSIGN_OR_RETURN(auto offsets, store_->StartOffsets(next));
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& [index, offset] : offsets) {
+      const auto& partition = store_->partitions_[index];
+      rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.number)
+          ->offset = offset;
+    }
+    return internal::FromKafkaCode(rd_kafka_commit(consumer_.get(), list.get(), 0),
+                                   absl::StrCat("committing the position of ", group_));
+  }
+
+ private:
+  absl::Status Assign(const std::vector<std::pair<int, int64_t>>& starts) {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
+    for (const auto& [index, offset] : starts) {
+      const auto& partition = store_->partitions_[index];
+      rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(), partition.number)
+          ->offset = offset;
+    }
+    GL_RETURN_IF_ERROR(internal::FromKafkaCode(rd_kafka_assign(consumer_.get(), list.get()),
+                                               "assigning partitions"));
+    assigned_ = true;
+    next_.clear();
+    at_end_.clear();
+    last_hash_.clear();
+    for (const auto& [index, offset] : starts) {
+      next_[index] = offset;
+      at_end_[index] = false;
+    }
+    return absl::OkStatus();
+  }
+
+  bool AllAtEnd() const {
+    for (const auto& [index, at_end] : at_end_) {
+      if (!at_end) return false;
+    }
+    return true;
+  }
+
+  KafkaStore* const store_;
+  KafkaHandle consumer_;
+  const std::string group_;
+  bool assigned_ = false;
+  absl::flat_hash_map<int, int64_t> next_;  // by partition index: next offset
+  absl::flat_hash_map<int, bool> at_end_;   // reached the end since the last record
+  absl::flat_hash_map<int, std::string> last_hash_;
+};
+
+absl::StatusOr<std::unique_ptr<LogReader>> KafkaStore::OpenReader(absl::string_view name) {
+  KafkaSettings settings = CommonSettings();
+  settings.insert(settings.end(), {{"group.id", ReaderGroup(name)},
+                                   {"enable.auto.commit", "false"},
+                                   {"enable.auto.offset.store", "false"},
+                                   {"isolation.level", "read_committed"},
+                                   {"enable.partition.eof", "true"},
+                                   {"auto.offset.reset", "error"},
+                                   {"fetch.wait.max.ms", "20"}});
+  GL_ASSIGN_OR_RETURN(KafkaHandle consumer, internal::NewConsumer(settings));
+  return std::unique_ptr<LogReader>(
+      new KafkaLogReader(this, std::move(consumer), ReaderGroup(name)));
 }
 
 }  // namespace

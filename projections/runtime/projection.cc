@@ -182,14 +182,18 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
       }
     }
   }
-  return std::unique_ptr<ProjectionRunner>(
-      new ProjectionRunner(store, std::move(view), std::move(db), std::move(applied), options));
+  GL_ASSIGN_OR_RETURN(std::unique_ptr<eventstore::LogReader> reader,
+                      store->OpenReader(view->name()));
+  return std::unique_ptr<ProjectionRunner>(new ProjectionRunner(
+      store, std::move(reader), std::move(view), std::move(db), std::move(applied), options));
 }
 
-ProjectionRunner::ProjectionRunner(eventstore::EventStore* store, std::unique_ptr<View> view,
-                                   std::unique_ptr<rocksdb::DB> db, v1::Checkpoint applied,
-                                   RunnerOptions options)
+ProjectionRunner::ProjectionRunner(eventstore::EventStore* store,
+                                   std::unique_ptr<eventstore::LogReader> reader,
+                                   std::unique_ptr<View> view, std::unique_ptr<rocksdb::DB> db,
+                                   v1::Checkpoint applied, RunnerOptions options)
     : store_(store),
+      reader_(std::move(reader)),
       view_(std::move(view)),
       db_(std::move(db)),
       filter_(view_->filter()),
@@ -202,7 +206,7 @@ absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
   absl::MutexLock apply_lock(&apply_mu_);
   const v1::Checkpoint from = Applied();
   GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult chunk,
-                      store_->ReadAll(from, std::max<int64_t>(1, options_.chunk_events)));
+                      reader_->Read(from, std::max<int64_t>(1, options_.chunk_events)));
   if (chunk.events.empty()) return ChunkResult{};
   ViewTxn txn(db_.get());
   int64_t applied = 0;
@@ -217,9 +221,9 @@ absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
   txn.WriteTo(&batch);
   if (options_.on_write) options_.on_write(batch);
   GL_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing the view"));
-  // Best effort: the checkpoint above is the truth; the mirror catches up on
-  // the next chunk if the broker refuses this one.
-  store_->PublishReaderPosition(view_->name(), chunk.next).IgnoreError();
+  // Best effort: the checkpoint above is the truth; the consumer group's
+  // offsets catch up on the next chunk if the broker refuses this one.
+  reader_->Commit(chunk.next).IgnoreError();
   absl::MutexLock lock(&mu_);
   applied_ = std::move(chunk.next);
   return ChunkResult{static_cast<int64_t>(chunk.events.size()), applied};
@@ -234,12 +238,10 @@ absl::StatusOr<int64_t> ProjectionRunner::CatchUp() {
   int64_t total = 0;
   while (true) {
     GL_ASSIGN_OR_RETURN(ChunkResult chunk, ApplyChunk());
+    // An empty read is the end (a chunk of only non-matching events is not).
+    if (chunk.read == 0) return total;
     total += chunk.applied;
     Throttle(chunk.read);
-    // An empty read means the end; a chunk of only non-matching events does not.
-    v1::Checkpoint now = Applied();
-    GL_ASSIGN_OR_RETURN(eventstore::ReadAllResult probe, store_->ReadAll(now, 1));
-    if (probe.events.empty()) return total;
   }
 }
 

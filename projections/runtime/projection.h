@@ -142,8 +142,9 @@ class ProjectionRunner {
       "checkpoint";
 
  private:
-  ProjectionRunner(eventstore::EventStore* store, std::unique_ptr<View> view,
-                   std::unique_ptr<rocksdb::DB> db, v1::Checkpoint applied, RunnerOptions options);
+  ProjectionRunner(eventstore::EventStore* store, std::unique_ptr<eventstore::LogReader> reader,
+                   std::unique_ptr<View> view, std::unique_ptr<rocksdb::DB> db,
+                   v1::Checkpoint applied, RunnerOptions options);
   struct ChunkResult {
     int64_t read = 0;     // events read from the store
     int64_t applied = 0;  // of which matched the view's filter
@@ -152,6 +153,7 @@ class ProjectionRunner {
   void Throttle(int64_t events_read);
 
   eventstore::EventStore* const store_;
+  const std::unique_ptr<eventstore::LogReader> reader_;  // under apply_mu_
   const std::unique_ptr<View> view_;
   const std::unique_ptr<rocksdb::DB> db_;
   const eventstore::SubscriptionFilter filter_;
