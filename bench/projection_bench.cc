@@ -60,8 +60,8 @@ int Fill(eventstore::EventStore& store, int64_t events) {
 int Run(const std::string& dir, const std::string& store_uri, int64_t events,
         const std::string& view_names) {
   std::filesystem::create_directories(dir);
-  auto store = eventstore::OpenEventStore(store_uri.empty() ? "embedded:" + dir + "/store"
-                                                           : store_uri);
+  auto store =
+      eventstore::OpenEventStore(store_uri.empty() ? "embedded:" + dir + "/store" : store_uri);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
     return 1;
