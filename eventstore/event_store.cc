@@ -4,6 +4,23 @@
 
 namespace gridledger::eventstore {
 
+std::string EventTypeOf(const v1::DomainEvent& payload) {
+  const auto* oneof = payload.GetDescriptor()->FindOneofByName("event");
+  const auto* field = payload.GetReflection()->GetOneofFieldDescriptor(payload, oneof);
+  return field == nullptr ? "" : field->message_type()->full_name();
+}
+
+bool AtOrBefore(const google::protobuf::Timestamp& time, const google::protobuf::Timestamp& limit) {
+  return time.seconds() < limit.seconds() ||
+         (time.seconds() == limit.seconds() && time.nanos() <= limit.nanos());
+}
+
+bool CountsAsOf(const v1::EventEnvelope& event, v1::TimeAxis axis,
+                const google::protobuf::Timestamp& as_of) {
+  return AtOrBefore(axis == v1::TIME_AXIS_BUSINESS ? event.occurred_at() : event.recorded_at(),
+                    as_of);
+}
+
 bool SubscriptionFilter::Matches(const v1::EventEnvelope& event) const {
   if (!event_types.empty()) {
     bool type_matches = false;

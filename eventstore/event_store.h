@@ -37,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gridledger/v1/envelope.pb.h"
+#include "gridledger/v1/event_gateway.pb.h"
 
 namespace gridledger::eventstore {
 
@@ -71,6 +72,17 @@ struct AppendResult {
   v1::AppendOutcome outcome;
   bool deduplicated = false;
 };
+
+// The `type` an envelope carrying `payload` must have: the full name of the
+// payload's message, e.g. "gridledger.v1.BillIssued"; empty when none is set.
+std::string EventTypeOf(const v1::DomainEvent& payload);
+
+// `time` ≤ `limit`.
+bool AtOrBefore(const google::protobuf::Timestamp& time, const google::protobuf::Timestamp& limit);
+// Whether `event` counts at `as_of`: recorded by then (TIME_AXIS_RECORDED,
+// what the system knew) or happened by then (TIME_AXIS_BUSINESS).
+bool CountsAsOf(const v1::EventEnvelope& event, v1::TimeAxis axis,
+                const google::protobuf::Timestamp& as_of);
 
 // Which events a subscriber wants. Empty lists match everything.
 struct SubscriptionFilter {

@@ -13,6 +13,7 @@
 #include "common/big_endian.h"
 #include "common/sha256.h"
 #include "eventstore/event_store_factory.h"
+#include "eventstore/internal/record_codec.h"
 #include "gmock/gmock.h"
 #include "gridledger/v1/envelope.pb.h"
 #include "gtest/gtest.h"
@@ -41,14 +42,24 @@ Verified Verify(const std::string& store_uri) {
   return verified;
 }
 
-std::string Canonical(const v1::EventEnvelope& envelope) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  envelope.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
+// A record for `envelope` (stream_id, stream_version and recorded_at set),
+// sealed with the store's own codec onto the given chain links.
+v1::EventRecord Sealed(const v1::EventEnvelope& envelope, const std::string& prev_hash,
+                       const std::string& partition_prev_hash) {
+  v1::EventRecord record;
+  EXPECT_TRUE(record.ParseFromString(
+      eventstore::internal::SealEnvelope(envelope, prev_hash, partition_prev_hash).record_bytes));
+  return record;
+}
+
+// Relinks a record's unchanged contents onto other chain links, recomputing
+// its two hashes.
+void Relink(v1::EventRecord& record, const std::string& prev_hash,
+            const std::string& partition_prev_hash) {
+  record.set_prev_hash(prev_hash);
+  record.set_hash(Sha256Concat(prev_hash, record.canonical_envelope()));
+  record.set_partition_prev_hash(partition_prev_hash);
+  record.set_partition_hash(Sha256Concat(partition_prev_hash, record.canonical_envelope()));
 }
 
 // The embedded store's log, opened behind the store's back.
@@ -92,12 +103,7 @@ v1::EventRecord Altered(const v1::EventRecord& record) {
   v1::EventEnvelope envelope;
   EXPECT_TRUE(envelope.ParseFromString(record.canonical_envelope()));
   envelope.mutable_occurred_at()->set_seconds(envelope.occurred_at().seconds() + 86400);
-  v1::EventRecord forged = record;
-  forged.set_canonical_envelope(Canonical(envelope));
-  forged.set_hash(Sha256Concat(forged.prev_hash(), forged.canonical_envelope()));
-  forged.set_partition_hash(
-      Sha256Concat(forged.partition_prev_hash(), forged.canonical_envelope()));
-  return forged;
+  return Sealed(envelope, record.prev_hash(), record.partition_prev_hash());
 }
 
 constexpr int kEvents = 400;
@@ -159,9 +165,7 @@ TEST_F(VerifyEmbeddedTest, AnInsertedEventIsCaught) {
     // A forged event chained to the one before it, and the rest moved up.
     v1::EventRecord previous = log.Get(149);
     v1::EventRecord forged = Altered(previous);
-    forged.set_partition_prev_hash(previous.partition_hash());
-    forged.set_partition_hash(
-        Sha256Concat(forged.partition_prev_hash(), forged.canonical_envelope()));
+    Relink(forged, forged.prev_hash(), previous.partition_hash());
     for (int64_t offset = kEvents - 1; offset >= 150; --offset) {
       log.Put(offset + 1, log.Get(offset));
     }
@@ -187,8 +191,7 @@ TEST_F(VerifyEmbeddedTest, ARechainedPartitionStillBreaksTheStreamChain) {
       v1::EventEnvelope envelope;
       ASSERT_TRUE(envelope.ParseFromString(record.canonical_envelope()));
       if (next_in_stream < 0 && envelope.stream_id() == target.stream_id()) next_in_stream = offset;
-      record.set_partition_prev_hash(partition_hash);
-      record.set_partition_hash(Sha256Concat(partition_hash, record.canonical_envelope()));
+      Relink(record, record.prev_hash(), partition_hash);
       partition_hash = record.partition_hash();
       log.Put(offset, record);
     }
@@ -258,10 +261,7 @@ TEST_F(SignedCheckpointTest, AForgerWhoRechainsEverythingIsCaughtOnlyByTheCheckp
       ASSERT_TRUE(envelope.ParseFromString(record.canonical_envelope()));
       std::string& stream_head = stream_heads[envelope.stream_id()];
       if (offset >= 150) {
-        record.set_prev_hash(stream_head.empty() ? GenesisHash() : stream_head);
-        record.set_hash(Sha256Concat(record.prev_hash(), record.canonical_envelope()));
-        record.set_partition_prev_hash(partition_hash);
-        record.set_partition_hash(Sha256Concat(partition_hash, record.canonical_envelope()));
+        Relink(record, stream_head.empty() ? GenesisHash() : stream_head, partition_hash);
         log.Put(offset, record);
       }
       stream_head = record.hash();
@@ -363,13 +363,7 @@ class VerifyKafkaTest : public ::testing::Test {
     envelope.set_stream_version(1);
     envelope.set_type("gridledger.v1.PaymentPosted");
     envelope.mutable_payload()->mutable_payment_posted()->set_amount_fen(100000000);
-    v1::EventRecord record;
-    record.set_canonical_envelope(Canonical(envelope));
-    record.set_prev_hash(GenesisHash());
-    record.set_hash(Sha256Concat(record.prev_hash(), record.canonical_envelope()));
-    record.set_partition_prev_hash(partition_prev_hash);
-    record.set_partition_hash(Sha256Concat(partition_prev_hash, record.canonical_envelope()));
-    return record.SerializeAsString();
+    return Sealed(envelope, GenesisHash(), partition_prev_hash).SerializeAsString();
   }
 
   std::string bootstrap_, prefix_, uri_;
@@ -409,12 +403,8 @@ TEST_F(VerifyKafkaTest, AReplayedRecordIsCaught) {
     field->clear();
   }
   canonical.clear_position();
-  v1::EventRecord record;
-  record.set_canonical_envelope(Canonical(canonical));
-  record.set_prev_hash(first_billing->prev_hash());
-  record.set_hash(first_billing->hash());
-  record.set_partition_prev_hash(first_billing->partition_prev_hash());
-  record.set_partition_hash(first_billing->partition_hash());
+  const v1::EventRecord record =
+      Sealed(canonical, first_billing->prev_hash(), first_billing->partition_prev_hash());
   store->reset();
   const int64_t offset = Produce(record.SerializeAsString());
   ASSERT_GE(offset, 0);

@@ -110,10 +110,7 @@ absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOpti
     if (event.payload().event_case() == v1::DomainEvent::EVENT_NOT_SET) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".payload: must hold a domain event"));
     }
-    const auto* reflection = event.payload().GetReflection();
-    const auto* oneof = event.payload().GetDescriptor()->FindOneofByName("event");
-    const auto* set_field = reflection->GetOneofFieldDescriptor(event.payload(), oneof);
-    const std::string& payload_type = set_field->message_type()->full_name();
+    const std::string payload_type = EventTypeOf(event.payload());
     if (event.type() != payload_type) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".type: \"", event.type(),
                                                      "\" does not match the payload's type \"",

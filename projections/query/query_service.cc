@@ -8,6 +8,7 @@
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
+#include "services/common/calendar.h"
 #include "services/common/grpc_util.h"
 
 namespace gridledger::projections {
@@ -71,8 +72,8 @@ absl::Status CheckPeriod(absl::string_view field, const v1::Period& period) {
 
 // The date asked for, or today; INVALID_ARGUMENT for an impossible date.
 absl::StatusOr<v1::Date> DateOrToday(absl::string_view field, const v1::Date& date) {
-  if (!IsSet(date)) return Today();
-  const absl::CivilDay day = ToCivilDay(date);
+  if (!IsSet(date)) return service::UtilityToday();
+  const absl::CivilDay day = service::ToCivilDay(date);
   if (day.year() != date.year() || day.month() != date.month() || day.day() != date.day()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": not a calendar date"));
   }
@@ -138,7 +139,8 @@ grpc::Status AssetQueryService::GetAsset(grpc::ServerContext* context,
   }
   return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
                 [&](const ViewReader& reader) {
-                  return ReadAsset(reader, request->bar_code(), request->with_history(), Today());
+                  return ReadAsset(reader, request->bar_code(), request->with_history(),
+                                   service::UtilityToday());
                 });
 }
 

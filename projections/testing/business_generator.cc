@@ -36,13 +36,7 @@ v1::EventEnvelope BusinessGenerator::Envelope(const std::string& unit) {
 
 eventstore::AppendRequest BusinessGenerator::Append(const std::string& stream,
                                                     v1::EventEnvelope event) {
-  // The type is the payload's message name.
-  const google::protobuf::Reflection* reflection = event.payload().GetReflection();
-  const google::protobuf::OneofDescriptor* oneof =
-      v1::DomainEvent::descriptor()->FindOneofByName("event");
-  const google::protobuf::FieldDescriptor* field =
-      reflection->GetOneofFieldDescriptor(event.payload(), oneof);
-  event.set_type(field->message_type()->full_name());
+  event.set_type(eventstore::EventTypeOf(event.payload()));
   eventstore::AppendRequest request;
   request.stream_id = stream;
   request.command_id = absl::StrCat("gen-", prefix_, ++commands_);

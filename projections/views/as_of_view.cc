@@ -1,27 +1,13 @@
 #include "projections/views/as_of_view.h"
 
 namespace gridledger::projections {
-namespace {
-
-bool AtOrBefore(const google::protobuf::Timestamp& time, const google::protobuf::Timestamp& limit) {
-  return time.seconds() < limit.seconds() ||
-         (time.seconds() == limit.seconds() && time.nanos() <= limit.nanos());
-}
-
-}  // namespace
-
-bool CountsAsOf(const v1::EventEnvelope& event, v1::TimeAxis axis,
-                const google::protobuf::Timestamp& as_of) {
-  return AtOrBefore(axis == v1::TIME_AXIS_BUSINESS ? event.occurred_at() : event.recorded_at(),
-                    as_of);
-}
 
 absl::Status AsOfView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
-  if (!CountsAsOf(event, axis_, as_of_)) {
+  if (!eventstore::CountsAsOf(event, axis_, as_of_)) {
     ++skipped_;
     return absl::OkStatus();
   }
-  if (axis_ == v1::TIME_AXIS_BUSINESS && !AtOrBefore(event.recorded_at(), as_of_)) {
+  if (axis_ == v1::TIME_AXIS_BUSINESS && !eventstore::AtOrBefore(event.recorded_at(), as_of_)) {
     recorded_late_.push_back(event.position());
   }
   ++applied_;

@@ -18,10 +18,6 @@
 
 namespace gridledger::projections {
 
-// Whether `event` counts at `as_of` on `axis`.
-bool CountsAsOf(const v1::EventEnvelope& event, v1::TimeAxis axis,
-                const google::protobuf::Timestamp& as_of);
-
 class AsOfView final : public View {
  public:
   AsOfView(std::unique_ptr<View> inner, v1::TimeAxis axis, google::protobuf::Timestamp as_of)

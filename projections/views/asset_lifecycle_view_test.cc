@@ -14,6 +14,7 @@
 #include "eventstore/event_store_factory.h"
 #include "gtest/gtest.h"
 #include "projections/views/view_keys.h"
+#include "services/common/calendar.h"
 #include "services/metering_center/meter_lifecycle.h"
 #include "tests/testing/test_util.h"
 
@@ -108,11 +109,7 @@ class AssetViewModelTest : public ::testing::Test {
     request.expected_version = static_cast<int64_t>(history.size());
     request.command_id = NewUuid();
     v1::EventEnvelope envelope;
-    const auto* oneof = event->GetDescriptor()->FindOneofByName("event");
-    envelope.set_type(event->GetReflection()
-                          ->GetOneofFieldDescriptor(*event, oneof)
-                          ->message_type()
-                          ->full_name());
+    envelope.set_type(eventstore::EventTypeOf(*event));
     *envelope.mutable_payload() = *event;
     request.events.push_back(envelope);
     absl::StatusOr<eventstore::AppendResult> appended = store_->Append(std::move(request));
@@ -137,7 +134,8 @@ class AssetViewModelTest : public ::testing::Test {
       if (history.empty()) continue;
       const std::vector<v1::EventEnvelope> stored = *store_->ReadStream("meter-" + bar_code);
       const v1::MeterState model = metering::FoldMeter(stored);
-      absl::StatusOr<v1::AssetReply> viewed = ReadAsset(reader, bar_code, true, Today());
+      absl::StatusOr<v1::AssetReply> viewed =
+          ReadAsset(reader, bar_code, true, service::UtilityToday());
       ASSERT_TRUE(viewed.ok()) << bar_code;
       EXPECT_TRUE(MessageDifferencer::Equals(model, viewed->meter()))
           << bar_code << "\nmodel: " << model.ShortDebugString()

@@ -10,6 +10,7 @@
 #include "gridledger/v1/customer_events.pb.h"
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
+#include "services/common/calendar.h"
 
 namespace gridledger::projections {
 namespace {
@@ -76,20 +77,18 @@ absl::StatusOr<v1::KpiSubject> LoadSubject(ViewTxn& txn, absl::string_view kind,
 }
 
 absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
-  GL_RETURN_IF_ERROR(ApplyLedgerEvent(event, txn, /*with_statement=*/false));
+  GL_ASSIGN_OR_RETURN(const v1::LedgerAccount account,
+                      ApplyLedgerEvent(event, txn, /*with_statement=*/false));
+  const std::string& unit = account.org_unit();
   const std::string account_id = event.stream_id().substr(kAccount.size());
   const v1::DomainEvent& payload = event.payload();
   switch (payload.event_case()) {
     case v1::DomainEvent::kAccountOpened:
-      return Count(txn, payload.account_opened().org_unit(),
-                   PeriodKey(PeriodOf(LocalDate(event.occurred_at()))),
+      return Count(txn, unit, PeriodKey(PeriodOf(service::UtilityDate(event.occurred_at()))),
                    [](v1::KpiCounters& c) { c.set_accounts_opened(c.accounts_opened() + 1); });
-    case v1::DomainEvent::kAccountClosed: {
-      v1::LedgerAccount account;
-      GL_RETURN_IF_ERROR(txn.GetProto(absl::StrCat("la/", account_id), &account).status());
-      return Count(txn, account.org_unit(), PeriodKey(PeriodOf(LocalDate(event.occurred_at()))),
+    case v1::DomainEvent::kAccountClosed:
+      return Count(txn, unit, PeriodKey(PeriodOf(service::UtilityDate(event.occurred_at()))),
                    [](v1::KpiCounters& c) { c.set_accounts_closed(c.accounts_closed() + 1); });
-    }
     case v1::DomainEvent::kMeterReadRecorded: {
       const v1::MeterReadRecorded& read = payload.meter_read_recorded();
       const std::string period = PeriodKey(read.period());
@@ -99,9 +98,7 @@ absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
       if (seen.ok()) return absl::OkStatus();  // a re-read of a period already counted
       if (!absl::IsNotFound(seen.status())) return seen.status();
       txn.Put(marker, "");
-      v1::LedgerAccount account;
-      GL_RETURN_IF_ERROR(txn.GetProto(absl::StrCat("la/", account_id), &account).status());
-      return Count(txn, account.org_unit(), period,
+      return Count(txn, unit, period,
                    [](v1::KpiCounters& c) { c.set_reads_received(c.reads_received() + 1); });
     }
     case v1::DomainEvent::kMeterReadChecked:
@@ -117,9 +114,7 @@ absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
       }
       GL_ASSIGN_OR_RETURN(std::string period,
                           txn.Get(absl::StrCat("kd/", account_id, "/", read_id)));
-      v1::LedgerAccount account;
-      GL_RETURN_IF_ERROR(txn.GetProto(absl::StrCat("la/", account_id), &account).status());
-      return Count(txn, account.org_unit(), period, [checked](v1::KpiCounters& c) {
+      return Count(txn, unit, period, [checked](v1::KpiCounters& c) {
         if (checked) {
           c.set_reads_checked(c.reads_checked() + 1);
         } else {
@@ -150,7 +145,7 @@ absl::Status ApplyApplicationEvent(const v1::EventEnvelope& event, ViewTxn& txn)
   const std::string breakdown =
       absl::StrCat(v1::ApplicationType_Name(subject.application_type()).substr(17), "/",
                    v1::VoltageClass_Name(subject.voltage_class()).substr(14));
-  const std::string period = PeriodKey(PeriodOf(LocalDate(event.occurred_at())));
+  const std::string period = PeriodKey(PeriodOf(service::UtilityDate(event.occurred_at())));
   for (const std::string& unit : UnitAndAncestors(subject.org_unit())) {
     const std::string key = absl::StrCat("ka/", UnitKey(unit), period, "/", breakdown);
     v1::ApplicationCounters counters;
@@ -182,7 +177,7 @@ absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
       on_site.has_arrived_at() ? on_site.arrived_at() : event.occurred_at();
   const int32_t minutes =
       static_cast<int32_t>((arrived.seconds() - subject.opened_at().seconds()) / 60);
-  const std::string period = PeriodKey(PeriodOf(LocalDate(subject.opened_at())));
+  const std::string period = PeriodKey(PeriodOf(service::UtilityDate(subject.opened_at())));
   GL_RETURN_IF_ERROR(Count(txn, subject.org_unit(), period, [&](v1::KpiCounters& c) {
     c.set_tickets_on_site(c.tickets_on_site() + 1);
     if (on_site.within_limit()) {
@@ -212,8 +207,9 @@ absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
       if (!calibrated.passed()) meter.clear_next_due();
       if (calibrated.first_verification() && !meter.first_verification_done()) {
         meter.set_first_verification_done(true);
-        const v1::Date verified = IsSet(calibrated.verified_on()) ? calibrated.verified_on()
-                                                                  : LocalDate(event.occurred_at());
+        const v1::Date verified = IsSet(calibrated.verified_on())
+                                      ? calibrated.verified_on()
+                                      : service::UtilityDate(event.occurred_at());
         GL_RETURN_IF_ERROR(
             Count(txn, meter.org_unit(), PeriodKey(PeriodOf(verified)), [&](v1::KpiCounters& c) {
               c.set_first_verifications(c.first_verifications() + 1);

@@ -14,6 +14,7 @@
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
+#include "services/common/calendar.h"
 #include "tests/testing/test_util.h"
 
 namespace gridledger::projections {
@@ -69,7 +70,7 @@ struct Model {
 
   void Apply(const v1::EventEnvelope& e) {
     const v1::DomainEvent& p = e.payload();
-    const std::string month = PeriodKey(PeriodOf(LocalDate(e.occurred_at())));
+    const std::string month = PeriodKey(PeriodOf(service::UtilityDate(e.occurred_at())));
     if (e.stream_id().rfind("account-", 0) == 0) {
       Account& a = accounts[e.stream_id().substr(8)];
       auto post = [&](v1::StatementEntryKind kind, int64_t amount) {
@@ -95,7 +96,7 @@ struct Model {
           const auto& b = p.back_billing_issued();
           const int64_t total = b.amount_fen() + b.penalty_fen();
           a.bills[b.bill_id()] =
-              Bill{a.unit, PeriodKey(b.to_period()), LocalDate(e.occurred_at()), total};
+              Bill{a.unit, PeriodKey(b.to_period()), service::UtilityDate(e.occurred_at()), total};
           Add(a.unit, PeriodKey(b.to_period()), [&](Totals& t) { t.billed += total; });
           post(v1::STATEMENT_ENTRY_KIND_BACK_BILLING, total);
           break;
@@ -180,7 +181,7 @@ struct Model {
       const std::string& id = p.service_ticket_on_site().ticket_id();
       google::protobuf::Timestamp opened;
       opened.set_seconds(ticket_opened[id]);
-      Count(ticket_unit[id], PeriodKey(PeriodOf(LocalDate(opened))), [&](Kpis& k) {
+      Count(ticket_unit[id], PeriodKey(PeriodOf(service::UtilityDate(opened))), [&](Kpis& k) {
         ++k.tickets;
         if (p.service_ticket_on_site().within_limit()) ++k.tickets_in_limit;
       });

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "projections/views/view_keys.h"
+#include "services/common/calendar.h"
 
 namespace gridledger::projections {
 namespace {
@@ -264,7 +265,8 @@ eventstore::SubscriptionFilter LedgerView::filter() const {
   return filter;
 }
 
-absl::Status ApplyLedgerEvent(const v1::EventEnvelope& event, ViewTxn& txn, bool with_statement) {
+absl::StatusOr<v1::LedgerAccount> ApplyLedgerEvent(const v1::EventEnvelope& event, ViewTxn& txn,
+                                                   bool with_statement) {
   const std::string account_id = event.stream_id().substr(kAccountStreamPrefix.size());
   v1::LedgerAccount account;
   GL_ASSIGN_OR_RETURN(bool found, txn.GetProto(AccountKey(account_id), &account));
@@ -284,8 +286,8 @@ absl::Status ApplyLedgerEvent(const v1::EventEnvelope& event, ViewTxn& txn, bool
       GL_RETURN_IF_ERROR(ApplyBillIssued(payload.bill_issued(), change));
       break;
     case v1::DomainEvent::kBackBillingIssued:
-      GL_RETURN_IF_ERROR(
-          ApplyBackBilling(payload.back_billing_issued(), LocalDate(event.occurred_at()), change));
+      GL_RETURN_IF_ERROR(ApplyBackBilling(payload.back_billing_issued(),
+                                          service::UtilityDate(event.occurred_at()), change));
       break;
     case v1::DomainEvent::kBillReversed:
       GL_RETURN_IF_ERROR(ApplyBillReversed(payload.bill_reversed(), change));
@@ -303,7 +305,7 @@ absl::Status ApplyLedgerEvent(const v1::EventEnvelope& event, ViewTxn& txn, bool
       break;  // reads, checks, terms, inspections: no money moves
   }
   change.Commit();
-  return absl::OkStatus();
+  return change.account();
 }
 
 int64_t Unpaid(const v1::LedgerBill& bill) {
@@ -314,8 +316,9 @@ int64_t Unpaid(const v1::LedgerBill& bill) {
 void AddToArrears(const v1::LedgerBill& bill, const v1::Date& as_of, v1::ArrearsBuckets* arrears) {
   const int64_t unpaid = Unpaid(bill);
   if (unpaid <= 0) return;
-  const int64_t days_late =
-      IsSet(bill.due_date()) ? ToCivilDay(as_of) - ToCivilDay(bill.due_date()) : 0;
+  const int64_t days_late = IsSet(bill.due_date())
+                                ? service::ToCivilDay(as_of) - service::ToCivilDay(bill.due_date())
+                                : 0;
   if (days_late <= 0) {
     arrears->set_not_due_fen(arrears->not_due_fen() + unpaid);
   } else if (days_late <= 30) {

@@ -23,16 +23,18 @@
 namespace gridledger::projections {
 
 // Stages one event of an "account-" stream: everything above but statement
-// entries unless `with_statement`. Also used by the KPI view. DATA_LOSS when
-// the event does not follow the account's last applied version.
-absl::Status ApplyLedgerEvent(const v1::EventEnvelope& event, ViewTxn& txn, bool with_statement);
+// entries unless `with_statement`, and returns the account as it now is.
+// Also used by the KPI view. DATA_LOSS when the event does not follow the
+// account's last applied version.
+absl::StatusOr<v1::LedgerAccount> ApplyLedgerEvent(const v1::EventEnvelope& event, ViewTxn& txn,
+                                                   bool with_statement);
 
 class LedgerView final : public View {
  public:
   std::string name() const override { return "ledger"; }
   eventstore::SubscriptionFilter filter() const override;
   absl::Status Apply(const v1::EventEnvelope& event, ViewTxn& txn) override {
-    return ApplyLedgerEvent(event, txn, /*with_statement=*/true);
+    return ApplyLedgerEvent(event, txn, /*with_statement=*/true).status();
   }
 };
 

@@ -1,4 +1,4 @@
-// Key and calendar helpers shared by the views. Keys sort as their meaning
+// Key helpers shared by the views. Keys sort as their meaning
 // does: periods as "yyyymm", dates as "yyyymmdd", sequence numbers as 16
 // zero-padded digits. An org unit "sn/xa/huyi" is keyed as "sn/xa/huyi/|", so
 // the prefix of a unit's key selects it and every unit under it.
@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "absl/time/civil_time.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "gridledger/v1/common.pb.h"
 
 namespace gridledger::projections {
@@ -25,13 +23,8 @@ std::string UnitPrefix(absl::string_view org_unit);
 // The unit and every unit above it: "sn/xa/huyi" → sn, sn/xa, sn/xa/huyi.
 std::vector<std::string> UnitAndAncestors(absl::string_view org_unit);
 
-// The calendar date of a time in the utility's zone (Asia/Shanghai, UTC+8).
-v1::Date LocalDate(const google::protobuf::Timestamp& time);
+// Dates from times and civil days: services/common/calendar.h.
 v1::Period PeriodOf(const v1::Date& date);
-absl::CivilDay ToCivilDay(const v1::Date& date);
-v1::Date FromCivilDay(absl::CivilDay day);
-// Today in the utility's zone.
-v1::Date Today();
 bool IsSet(const v1::Date& date);
 bool IsSet(const v1::Period& period);
 

@@ -9,12 +9,6 @@ namespace {
 
 constexpr int kMaxAttempts = 5;
 
-std::string TypeOf(const v1::DomainEvent& event) {
-  const auto* oneof = event.GetDescriptor()->FindOneofByName("event");
-  const auto* field = event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
-  return field == nullptr ? "" : field->message_type()->full_name();
-}
-
 }  // namespace
 
 absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
@@ -47,7 +41,7 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
     const absl::Time now = absl::Now();
     for (v1::DomainEvent& payload : decided) {
       v1::EventEnvelope envelope;
-      envelope.set_type(TypeOf(payload));
+      envelope.set_type(eventstore::EventTypeOf(payload));
       envelope.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(now));
       envelope.mutable_actor()->set_principal(context.principal->name);
       envelope.mutable_actor()->set_role(context.role);

@@ -8,32 +8,14 @@ namespace gridledger::customer {
 namespace {
 
 using service::CheckId;
+using service::FromTimestamp;
+using service::ToCivilDay;
+using service::ToDate;
+using service::ToTimestamp;
 
 bool IsWorkingDay(absl::CivilDay day) {
   const absl::Weekday weekday = absl::GetWeekday(day);
   return weekday != absl::Weekday::saturday && weekday != absl::Weekday::sunday;
-}
-
-v1::Date ToDate(absl::CivilDay day) {
-  v1::Date date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-absl::CivilDay FromDate(const v1::Date& date) {
-  return absl::CivilDay(date.year(), date.month(), date.day());
-}
-
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(time));
-  return ts;
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
 std::string StepName(v1::ApplicationStep step) {
@@ -80,10 +62,6 @@ int32_t WorkingDaysBetween(absl::CivilDay from, absl::CivilDay to) {
   return days;
 }
 
-absl::CivilDay UtilityDay(absl::Time time) {
-  return absl::ToCivilDay(time, absl::FixedTimeZone(8 * 3600));
-}
-
 Application FoldApplication(const std::vector<v1::EventEnvelope>& history) {
   Application a;
   for (const v1::EventEnvelope& envelope : history) {
@@ -98,7 +76,7 @@ Application FoldApplication(const std::vector<v1::EventEnvelope>& history) {
       case v1::DomainEvent::kApplicationAccepted:
         a.step = v1::APPLICATION_STEP_ACCEPTED;
         a.committed_working_days = e.application_accepted().committed_working_days();
-        a.due = FromDate(e.application_accepted().due_date());
+        a.due = ToCivilDay(e.application_accepted().due_date());
         a.accepted_on = UtilityDay(FromTimestamp(envelope.occurred_at()));
         break;
       case v1::DomainEvent::kSiteSurveyCompleted:

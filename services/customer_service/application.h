@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "gridledger/v1/customer_service.pb.h"
 #include "gridledger/v1/envelope.pb.h"
+#include "services/common/calendar.h"
 
 namespace gridledger::customer {
 
@@ -23,8 +24,8 @@ absl::CivilDay AddWorkingDays(absl::CivilDay from, int32_t days);
 // Working days after `from` up to and including `to` (0 if to ≤ from).
 int32_t WorkingDaysBetween(absl::CivilDay from, absl::CivilDay to);
 
-// The utility's calendar day at `time`.
-absl::CivilDay UtilityDay(absl::Time time);
+// The utility's calendar day at `time` (services/common/calendar.h).
+using service::UtilityDay;
 
 struct Application {
   bool exists = false;

@@ -12,11 +12,6 @@ namespace {
 
 using service::ToGrpcStatus;
 
-bool AtOrBefore(const google::protobuf::Timestamp& time, const google::protobuf::Timestamp& limit) {
-  return time.seconds() < limit.seconds() ||
-         (time.seconds() == limit.seconds() && time.nanos() <= limit.nanos());
-}
-
 // Sets `partition`'s next offset in `checkpoint`.
 void Advance(v1::Checkpoint* checkpoint, const v1::Position& position) {
   for (v1::Position& p : *checkpoint->mutable_next()) {
@@ -67,9 +62,8 @@ grpc::Status EventGatewayService::ReadStream(grpc::ServerContext* context,
   const bool business = request->axis() == v1::TIME_AXIS_BUSINESS;
   for (v1::EventEnvelope& event : *events) {
     if (as_of) {
-      const auto& when = business ? event.occurred_at() : event.recorded_at();
-      if (!AtOrBefore(when, request->as_of())) continue;
-      if (business && !AtOrBefore(event.recorded_at(), request->as_of())) {
+      if (!eventstore::CountsAsOf(event, request->axis(), request->as_of())) continue;
+      if (business && !eventstore::AtOrBefore(event.recorded_at(), request->as_of())) {
         reply->add_recorded_late_versions(event.stream_version());
       }
     }
@@ -182,7 +176,7 @@ grpc::Status EventGatewayService::Subscribe(grpc::ServerContext* context,
     for (v1::EventEnvelope& event : chunk->events) {
       Advance(&next, event.position());
       if (!filter.Matches(event) || !InOrgUnit(event, request->org_unit())) continue;
-      if (from_time && !AtOrBefore(request->from_time(), event.recorded_at())) continue;
+      if (from_time && !eventstore::AtOrBefore(request->from_time(), event.recorded_at())) continue;
       v1::SubscribeReply reply;
       *reply.mutable_next() = next;
       *reply.mutable_event() = std::move(event);

@@ -17,6 +17,7 @@
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
+#include "services/common/calendar.h"
 #include "services/gridledger/command_line.h"
 
 namespace gridledger::cli {
@@ -90,7 +91,7 @@ int RunReplay(const std::vector<std::string>& args) {
         (*store)->ReadStream(flags->at("stream"));
     if (!events.ok()) return Fail(events.status().ToString(), 1);
     for (const v1::EventEnvelope& event : *events) {
-      if (projections::CountsAsOf(event, axis, as_of)) PrintJson("event", event);
+      if (eventstore::CountsAsOf(event, axis, as_of)) PrintJson("event", event);
     }
   }
 
@@ -144,7 +145,7 @@ int RunReplay(const std::vector<std::string>& args) {
   std::fprintf(stderr, "replayed %zu view(s) in %.2f s\n", runners.size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
-  const v1::Date as_of_date = projections::LocalDate(as_of);
+  const v1::Date as_of_date = service::UtilityDate(as_of);
   auto reader_of = [&](const std::string& name) -> std::unique_ptr<projections::ViewReader> {
     auto it = runners.find(name);
     if (it == runners.end()) return nullptr;
