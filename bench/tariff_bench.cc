@@ -4,7 +4,7 @@
 //
 //   build/bench/tariff_bench
 #include "benchmark/benchmark.h"
-#include "services/billing_center/tariff/tariff_engine.h"
+#include "domain/billing_center/tariff/tariff_engine.h"
 
 namespace gridledger::billing::tariff {
 namespace {

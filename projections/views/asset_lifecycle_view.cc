@@ -3,9 +3,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "domain/common/calendar.h"
+#include "domain/metering_center/meter_lifecycle.h"
 #include "projections/views/view_keys.h"
-#include "services/common/calendar.h"
-#include "services/metering_center/meter_lifecycle.h"
 
 namespace gridledger::projections {
 namespace {
@@ -41,7 +41,7 @@ v1::Date NextOnSiteTest(const v1::Date& from, int metering_class) {
   const absl::CivilMonth month(from.year(), from.month());
   const absl::CivilMonth due_month = month + OnSiteTestIntervalMonths(metering_class);
   const absl::CivilDay day(due_month.year(), due_month.month(), from.day());  // normalises 31sts
-  return service::ToDate(day);
+  return domain::ToDate(day);
 }
 
 // Moves the meter's on-site test schedule entry (none when `class` is 0).
@@ -71,7 +71,7 @@ absl::Status UpdateOnSiteSchedule(const v1::EventEnvelope& event, const v1::Mete
   switch (payload.event_case()) {
     case v1::DomainEvent::kMeterInstalled: {
       const v1::MeterInstalled& installed = payload.meter_installed();
-      const v1::Date on = service::UtilityDate(
+      const v1::Date on = domain::UtilityDate(
           installed.has_installed_at() ? installed.installed_at() : event.occurred_at());
       return Reschedule(txn, bar_code, installed.metering_class(),
                         NextOnSiteTest(on, installed.metering_class()), installed.account_id());
@@ -79,7 +79,7 @@ absl::Status UpdateOnSiteSchedule(const v1::EventEnvelope& event, const v1::Mete
     case v1::DomainEvent::kOnSiteTestRecorded: {
       const v1::OnSiteTestRecorded& test = payload.on_site_test_recorded();
       const v1::Date tested =
-          IsSet(test.tested_on()) ? test.tested_on() : service::UtilityDate(event.occurred_at());
+          IsSet(test.tested_on()) ? test.tested_on() : domain::UtilityDate(event.occurred_at());
       const v1::Date next =
           IsSet(test.next_due()) ? test.next_due() : NextOnSiteTest(tested, test.metering_class());
       return Reschedule(txn, bar_code, test.metering_class(), next, meter.account_id());
@@ -141,7 +141,7 @@ std::string CalibrationStatus(const v1::MeterState& meter, const v1::Date& today
   if (meter.state() == v1::METER_LIFECYCLE_STATE_FAILED) return "failed";
   if (!IsSet(meter.next_verification_due())) return "unverified";
   const int64_t days_left =
-      service::ToCivilDay(meter.next_verification_due()) - service::ToCivilDay(today);
+      domain::ToCivilDay(meter.next_verification_due()) - domain::ToCivilDay(today);
   if (days_left < 0) return "overdue";
   if (days_left <= 90) return "due";
   return "valid";

@@ -11,11 +11,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "domain/common/calendar.h"
+#include "domain/metering_center/meter_lifecycle.h"
 #include "eventstore/event_store_factory.h"
 #include "gtest/gtest.h"
 #include "projections/views/view_keys.h"
-#include "services/common/calendar.h"
-#include "services/metering_center/meter_lifecycle.h"
 #include "tests/testing/test_util.h"
 
 namespace gridledger::projections {
@@ -135,7 +135,7 @@ class AssetViewModelTest : public ::testing::Test {
       const std::vector<v1::EventEnvelope> stored = *store_->ReadStream("meter-" + bar_code);
       const v1::MeterState model = metering::FoldMeter(stored);
       absl::StatusOr<v1::AssetReply> viewed =
-          ReadAsset(reader, bar_code, true, service::UtilityToday());
+          ReadAsset(reader, bar_code, true, domain::UtilityToday());
       ASSERT_TRUE(viewed.ok()) << bar_code;
       EXPECT_TRUE(MessageDifferencer::Equals(model, viewed->meter()))
           << bar_code << "\nmodel: " << model.ShortDebugString()

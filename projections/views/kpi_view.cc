@@ -7,10 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "domain/common/calendar.h"
 #include "gridledger/v1/customer_events.pb.h"
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
-#include "services/common/calendar.h"
 
 namespace gridledger::projections {
 namespace {
@@ -84,10 +84,10 @@ absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
   const v1::DomainEvent& payload = event.payload();
   switch (payload.event_case()) {
     case v1::DomainEvent::kAccountOpened:
-      return Count(txn, unit, PeriodKey(PeriodOf(service::UtilityDate(event.occurred_at()))),
+      return Count(txn, unit, PeriodKey(PeriodOf(domain::UtilityDate(event.occurred_at()))),
                    [](v1::KpiCounters& c) { c.set_accounts_opened(c.accounts_opened() + 1); });
     case v1::DomainEvent::kAccountClosed:
-      return Count(txn, unit, PeriodKey(PeriodOf(service::UtilityDate(event.occurred_at()))),
+      return Count(txn, unit, PeriodKey(PeriodOf(domain::UtilityDate(event.occurred_at()))),
                    [](v1::KpiCounters& c) { c.set_accounts_closed(c.accounts_closed() + 1); });
     case v1::DomainEvent::kMeterReadRecorded: {
       const v1::MeterReadRecorded& read = payload.meter_read_recorded();
@@ -145,7 +145,7 @@ absl::Status ApplyApplicationEvent(const v1::EventEnvelope& event, ViewTxn& txn)
   const std::string breakdown =
       absl::StrCat(v1::ApplicationType_Name(subject.application_type()).substr(17), "/",
                    v1::VoltageClass_Name(subject.voltage_class()).substr(14));
-  const std::string period = PeriodKey(PeriodOf(service::UtilityDate(event.occurred_at())));
+  const std::string period = PeriodKey(PeriodOf(domain::UtilityDate(event.occurred_at())));
   for (const std::string& unit : UnitAndAncestors(subject.org_unit())) {
     const std::string key = absl::StrCat("ka/", UnitKey(unit), period, "/", breakdown);
     v1::ApplicationCounters counters;
@@ -177,7 +177,7 @@ absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
       on_site.has_arrived_at() ? on_site.arrived_at() : event.occurred_at();
   const int32_t minutes =
       static_cast<int32_t>((arrived.seconds() - subject.opened_at().seconds()) / 60);
-  const std::string period = PeriodKey(PeriodOf(service::UtilityDate(subject.opened_at())));
+  const std::string period = PeriodKey(PeriodOf(domain::UtilityDate(subject.opened_at())));
   GL_RETURN_IF_ERROR(Count(txn, subject.org_unit(), period, [&](v1::KpiCounters& c) {
     c.set_tickets_on_site(c.tickets_on_site() + 1);
     if (on_site.within_limit()) {
@@ -209,7 +209,7 @@ absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
         meter.set_first_verification_done(true);
         const v1::Date verified = IsSet(calibrated.verified_on())
                                       ? calibrated.verified_on()
-                                      : service::UtilityDate(event.occurred_at());
+                                      : domain::UtilityDate(event.occurred_at());
         GL_RETURN_IF_ERROR(
             Count(txn, meter.org_unit(), PeriodKey(PeriodOf(verified)), [&](v1::KpiCounters& c) {
               c.set_first_verifications(c.first_verifications() + 1);

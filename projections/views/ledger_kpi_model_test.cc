@@ -8,13 +8,13 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "domain/common/calendar.h"
 #include "eventstore/event_store_factory.h"
 #include "gtest/gtest.h"
 #include "projections/testing/business_generator.h"
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
-#include "services/common/calendar.h"
 #include "tests/testing/test_util.h"
 
 namespace gridledger::projections {
@@ -70,7 +70,7 @@ struct Model {
 
   void Apply(const v1::EventEnvelope& e) {
     const v1::DomainEvent& p = e.payload();
-    const std::string month = PeriodKey(PeriodOf(service::UtilityDate(e.occurred_at())));
+    const std::string month = PeriodKey(PeriodOf(domain::UtilityDate(e.occurred_at())));
     if (e.stream_id().rfind("account-", 0) == 0) {
       Account& a = accounts[e.stream_id().substr(8)];
       auto post = [&](v1::StatementEntryKind kind, int64_t amount) {
@@ -96,7 +96,7 @@ struct Model {
           const auto& b = p.back_billing_issued();
           const int64_t total = b.amount_fen() + b.penalty_fen();
           a.bills[b.bill_id()] =
-              Bill{a.unit, PeriodKey(b.to_period()), service::UtilityDate(e.occurred_at()), total};
+              Bill{a.unit, PeriodKey(b.to_period()), domain::UtilityDate(e.occurred_at()), total};
           Add(a.unit, PeriodKey(b.to_period()), [&](Totals& t) { t.billed += total; });
           post(v1::STATEMENT_ENTRY_KIND_BACK_BILLING, total);
           break;
@@ -181,7 +181,7 @@ struct Model {
       const std::string& id = p.service_ticket_on_site().ticket_id();
       google::protobuf::Timestamp opened;
       opened.set_seconds(ticket_opened[id]);
-      Count(ticket_unit[id], PeriodKey(PeriodOf(service::UtilityDate(opened))), [&](Kpis& k) {
+      Count(ticket_unit[id], PeriodKey(PeriodOf(domain::UtilityDate(opened))), [&](Kpis& k) {
         ++k.tickets;
         if (p.service_ticket_on_site().within_limit()) ++k.tickets_in_limit;
       });

@@ -5,8 +5,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "domain/common/calendar.h"
 #include "projections/views/view_keys.h"
-#include "services/common/calendar.h"
 
 namespace gridledger::projections {
 namespace {
@@ -287,7 +287,7 @@ absl::StatusOr<v1::LedgerAccount> ApplyLedgerEvent(const v1::EventEnvelope& even
       break;
     case v1::DomainEvent::kBackBillingIssued:
       GL_RETURN_IF_ERROR(ApplyBackBilling(payload.back_billing_issued(),
-                                          service::UtilityDate(event.occurred_at()), change));
+                                          domain::UtilityDate(event.occurred_at()), change));
       break;
     case v1::DomainEvent::kBillReversed:
       GL_RETURN_IF_ERROR(ApplyBillReversed(payload.bill_reversed(), change));
@@ -316,9 +316,8 @@ int64_t Unpaid(const v1::LedgerBill& bill) {
 void AddToArrears(const v1::LedgerBill& bill, const v1::Date& as_of, v1::ArrearsBuckets* arrears) {
   const int64_t unpaid = Unpaid(bill);
   if (unpaid <= 0) return;
-  const int64_t days_late = IsSet(bill.due_date())
-                                ? service::ToCivilDay(as_of) - service::ToCivilDay(bill.due_date())
-                                : 0;
+  const int64_t days_late =
+      IsSet(bill.due_date()) ? domain::ToCivilDay(as_of) - domain::ToCivilDay(bill.due_date()) : 0;
   if (days_late <= 0) {
     arrears->set_not_due_fen(arrears->not_due_fen() + unpaid);
   } else if (days_late <= 30) {

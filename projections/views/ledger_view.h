@@ -3,7 +3,7 @@
 // back-billing) with its running balance; open bills for balance and arrears
 // by age; per org unit and period billed, collected and outstanding.
 //
-// Keys (account and bill ids contain no '/', see services/common/validation.h):
+// Keys (account and bill ids contain no '/', see domain/common/validation.h):
 //   la/<account>                LedgerAccount
 //   lb/<account>/<bill>         LedgerBill
 //   lp/<account>/<payment>      LedgerPayment

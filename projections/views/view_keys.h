@@ -23,7 +23,7 @@ std::string UnitPrefix(absl::string_view org_unit);
 // The unit and every unit above it: "sn/xa/huyi" → sn, sn/xa, sn/xa/huyi.
 std::vector<std::string> UnitAndAncestors(absl::string_view org_unit);
 
-// Dates from times and civil days: services/common/calendar.h.
+// Dates from times and civil days: domain/common/calendar.h.
 v1::Period PeriodOf(const v1::Date& date);
 bool IsSet(const v1::Date& date);
 bool IsSet(const v1::Period& period);

@@ -1,9 +1,9 @@
 #include "services/billing_center/billing_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "services/billing_center/account.h"
-#include "services/billing_center/tariff/money.h"
-#include "services/billing_center/tariff/tariff_engine.h"
+#include "domain/billing_center/account.h"
+#include "domain/billing_center/tariff/money.h"
+#include "domain/billing_center/tariff/tariff_engine.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
 

@@ -1,10 +1,10 @@
 #include "services/customer_service/customer_service.h"
 
 #include "absl/time/clock.h"
+#include "domain/common/validation.h"
+#include "domain/customer_service/application.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
-#include "services/common/validation.h"
-#include "services/customer_service/application.h"
 
 namespace gridledger::customer {
 namespace {
@@ -17,7 +17,7 @@ using Events = std::vector<v1::DomainEvent>;
 CommandCall Call(const std::string& command_id, const std::string& stream_id,
                  const std::string& field, const std::string& id) {
   CommandCall call{{"customer_service"}, command_id, stream_id};
-  call.precheck = [field, id](const Principal&) { return service::CheckPlainId(field, id); };
+  call.precheck = [field, id](const Principal&) { return domain::CheckPlainId(field, id); };
   return call;
 }
 
@@ -126,8 +126,7 @@ grpc::Status CustomerService::GetApplication(grpc::ServerContext* context,
                                              v1::ApplicationView* reply) {
   absl::StatusOr<Principal> principal = service::Authenticate(*tokens_, *context);
   if (!principal.ok()) return service::ToGrpcStatus(principal.status());
-  if (absl::Status s = service::CheckPlainId("application_id", request->application_id());
-      !s.ok()) {
+  if (absl::Status s = domain::CheckPlainId("application_id", request->application_id()); !s.ok()) {
     return service::ToGrpcStatus(s);
   }
   absl::StatusOr<History> history = store_->ReadStream("application-" + request->application_id());

@@ -1,8 +1,8 @@
 #include "services/metering_center/metering_service.h"
 
+#include "domain/metering_center/meter_lifecycle.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
-#include "services/metering_center/meter_lifecycle.h"
 
 namespace gridledger::metering {
 

@@ -1,0 +1,116 @@
+#include "domain/marketing_department/marketing_rules.h"
+
+#include "absl/strings/str_cat.h"
+#include "domain/common/validation.h"
+
+namespace gridledger::marketing {
+
+absl::Status CheckKpiTarget(const v1::KpiTargetSet& target) {
+  if (target.org_unit().empty() || target.org_unit().find(' ') != std::string::npos) {
+    return absl::InvalidArgumentError("target.org_unit: must be set, e.g. sn/xa/huyi");
+  }
+  if (target.kpi() == v1::KPI_UNSPECIFIED) {
+    return absl::InvalidArgumentError("target.kpi: must be set");
+  }
+  if (target.period().year() < 1990 || target.period().month() < 1 ||
+      target.period().month() > 12) {
+    return absl::InvalidArgumentError("target.period: must be a valid month");
+  }
+  if (target.target_unit() != "bp" && target.target_unit() != "fen" &&
+      target.target_unit() != "count") {
+    return absl::InvalidArgumentError("target.target_unit: must be bp, fen or count");
+  }
+  if (target.target_unit() == "bp" &&
+      (target.target_value() < 0 || target.target_value() > 10000)) {
+    return absl::InvalidArgumentError("target.target_value: a rate must be 0..10000 bp");
+  }
+  return absl::OkStatus();
+}
+
+v1::DomainEvent DecideKpiTarget(const v1::KpiTargetSet& target) {
+  v1::DomainEvent event;
+  *event.mutable_kpi_target_set() = target;
+  return event;
+}
+
+absl::Status CheckBayDecision(const std::string& application_id, bool grant,
+                              const std::string& reason) {
+  if (absl::Status s = domain::CheckPlainId("application_id", application_id); !s.ok()) return s;
+  if (!grant && reason.empty()) {
+    return absl::InvalidArgumentError("reason: a denial needs a reason");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::DomainEvent> DecideBayApproval(const customer::Application& application,
+                                                  const History& approval_history,
+                                                  const std::string& application_id, bool grant,
+                                                  const std::string& reason,
+                                                  const std::string& approver) {
+  if (!application.exists) return absl::NotFoundError("application_id: unknown application");
+  if (application.ended || application.step != v1::APPLICATION_STEP_SUPPLY_PLAN ||
+      !application.needs_bay_approval) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("application ", application_id,
+                     " is not waiting for a bay approval (its supply plan must ask for one)"));
+  }
+  for (const v1::EventEnvelope& e : approval_history) {
+    if (e.payload().has_bay_approval_granted()) {
+      return absl::FailedPreconditionError("the bay is already approved");
+    }
+  }
+  v1::DomainEvent event;
+  if (grant) {
+    v1::BayApprovalGranted* granted = event.mutable_bay_approval_granted();
+    granted->set_approval_id(application_id);
+    granted->set_application_id(application_id);
+    granted->set_approver(approver);
+  } else {
+    v1::BayApprovalDenied* denied = event.mutable_bay_approval_denied();
+    denied->set_approval_id(application_id);
+    denied->set_application_id(application_id);
+    denied->set_reason(reason);
+  }
+  return event;
+}
+
+absl::Status CheckAlert(const v1::SupervisionAlertRaised& alert) {
+  if (absl::Status s = domain::CheckPlainId("alert.alert_id", alert.alert_id()); !s.ok()) {
+    return s;
+  }
+  if (alert.kind() == v1::ALERT_KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError("alert.kind: must be set");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::DomainEvent> DecideRaiseAlert(const History& alert_history,
+                                                 const v1::SupervisionAlertRaised& alert) {
+  if (!alert_history.empty()) {
+    return absl::AlreadyExistsError(absl::StrCat("alert ", alert.alert_id(), " exists"));
+  }
+  v1::DomainEvent event;
+  *event.mutable_supervision_alert_raised() = alert;
+  return event;
+}
+
+absl::Status CheckResolution(const std::string& alert_id, const std::string& resolution) {
+  if (absl::Status s = domain::CheckPlainId("alert_id", alert_id); !s.ok()) return s;
+  if (resolution.empty()) return absl::InvalidArgumentError("resolution: must not be empty");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::DomainEvent> DecideResolveAlert(const History& alert_history,
+                                                   const std::string& alert_id,
+                                                   const std::string& resolution) {
+  if (alert_history.empty()) return absl::NotFoundError("alert_id: unknown alert");
+  if (alert_history.back().payload().has_supervision_alert_resolved()) {
+    return absl::FailedPreconditionError(absl::StrCat("alert ", alert_id, " is resolved"));
+  }
+  v1::DomainEvent event;
+  event.mutable_supervision_alert_resolved()->set_alert_id(alert_id);
+  event.mutable_supervision_alert_resolved()->set_resolution(resolution);
+  return event;
+}
+
+}  // namespace gridledger::marketing

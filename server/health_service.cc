@@ -1,0 +1,62 @@
+#include "server/health_service.h"
+
+#include "absl/time/clock.h"
+
+namespace gridledger::server {
+
+using grpc::health::v1::HealthCheckResponse;
+
+namespace {
+bool KnownService(const std::string& name) { return name.empty() || name == "gridledger"; }
+}  // namespace
+
+HealthCheckResponse::ServingStatus HealthService::Current() {
+  if (shutting_down_.load()) return HealthCheckResponse::NOT_SERVING;
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  if (now - checked_at_ >= absl::Seconds(1)) {
+    // The end of the log is the cheapest question every backend must answer
+    // from its storage (RocksDB state, or the broker's watermarks).
+    store_ok_ = store_->EndCheckpoint().ok();
+    checked_at_ = now;
+  }
+  return store_ok_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+}
+
+grpc::Status HealthService::Check(grpc::ServerContext*,
+                                  const grpc::health::v1::HealthCheckRequest* request,
+                                  HealthCheckResponse* response) {
+  if (!KnownService(request->service())) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "service: unknown service \"" + request->service() + "\"");
+  }
+  response->set_status(Current());
+  return grpc::Status::OK;
+}
+
+grpc::Status HealthService::Watch(grpc::ServerContext* context,
+                                  const grpc::health::v1::HealthCheckRequest* request,
+                                  grpc::ServerWriter<HealthCheckResponse>* writer) {
+  HealthCheckResponse response;
+  if (!KnownService(request->service())) {
+    response.set_status(HealthCheckResponse::SERVICE_UNKNOWN);
+    writer->Write(response);
+    return grpc::Status::OK;
+  }
+  bool first = true;
+  HealthCheckResponse::ServingStatus last = HealthCheckResponse::UNKNOWN;
+  while (!context->IsCancelled()) {
+    const HealthCheckResponse::ServingStatus now = Current();
+    if (first || now != last) {
+      response.set_status(now);
+      if (!writer->Write(response)) break;
+      first = false;
+      last = now;
+    }
+    if (shutting_down_.load()) break;
+    absl::SleepFor(absl::Seconds(1));
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace gridledger::server

@@ -1,0 +1,231 @@
+#include "services/query/query_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "domain/common/calendar.h"
+#include "projections/views/asset_lifecycle_view.h"
+#include "projections/views/kpi_view.h"
+#include "projections/views/ledger_view.h"
+#include "projections/views/view_keys.h"
+#include "services/common/grpc_util.h"
+
+namespace gridledger::projections {
+namespace {
+
+using service::ToGrpcStatus;
+
+constexpr absl::Duration kMaxWait = absl::Seconds(10);
+
+// How long a min_position may be waited for: the call's deadline, at most 10 s.
+absl::Duration WaitBudget(const grpc::ServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return kMaxWait;
+  const absl::Duration left = absl::FromChrono(deadline - std::chrono::system_clock::now());
+  return std::max(absl::ZeroDuration(), std::min(left, kMaxWait));
+}
+
+// Authenticates, finds the view and waits for min_position; the runner stays
+// held (and so readable) while the caller reads it.
+absl::StatusOr<std::shared_ptr<ProjectionRunner>> OpenView(const service::TokenRegistry& tokens,
+                                                           const grpc::ServerContext& context,
+                                                           ViewHost& views, const std::string& name,
+                                                           const v1::Position& min_position) {
+  GL_RETURN_IF_ERROR(service::Authenticate(tokens, context).status());
+  std::shared_ptr<ProjectionRunner> runner = views.Find(name);
+  if (runner == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("view ", name, " is not hosted by this process (see --views)"));
+  }
+  if (!min_position.partition().empty()) {
+    if (min_position.offset() < 0) {
+      return absl::InvalidArgumentError("min_position.offset: must not be negative");
+    }
+    GL_RETURN_IF_ERROR(runner->WaitFor(min_position, WaitBudget(context)));
+  }
+  return runner;
+}
+
+// Runs `read` on a consistent snapshot of the view.
+template <typename Reply, typename Read>
+grpc::Status Answer(const service::TokenRegistry& tokens, const grpc::ServerContext& context,
+                    ViewHost& views, const std::string& name, const v1::Position& min_position,
+                    Reply* reply, Read read) {
+  absl::StatusOr<std::shared_ptr<ProjectionRunner>> runner =
+      OpenView(tokens, context, views, name, min_position);
+  if (!runner.ok()) return ToGrpcStatus(runner.status());
+  ViewReader reader((*runner)->db());
+  absl::StatusOr<Reply> answer = read(reader);
+  if (!answer.ok()) return ToGrpcStatus(answer.status());
+  *reply = *std::move(answer);
+  return grpc::Status::OK;
+}
+
+absl::Status CheckPeriod(absl::string_view field, const v1::Period& period) {
+  if (period.year() < 1900 || period.year() > 9999 || period.month() < 1 || period.month() > 12) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be a year 1900–9999 and a month 1–12"));
+  }
+  return absl::OkStatus();
+}
+
+// The date asked for, or today; INVALID_ARGUMENT for an impossible date.
+absl::StatusOr<v1::Date> DateOrToday(absl::string_view field, const v1::Date& date) {
+  if (!IsSet(date)) return domain::UtilityToday();
+  const absl::CivilDay day = domain::ToCivilDay(date);
+  if (day.year() != date.year() || day.month() != date.month() || day.day() != date.day()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": not a calendar date"));
+  }
+  return date;
+}
+
+absl::Status CheckNotEmpty(absl::string_view field, const std::string& value) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must be set"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status LedgerQueryService::GetStatement(grpc::ServerContext* context,
+                                              const v1::GetStatementRequest* request,
+                                              v1::Statement* reply) {
+  if (absl::Status s = CheckNotEmpty("account_id", request->account_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const int page_size = request->page_size() <= 0 ? 100 : std::min(request->page_size(), 1000);
+  return Answer(*tokens_, *context, *views_, "ledger", request->min_position(), reply,
+                [&](const ViewReader& reader) {
+                  return ReadStatement(reader, request->account_id(), page_size,
+                                       request->page_token());
+                });
+}
+
+grpc::Status LedgerQueryService::GetBalance(grpc::ServerContext* context,
+                                            const v1::GetBalanceRequest* request,
+                                            v1::AccountBalance* reply) {
+  if (absl::Status s = CheckNotEmpty("account_id", request->account_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<v1::Date> as_of = DateOrToday("as_of", request->as_of());
+  if (!as_of.ok()) return ToGrpcStatus(as_of.status());
+  return Answer(
+      *tokens_, *context, *views_, "ledger", request->min_position(), reply,
+      [&](const ViewReader& reader) { return ReadBalance(reader, request->account_id(), *as_of); });
+}
+
+grpc::Status LedgerQueryService::GetPeriodTotals(grpc::ServerContext* context,
+                                                 const v1::GetPeriodTotalsRequest* request,
+                                                 v1::PeriodTotalsReply* reply) {
+  absl::Status valid = CheckNotEmpty("org_unit", request->org_unit());
+  if (valid.ok()) valid = CheckPeriod("from", request->from());
+  if (valid.ok()) valid = CheckPeriod("to", request->to());
+  if (valid.ok() && PeriodKey(request->to()) < PeriodKey(request->from())) {
+    valid = absl::InvalidArgumentError("to: must not be before from");
+  }
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  return Answer(*tokens_, *context, *views_, "ledger", request->min_position(), reply,
+                [&](const ViewReader& reader) {
+                  return ReadPeriodTotals(reader, request->org_unit(), request->from(),
+                                          request->to());
+                });
+}
+
+grpc::Status AssetQueryService::GetAsset(grpc::ServerContext* context,
+                                         const v1::GetAssetRequest* request,
+                                         v1::AssetReply* reply) {
+  if (absl::Status s = CheckNotEmpty("bar_code", request->bar_code()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
+                [&](const ViewReader& reader) {
+                  return ReadAsset(reader, request->bar_code(), request->with_history(),
+                                   domain::UtilityToday());
+                });
+}
+
+grpc::Status AssetQueryService::ListInventory(grpc::ServerContext* context,
+                                              const v1::ListInventoryRequest* request,
+                                              v1::BarCodePage* reply) {
+  if (request->tier() == v1::STORE_TIER_UNSPECIFIED) {
+    return ToGrpcStatus(absl::InvalidArgumentError("tier: must be set"));
+  }
+  if (request->state() == v1::METER_LIFECYCLE_STATE_UNSPECIFIED) {
+    return ToGrpcStatus(absl::InvalidArgumentError("state: must be set"));
+  }
+  return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
+                [&](const ViewReader& reader) {
+                  return ReadInventory(reader, request->tier(), request->state(),
+                                       request->page_size(), request->page_token());
+                });
+}
+
+grpc::Status AssetQueryService::ListDueForVerification(grpc::ServerContext* context,
+                                                       const v1::ListDueRequest* request,
+                                                       v1::DuePage* reply) {
+  absl::StatusOr<v1::Date> until = DateOrToday("due_on_or_before", request->due_on_or_before());
+  if (!until.ok()) return ToGrpcStatus(until.status());
+  return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
+                [&](const ViewReader& reader) {
+                  return ReadDueForVerification(reader, *until, request->page_size(),
+                                                request->page_token());
+                });
+}
+
+grpc::Status AssetQueryService::ListOnSiteTestSchedule(grpc::ServerContext* context,
+                                                       const v1::OnSiteScheduleRequest* request,
+                                                       v1::DuePage* reply) {
+  if (IsSet(request->due_on_or_before())) {
+    absl::StatusOr<v1::Date> until = DateOrToday("due_on_or_before", request->due_on_or_before());
+    if (!until.ok()) return ToGrpcStatus(until.status());
+  }
+  return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
+                [&](const ViewReader& reader) {
+                  return ReadOnSiteSchedule(reader, request->metering_class(),
+                                            request->due_on_or_before(), request->page_size(),
+                                            request->page_token());
+                });
+}
+
+grpc::Status KpiQueryService::GetKpis(grpc::ServerContext* context,
+                                      const v1::GetKpisRequest* request, v1::KpiReport* reply) {
+  absl::Status valid = CheckNotEmpty("org_unit", request->org_unit());
+  if (valid.ok()) valid = CheckPeriod("period", request->period());
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  absl::StatusOr<v1::Date> as_of = DateOrToday("as_of", request->as_of());
+  if (!as_of.ok()) return ToGrpcStatus(as_of.status());
+  return Answer(*tokens_, *context, *views_, "kpi", request->min_position(), reply,
+                [&](const ViewReader& reader) {
+                  return ReadKpis(reader, request->org_unit(), request->period(), *as_of);
+                });
+}
+
+grpc::Status ViewAdminService::ListViews(grpc::ServerContext* context,
+                                         const v1::ListViewsRequest* /*request*/,
+                                         v1::ListViewsReply* reply) {
+  if (absl::Status s = service::Authenticate(*tokens_, *context).status(); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<std::vector<v1::ViewStatus>> statuses = views_->Statuses();
+  if (!statuses.ok()) return ToGrpcStatus(statuses.status());
+  for (v1::ViewStatus& status : *statuses) *reply->add_views() = std::move(status);
+  return grpc::Status::OK;
+}
+
+grpc::Status ViewAdminService::RebuildView(grpc::ServerContext* context,
+                                           const v1::RebuildViewRequest* request,
+                                           v1::RebuildViewReply* reply) {
+  absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, *context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (absl::Status s = principal->RequireAnyRole({"admin"}); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = CheckNotEmpty("view", request->view()); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = views_->Rebuild(request->view(), request->wait()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<v1::ViewStatus> status = views_->StatusOf(request->view());
+  if (!status.ok()) return ToGrpcStatus(status.status());
+  *reply->mutable_status() = *std::move(status);
+  return grpc::Status::OK;
+}
+
+}  // namespace gridledger::projections
