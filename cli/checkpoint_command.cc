@@ -1,7 +1,10 @@
 #include "cli/checkpoint_command.h"
 
 #include <cstdio>
+#include <memory>
+#include <tuple>
 
+#include "CLI/CLI.hpp"
 #include "cli/command_line.h"
 #include "common/ed25519.h"
 #include "eventstore/chain_verifier.h"
@@ -9,68 +12,66 @@
 #include "server/audit_files.h"
 
 namespace gridledger::cli {
-using namespace ::gridledger::server;  // NOLINT: temporary
+namespace {
 
-int RunKeygen(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = ParseFlags(args, FlagSpec{{"out"}, {}});
-  if (!flags.ok() || !flags->count("out")) {
-    std::fprintf(stderr, "gridledger keygen: %s\n",
-                 flags.ok() ? "--out: must give the key files' prefix"
-                            : std::string(flags.status().message()).c_str());
-    return 2;
-  }
+struct CheckpointFlags {
+  std::string store, key, out;
+};
+
+int RunKeygen(const std::string& prefix) {
   absl::StatusOr<Ed25519KeyPair> pair = GenerateEd25519KeyPair();
-  if (!pair.ok()) {
-    std::fprintf(stderr, "gridledger keygen: %s\n", pair.status().ToString().c_str());
-    return 1;
-  }
-  const std::string prefix = flags->at("out");
+  if (!pair.ok()) return Report("keygen", pair.status());
   for (const auto& [path, contents, private_file] :
        {std::make_tuple(prefix + ".key", pair->private_pem, true),
         std::make_tuple(prefix + ".pub", pair->public_pem, false)}) {
-    if (absl::Status s = WriteWholeFile(path, contents, private_file); !s.ok()) {
-      std::fprintf(stderr, "gridledger keygen: %s\n", s.ToString().c_str());
-      return 1;
+    if (absl::Status s = server::WriteWholeFile(path, contents, private_file); !s.ok()) {
+      return Report("keygen", s);
     }
   }
   std::printf("wrote %s.key (keep it secret) and %s.pub\n", prefix.c_str(), prefix.c_str());
-  return 0;
+  return kExitOk;
 }
 
-int RunCheckpoint(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = ParseFlags(args, FlagSpec{{"store", "key", "out"}, {}});
-  if (!flags.ok() || !flags->count("store") || !flags->count("key") || !flags->count("out")) {
-    std::fprintf(stderr, "gridledger checkpoint: %s\n",
-                 flags.ok() ? "--store, --key and --out are all needed"
-                            : std::string(flags.status().message()).c_str());
-    return 2;
-  }
-  absl::StatusOr<std::string> private_pem = ReadWholeFile("key", flags->at("key"));
-  if (!private_pem.ok()) {
-    std::fprintf(stderr, "gridledger checkpoint: %s\n", private_pem.status().ToString().c_str());
-    return 2;
-  }
-  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(flags->at("store"));
+int RunCheckpoint(const CheckpointFlags& flags) {
+  absl::StatusOr<std::string> private_pem = server::ReadWholeFile("key", flags.key);
+  if (!private_pem.ok()) return Report("checkpoint", private_pem.status(), kExitUsage);
+  absl::StatusOr<eventstore::StoreUri> uri = eventstore::StoreUri::Parse(flags.store);
+  if (!uri.ok()) return Report("checkpoint", uri.status());
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store = eventstore::OpenEventStore(*uri);
   eventstore::ChainWalker walker;
   absl::Status walked = store.ok() ? walker.Advance(**store) : store.status();
   if (!walked.ok()) {
-    std::fprintf(stderr, "gridledger checkpoint: %s\n", walked.ToString().c_str());
-    return absl::IsDataLoss(walked) ? 1 : 2;
+    return Report("checkpoint", walked, absl::IsDataLoss(walked) ? kExitFailed : kExitUsage);
   }
   v1::ChainCheckpoint heads = walker.Heads();
-  heads.set_store(StoreLabel(flags->at("store")));
-  absl::StatusOr<v1::SignedChainCheckpoint> signed_checkpoint = SignCheckpoint(heads, *private_pem);
+  heads.set_store(uri->Label());
+  absl::StatusOr<v1::SignedChainCheckpoint> signed_checkpoint =
+      server::SignCheckpoint(heads, *private_pem);
   absl::Status written = signed_checkpoint.ok()
-                             ? WriteCheckpointFile(flags->at("out"), *signed_checkpoint)
+                             ? server::WriteCheckpointFile(flags.out, *signed_checkpoint)
                              : signed_checkpoint.status();
-  if (!written.ok()) {
-    std::fprintf(stderr, "gridledger checkpoint: %s\n", written.ToString().c_str());
-    return 2;
-  }
+  if (!written.ok()) return Report("checkpoint", written, kExitUsage);
   std::printf("signed checkpoint of %lld events over %d partitions written to %s\n",
-              static_cast<long long>(heads.events()), heads.heads_size(), flags->at("out").c_str());
-  return 0;
+              static_cast<long long>(heads.events()), heads.heads_size(), flags.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddCheckpointCommands(CLI::App& app, int* exit_code) {
+  auto prefix = std::make_shared<std::string>();
+  CLI::App* command =
+      app.add_subcommand("keygen", "make an Ed25519 key pair for signed checkpoints");
+  command->add_option("--out", *prefix, "PREFIX: writes PREFIX.key (0600) and PREFIX.pub")
+      ->required();
+  command->callback([prefix, exit_code] { *exit_code = RunKeygen(*prefix); });
+
+  auto flags = std::make_shared<CheckpointFlags>();
+  command = app.add_subcommand("checkpoint", "sign the chains' heads");
+  command->add_option("--store", flags->store, "the event store")->required();
+  command->add_option("--key", flags->key, "the private key (PREFIX.key from keygen)")->required();
+  command->add_option("--out", flags->out, "the signed checkpoint file to write")->required();
+  command->callback([flags, exit_code] { *exit_code = RunCheckpoint(*flags); });
 }
 
 }  // namespace gridledger::cli

@@ -1,26 +1,18 @@
-// The auditor's key and checkpoint commands.
-//
-//   gridledger keygen --out PREFIX
-//       writes an Ed25519 key pair: PREFIX.key (PKCS#8 PEM, mode 0600) and
-//       PREFIX.pub (public key PEM).
-//   gridledger checkpoint --store URI --key PREFIX.key --out FILE
-//       walks (and so verifies) every chain, then writes the partitions'
-//       heads signed with the key (SignedChainCheckpoint as JSON). Exit 1 if
-//       the store is broken, 2 for bad flags or an unreadable store.
-//
-// `gridledger verify --checkpoint FILE --public_key PREFIX.pub` proves a
-// later log still extends it; `serve --checkpoint_key` writes them on a
-// schedule.
+// `gridledger keygen --out PREFIX`: an Ed25519 key pair, PREFIX.key (0600)
+// and PREFIX.pub.
+// `gridledger checkpoint --store URI --key PREFIX.key --out FILE`: walks the
+// chains and writes their heads, signed (server/audit_files.h). Exit 1 when a
+// chain is broken (nothing is signed), 2 for a usage or file error.
 #ifndef GRIDLEDGER_CLI_CHECKPOINT_COMMAND_H_
 #define GRIDLEDGER_CLI_CHECKPOINT_COMMAND_H_
 
-#include <string>
-#include <vector>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace gridledger::cli {
 
-int RunKeygen(const std::vector<std::string>& args);
-int RunCheckpoint(const std::vector<std::string>& args);
+void AddCheckpointCommands(CLI::App& app, int* exit_code);
 
 }  // namespace gridledger::cli
 

@@ -1,66 +1,54 @@
 #include "cli/command_line.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
-#include "absl/strings/match.h"
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
 namespace gridledger::cli {
 
-absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args, const FlagSpec& spec) {
-  Flags flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (!absl::StartsWith(arg, "--")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
-    }
-    std::string name = arg.substr(2);
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    if (spec.switches.count(name)) {
-      if (has_value && value != "true" && value != "false") {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
-      }
-      flags[name] = has_value ? value : "true";
-      continue;
-    }
-    if (!spec.valued.count(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    }
-    if (!has_value) {
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-      }
-      value = args[++i];
-    }
-    flags[name] = value;
+int RunCommandLine(CLI::App& app, int argc, char** argv, const int& exit_code) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    app.exit(error);  // prints what is wrong and "Run with --help for more information."
+    return kExitUsage;
   }
-  return flags;
+  return exit_code;
 }
 
-absl::StatusOr<std::string> ClientToken(const Flags& flags) {
+int Report(absl::string_view command, const absl::Status& status, int failed) {
+  std::fprintf(stderr, "gridledger %s: %s\n", std::string(command).c_str(),
+               absl::IsInvalidArgument(status) ? std::string(status.message()).c_str()
+                                               : status.ToString().c_str());
+  return absl::IsInvalidArgument(status) ? kExitUsage : failed;
+}
+
+void AddClientFlags(CLI::App& command, ClientFlags& flags) {
+  command.add_option("--target", flags.target, "the server, HOST:PORT")->capture_default_str();
+  command.add_option("--token_file", flags.token_file,
+                     "a file whose first line is the bearer token (else $GRIDLEDGER_TOKEN)");
+}
+
+absl::StatusOr<std::string> ClientToken(const ClientFlags& flags) {
   std::string token;
-  if (flags.count("token_file")) {
-    std::ifstream in(flags.at("token_file"));
+  if (!flags.token_file.empty()) {
+    std::ifstream in(flags.token_file);
     if (!in || !std::getline(in, token)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--token_file: cannot read ", flags.at("token_file")));
+          absl::StrCat("--token_file: cannot read ", flags.token_file));
     }
   } else if (const char* env = std::getenv("GRIDLEDGER_TOKEN")) {
     token = env;
   }
   return std::string(absl::StripAsciiWhitespace(token));
-}
-
-std::string ClientTarget(const Flags& flags) {
-  return flags.count("target") ? flags.at("target") : "127.0.0.1:50051";
 }
 
 }  // namespace gridledger::cli

@@ -1,35 +1,52 @@
-// A small parser for `gridledger SUBCOMMAND --name=value --name value --switch`.
-// Subcommands declare the flags they know; anything else is an error that
-// names the flag.
+// The `gridledger` command line, on CLI11: each subcommand registers itself
+// on the application with its flags (typed, checked, documented, so every
+// subcommand answers --help) and a run step that sets the process's exit
+// code. Exit codes: 0 done, 1 the work failed (or found a break), 2 a usage
+// error (a message naming the flag).
+//
+//   CLI::App app{"gridledger"};
+//   int exit_code = 0;
+//   AddTokenCommand(app, &exit_code);
+//   return RunCommandLine(app, argc, argv, exit_code);
 #ifndef GRIDLEDGER_CLI_COMMAND_LINE_H_
 #define GRIDLEDGER_CLI_COMMAND_LINE_H_
 
-#include <map>
-#include <set>
 #include <string>
-#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace gridledger::cli {
 
-struct FlagSpec {
-  std::set<std::string> valued;    // --store URI
-  std::set<std::string> switches;  // --insecure_allow_remote
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+// Parses argv and runs the chosen subcommand. --help anywhere prints that
+// command's help (exit 0); a usage error prints what is wrong and how to get
+// help (exit 2); otherwise returns `exit_code` as the subcommand set it.
+int RunCommandLine(CLI::App& app, int argc, char** argv, const int& exit_code);
+
+// Prints "gridledger COMMAND: MESSAGE" on stderr and returns `exit_code`:
+// kExitUsage for INVALID_ARGUMENT (the message names the flag), else the
+// `failed` code.
+int Report(absl::string_view command, const absl::Status& status, int failed = kExitFailed);
+
+// The flags every client command shares: --target and --token_file.
+struct ClientFlags {
+  std::string target = "127.0.0.1:50051";
+  std::string token_file;
 };
-
-// Parsed flags: name → value ("true" for switches).
-using Flags = std::map<std::string, std::string>;
-
-// INVALID_ARGUMENT naming the unknown flag, the missing value, or the stray
-// positional argument.
-absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args, const FlagSpec& spec);
+void AddClientFlags(CLI::App& command, ClientFlags& flags);
 
 // A client command's bearer token: the first line of --token_file, else
 // $GRIDLEDGER_TOKEN, else empty; INVALID_ARGUMENT when the file cannot be read.
-absl::StatusOr<std::string> ClientToken(const Flags& flags);
-// --target, or the default 127.0.0.1:50051.
-std::string ClientTarget(const Flags& flags);
+absl::StatusOr<std::string> ClientToken(const ClientFlags& flags);
 
 }  // namespace gridledger::cli
 

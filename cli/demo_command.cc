@@ -6,11 +6,13 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -606,48 +608,64 @@ class Demo {
   Totals totals_;
 };
 
-}  // namespace
+struct DemoFlags {
+  std::string target, credentials;
+  int accounts = 2000, applications = 200, tickets = 100, threads = 8, seed = 2026;
+};
 
-int RunDemo(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = ParseFlags(
-      args,
-      FlagSpec{{"target", "credentials", "accounts", "applications", "tickets", "threads", "seed"},
-               {}});
-  if (!flags.ok()) {
-    std::fprintf(stderr, "gridledger demo: %s\n", std::string(flags.status().message()).c_str());
-    return 2;
-  }
-  auto number = [&](const char* name, int fallback) {
-    int value = fallback;
-    if (flags->count(name) && (!absl::SimpleAtoi(flags->at(name), &value) || value < 0)) {
-      std::fprintf(stderr, "gridledger demo: --%s must be a non-negative number\n", name);
-      std::exit(2);
-    }
-    return value;
-  };
-  if (!flags->count("target") || !flags->count("credentials")) {
-    std::fprintf(stderr, "gridledger demo: --target HOST:PORT and --credentials FILE are needed\n");
-    return 2;
-  }
+// The credentials file's "<role> <token>" lines; INVALID_ARGUMENT naming a
+// role the demo needs and the file lacks.
+absl::StatusOr<std::map<std::string, std::string>> ReadCredentials(const std::string& path) {
   std::map<std::string, std::string> tokens;
-  std::ifstream in(flags->at("credentials"));
+  std::ifstream in(path);
   std::string role, token;
   while (in >> role >> token) tokens[role] = token;
   for (const char* needed : {"customer_service", "marketing_manager", "metering_technician",
                              "meter_reader", "bill_checker", "collector"}) {
     if (!tokens.count(needed)) {
-      std::fprintf(stderr, "gridledger demo: --credentials has no token for role %s\n", needed);
-      return 2;
+      return absl::InvalidArgumentError(
+          absl::StrCat("--credentials has no token for role ", needed));
     }
   }
-  const int accounts = number("accounts", 2000);
-  const int applications = number("applications", 200);
-  const int tickets = number("tickets", 100);
-  const int threads = std::max(1, number("threads", 8));
-  const int seed = number("seed", 2026);
+  return tokens;
+}
+
+void PrintSummary(const std::string& tag, const std::string& target, Totals& s, double seconds) {
+  std::printf(
+      "GridLedger demo (county sn/xa/%s), November 2026, through gRPC at %s\n"
+      "  metering:   %lld meters received, %lld failed first verification, %lld installed\n"
+      "  billing:    %lld accounts, %lld reads (%lld flagged, %lld re-read, %lld estimated)\n"
+      "              %lld bills, billed %lld.%02lld CNY, collected %lld.%02lld CNY "
+      "(%lld partly paid, %lld unpaid, %lld penalties)\n"
+      "              %lld wholesale settlement(s), %lld theft back-billed after inspection\n"
+      "  customers:  %lld applications (%lld closed, %lld withdrawn, %lld bay approvals), "
+      "%lld 95598 tickets\n"
+      "  commands:   %lld in %.1f s (%.0f/s), %lld failed\n",
+      tag.c_str(), target.c_str(), (long long)s.meters.load(),
+      (long long)s.calibration_failures.load(), (long long)s.installed.load(),
+      (long long)s.accounts.load(), (long long)s.reads.load(), (long long)s.flagged.load(),
+      (long long)s.rereads.load(), (long long)s.estimated.load(), (long long)s.bills.load(),
+      (long long)(s.billed_fen.load() / 100), (long long)(s.billed_fen.load() % 100),
+      (long long)(s.collected_fen.load() / 100), (long long)(s.collected_fen.load() % 100),
+      (long long)s.partial.load(), (long long)s.unpaid.load(), (long long)s.penalties.load(),
+      (long long)s.wholesale.load(), (long long)s.back_billings.load(),
+      (long long)s.applications.load(), (long long)s.applications_closed.load(),
+      (long long)s.withdrawn.load(), (long long)s.bay_approvals.load(), (long long)s.tickets.load(),
+      (long long)s.commands.load(), seconds, s.commands.load() / seconds,
+      (long long)s.failures.load());
+  for (const std::string& error : s.first_errors) std::printf("  error: %s\n", error.c_str());
+}
+
+int RunDemo(const DemoFlags& flags) {
+  absl::StatusOr<std::map<std::string, std::string>> tokens = ReadCredentials(flags.credentials);
+  if (!tokens.ok()) return Report("demo", tokens.status());
+  const int accounts = flags.accounts;
+  const int applications = flags.applications;
+  const int tickets = flags.tickets;
+  const int threads = flags.threads;
+  const int seed = flags.seed;
   const std::string tag = NewUuid().substr(0, 6);
-  Demo demo(grpc::CreateChannel(flags->at("target"), grpc::InsecureChannelCredentials()), tokens,
-            tag);
+  Demo demo(grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials()), *tokens, tag);
   const absl::Time start = absl::Now();
   demo.Tariffs();
   std::vector<std::thread> workers;
@@ -662,31 +680,35 @@ int RunDemo(const std::vector<std::string>& args) {
   for (auto& worker : workers) worker.join();
   if (accounts > 0) demo.WholesaleAndInspection();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  Totals& s = demo.totals();
-  std::printf(
-      "GridLedger demo (county sn/xa/%s), November 2026, through gRPC at %s\n"
-      "  metering:   %lld meters received, %lld failed first verification, %lld installed\n"
-      "  billing:    %lld accounts, %lld reads (%lld flagged, %lld re-read, %lld estimated)\n"
-      "              %lld bills, billed %lld.%02lld CNY, collected %lld.%02lld CNY "
-      "(%lld partly paid, %lld unpaid, %lld penalties)\n"
-      "              %lld wholesale settlement(s), %lld theft back-billed after inspection\n"
-      "  customers:  %lld applications (%lld closed, %lld withdrawn, %lld bay approvals), "
-      "%lld 95598 tickets\n"
-      "  commands:   %lld in %.1f s (%.0f/s), %lld failed\n",
-      tag.c_str(), flags->at("target").c_str(), (long long)s.meters.load(),
-      (long long)s.calibration_failures.load(), (long long)s.installed.load(),
-      (long long)s.accounts.load(), (long long)s.reads.load(), (long long)s.flagged.load(),
-      (long long)s.rereads.load(), (long long)s.estimated.load(), (long long)s.bills.load(),
-      (long long)(s.billed_fen.load() / 100), (long long)(s.billed_fen.load() % 100),
-      (long long)(s.collected_fen.load() / 100), (long long)(s.collected_fen.load() % 100),
-      (long long)s.partial.load(), (long long)s.unpaid.load(), (long long)s.penalties.load(),
-      (long long)s.wholesale.load(), (long long)s.back_billings.load(),
-      (long long)s.applications.load(), (long long)s.applications_closed.load(),
-      (long long)s.withdrawn.load(), (long long)s.bay_approvals.load(), (long long)s.tickets.load(),
-      (long long)s.commands.load(), seconds, s.commands.load() / seconds,
-      (long long)s.failures.load());
-  for (const std::string& error : s.first_errors) std::printf("  error: %s\n", error.c_str());
-  return s.failures.load() == 0 ? 0 : 1;
+  PrintSummary(tag, flags.target, demo.totals(), seconds);
+  return demo.totals().failures.load() == 0 ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void AddDemoCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<DemoFlags>();
+  CLI::App* command =
+      app.add_subcommand("demo", "drive a simulated month of a county through the gRPC API");
+  command->add_option("--target", flags->target, "the server, HOST:PORT")->required();
+  command
+      ->add_option("--credentials", flags->credentials,
+                   "a file of \"<role> <token>\" lines (scripts/run writes one)")
+      ->required();
+  command->add_option("--accounts", flags->accounts, "accounts to open and bill")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command->add_option("--applications", flags->applications, "applications for supply")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command->add_option("--tickets", flags->tickets, "95598 tickets")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command->add_option("--threads", flags->threads, "client threads")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command->add_option("--seed", flags->seed, "random seed")->capture_default_str();
+  command->callback([flags, exit_code] { *exit_code = RunDemo(*flags); });
 }
 
 }  // namespace gridledger::cli

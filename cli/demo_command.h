@@ -13,16 +13,17 @@
 // The credentials file has one "<role> <token>" line per role it needs:
 // customer_service, marketing_manager, metering_technician, meter_reader,
 // bill_checker, collector (scripts/run writes one).
+// Exit 0 when every command that should succeed did; 1 otherwise; 2 for bad flags.
 #ifndef GRIDLEDGER_CLI_DEMO_COMMAND_H_
 #define GRIDLEDGER_CLI_DEMO_COMMAND_H_
 
-#include <string>
-#include <vector>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace gridledger::cli {
 
-// 0 when every command that should succeed did; 1 otherwise; 2 for bad flags.
-int RunDemo(const std::vector<std::string>& args);
+void AddDemoCommand(CLI::App& app, int* exit_code);
 
 }  // namespace gridledger::cli
 

@@ -4,47 +4,59 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <memory>
 
+#include "CLI/CLI.hpp"
 #include "cli/command_line.h"
 #include "gridledger/v1/query_service.grpc.pb.h"
 
 namespace gridledger::cli {
+namespace {
 
-int RunRebuild(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags =
-      ParseFlags(args, FlagSpec{{"view", "target", "token_file"}, {"no_wait"}});
-  if (!flags.ok() || !flags->count("view")) {
-    std::fprintf(stderr, "gridledger rebuild: %s\n",
-                 flags.ok() ? "--view: must name the view to rebuild (ledger, assets, kpi)"
-                            : std::string(flags.status().message()).c_str());
-    return 2;
-  }
-  absl::StatusOr<std::string> token = ClientToken(*flags);
-  if (!token.ok()) {
-    std::fprintf(stderr, "gridledger rebuild: %s\n", std::string(token.status().message()).c_str());
-    return 2;
-  }
-  const std::string target = ClientTarget(*flags);
-  auto stub =
-      v1::ViewAdmin::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+struct RebuildFlags {
+  ClientFlags client;
+  std::string view;
+  bool no_wait = false;
+};
+
+int RunRebuild(const RebuildFlags& flags) {
+  absl::StatusOr<std::string> token = ClientToken(flags.client);
+  if (!token.ok()) return Report("rebuild", token.status());
+  auto stub = v1::ViewAdmin::NewStub(
+      grpc::CreateChannel(flags.client.target, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *token);
   v1::RebuildViewRequest request;
-  request.set_view(flags->at("view"));
-  request.set_wait(!(flags->count("no_wait") && flags->at("no_wait") == "true"));
+  request.set_view(flags.view);
+  request.set_wait(!flags.no_wait);
   v1::RebuildViewReply reply;
   grpc::Status status = stub->RebuildView(&context, request, &reply);
   if (!status.ok()) {
-    std::fprintf(stderr, "gridledger rebuild: %s: %s\n", target.c_str(),
+    std::fprintf(stderr, "gridledger rebuild: %s: %s\n", flags.client.target.c_str(),
                  status.error_message().c_str());
-    return 1;
+    return kExitFailed;
   }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
-  if (!google::protobuf::util::MessageToJsonString(reply.status(), &json, options).ok()) return 1;
+  if (!google::protobuf::util::MessageToJsonString(reply.status(), &json, options).ok()) {
+    return kExitFailed;
+  }
   std::printf("%s\n", json.c_str());
-  return 0;
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddRebuildCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<RebuildFlags>();
+  CLI::App* command = app.add_subcommand(
+      "rebuild", "rebuild a view from zero in a running serve/project, without stopping it");
+  command->add_option("--view", flags->view, "the view to rebuild: ledger, assets or kpi")
+      ->required();
+  AddClientFlags(*command, flags->client);
+  command->add_flag("--no_wait", flags->no_wait, "return once the rebuild has started");
+  command->callback([flags, exit_code] { *exit_code = RunRebuild(*flags); });
 }
 
 }  // namespace gridledger::cli

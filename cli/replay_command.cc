@@ -2,30 +2,40 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <thread>
+#include <memory>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
 #include "domain/common/calendar.h"
 #include "eventstore/event_store_factory.h"
+#include "projections/replay/replay.h"
 #include "projections/views/all_views.h"
-#include "projections/views/as_of_view.h"
 #include "projections/views/asset_lifecycle_view.h"
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
-#include "projections/views/view_keys.h"
 
 namespace gridledger::cli {
 namespace {
 
+struct ReplayFlags {
+  std::string store, as_of, time = "recorded", out, views = projections::kAllViewNames;
+  std::string stream, ledger, asset, kpi, period;
+};
+
+// The flags made into what the engine and the queries need.
+struct ReplayRequest {
+  projections::ReplayOptions options;
+  v1::Period period;
+};
+
 void PrintJson(absl::string_view label, const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
+  // The messages are ours and complete: printing them cannot fail.
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
   std::printf("{\"%s\":%s}\n", std::string(label).c_str(), json.c_str());
 }
@@ -35,160 +45,151 @@ void PrintNotKnown(const absl::Status& status) {
   std::printf("{\"notKnown\":\"%s\"}\n", std::string(status.message()).c_str());
 }
 
-int Fail(const std::string& message, int status) {
-  std::fprintf(stderr, "gridledger replay: %s\n", message.c_str());
-  return status;
-}
-
-}  // namespace
-
-int RunReplay(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags =
-      ParseFlags(args, FlagSpec{{"store", "as-of", "time", "out", "views", "stream", "ledger",
-                                 "asset", "kpi", "period"},
-                                {}});
-  if (!flags.ok()) return Fail(std::string(flags.status().message()), 2);
-  for (const char* needed : {"store", "as-of", "out"}) {
-    if (!flags->count(needed)) return Fail(absl::StrCat("--", needed, ": must be given"), 2);
-  }
-  absl::Time as_of_time;
+absl::StatusOr<ReplayRequest> RequestOf(const ReplayFlags& flags) {
+  ReplayRequest request;
+  projections::ReplayOptions& options = request.options;
+  absl::Time as_of;
   std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, flags->at("as-of"), &as_of_time, &error)) {
-    return Fail(absl::StrCat("--as-of: not an RFC 3339 time (", error, ")"), 2);
+  if (!absl::ParseTime(absl::RFC3339_full, flags.as_of, &as_of, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat("--as-of: not an RFC 3339 time (", error, ")"));
   }
-  google::protobuf::Timestamp as_of;
-  as_of.set_seconds(absl::ToUnixSeconds(as_of_time));
-  as_of.set_nanos(static_cast<int32_t>((as_of_time - absl::FromUnixSeconds(as_of.seconds())) /
-                                       absl::Nanoseconds(1)));
-  v1::TimeAxis axis = v1::TIME_AXIS_RECORDED;
-  if (flags->count("time")) {
-    if (flags->at("time") == "business") {
-      axis = v1::TIME_AXIS_BUSINESS;
-    } else if (flags->at("time") != "recorded") {
-      return Fail("--time: must be recorded or business", 2);
-    }
-  }
-  v1::Period period;
-  if (flags->count("kpi")) {
+  options.as_of = domain::ToTimestamp(as_of);
+  options.axis = flags.time == "business" ? v1::TIME_AXIS_BUSINESS : v1::TIME_AXIS_RECORDED;
+  options.out_dir = flags.out;
+  absl::StatusOr<std::map<std::string, projections::ViewFactory>> views =
+      projections::ViewsNamed(flags.views);
+  if (!views.ok()) return views.status();
+  options.views = *std::move(views);
+  if (!flags.kpi.empty()) {
+    const std::string& text = flags.period;
     int year = 0, month = 0;
-    const std::string text = flags->count("period") ? flags->at("period") : "";
     if (text.size() != 7 || text[4] != '-' || !absl::SimpleAtoi(text.substr(0, 4), &year) ||
         !absl::SimpleAtoi(text.substr(5), &month) || month < 1 || month > 12) {
-      return Fail("--period: must be YYYY-MM with --kpi", 2);
+      return absl::InvalidArgumentError("--period: must be YYYY-MM with --kpi");
     }
-    period.set_year(year);
-    period.set_month(month);
+    request.period.set_year(year);
+    request.period.set_month(month);
   }
-  absl::StatusOr<std::map<std::string, projections::ViewFactory>> views = projections::ViewsNamed(
-      flags->count("views") ? flags->at("views") : projections::kAllViewNames);
-  if (!views.ok()) return Fail(std::string(views.status().message()), 2);
-  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(flags->at("store"));
-  if (!store.ok()) return Fail(store.status().ToString(), 1);
-
-  if (flags->count("stream")) {
-    absl::StatusOr<std::vector<v1::EventEnvelope>> events =
-        (*store)->ReadStream(flags->at("stream"));
-    if (!events.ok()) return Fail(events.status().ToString(), 1);
-    for (const v1::EventEnvelope& event : *events) {
-      if (eventstore::CountsAsOf(event, axis, as_of)) PrintJson("event", event);
+  for (const auto& [flag, value, view] : {std::make_tuple("--ledger", flags.ledger, "ledger"),
+                                          std::make_tuple("--asset", flags.asset, "assets"),
+                                          std::make_tuple("--kpi", flags.kpi, "kpi")}) {
+    if (!value.empty() && !options.views.count(view)) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " needs the ", view, " view (--views)"));
     }
   }
+  return request;
+}
 
-  const std::string out = flags->at("out");
-  std::error_code ignored;
-  std::filesystem::remove_all(out, ignored);
-  std::filesystem::create_directories(out, ignored);
-  // Each view on its own thread: they read the store independently.
-  struct Replayed {
-    projections::AsOfView* view = nullptr;
-    std::unique_ptr<projections::ProjectionRunner> runner;
-    absl::Status status;
-    double seconds = 0;
-  };
-  std::map<std::string, Replayed> replayed;
-  for (const auto& [name, factory] : *views) {
-    auto view = std::make_unique<projections::AsOfView>(factory(), axis, as_of);
-    Replayed& r = replayed[name];
-    r.view = view.get();
-    absl::StatusOr<std::unique_ptr<projections::ProjectionRunner>> runner =
-        projections::ProjectionRunner::Open(store->get(), std::move(view), out + "/" + name);
-    if (!runner.ok()) return Fail(runner.status().ToString(), 1);
-    r.runner = *std::move(runner);
+absl::Status PrintStream(eventstore::EventStore& store, const ReplayFlags& flags,
+                         const projections::ReplayOptions& options) {
+  absl::StatusOr<std::vector<v1::EventEnvelope>> events = store.ReadStream(flags.stream);
+  if (!events.ok()) return events.status();
+  for (const v1::EventEnvelope& event : *events) {
+    if (eventstore::CountsAsOf(event, options.axis, options.as_of)) PrintJson("event", event);
   }
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (auto& [name, r] : replayed) {
-    threads.emplace_back([&r, start] {
-      r.status = r.runner->CatchUp().status();
-      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  std::map<std::string, std::unique_ptr<projections::ProjectionRunner>> runners;
-  for (auto& [name, r] : replayed) {
-    if (!r.status.ok()) return Fail(r.status.ToString(), 1);
+  return absl::OkStatus();
+}
+
+void PrintReplayed(const projections::Replay& replay, const ReplayFlags& flags) {
+  for (const projections::ReplayedView& view : replay.views()) {
     std::fprintf(stderr,
                  "replayed view %s as of %s (%s time): %lld events applied, %lld later ones "
                  "skipped, %zu recorded late, %.2f s\n",
-                 name.c_str(), flags->at("as-of").c_str(),
-                 axis == v1::TIME_AXIS_BUSINESS ? "business" : "recorded",
-                 static_cast<long long>(r.view->applied()),
-                 static_cast<long long>(r.view->skipped()), r.view->recorded_late().size(),
-                 r.seconds);
-    for (const v1::Position& late : r.view->recorded_late()) {
-      std::printf("{\"recordedLate\":{\"view\":\"%s\",\"position\":\"%s@%lld\"}}\n", name.c_str(),
-                  late.partition().c_str(), static_cast<long long>(late.offset()));
+                 view.name.c_str(), flags.as_of.c_str(), flags.time.c_str(),
+                 static_cast<long long>(view.applied), static_cast<long long>(view.skipped),
+                 view.recorded_late.size(), view.seconds);
+    for (const v1::Position& late : view.recorded_late) {
+      std::printf("{\"recordedLate\":{\"view\":\"%s\",\"position\":\"%s@%lld\"}}\n",
+                  view.name.c_str(), late.partition().c_str(),
+                  static_cast<long long>(late.offset()));
     }
-    runners[name] = std::move(r.runner);
   }
-  std::fprintf(stderr, "replayed %zu view(s) in %.2f s\n", runners.size(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  std::fprintf(stderr, "replayed %zu view(s) in %.2f s\n", replay.views().size(), replay.seconds());
+}
 
-  const v1::Date as_of_date = domain::UtilityDate(as_of);
-  auto reader_of = [&](const std::string& name) -> std::unique_ptr<projections::ViewReader> {
-    auto it = runners.find(name);
-    if (it == runners.end()) return nullptr;
-    return std::make_unique<projections::ViewReader>(it->second->db());
-  };
-  if (flags->count("ledger")) {
-    auto reader = reader_of("ledger");
-    if (!reader) return Fail("--ledger needs the ledger view (--views)", 2);
+// The answers asked for, from the replayed views.
+absl::Status PrintAnswers(const projections::Replay& replay, const ReplayFlags& flags,
+                          const ReplayRequest& request) {
+  const v1::Date as_of_date = domain::UtilityDate(request.options.as_of);
+  if (!flags.ledger.empty()) {
+    std::unique_ptr<projections::ViewReader> reader = replay.Reader("ledger");
     absl::StatusOr<v1::Statement> statement =
-        projections::ReadStatement(*reader, flags->at("ledger"), 1000, "");
+        projections::ReadStatement(*reader, flags.ledger, 1000, "");
     absl::StatusOr<v1::AccountBalance> balance =
-        projections::ReadBalance(*reader, flags->at("ledger"), as_of_date);
+        projections::ReadBalance(*reader, flags.ledger, as_of_date);
     if (absl::IsNotFound(statement.status())) {
       PrintNotKnown(statement.status());
     } else if (!statement.ok() || !balance.ok()) {
-      return Fail((statement.ok() ? balance.status() : statement.status()).ToString(), 1);
+      return statement.ok() ? balance.status() : statement.status();
     } else {
       PrintJson("statement", *statement);
       PrintJson("balance", *balance);
     }
   }
-  if (flags->count("asset")) {
-    auto reader = reader_of("assets");
-    if (!reader) return Fail("--asset needs the assets view (--views)", 2);
+  if (!flags.asset.empty()) {
     absl::StatusOr<v1::AssetReply> asset =
-        projections::ReadAsset(*reader, flags->at("asset"), true, as_of_date);
+        projections::ReadAsset(*replay.Reader("assets"), flags.asset, true, as_of_date);
     if (absl::IsNotFound(asset.status())) {
       PrintNotKnown(asset.status());
     } else if (!asset.ok()) {
-      return Fail(asset.status().ToString(), 1);
+      return asset.status();
     } else {
       PrintJson("asset", *asset);
     }
   }
-  if (flags->count("kpi")) {
-    auto reader = reader_of("kpi");
-    if (!reader) return Fail("--kpi needs the kpi view (--views)", 2);
+  if (!flags.kpi.empty()) {
     absl::StatusOr<v1::KpiReport> report =
-        projections::ReadKpis(*reader, flags->at("kpi"), period, as_of_date);
-    if (!report.ok()) return Fail(report.status().ToString(), 1);
+        projections::ReadKpis(*replay.Reader("kpi"), flags.kpi, request.period, as_of_date);
+    if (!report.ok()) return report.status();
     PrintJson("kpis", *report);
   }
-  return 0;
+  return absl::OkStatus();
+}
+
+int RunReplay(const ReplayFlags& flags) {
+  absl::StatusOr<ReplayRequest> request = RequestOf(flags);
+  if (!request.ok()) return Report("replay", request.status());
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
+      eventstore::OpenEventStore(flags.store);
+  if (!store.ok()) return Report("replay", store.status(), kExitFailed);
+  if (!flags.stream.empty()) {
+    if (absl::Status s = PrintStream(**store, flags, request->options); !s.ok()) {
+      return Report("replay", s);
+    }
+  }
+  absl::StatusOr<std::unique_ptr<projections::Replay>> replay =
+      projections::Replay::Run(store->get(), request->options);
+  if (!replay.ok()) return Report("replay", replay.status());
+  PrintReplayed(**replay, flags);
+  if (absl::Status s = PrintAnswers(**replay, flags, *request); !s.ok()) {
+    return Report("replay", s);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddReplayCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<ReplayFlags>();
+  CLI::App* command =
+      app.add_subcommand("replay", "the views as they stood at a time, printed as JSON lines");
+  command->add_option("--store", flags->store, "the event store")->required();
+  command->add_option("--as-of", flags->as_of, "the time, RFC 3339 (2026-11-30T23:59:59+08:00)")
+      ->required();
+  command
+      ->add_option("--time", flags->time,
+                   "recorded (what the system knew) or business (what had happened)")
+      ->check(CLI::IsMember({"recorded", "business"}))
+      ->capture_default_str();
+  command->add_option("--out", flags->out, "scratch directory for the replayed views (wiped)")
+      ->required();
+  command->add_option("--views", flags->views, "views to replay")->capture_default_str();
+  command->add_option("--stream", flags->stream, "print this stream's events as of the time");
+  command->add_option("--ledger", flags->ledger, "print this account's statement and balance");
+  command->add_option("--asset", flags->asset, "print this meter's state and history");
+  command->add_option("--kpi", flags->kpi, "print this org unit's KPIs (with --period)");
+  command->add_option("--period", flags->period, "YYYY-MM, for --kpi");
+  command->callback([flags, exit_code] { *exit_code = RunReplay(*flags); });
 }
 
 }  // namespace gridledger::cli

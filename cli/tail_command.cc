@@ -4,7 +4,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
+#include <memory>
 
+#include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +16,7 @@
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 
 namespace gridledger::cli {
+namespace {
 
 absl::Status ParseTailStart(const std::string& from, v1::SubscribeRequest* request) {
   if (from.empty() || from == "start") return absl::OkStatus();
@@ -49,56 +52,50 @@ absl::Status ParseTailStart(const std::string& from, v1::SubscribeRequest* reque
   return absl::OkStatus();
 }
 
-int RunTail(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags = ParseFlags(
-      args,
-      FlagSpec{{"target", "token_file", "type", "prefix", "org_unit", "from", "max"}, {"json"}});
+struct TailFlags {
+  ClientFlags client;
+  std::string type, prefix, org_unit, from;
+  int64_t max = 0;
+  bool json = false;
+};
+
+absl::StatusOr<v1::SubscribeRequest> SubscribeRequestOf(const TailFlags& flags) {
   v1::SubscribeRequest request;
-  absl::Status valid = flags.ok() ? absl::OkStatus() : flags.status();
-  if (valid.ok() && !(flags->count("json") && flags->at("json") == "true")) {
-    valid = absl::InvalidArgumentError("--json: the only output there is; say it");
+  if (!flags.json) return absl::InvalidArgumentError("--json: the only output there is; say it");
+  if (absl::Status s = ParseTailStart(flags.from, &request); !s.ok()) return s;
+  for (absl::string_view t : absl::StrSplit(flags.type, ',', absl::SkipEmpty())) {
+    request.add_event_types(
+        absl::StartsWith(t, "gridledger.v1.") ? std::string(t) : absl::StrCat("gridledger.v1.", t));
   }
-  if (valid.ok() && flags->count("from")) valid = ParseTailStart(flags->at("from"), &request);
-  int64_t max = -1;
-  if (valid.ok() && flags->count("max") && (!absl::SimpleAtoi(flags->at("max"), &max) || max < 1)) {
-    valid = absl::InvalidArgumentError("--max: must be a count of events, 1 or more");
+  for (absl::string_view p : absl::StrSplit(flags.prefix, ',', absl::SkipEmpty())) {
+    request.add_stream_prefixes(std::string(p));
   }
-  if (!valid.ok()) {
-    std::fprintf(stderr, "gridledger tail: %s\n", std::string(valid.message()).c_str());
-    return 2;
-  }
-  if (flags->count("type")) {
-    for (absl::string_view t : absl::StrSplit(flags->at("type"), ',', absl::SkipEmpty())) {
-      request.add_event_types(absl::StartsWith(t, "gridledger.v1.")
-                                  ? std::string(t)
-                                  : absl::StrCat("gridledger.v1.", t));
-    }
-  }
-  if (flags->count("prefix")) {
-    for (absl::string_view p : absl::StrSplit(flags->at("prefix"), ',', absl::SkipEmpty())) {
-      request.add_stream_prefixes(std::string(p));
-    }
-  }
-  if (flags->count("org_unit")) request.set_org_unit(flags->at("org_unit"));
-  absl::StatusOr<std::string> token = ClientToken(*flags);
-  if (!token.ok()) {
-    std::fprintf(stderr, "gridledger tail: %s\n", std::string(token.status().message()).c_str());
-    return 2;
-  }
-  const std::string target = ClientTarget(*flags);
+  request.set_org_unit(flags.org_unit);
+  return request;
+}
+
+int RunTail(const TailFlags& flags) {
+  absl::StatusOr<v1::SubscribeRequest> request = SubscribeRequestOf(flags);
+  if (!request.ok()) return Report("tail", request.status());
+  absl::StatusOr<std::string> token = ClientToken(flags.client);
+  if (!token.ok()) return Report("tail", token.status());
+  const std::string& target = flags.client.target;
   auto stub =
       v1::EventGateway::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *token);
   std::unique_ptr<grpc::ClientReader<v1::SubscribeReply>> reader =
-      stub->Subscribe(&context, request);
+      stub->Subscribe(&context, *request);
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = false;
   v1::SubscribeReply reply;
   int64_t printed = 0;
+  const int64_t max = flags.max;
   while (reader->Read(&reply)) {
     std::string json;
-    if (!google::protobuf::util::MessageToJsonString(reply, &json, options).ok()) return 1;
+    if (!google::protobuf::util::MessageToJsonString(reply, &json, options).ok()) {
+      return kExitFailed;
+    }
     std::printf("%s\n", json.c_str());
     std::fflush(stdout);
     if (max > 0 && ++printed >= max) {
@@ -110,9 +107,29 @@ int RunTail(const std::vector<std::string>& args) {
   if (!status.ok() && !(max > 0 && printed >= max)) {
     std::fprintf(stderr, "gridledger tail: %s: %s\n", target.c_str(),
                  status.error_message().c_str());
-    return 1;
+    return kExitFailed;
   }
-  return 0;
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddTailCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<TailFlags>();
+  CLI::App* command =
+      app.add_subcommand("tail", "print EventGateway.Subscribe as JSON lines, live");
+  AddClientFlags(*command, flags->client);
+  command->add_option("--type", flags->type,
+                      "only these event types, comma-separated (BillIssued or "
+                      "gridledger.v1.BillIssued)");
+  command->add_option("--prefix", flags->prefix,
+                      "only streams starting so, comma-separated (account-, meter-12)");
+  command->add_option("--org_unit", flags->org_unit, "only events of this org unit's subtree");
+  command->add_option("--from", flags->from,
+                      "start, now, PARTITION@OFFSET[,…] or an RFC 3339 time (default: start)");
+  command->add_option("--max", flags->max, "stop after N events")->check(CLI::PositiveNumber);
+  command->add_flag("--json", flags->json, "print JSON lines (the only output there is)");
+  command->callback([flags, exit_code] { *exit_code = RunTail(*flags); });
 }
 
 }  // namespace gridledger::cli

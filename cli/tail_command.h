@@ -1,27 +1,17 @@
-// `gridledger tail [--target HOST:PORT] [--token_file FILE] [--type T[,T…]]
-//                  [--prefix P[,P…]] [--org_unit U] [--from start|now|POS|TIME]
-//                  [--max N] --json`
-// prints events from EventGateway.Subscribe as JSON lines (the protobuf JSON
-// mapping of SubscribeReply: the event and the position to resume after it),
-// following live until interrupted or N events. POS is "partition@offset" (a
-// comma-separated list for several partitions), the `next` of a line already
-// seen; TIME is RFC 3339 (recorded at or after). The token (auditor or
-// analyst) comes from --token_file or $GRIDLEDGER_TOKEN.
+// `gridledger tail [--target ADDR] [--token_file F] [--type T,…] [--prefix P,…]
+// [--org_unit U] [--from start|now|PARTITION@OFFSET,…|RFC3339] [--max N] --json`:
+// EventGateway.Subscribe printed as JSON lines, live, until interrupted or N
+// events. Exit 1 when the server ends the stream with an error.
 #ifndef GRIDLEDGER_CLI_TAIL_COMMAND_H_
 #define GRIDLEDGER_CLI_TAIL_COMMAND_H_
 
-#include <string>
-#include <vector>
-
-#include "absl/status/statusor.h"
-#include "gridledger/v1/event_gateway.pb.h"
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace gridledger::cli {
 
-// "start", "now", "p@o[,p@o…]" or an RFC 3339 time, into the request's start.
-absl::Status ParseTailStart(const std::string& from, v1::SubscribeRequest* request);
-
-int RunTail(const std::vector<std::string>& args);
+void AddTailCommand(CLI::App& app, int* exit_code);
 
 }  // namespace gridledger::cli
 

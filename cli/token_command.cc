@@ -2,36 +2,48 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 
+#include "CLI/CLI.hpp"
 #include "cli/command_line.h"
 #include "services/common/auth.h"
 
 namespace gridledger::cli {
+namespace {
 
-int RunToken(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags =
-      ParseFlags(args, FlagSpec{{"principal", "org_unit", "roles", "append"}, {}});
-  if (!flags.ok()) {
-    std::fprintf(stderr, "gridledger token: %s\n", std::string(flags.status().message()).c_str());
-    return 2;
-  }
-  auto get = [&](const char* name) { return flags->count(name) ? flags->at(name) : ""; };
+struct TokenFlags {
+  std::string principal, org_unit, roles, append;
+};
+
+int RunToken(const TokenFlags& flags) {
   absl::StatusOr<service::IssuedToken> issued =
-      service::IssueToken(get("principal"), get("org_unit"), get("roles"));
-  if (!issued.ok()) {
-    std::fprintf(stderr, "gridledger token: %s\n", std::string(issued.status().message()).c_str());
-    return 2;
-  }
-  if (!get("append").empty()) {
-    std::ofstream out(get("append"), std::ios::app);
+      service::IssueToken(flags.principal, flags.org_unit, flags.roles);
+  if (!issued.ok()) return Report("token", issued.status(), kExitUsage);
+  if (!flags.append.empty()) {
+    std::ofstream out(flags.append, std::ios::app);
     out << issued->line << "\n";
     if (!out) {
-      std::fprintf(stderr, "gridledger token: --append: cannot write %s\n", get("append").c_str());
-      return 1;
+      std::fprintf(stderr, "gridledger token: --append: cannot write %s\n", flags.append.c_str());
+      return kExitFailed;
     }
   }
   std::printf("%s\n%s\n", issued->token.c_str(), issued->line.c_str());
-  return 0;
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddTokenCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<TokenFlags>();
+  CLI::App* command = app.add_subcommand(
+      "token", "make a bearer token; prints the token, and its line for the tokens file");
+  command->add_option("--principal", flags->principal, "who the token speaks for")->required();
+  command->add_option("--org_unit", flags->org_unit, "the principal's org unit, e.g. sn/xa/huyi")
+      ->required();
+  command->add_option("--roles", flags->roles, "comma-separated roles, e.g. meter_reader,admin")
+      ->required();
+  command->add_option("--append", flags->append, "also append the tokens-file line to FILE");
+  command->callback([flags, exit_code] { *exit_code = RunToken(*flags); });
 }
 
 }  // namespace gridledger::cli

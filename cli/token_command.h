@@ -1,16 +1,17 @@
-// `gridledger token --principal NAME --org_unit UNIT --roles R1,R2 [--append FILE]`:
-// makes a random bearer token, prints it on the first line and its tokens-file
-// line on the second; with --append, also appends that line to FILE.
+// `gridledger token --principal NAME --org_unit UNIT --roles ROLE[,ROLE]
+// [--append FILE]`: makes a bearer token; prints the token and its line for
+// the tokens file (services/common/auth.h), and appends that line to FILE.
+// Exit 2 for a bad principal, unit or role; 1 when FILE cannot be written.
 #ifndef GRIDLEDGER_CLI_TOKEN_COMMAND_H_
 #define GRIDLEDGER_CLI_TOKEN_COMMAND_H_
 
-#include <string>
-#include <vector>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace gridledger::cli {
 
-// Exit status: 0, or 2 for bad flags.
-int RunToken(const std::vector<std::string>& args);
+void AddTokenCommand(CLI::App& app, int* exit_code);
 
 }  // namespace gridledger::cli
 

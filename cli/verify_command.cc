@@ -1,8 +1,9 @@
 #include "cli/verify_command.h"
 
 #include <cstdio>
+#include <memory>
 
-#include "absl/strings/str_cat.h"
+#include "CLI/CLI.hpp"
 #include "cli/command_line.h"
 #include "common/sha256.h"
 #include "eventstore/chain_verifier.h"
@@ -10,67 +11,75 @@
 #include "server/audit_files.h"
 
 namespace gridledger::cli {
-using namespace ::gridledger::server;  // NOLINT: temporary
 namespace {
 
+struct VerifyFlags {
+  std::string store, checkpoint, public_key;
+};
+
 // A break is exit 1 with "BROKEN: …"; anything else that stops the walk is 2.
-int Report(const absl::Status& status) {
+int ReportWalk(const absl::Status& status) {
   if (absl::IsDataLoss(status)) {
     std::printf("BROKEN: %s\n", std::string(status.message()).c_str());
-    return 1;
+    return kExitFailed;
   }
   std::fprintf(stderr, "gridledger verify: %s\n", status.ToString().c_str());
-  return 2;
+  return kExitUsage;
 }
 
-}  // namespace
-
-int RunVerify(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> flags =
-      ParseFlags(args, FlagSpec{{"store", "checkpoint", "public_key"}, {}});
-  if (!flags.ok() || !flags->count("store") ||
-      flags->count("checkpoint") != flags->count("public_key")) {
-    std::fprintf(stderr, "gridledger verify: %s\n",
-                 !flags.ok()              ? std::string(flags.status().message()).c_str()
-                 : !flags->count("store") ? "--store: must name the store to verify"
-                                          : "--checkpoint and --public_key go together");
-    return 2;
-  }
-  eventstore::ChainWalker walker;
-  if (flags->count("checkpoint")) {
-    absl::StatusOr<std::string> public_pem = ReadWholeFile("public_key", flags->at("public_key"));
-    if (!public_pem.ok()) return Report(public_pem.status());
-    absl::StatusOr<v1::ChainCheckpoint> checkpoint =
-        ReadVerifiedCheckpoint(flags->at("checkpoint"), *public_pem);
-    if (absl::IsPermissionDenied(checkpoint.status())) {
-      std::printf("BROKEN: the checkpoint's %s\n",
-                  std::string(checkpoint.status().message()).c_str());
-      return 1;
-    }
-    if (!checkpoint.ok()) return Report(checkpoint.status());
-    walker.Expect(*checkpoint);
-  }
-  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(flags->at("store"));
-  // A Kafka store reads every record when it opens: a break can show here.
-  if (!store.ok()) return Report(store.status());
-  if (absl::Status walked = walker.Advance(**store); !walked.ok()) {
-    return Report(walked);
-  }
-  if (absl::Status reached = walker.ExpectedHeadsReached(); !reached.ok()) {
-    return Report(reached);
-  }
+void PrintIntact(const eventstore::ChainWalker& walker, bool against_checkpoint) {
   const v1::ChainCheckpoint heads = walker.Heads();
   std::printf("intact: %lld events in %lld streams over %d partitions%s\n",
               static_cast<long long>(walker.events()), static_cast<long long>(walker.streams()),
-              heads.heads_size(),
-              flags->count("checkpoint") ? "; extends the signed checkpoint" : "");
+              heads.heads_size(), against_checkpoint ? "; extends the signed checkpoint" : "");
   for (const v1::PartitionHead& head : heads.heads()) {
     std::printf("  head %s@%lld %s\n", head.partition().c_str(),
                 static_cast<long long>(head.last_offset()),
                 HexEncode(head.partition_hash()).c_str());
   }
-  return 0;
+}
+
+int RunVerify(const VerifyFlags& flags) {
+  eventstore::ChainWalker walker;
+  if (!flags.checkpoint.empty()) {
+    absl::StatusOr<std::string> public_pem = server::ReadWholeFile("public_key", flags.public_key);
+    if (!public_pem.ok()) return ReportWalk(public_pem.status());
+    absl::StatusOr<v1::ChainCheckpoint> checkpoint =
+        server::ReadVerifiedCheckpoint(flags.checkpoint, *public_pem);
+    if (absl::IsPermissionDenied(checkpoint.status())) {
+      std::printf("BROKEN: the checkpoint's %s\n",
+                  std::string(checkpoint.status().message()).c_str());
+      return kExitFailed;
+    }
+    if (!checkpoint.ok()) return ReportWalk(checkpoint.status());
+    walker.Expect(*checkpoint);
+  }
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
+      eventstore::OpenEventStore(flags.store);
+  // A Kafka store reads every record when it opens: a break can show here.
+  if (!store.ok()) return ReportWalk(store.status());
+  if (absl::Status walked = walker.Advance(**store); !walked.ok()) return ReportWalk(walked);
+  if (absl::Status reached = walker.ExpectedHeadsReached(); !reached.ok()) {
+    return ReportWalk(reached);
+  }
+  PrintIntact(walker, !flags.checkpoint.empty());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddVerifyCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<VerifyFlags>();
+  CLI::App* command = app.add_subcommand(
+      "verify", "walk every stream and partition chain; report the first break (exit 1)");
+  command->add_option("--store", flags->store, "the event store to verify")->required();
+  CLI::Option* checkpoint = command->add_option(
+      "--checkpoint", flags->checkpoint, "also prove the log extends this signed checkpoint");
+  CLI::Option* public_key =
+      command->add_option("--public_key", flags->public_key, "the checkpoint signer's key (PEM)");
+  checkpoint->needs(public_key);
+  public_key->needs(checkpoint);
+  command->callback([flags, exit_code] { *exit_code = RunVerify(*flags); });
 }
 
 }  // namespace gridledger::cli

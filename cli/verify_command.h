@@ -1,23 +1,18 @@
-// `gridledger verify --store URI [--checkpoint FILE --public_key PEM]`: walks
-// every partition chain and every stream chain of the store and reports the
-// first break — an event altered, removed, reordered or inserted — with its
-// position. With --checkpoint it also proves the log still extends a signed
-// checkpoint (checkpoint_command.h): the signature verifies with the public
-// key, and each partition's event at the signed offset still has the signed
-// hash.
-//
-// Exit status: 0 intact; 1 a break (printed: "BROKEN: event at P@O: …"), or a
-// checkpoint the log no longer extends or whose signature fails; 2 bad flags
-// or a store that cannot be read.
+// `gridledger verify --store URI [--checkpoint FILE --public_key PEM]`:
+// walks every partition chain and stream chain (eventstore::ChainWalker);
+// prints "intact: …" and each partition's head (exit 0), or "BROKEN: …" with
+// the first break's position (exit 1). With a signed checkpoint it also
+// proves the log still extends it. Exit 2 when the walk cannot be made.
 #ifndef GRIDLEDGER_CLI_VERIFY_COMMAND_H_
 #define GRIDLEDGER_CLI_VERIFY_COMMAND_H_
 
-#include <string>
-#include <vector>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace gridledger::cli {
 
-int RunVerify(const std::vector<std::string>& args);
+void AddVerifyCommand(CLI::App& app, int* exit_code);
 
 }  // namespace gridledger::cli
 

@@ -1,4 +1,4 @@
-// Opens an EventStore from a URI.
+// Opens an EventStore from a URI (see store_uri.h).
 //
 //   embedded:PATH        RocksDB in directory PATH (created if missing).
 //                        "embedded:///abs/path" is accepted too.
@@ -16,9 +16,13 @@
 #include "absl/status/statusor.h"
 #include "eventstore/event_store.h"
 #include "eventstore/store_options.h"
+#include "eventstore/store_uri.h"
 
 namespace gridledger::eventstore {
 
+absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(const StoreUri& uri,
+                                                           const StoreOptions& options = {});
+// Parses `uri` (StoreUri::Parse) and opens it.
 absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(absl::string_view uri,
                                                            const StoreOptions& options = {});
 

@@ -84,8 +84,4 @@ absl::StatusOr<v1::ChainCheckpoint> ReadVerifiedCheckpoint(const std::string& pa
   return checkpoint;
 }
 
-std::string StoreLabel(const std::string& store_uri) {
-  return store_uri.substr(0, store_uri.find('?'));
-}
-
 }  // namespace gridledger::server

@@ -27,9 +27,6 @@ absl::Status WriteCheckpointFile(const std::string& path,
 absl::StatusOr<v1::ChainCheckpoint> ReadVerifiedCheckpoint(const std::string& path,
                                                            const std::string& public_pem);
 
-// The URI without anything after '?' (options may carry credentials).
-std::string StoreLabel(const std::string& store_uri);
-
 }  // namespace gridledger::server
 
 #endif  // GRIDLEDGER_SERVER_AUDIT_FILES_H_

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -100,12 +101,42 @@ TEST(ServeE2eTest, RefusesPlaintextOffLoopbackAndBadFlags) {
               HasSubstr("plaintext is only allowed on loopback"));
   EXPECT_EQ(remote.Wait(), 2);
   ServeProcess bad_flag(GL_GRIDLEDGER_PATH, {"serve", "--colour", "red"});
-  EXPECT_THAT(bad_flag.LineContaining("colour"), HasSubstr("unknown flag --colour"));
+  EXPECT_THAT(bad_flag.LineContaining("colour"), HasSubstr("not expected: red --colour"));
   EXPECT_EQ(bad_flag.Wait(), 2);
   ServeProcess bad_store(GL_GRIDLEDGER_PATH,
                          {"serve", "--store", "mysql://x", "--listen", "127.0.0.1:0"});
   EXPECT_THAT(bad_store.LineContaining("mysql"), HasSubstr("unknown URI \"mysql://x\""));
-  EXPECT_EQ(bad_store.Wait(), 1);
+  EXPECT_EQ(bad_store.Wait(), 2) << "a store URI that does not parse is a usage error";
+}
+
+// Every subcommand `gridledger --help` lists answers --help with its own
+// usage and exit 0; a missing required flag is exit 2 naming it.
+TEST(ServeE2eTest, EverySubcommandAnswersHelp) {
+  const std::string listing = RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " --help"));
+  std::vector<std::string> subcommands;
+  std::istringstream lines(listing.substr(listing.find("Subcommands:")));
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name;
+    if (words >> name) subcommands.push_back(name);
+  }
+  EXPECT_GE(subcommands.size(), 11u) << listing;
+  for (const std::string& name : subcommands) {
+    const std::string help =
+        RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " ", name, " --help; echo exit=$?"));
+    EXPECT_THAT(help, HasSubstr(absl::StrCat("Usage: gridledger ", name))) << name;
+    EXPECT_THAT(help, HasSubstr("exit=0")) << name;
+  }
+  const std::string missing =
+      RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " verify 2>&1; echo exit=$?"));
+  EXPECT_THAT(missing, HasSubstr("--store is required"));
+  EXPECT_THAT(missing, HasSubstr("exit=2"));
+  const std::string typed = RunCommand(
+      absl::StrCat(GL_GRIDLEDGER_PATH, " tail --json --max many 2>&1; echo exit=$?"));
+  EXPECT_THAT(typed, HasSubstr("--max"));
+  EXPECT_THAT(typed, HasSubstr("exit=2"));
 }
 
 std::string ReadFile(const std::string& path) {

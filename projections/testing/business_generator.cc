@@ -1,6 +1,7 @@
 #include "projections/testing/business_generator.h"
 
 #include "absl/strings/str_cat.h"
+#include "domain/common/streams.h"
 
 namespace gridledger::testing {
 
@@ -59,7 +60,7 @@ eventstore::AppendRequest BusinessGenerator::Next() {
     target->set_target_unit("bp");
     std::string stream = unit;
     for (char& c : stream) c = c == '/' ? '.' : c;
-    return Append("kpi-" + stream, std::move(event));
+    return Append(domain::kKpi.StreamOf(stream), std::move(event));
   }
   if (static_cast<int>(accounts_.size()) < max_accounts_ &&
       (accounts_.size() < 4 || Uniform(0, 9) == 0)) {
@@ -75,7 +76,7 @@ eventstore::AppendRequest BusinessGenerator::Next() {
     opened->set_tariff_id("sn-res");
     opened->set_org_unit(account.unit);
     accounts_.push_back(account);
-    return Append("account-" + account.id, std::move(event));
+    return Append(domain::kAccount.StreamOf(account.id), std::move(event));
   }
   for (int tries = 0; tries < 8; ++tries) {
     Account& account = accounts_[Uniform(0, accounts_.size() - 1)];
@@ -225,7 +226,7 @@ eventstore::AppendRequest BusinessGenerator::AccountStep(Account& account) {
     read->set_multiplier(1);
     account.unchecked_reads.push_back(read->read_id());
   }
-  return Append("account-" + account.id, std::move(event));
+  return Append(domain::kAccount.StreamOf(account.id), std::move(event));
 }
 
 eventstore::AppendRequest BusinessGenerator::MeterStep() {
@@ -239,7 +240,7 @@ eventstore::AppendRequest BusinessGenerator::MeterStep() {
     received->mutable_accuracy_class()->set_class_tenths(20);
     received->set_store_tier(v1::STORE_TIER_COUNTY);
     received->set_store_id("store-1");
-    return Append("meter-" + bar_code, std::move(event));
+    return Append(domain::kMeter.StreamOf(bar_code), std::move(event));
   }
   const size_t index = Uniform(0, meters_.size() - 1);
   Meter& meter = meters_[index];
@@ -271,7 +272,7 @@ eventstore::AppendRequest BusinessGenerator::MeterStep() {
   } else {
     payload.mutable_meter_reverification_requested()->set_bar_code(bar_code);
   }
-  return Append("meter-" + bar_code, std::move(event));
+  return Append(domain::kMeter.StreamOf(bar_code), std::move(event));
 }
 
 eventstore::AppendRequest BusinessGenerator::CustomerStep() {
@@ -285,7 +286,7 @@ eventstore::AppendRequest BusinessGenerator::CustomerStep() {
       closed->set_application_id(it->first);
       closed->set_working_days_taken(static_cast<int32_t>(Uniform(1, 40)));
       closed->set_on_time(closed->working_days_taken() <= 22);
-      const std::string stream = "application-" + it->first;
+      const std::string stream = domain::kApplication.StreamOf(it->first);
       open_applications_.erase(it);
       return Append(stream, std::move(event));
     }
@@ -299,7 +300,7 @@ eventstore::AppendRequest BusinessGenerator::CustomerStep() {
                                                     : v1::VOLTAGE_CLASS_10KV);
     submitted->set_org_unit(unit);
     open_applications_[id] = unit;
-    return Append("application-" + id, std::move(event));
+    return Append(domain::kApplication.StreamOf(id), std::move(event));
   }
   if (!open_tickets_.empty() && Uniform(0, 1) == 0) {
     const size_t index = Uniform(0, open_tickets_.size() - 1);
@@ -310,7 +311,7 @@ eventstore::AppendRequest BusinessGenerator::CustomerStep() {
     on_site->set_ticket_id(id);
     on_site->mutable_arrived_at()->set_seconds(opened_at + Uniform(5, 150) * 60);
     on_site->set_within_limit(on_site->arrived_at().seconds() - opened_at <= 45 * 60);
-    return Append("ticket-" + id, std::move(event));
+    return Append(domain::kTicket.StreamOf(id), std::move(event));
   }
   const std::string id = absl::StrCat(prefix_, "T", ++next_id_);
   const std::string& unit = OrgUnits()[Uniform(0, OrgUnits().size() - 1)];
@@ -321,7 +322,7 @@ eventstore::AppendRequest BusinessGenerator::CustomerStep() {
   opened->set_area(v1::SERVICE_AREA_URBAN);
   *opened->mutable_opened_at() = event.occurred_at();
   open_tickets_.emplace_back(id, event.occurred_at().seconds());
-  return Append("ticket-" + id, std::move(event));
+  return Append(domain::kTicket.StreamOf(id), std::move(event));
 }
 
 }  // namespace gridledger::testing

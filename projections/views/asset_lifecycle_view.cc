@@ -4,13 +4,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
+#include "domain/common/streams.h"
 #include "domain/metering_center/meter_lifecycle.h"
 #include "projections/views/view_keys.h"
 
 namespace gridledger::projections {
 namespace {
-
-constexpr absl::string_view kMeterStreamPrefix = "meter-";
 
 std::string AssetKey(absl::string_view bar_code) { return absl::StrCat("asset/", bar_code); }
 std::string HistoryPrefix(absl::string_view bar_code) {
@@ -149,12 +148,12 @@ std::string CalibrationStatus(const v1::MeterState& meter, const v1::Date& today
 
 eventstore::SubscriptionFilter AssetLifecycleView::filter() const {
   eventstore::SubscriptionFilter filter;
-  filter.stream_prefixes = {std::string(kMeterStreamPrefix)};
+  filter.stream_prefixes = {std::string(domain::kMeter.prefix)};
   return filter;
 }
 
 absl::Status AssetLifecycleView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
-  const std::string bar_code = event.stream_id().substr(kMeterStreamPrefix.size());
+  const std::string bar_code = std::string(domain::kMeter.IdOf(event.stream_id()));
   v1::MeterState meter;
   GL_RETURN_IF_ERROR(txn.GetProto(AssetKey(bar_code), &meter).status());
   if (event.stream_version() != meter.version() + 1) {

@@ -8,18 +8,13 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
+#include "domain/common/streams.h"
 #include "gridledger/v1/customer_events.pb.h"
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
 
 namespace gridledger::projections {
 namespace {
-
-constexpr absl::string_view kAccount = "account-";
-constexpr absl::string_view kApplication = "application-";
-constexpr absl::string_view kTicket = "ticket-";
-constexpr absl::string_view kMeter = "meter-";
-constexpr absl::string_view kKpi = "kpi-";
 
 std::string CountersKey(absl::string_view unit, absl::string_view period_key) {
   return absl::StrCat("kc/", UnitKey(unit), period_key);
@@ -80,7 +75,7 @@ absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
   GL_ASSIGN_OR_RETURN(const v1::LedgerAccount account,
                       ApplyLedgerEvent(event, txn, /*with_statement=*/false));
   const std::string& unit = account.org_unit();
-  const std::string account_id = event.stream_id().substr(kAccount.size());
+  const std::string account_id = std::string(domain::kAccount.IdOf(event.stream_id()));
   const v1::DomainEvent& payload = event.payload();
   switch (payload.event_case()) {
     case v1::DomainEvent::kAccountOpened:
@@ -128,7 +123,7 @@ absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
 }
 
 absl::Status ApplyApplicationEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
-  const std::string id = event.stream_id().substr(kApplication.size());
+  const std::string id = std::string(domain::kApplication.IdOf(event.stream_id()));
   const v1::DomainEvent& payload = event.payload();
   if (payload.has_application_submitted()) {
     const v1::ApplicationSubmitted& submitted = payload.application_submitted();
@@ -159,7 +154,7 @@ absl::Status ApplyApplicationEvent(const v1::EventEnvelope& event, ViewTxn& txn)
 }
 
 absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
-  const std::string id = event.stream_id().substr(kTicket.size());
+  const std::string id = std::string(domain::kTicket.IdOf(event.stream_id()));
   const v1::DomainEvent& payload = event.payload();
   if (payload.has_service_ticket_opened()) {
     const v1::ServiceTicketOpened& opened = payload.service_ticket_opened();
@@ -188,7 +183,7 @@ absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
 }
 
 absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
-  const std::string bar_code = event.stream_id().substr(kMeter.size());
+  const std::string bar_code = std::string(domain::kMeter.IdOf(event.stream_id()));
   const v1::DomainEvent& payload = event.payload();
   GL_ASSIGN_OR_RETURN(v1::KpiSubject meter, LoadSubject(txn, "meter", bar_code));
   const v1::KpiSubject before = meter;
@@ -264,17 +259,19 @@ int32_t Percentile(const std::map<int32_t, int64_t>& sorted, int permille) {
 
 eventstore::SubscriptionFilter KpiView::filter() const {
   eventstore::SubscriptionFilter filter;
-  filter.stream_prefixes = {std::string(kAccount), std::string(kApplication), std::string(kTicket),
-                            std::string(kMeter), std::string(kKpi)};
+  filter.stream_prefixes = {std::string(domain::kAccount.prefix),
+                            std::string(domain::kApplication.prefix),
+                            std::string(domain::kTicket.prefix), std::string(domain::kMeter.prefix),
+                            std::string(domain::kKpi.prefix)};
   return filter;
 }
 
 absl::Status KpiView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
   const std::string& stream = event.stream_id();
-  if (absl::StartsWith(stream, kAccount)) return ApplyAccountEvent(event, txn);
-  if (absl::StartsWith(stream, kApplication)) return ApplyApplicationEvent(event, txn);
-  if (absl::StartsWith(stream, kTicket)) return ApplyTicketEvent(event, txn);
-  if (absl::StartsWith(stream, kMeter)) return ApplyMeterEvent(event, txn);
+  if (domain::kAccount.Holds(stream)) return ApplyAccountEvent(event, txn);
+  if (domain::kApplication.Holds(stream)) return ApplyApplicationEvent(event, txn);
+  if (domain::kTicket.Holds(stream)) return ApplyTicketEvent(event, txn);
+  if (domain::kMeter.Holds(stream)) return ApplyMeterEvent(event, txn);
   if (event.payload().has_kpi_target_set()) {
     const v1::KpiTargetSet& target = event.payload().kpi_target_set();
     txn.PutProto(TargetKey(target.org_unit(), target.period(), target.kpi()), target);

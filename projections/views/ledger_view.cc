@@ -6,12 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
+#include "domain/common/streams.h"
 #include "projections/views/view_keys.h"
 
 namespace gridledger::projections {
 namespace {
-
-constexpr absl::string_view kAccountStreamPrefix = "account-";
 
 std::string AccountKey(absl::string_view account) { return absl::StrCat("la/", account); }
 std::string BillKey(absl::string_view account, absl::string_view bill) {
@@ -261,13 +260,13 @@ absl::Status ApplyPenalty(const v1::PenaltyAccrued& penalty, AccountChange& chan
 
 eventstore::SubscriptionFilter LedgerView::filter() const {
   eventstore::SubscriptionFilter filter;
-  filter.stream_prefixes = {std::string(kAccountStreamPrefix)};
+  filter.stream_prefixes = {std::string(domain::kAccount.prefix)};
   return filter;
 }
 
 absl::StatusOr<v1::LedgerAccount> ApplyLedgerEvent(const v1::EventEnvelope& event, ViewTxn& txn,
                                                    bool with_statement) {
-  const std::string account_id = event.stream_id().substr(kAccountStreamPrefix.size());
+  const std::string account_id = std::string(domain::kAccount.IdOf(event.stream_id()));
   v1::LedgerAccount account;
   GL_ASSIGN_OR_RETURN(bool found, txn.GetProto(AccountKey(account_id), &account));
   if (event.stream_version() != account.version() + 1) {

@@ -4,6 +4,7 @@
 #include "domain/billing_center/account.h"
 #include "domain/billing_center/tariff/money.h"
 #include "domain/billing_center/tariff/tariff_engine.h"
+#include "domain/common/streams.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
 
@@ -16,7 +17,9 @@ using service::ServeCommand;
 using Events = std::vector<v1::DomainEvent>;
 using History = std::vector<v1::EventEnvelope>;
 
-std::string AccountStream(const std::string& account_id) { return "account-" + account_id; }
+std::string AccountStream(const std::string& account_id) {
+  return domain::kAccount.StreamOf(account_id);
+}
 
 // Collectors cannot create or alter bills, whatever other role they hold.
 absl::Status NotACollector(const Principal& principal) {
@@ -33,7 +36,7 @@ absl::Status NotACollector(const Principal& principal) {
 absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::TariffVersions(
     const std::string& tariff_id) {
   std::vector<v1::TariffScheduleVersionPublished> versions;
-  absl::StatusOr<History> history = store_->ReadStream("tariff-" + tariff_id);
+  absl::StatusOr<History> history = store_->ReadStream(domain::kTariff.StreamOf(tariff_id));
   if (!history.ok()) return history.status();
   for (const auto& e : *history) {
     if (e.payload().has_tariff_schedule_version_published()) {
@@ -84,8 +87,9 @@ grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
 grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
                                                   const v1::PublishTariffVersionRequest* request,
                                                   v1::CommandReply* reply) {
-  CommandCall call{
-      {"marketing_manager"}, request->command_id(), "tariff-" + request->version().tariff_id()};
+  CommandCall call{{"marketing_manager"},
+                   request->command_id(),
+                   domain::kTariff.StreamOf(request->version().tariff_id())};
   call.precheck = [&](const Principal&) {
     return CheckId("version.tariff_id", request->version().tariff_id());
   };
@@ -269,7 +273,9 @@ grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
 grpc::Status BillingService::IssueWholesaleSettlement(
     grpc::ServerContext* context, const v1::IssueWholesaleSettlementRequest* request,
     v1::CommandReply* reply) {
-  CommandCall call{{"bill_checker"}, request->command_id(), "wholesale-" + request->counterparty()};
+  CommandCall call{{"bill_checker"},
+                   request->command_id(),
+                   domain::kWholesale.StreamOf(request->counterparty())};
   call.precheck = [&](const Principal& principal) -> absl::Status {
     if (absl::Status s = CheckId("counterparty", request->counterparty()); !s.ok()) return s;
     if (absl::Status s = CheckId("settlement_id", request->settlement_id()); !s.ok()) return s;
@@ -316,7 +322,9 @@ grpc::Status BillingService::IssueWholesaleSettlement(
 grpc::Status BillingService::ConfirmWholesaleSettlement(
     grpc::ServerContext* context, const v1::ConfirmWholesaleSettlementRequest* request,
     v1::CommandReply* reply) {
-  CommandCall call{{"bill_checker"}, request->command_id(), "wholesale-" + request->counterparty()};
+  CommandCall call{{"bill_checker"},
+                   request->command_id(),
+                   domain::kWholesale.StreamOf(request->counterparty())};
   call.precheck = [&](const Principal&) -> absl::Status {
     if (absl::Status s = CheckId("counterparty", request->counterparty()); !s.ok()) return s;
     if (request->confirmed_by().empty()) {

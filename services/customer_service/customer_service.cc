@@ -1,6 +1,7 @@
 #include "services/customer_service/customer_service.h"
 
 #include "absl/time/clock.h"
+#include "domain/common/streams.h"
 #include "domain/common/validation.h"
 #include "domain/customer_service/application.h"
 #include "services/common/grpc_util.h"
@@ -27,8 +28,8 @@ grpc::Status CustomerService::SubmitApplication(grpc::ServerContext* context,
                                                 const v1::SubmitApplicationRequest* request,
                                                 v1::CommandReply* reply) {
   const std::string& id = request->application().application_id();
-  CommandCall call =
-      Call(request->command_id(), "application-" + id, "application.application_id", id);
+  CommandCall call = Call(request->command_id(), domain::kApplication.StreamOf(id),
+                          "application.application_id", id);
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(
         DecideSubmit(FoldApplication(history), request->application(), absl::Now()));
@@ -39,8 +40,9 @@ grpc::Status CustomerService::SubmitApplication(grpc::ServerContext* context,
 grpc::Status CustomerService::AcceptApplication(grpc::ServerContext* context,
                                                 const v1::AcceptApplicationRequest* request,
                                                 v1::CommandReply* reply) {
-  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
-                          "application_id", request->application_id());
+  CommandCall call =
+      Call(request->command_id(), domain::kApplication.StreamOf(request->application_id()),
+           "application_id", request->application_id());
   call.decide = [&](const Principal& principal, const History& history) {
     const std::string manager =
         request->account_manager().empty() ? principal.name : request->account_manager();
@@ -53,8 +55,9 @@ grpc::Status CustomerService::AcceptApplication(grpc::ServerContext* context,
 grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
                                            const v1::CompleteStepRequest* request,
                                            v1::CommandReply* reply) {
-  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
-                          "application_id", request->application_id());
+  CommandCall call =
+      Call(request->command_id(), domain::kApplication.StreamOf(request->application_id()),
+           "application_id", request->application_id());
   call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
     const Application application = FoldApplication(history);
     bool bay_approved = false;
@@ -62,7 +65,7 @@ grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
         request->step_case() == v1::CompleteStepRequest::kDesignReview) {
       // The Marketing Department's decision lives in its approval stream.
       absl::StatusOr<History> approval =
-          store_->ReadStream("approval-" + request->application_id());
+          store_->ReadStream(domain::kApproval.StreamOf(request->application_id()));
       if (!approval.ok()) return approval.status();
       for (const auto& e : *approval) {
         if (e.payload().has_bay_approval_granted()) bay_approved = true;
@@ -78,8 +81,9 @@ grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
 grpc::Status CustomerService::RejectApplication(grpc::ServerContext* context,
                                                 const v1::EndApplicationRequest* request,
                                                 v1::CommandReply* reply) {
-  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
-                          "application_id", request->application_id());
+  CommandCall call =
+      Call(request->command_id(), domain::kApplication.StreamOf(request->application_id()),
+           "application_id", request->application_id());
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(
         DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/false));
@@ -90,8 +94,9 @@ grpc::Status CustomerService::RejectApplication(grpc::ServerContext* context,
 grpc::Status CustomerService::WithdrawApplication(grpc::ServerContext* context,
                                                   const v1::EndApplicationRequest* request,
                                                   v1::CommandReply* reply) {
-  CommandCall call = Call(request->command_id(), "application-" + request->application_id(),
-                          "application_id", request->application_id());
+  CommandCall call =
+      Call(request->command_id(), domain::kApplication.StreamOf(request->application_id()),
+           "application_id", request->application_id());
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(
         DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/true));
@@ -103,7 +108,8 @@ grpc::Status CustomerService::OpenTicket(grpc::ServerContext* context,
                                          const v1::OpenTicketRequest* request,
                                          v1::CommandReply* reply) {
   const std::string& id = request->ticket().ticket_id();
-  CommandCall call = Call(request->command_id(), "ticket-" + id, "ticket.ticket_id", id);
+  CommandCall call =
+      Call(request->command_id(), domain::kTicket.StreamOf(id), "ticket.ticket_id", id);
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(DecideOpenTicket(FoldTicket(history), request->ticket(), absl::Now()));
   };
@@ -113,8 +119,8 @@ grpc::Status CustomerService::OpenTicket(grpc::ServerContext* context,
 grpc::Status CustomerService::AdvanceTicket(grpc::ServerContext* context,
                                             const v1::AdvanceTicketRequest* request,
                                             v1::CommandReply* reply) {
-  CommandCall call = Call(request->command_id(), "ticket-" + request->ticket_id(), "ticket_id",
-                          request->ticket_id());
+  CommandCall call = Call(request->command_id(), domain::kTicket.StreamOf(request->ticket_id()),
+                          "ticket_id", request->ticket_id());
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(DecideAdvanceTicket(FoldTicket(history), *request, absl::Now()));
   };
@@ -129,7 +135,8 @@ grpc::Status CustomerService::GetApplication(grpc::ServerContext* context,
   if (absl::Status s = domain::CheckPlainId("application_id", request->application_id()); !s.ok()) {
     return service::ToGrpcStatus(s);
   }
-  absl::StatusOr<History> history = store_->ReadStream("application-" + request->application_id());
+  absl::StatusOr<History> history =
+      store_->ReadStream(domain::kApplication.StreamOf(request->application_id()));
   if (!history.ok()) return service::ToGrpcStatus(history.status());
   const Application application = FoldApplication(*history);
   if (!application.exists) {

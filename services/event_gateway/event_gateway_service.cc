@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "domain/common/streams.h"
 #include "services/common/grpc_util.h"
 
 namespace gridledger::gateway {
@@ -80,7 +81,7 @@ grpc::Status EventGatewayService::ExplainBill(grpc::ServerContext* context,
     return ToGrpcStatus(absl::InvalidArgumentError("account_id, bill_id: both must be set"));
   }
   absl::StatusOr<std::vector<v1::EventEnvelope>> history =
-      store_->ReadStream("account-" + request->account_id());
+      store_->ReadStream(domain::kAccount.StreamOf(request->account_id()));
   if (!history.ok()) return ToGrpcStatus(history.status());
   const std::string& bill_id = request->bill_id();
   std::set<std::string> read_ids, payment_ids;
@@ -131,7 +132,7 @@ grpc::Status EventGatewayService::ExplainBill(grpc::ServerContext* context,
       explained->set_rule(line.rule());
     }
     absl::StatusOr<std::vector<v1::EventEnvelope>> tariff =
-        store_->ReadStream("tariff-" + issued->tariff_id());
+        store_->ReadStream(domain::kTariff.StreamOf(issued->tariff_id()));
     if (!tariff.ok()) return ToGrpcStatus(tariff.status());
     for (const v1::EventEnvelope& version : *tariff) {
       if (version.payload().tariff_schedule_version_published().version() ==

@@ -1,5 +1,6 @@
 #include "services/metering_center/metering_service.h"
 
+#include "domain/common/streams.h"
 #include "domain/metering_center/meter_lifecycle.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
@@ -14,7 +15,7 @@ grpc::Status MeteringService::Run(grpc::ServerContext* context, const std::strin
   service::CommandCall call;
   call.roles = {"metering_technician"};
   call.command_id = command_id;
-  call.stream_id = "meter-" + bar_code;
+  call.stream_id = domain::kMeter.StreamOf(bar_code);
   call.precheck = [&](const service::Principal&) { return CheckBarCode(bar_code_field, bar_code); };
   call.decide = [&](const service::Principal&, const std::vector<v1::EventEnvelope>& history) {
     return service::OneEvent(decide(FoldMeter(history), history));
@@ -115,7 +116,7 @@ grpc::Status MeteringService::GetMeter(grpc::ServerContext* context,
     return ToGrpcStatus(s);
   }
   absl::StatusOr<std::vector<v1::EventEnvelope>> history =
-      store_->ReadStream("meter-" + request->bar_code());
+      store_->ReadStream(domain::kMeter.StreamOf(request->bar_code()));
   if (!history.ok()) return ToGrpcStatus(history.status());
   if (history->empty()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,

@@ -11,9 +11,21 @@
 #include "projections/views/view_keys.h"
 #include "services/common/grpc_util.h"
 
-namespace gridledger::projections {
+namespace gridledger::query {
 namespace {
 
+using projections::IsSet;
+using projections::PeriodKey;
+using projections::ProjectionRunner;
+using projections::ReadAsset;
+using projections::ReadBalance;
+using projections::ReadDueForVerification;
+using projections::ReadInventory;
+using projections::ReadKpis;
+using projections::ReadOnSiteSchedule;
+using projections::ReadPeriodTotals;
+using projections::ReadStatement;
+using projections::ViewReader;
 using service::ToGrpcStatus;
 
 constexpr absl::Duration kMaxWait = absl::Seconds(10);
@@ -228,4 +240,4 @@ grpc::Status ViewAdminService::RebuildView(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-}  // namespace gridledger::projections
+}  // namespace gridledger::query

@@ -11,7 +11,9 @@
 #include "projections/runtime/view_host.h"
 #include "services/common/auth.h"
 
-namespace gridledger::projections {
+namespace gridledger::query {
+
+using projections::ViewHost;
 
 class LedgerQueryService final : public v1::LedgerQuery::Service {
  public:
@@ -76,6 +78,6 @@ class ViewAdminService final : public v1::ViewAdmin::Service {
   const service::TokenRegistry* const tokens_;
 };
 
-}  // namespace gridledger::projections
+}  // namespace gridledger::query
 
 #endif  // GRIDLEDGER_SERVICES_QUERY_QUERY_SERVICE_H_

@@ -1,0 +1,52 @@
+#include "eventstore/store_uri.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gridledger::eventstore {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(StoreUriTest, Embedded) {
+  absl::StatusOr<StoreUri> uri = StoreUri::Parse("embedded:///var/lib/gl");
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  EXPECT_TRUE(uri->is_embedded());
+  EXPECT_EQ(uri->embedded_path(), "/var/lib/gl");
+  EXPECT_EQ(StoreUri::Parse("embedded:data")->embedded_path(), "data");
+  EXPECT_EQ(uri->WithWriterId("x").text(), "embedded:///var/lib/gl");
+  EXPECT_THAT(StoreUri::Parse("embedded:").status().message(), HasSubstr("needs a directory"));
+}
+
+TEST(StoreUriTest, Kafka) {
+  absl::StatusOr<StoreUri> uri =
+      StoreUri::Parse("kafka://127.0.0.1:9092?topic_prefix=t1&partitions=6");
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  EXPECT_TRUE(uri->is_kafka());
+  EXPECT_EQ(uri->kafka().topic_prefix, "t1");
+  EXPECT_EQ(uri->kafka().partitions, 6);
+  EXPECT_EQ(uri->kafka().timeout_ms, 0) << "no timeout in the URI: the store options decide";
+  EXPECT_FALSE(uri->has_writer_id());
+  EXPECT_EQ(uri->Label(), "kafka://127.0.0.1:9092");
+}
+
+TEST(StoreUriTest, WithWriterIdAddsOrReplacesIt) {
+  StoreUri plain = *StoreUri::Parse("kafka://h:1");
+  EXPECT_EQ(plain.WithWriterId("p1").text(), "kafka://h:1?writer_id=p1");
+  EXPECT_EQ(plain.WithWriterId("p1").kafka().writer_id, "p1");
+  StoreUri named = *StoreUri::Parse("kafka://h:1?writer_id=a&topic_prefix=t");
+  EXPECT_EQ(named.WithWriterId("b").text(), "kafka://h:1?topic_prefix=t&writer_id=b");
+  ASSERT_TRUE(StoreUri::Parse(named.WithWriterId("b").text()).ok());
+  StoreUri last = *StoreUri::Parse("kafka://h:1?topic_prefix=t&writer_id=a");
+  EXPECT_EQ(last.WithWriterId("b").text(), "kafka://h:1?topic_prefix=t&writer_id=b");
+}
+
+TEST(StoreUriTest, NamesWhatIsWrong) {
+  EXPECT_THAT(StoreUri::Parse("postgres://x").status().message(), HasSubstr("unknown URI"));
+  EXPECT_THAT(StoreUri::Parse("kafka://nohost").status().message(), HasSubstr("HOST:PORT"));
+  EXPECT_THAT(StoreUri::Parse("kafka://h:1?colour=red").status().message(),
+              HasSubstr("unknown kafka option"));
+}
+
+}  // namespace
+}  // namespace gridledger::eventstore

@@ -1,0 +1,281 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "common/ed25519.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "eventstore/event_store_factory.h"
+#include "projections/runtime/view_host.h"
+#include "projections/views/all_views.h"
+#include "server/audit_files.h"
+#include "server/checkpoint_exporter.h"
+#include "server/health_service.h"
+#include "services/billing_center/billing_service.h"
+#include "services/common/auth.h"
+#include "services/customer_service/customer_service.h"
+#include "services/event_gateway/event_gateway_service.h"
+#include "services/marketing_department/marketing_service.h"
+#include "services/metering_center/metering_service.h"
+#include "services/query/query_service.h"
+
+namespace gridledger::server {
+namespace {
+
+// "h:p" or "[v6]:p" → host.
+std::string HostOf(const std::string& address) {
+  if (absl::StartsWith(address, "[")) {
+    const size_t close = address.find(']');
+    return close == std::string::npos ? address : address.substr(1, close - 1);
+  }
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+// What the options make of the network side: credentials and how to name them.
+struct Transport {
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::string label;  // "", " (TLS)", " (mutual TLS)"
+};
+
+// TLS from PEM files; with a client CA, clients must present a certificate
+// signed by it (mutual TLS). Plaintext only on loopback unless allowed.
+absl::StatusOr<Transport> LoadTransport(const ServeOptions& options) {
+  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (!tls) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+    }
+    if (!IsLoopbackHost(HostOf(options.listen)) && !options.insecure_allow_remote) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--listen ", options.listen,
+                       ": plaintext is only allowed on loopback; pass --insecure_allow_remote "
+                       "to force it"));
+    }
+    return Transport{grpc::InsecureServerCredentials(), ""};
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  GL_ASSIGN_OR_RETURN(std::string cert, ReadWholeFile("tls_cert", options.tls_cert_file));
+  GL_ASSIGN_OR_RETURN(std::string key, ReadWholeFile("tls_key", options.tls_key_file));
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  if (options.tls_client_ca_file.empty()) {
+    return Transport{grpc::SslServerCredentials(ssl), " (TLS)"};
+  }
+  GL_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                      ReadWholeFile("tls_client_ca", options.tls_client_ca_file));
+  ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  return Transport{grpc::SslServerCredentials(ssl), " (mutual TLS)"};
+}
+
+absl::StatusOr<std::set<std::string>> ServicesNamed(const ServeOptions& options) {
+  std::set<std::string> enabled;
+  if (options.project_only) return enabled;
+  for (absl::string_view name : absl::StrSplit(options.services, ',', absl::SkipEmpty())) {
+    if (name != "metering" && name != "billing" && name != "customer" && name != "marketing") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--services: unknown service \"", name,
+                       "\"; available: customer, billing, metering, marketing"));
+    }
+    enabled.insert(std::string(name));
+  }
+  return enabled;
+}
+
+// The private key, checked usable before anything starts; empty without one.
+absl::StatusOr<std::string> LoadCheckpointKey(const ServeOptions& options) {
+  if (options.checkpoint_key_file.empty() != options.checkpoint_dir.empty()) {
+    return absl::InvalidArgumentError("--checkpoint_key and --checkpoint_dir go together");
+  }
+  if (options.checkpoint_every_s < 1) {
+    return absl::InvalidArgumentError("--checkpoint_every_s: must be 1 or more seconds");
+  }
+  if (options.checkpoint_key_file.empty()) return std::string();
+  absl::StatusOr<std::string> key = ReadWholeFile("checkpoint_key", options.checkpoint_key_file);
+  absl::Status usable = key.ok() ? Ed25519PublicOf(*key).status() : key.status();
+  if (!usable.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--checkpoint_key: ", usable.message()));
+  }
+  return key;
+}
+
+absl::StatusOr<service::TokenRegistry> LoadTokens(const ServeOptions& options) {
+  if (options.tokens_file.empty()) {
+    std::fprintf(stderr,
+                 "gridledger: no --tokens file: every call will be UNAUTHENTICATED "
+                 "(make one with `gridledger token`)\n");
+    return service::TokenRegistry();
+  }
+  absl::StatusOr<service::TokenRegistry> loaded =
+      service::TokenRegistry::LoadFile(options.tokens_file);
+  if (!loaded.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--tokens: ", loaded.status().message()));
+  }
+  return loaded;
+}
+
+projections::RunnerOptions RunnerOptionsFor(const ServeOptions& options) {
+  projections::RunnerOptions runner;
+  runner.max_events_per_second = options.max_apply_rate;
+  if (runner.max_events_per_second > 0) {
+    runner.chunk_events = std::clamp<int64_t>(runner.max_events_per_second / 20, 1, 2048);
+  }
+  return runner;
+}
+
+}  // namespace
+
+std::string DefaultViewDirectory(const eventstore::StoreUri& store) {
+  if (store.is_embedded()) return store.embedded_path() + "-views";
+  return "./gridledger-views/" + store.kafka().topic_prefix;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+// Everything a running server owns, in the order it is built (and the
+// reverse of the order it is torn down).
+struct Server::Parts {
+  ServeOptions options;
+  std::string view_dir;
+  std::string transport_label;
+  service::TokenRegistry tokens;
+  std::unique_ptr<eventstore::EventStore> store;
+  std::unique_ptr<projections::ViewHost> view_host;
+  std::unique_ptr<CheckpointExporter> exporter;
+  std::unique_ptr<HealthService> health;
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int port = 0;
+  absl::Mutex shutdown_mu;
+  bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+
+  explicit Parts(ServeOptions o) : options(std::move(o)) {}
+
+  // The command services the options ask for, the query services over the
+  // views, and (serve only) the EventGateway.
+  void AddServices(const std::set<std::string>& enabled) {
+    eventstore::EventStore* s = store.get();
+    if (enabled.count("metering")) {
+      services.push_back(std::make_unique<metering::MeteringService>(s, &tokens));
+    }
+    if (enabled.count("billing")) {
+      services.push_back(std::make_unique<billing::BillingService>(s, &tokens));
+    }
+    if (enabled.count("customer")) {
+      services.push_back(std::make_unique<customer::CustomerService>(s, &tokens));
+    }
+    if (enabled.count("marketing")) {
+      services.push_back(std::make_unique<marketing::MarketingService>(s, &tokens));
+    }
+    projections::ViewHost* views = view_host.get();
+    services.push_back(std::make_unique<query::LedgerQueryService>(views, &tokens));
+    services.push_back(std::make_unique<query::AssetQueryService>(views, &tokens));
+    services.push_back(std::make_unique<query::KpiQueryService>(views, &tokens));
+    services.push_back(std::make_unique<query::ViewAdminService>(views, &tokens));
+    if (!options.project_only) {
+      services.push_back(std::make_unique<gateway::EventGatewayService>(s, &tokens));
+    }
+  }
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
+  if (options.project_only && options.store.is_kafka() && !options.store.has_writer_id()) {
+    // A projection process must not fence the API's transactional writer.
+    options.store = options.store.WithWriterId("projector-" + NewUuid().substr(0, 8));
+  }
+  auto parts = std::make_unique<Parts>(std::move(options));
+  const ServeOptions& o = parts->options;
+  GL_ASSIGN_OR_RETURN(auto views, projections::ViewsNamed(o.views));
+  if (o.project_only && views.empty()) {
+    return absl::InvalidArgumentError("--views: name at least one view");
+  }
+  GL_ASSIGN_OR_RETURN(const std::set<std::string> enabled, ServicesNamed(o));
+  GL_ASSIGN_OR_RETURN(const std::string checkpoint_key, LoadCheckpointKey(o));
+  GL_ASSIGN_OR_RETURN(Transport transport, LoadTransport(o));
+  GL_ASSIGN_OR_RETURN(parts->tokens, LoadTokens(o));
+  parts->transport_label = transport.label;
+  parts->view_dir = o.view_dir.empty() ? DefaultViewDirectory(o.store) : o.view_dir;
+
+  GL_ASSIGN_OR_RETURN(parts->store, eventstore::OpenEventStore(o.store));
+  absl::StatusOr<std::unique_ptr<projections::ViewHost>> view_host = projections::ViewHost::Open(
+      parts->store.get(), parts->view_dir, std::move(views), RunnerOptionsFor(o));
+  if (!view_host.ok()) {
+    return absl::Status(view_host.status().code(), absl::StrCat("views in ", parts->view_dir, ": ",
+                                                                view_host.status().message()));
+  }
+  parts->view_host = *std::move(view_host);
+  parts->view_host->Start();
+  if (!checkpoint_key.empty()) {
+    parts->exporter =
+        std::make_unique<CheckpointExporter>(parts->store.get(), o.store.Label(), checkpoint_key,
+                                             o.checkpoint_dir, absl::Seconds(o.checkpoint_every_s));
+    parts->exporter->Start();
+  }
+
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  parts->health = std::make_unique<HealthService>(parts->store.get());
+  parts->AddServices(enabled);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(parts->health.get());
+  for (const std::unique_ptr<grpc::Service>& service : parts->services) {
+    builder.RegisterService(service.get());
+  }
+  builder.AddListeningPort(o.listen, transport.credentials, &parts->port);
+  parts->grpc_server = builder.BuildAndStart();
+  if (parts->grpc_server == nullptr || parts->port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
+  }
+  return std::unique_ptr<Server>(new Server(std::move(parts)));
+}
+
+Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Server::~Server() { Shutdown(); }
+
+int Server::port() const { return parts_->port; }
+
+std::string Server::Banner() const {
+  const std::string host = HostOf(parts_->options.listen);
+  return absl::StrCat("gridledger: ", parts_->options.project_only ? "projecting" : "serving",
+                      " on ", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":",
+                      parts_->port, parts_->transport_label, " store ",
+                      parts_->options.store.text(), " views ", parts_->view_dir);
+}
+
+void Server::ExportCheckpointNow() {
+  if (parts_->exporter) parts_->exporter->ExportNow();
+}
+
+void Server::Shutdown() {
+  Parts& p = *parts_;
+  {
+    absl::MutexLock lock(&p.shutdown_mu);
+    if (p.shut_down) return;
+    p.shut_down = true;
+  }
+  p.health->SetShuttingDown();
+  p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  p.grpc_server->Wait();
+  p.exporter.reset();
+  p.view_host->Stop();
+  p.services.clear();
+  p.view_host.reset();
+  p.store.reset();  // closes the store after the last request
+}
+
+}  // namespace gridledger::server

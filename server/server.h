@@ -1,0 +1,103 @@
+// One GridLedger server process, as `gridledger serve` and `gridledger
+// project` run it: the event store, the views and their query services, the
+// units' command services (serve only), the EventGateway (serve only),
+// grpc.health.v1 and reflection, TLS, and signed chain checkpoints on a
+// schedule; and the orderly shutdown of all of it.
+//
+//   ServeOptions options;
+//   options.store = *eventstore::StoreUri::Parse("embedded:/var/lib/gl");
+//   GL_ASSIGN_OR_RETURN(std::unique_ptr<Server> server, Server::Start(std::move(options)));
+//   std::puts(server->Banner().c_str());
+//   … wait for a signal …
+//   server->Shutdown();
+//
+// Start's errors: INVALID_ARGUMENT naming the option (--flag) that is wrong
+// (a usage error); the store's own errors when it cannot be opened
+// (UNAVAILABLE, FAILED_PRECONDITION "locked", DATA_LOSS); UNAVAILABLE when
+// the address cannot be bound. Thread-safe.
+#ifndef GRIDLEDGER_SERVER_SERVER_H_
+#define GRIDLEDGER_SERVER_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "eventstore/store_uri.h"
+
+namespace gridledger::server {
+
+inline constexpr char kAllServiceNames[] = "customer,billing,metering,marketing";
+
+struct ServeOptions {
+  eventstore::StoreUri store;
+  // HOST:PORT; port 0 picks a free one (see Server::port).
+  std::string listen = "127.0.0.1:50051";
+  // `project`: views and their queries only, no command services and no
+  // EventGateway; on Kafka it writes under a writer id of its own so it
+  // never fences the API's writer.
+  bool project_only = false;
+  // Comma-separated units whose command services to serve (serve only).
+  std::string services = kAllServiceNames;
+  // The bearer-token file (services/common/auth.h); empty: every call is
+  // UNAUTHENTICATED (Start warns on stderr).
+  std::string tokens_file;
+  // Comma-separated views ("ledger,assets,kpi"; "none" for none) and where
+  // their RocksDBs live (empty: DefaultViewDirectory(store)).
+  std::string views = "ledger,assets,kpi";
+  std::string view_dir;
+  // Caps each view's catch-up, events/s; 0: no cap.
+  int64_t max_apply_rate = 0;
+  // A signed checkpoint at start, every checkpoint_every_s and on
+  // ExportCheckpointNow(); key and directory go together.
+  std::string checkpoint_key_file;
+  std::string checkpoint_dir;
+  int64_t checkpoint_every_s = 3600;
+  // TLS from PEM files (cert and key go together); with a client CA, mutual TLS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Plaintext off loopback is refused unless this is set.
+  bool insecure_allow_remote = false;
+
+  explicit ServeOptions(eventstore::StoreUri store_uri) : store(std::move(store_uri)) {}
+};
+
+// Where a store's views live by default: the embedded store's path +
+// "-views", or ./gridledger-views/<topic prefix> on Kafka.
+std::string DefaultViewDirectory(const eventstore::StoreUri& store);
+
+// True for 127.0.0.0/8, ::1 and localhost.
+bool IsLoopbackHost(const std::string& host);
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServeOptions options);
+  ~Server();  // Shutdown()
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The port bound (the one chosen when `listen` asked for 0).
+  int port() const;
+  // "gridledger: serving on HOST:PORT[ (TLS)] store URI views DIR"
+  // ("projecting" for project_only).
+  std::string Banner() const;
+  // Writes a signed checkpoint now (no-op without a checkpoint key).
+  void ExportCheckpointNow();
+  // Health answers NOT_SERVING, calls get 5 s to finish, then the exporter,
+  // the views and the store close, in that order. Idempotent.
+  void Shutdown();
+
+ private:
+  struct Parts;
+  explicit Server(std::unique_ptr<Parts> parts);
+
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace gridledger::server
+
+#endif  // GRIDLEDGER_SERVER_SERVER_H_
