@@ -133,8 +133,8 @@ TEST(ServeE2eTest, EverySubcommandAnswersHelp) {
       RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " verify 2>&1; echo exit=$?"));
   EXPECT_THAT(missing, HasSubstr("--store is required"));
   EXPECT_THAT(missing, HasSubstr("exit=2"));
-  const std::string typed = RunCommand(
-      absl::StrCat(GL_GRIDLEDGER_PATH, " tail --json --max many 2>&1; echo exit=$?"));
+  const std::string typed =
+      RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " tail --json --max many 2>&1; echo exit=$?"));
   EXPECT_THAT(typed, HasSubstr("--max"));
   EXPECT_THAT(typed, HasSubstr("exit=2"));
 }

@@ -116,126 +116,151 @@ const Read* Account::AcceptedReadBefore(const v1::Period& period) const {
   return found;
 }
 
+namespace {
+
+Read* FindRead(Account& account, const std::string& id) {
+  for (Read& r : account.reads) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+Bill* FindBill(Account& account, const std::string& id) {
+  for (Bill& b : account.bills) {
+    if (b.id == id) return &b;
+  }
+  return nullptr;
+}
+
+void ApplyReadDecision(const v1::ReadCheckDecided& decided, Account& account) {
+  Read* r = FindRead(account, decided.read_id());
+  if (r == nullptr) return;
+  switch (decided.decision()) {
+    case v1::READ_DECISION_ACCEPT:
+      r->state = ReadState::kAccepted;
+      break;
+    case v1::READ_DECISION_REREAD:
+      r->state = ReadState::kReread;
+      break;
+    case v1::READ_DECISION_ESTIMATE:
+      r->state = ReadState::kEstimated;
+      r->registers = decided.estimated_registers();
+      break;
+    default:
+      break;
+  }
+}
+
+void ApplyBillIssued(const v1::BillIssued& issued, Account& account) {
+  Bill bill;
+  bill.id = issued.bill_id();
+  bill.period = issued.period();
+  bill.total_fen = issued.total_fen();
+  bill.energy_wh = issued.energy_wh();
+  bill.due_date = issued.due_date();
+  account.bills.push_back(std::move(bill));
+}
+
+void ApplyPaymentPosted(const v1::PaymentPosted& posted, Account& account) {
+  Payment payment;
+  payment.id = posted.payment_id();
+  payment.amount_fen = posted.amount_fen();
+  for (const auto& allocation : posted.allocations()) {
+    if (Bill* b = FindBill(account, allocation.bill_id())) b->paid_fen += allocation.amount_fen();
+    payment.allocations.emplace_back(allocation.bill_id(), allocation.amount_fen());
+  }
+  payment.credit_fen = posted.credit_fen();
+  account.credit_fen += payment.credit_fen;
+  account.payments.push_back(std::move(payment));
+}
+
+void ApplyPaymentReversed(const v1::PaymentReversed& reversed, Account& account) {
+  for (Payment& payment : account.payments) {
+    if (payment.id != reversed.payment_id() || payment.reversed) continue;
+    payment.reversed = true;
+    for (const auto& [bill_id, amount] : payment.allocations) {
+      if (Bill* b = FindBill(account, bill_id)) b->paid_fen -= amount;
+    }
+    account.credit_fen -= payment.credit_fen;
+  }
+}
+
+void ApplyBackBilling(const v1::BackBillingIssued& issued, Account& account) {
+  for (Inspection& i : account.inspections) {
+    if (i.id == issued.inspection_id()) i.back_billed = true;
+  }
+  Bill bill;
+  bill.id = issued.bill_id();
+  bill.period = issued.to_period();
+  bill.total_fen = issued.amount_fen() + issued.penalty_fen();
+  bill.back_billing = true;
+  account.bills.push_back(std::move(bill));
+}
+
+// One step of FoldAccount.
+void ApplyAccountEvent(const v1::EventEnvelope& envelope, Account& account) {
+  account.version = envelope.stream_version();
+  const v1::DomainEvent& e = envelope.payload();
+  switch (e.event_case()) {
+    case v1::DomainEvent::kAccountOpened:
+      account.opened = true;
+      account.terms = e.account_opened();
+      break;
+    case v1::DomainEvent::kMeterReadRecorded: {
+      const auto& r = e.meter_read_recorded();
+      account.reads.push_back(Read{r.read_id(), r.period(), r.registers(), r.reader(),
+                                   std::max(1, r.multiplier()), ReadState::kRecorded, ""});
+      break;
+    }
+    case v1::DomainEvent::kMeterReadChecked:
+      if (Read* r = FindRead(account, e.meter_read_checked().read_id())) {
+        r->state = e.meter_read_checked().passed() ? ReadState::kPassed : ReadState::kFlagged;
+        r->checker = e.meter_read_checked().checker();
+      }
+      break;
+    case v1::DomainEvent::kReadCheckDecided:
+      ApplyReadDecision(e.read_check_decided(), account);
+      break;
+    case v1::DomainEvent::kBillIssued:
+      ApplyBillIssued(e.bill_issued(), account);
+      break;
+    case v1::DomainEvent::kBillChecked:
+      if (Bill* b = FindBill(account, e.bill_checked().bill_id())) {
+        b->checker = e.bill_checked().checker();
+      }
+      break;
+    case v1::DomainEvent::kBillReversed:
+      if (Bill* b = FindBill(account, e.bill_reversed().bill_id())) b->reversed = true;
+      break;
+    case v1::DomainEvent::kPaymentPosted:
+      ApplyPaymentPosted(e.payment_posted(), account);
+      break;
+    case v1::DomainEvent::kPaymentReversed:
+      ApplyPaymentReversed(e.payment_reversed(), account);
+      break;
+    case v1::DomainEvent::kPenaltyAccrued:
+      if (Bill* b = FindBill(account, e.penalty_accrued().bill_id())) {
+        b->penalty_fen += e.penalty_accrued().amount_fen();
+        b->penalty_through = e.penalty_accrued().to_date();
+      }
+      break;
+    case v1::DomainEvent::kInspectionRecorded:
+      account.inspections.push_back(
+          Inspection{e.inspection_recorded().inspection_id(), e.inspection_recorded().finding()});
+      break;
+    case v1::DomainEvent::kBackBillingIssued:
+      ApplyBackBilling(e.back_billing_issued(), account);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
 Account FoldAccount(const std::vector<v1::EventEnvelope>& history) {
   Account account;
-  auto find_read = [&account](const std::string& id) -> Read* {
-    for (Read& r : account.reads) {
-      if (r.id == id) return &r;
-    }
-    return nullptr;
-  };
-  auto find_bill = [&account](const std::string& id) -> Bill* {
-    for (Bill& b : account.bills) {
-      if (b.id == id) return &b;
-    }
-    return nullptr;
-  };
-  for (const v1::EventEnvelope& envelope : history) {
-    account.version = envelope.stream_version();
-    const v1::DomainEvent& e = envelope.payload();
-    switch (e.event_case()) {
-      case v1::DomainEvent::kAccountOpened:
-        account.opened = true;
-        account.terms = e.account_opened();
-        break;
-      case v1::DomainEvent::kMeterReadRecorded: {
-        const auto& r = e.meter_read_recorded();
-        account.reads.push_back(Read{r.read_id(), r.period(), r.registers(), r.reader(),
-                                     std::max(1, r.multiplier()), ReadState::kRecorded, ""});
-        break;
-      }
-      case v1::DomainEvent::kMeterReadChecked:
-        if (Read* r = find_read(e.meter_read_checked().read_id())) {
-          r->state = e.meter_read_checked().passed() ? ReadState::kPassed : ReadState::kFlagged;
-          r->checker = e.meter_read_checked().checker();
-        }
-        break;
-      case v1::DomainEvent::kReadCheckDecided:
-        if (Read* r = find_read(e.read_check_decided().read_id())) {
-          switch (e.read_check_decided().decision()) {
-            case v1::READ_DECISION_ACCEPT:
-              r->state = ReadState::kAccepted;
-              break;
-            case v1::READ_DECISION_REREAD:
-              r->state = ReadState::kReread;
-              break;
-            case v1::READ_DECISION_ESTIMATE:
-              r->state = ReadState::kEstimated;
-              r->registers = e.read_check_decided().estimated_registers();
-              break;
-            default:
-              break;
-          }
-        }
-        break;
-      case v1::DomainEvent::kBillIssued: {
-        const auto& b = e.bill_issued();
-        Bill bill;
-        bill.id = b.bill_id();
-        bill.period = b.period();
-        bill.total_fen = b.total_fen();
-        bill.energy_wh = b.energy_wh();
-        bill.due_date = b.due_date();
-        account.bills.push_back(std::move(bill));
-        break;
-      }
-      case v1::DomainEvent::kBillChecked:
-        if (Bill* b = find_bill(e.bill_checked().bill_id()))
-          b->checker = e.bill_checked().checker();
-        break;
-      case v1::DomainEvent::kBillReversed:
-        if (Bill* b = find_bill(e.bill_reversed().bill_id())) b->reversed = true;
-        break;
-      case v1::DomainEvent::kPaymentPosted: {
-        Payment payment;
-        payment.id = e.payment_posted().payment_id();
-        payment.amount_fen = e.payment_posted().amount_fen();
-        for (const auto& allocation : e.payment_posted().allocations()) {
-          if (Bill* b = find_bill(allocation.bill_id())) b->paid_fen += allocation.amount_fen();
-          payment.allocations.emplace_back(allocation.bill_id(), allocation.amount_fen());
-        }
-        payment.credit_fen = e.payment_posted().credit_fen();
-        account.credit_fen += payment.credit_fen;
-        account.payments.push_back(std::move(payment));
-        break;
-      }
-      case v1::DomainEvent::kPaymentReversed:
-        for (Payment& payment : account.payments) {
-          if (payment.id != e.payment_reversed().payment_id() || payment.reversed) continue;
-          payment.reversed = true;
-          for (const auto& [bill_id, amount] : payment.allocations) {
-            if (Bill* b = find_bill(bill_id)) b->paid_fen -= amount;
-          }
-          account.credit_fen -= payment.credit_fen;
-        }
-        break;
-      case v1::DomainEvent::kPenaltyAccrued:
-        if (Bill* b = find_bill(e.penalty_accrued().bill_id())) {
-          b->penalty_fen += e.penalty_accrued().amount_fen();
-          b->penalty_through = e.penalty_accrued().to_date();
-        }
-        break;
-      case v1::DomainEvent::kInspectionRecorded:
-        account.inspections.push_back(
-            Inspection{e.inspection_recorded().inspection_id(), e.inspection_recorded().finding()});
-        break;
-      case v1::DomainEvent::kBackBillingIssued: {
-        const auto& bb = e.back_billing_issued();
-        for (Inspection& i : account.inspections) {
-          if (i.id == bb.inspection_id()) i.back_billed = true;
-        }
-        Bill bill;
-        bill.id = bb.bill_id();
-        bill.period = bb.to_period();
-        bill.total_fen = bb.amount_fen() + bb.penalty_fen();
-        bill.back_billing = true;
-        account.bills.push_back(std::move(bill));
-        break;
-      }
-      default:
-        break;
-    }
-  }
+  for (const v1::EventEnvelope& envelope : history) ApplyAccountEvent(envelope, account);
   return account;
 }
 

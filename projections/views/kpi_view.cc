@@ -1,5 +1,6 @@
 #include "projections/views/kpi_view.h"
 
+#include <functional>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -279,40 +280,44 @@ absl::Status KpiView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::KpiReport> ReadKpis(const ViewReader& reader, const std::string& org_unit,
-                                       const v1::Period& period, const v1::Date& as_of) {
-  v1::KpiReport report;
-  report.set_org_unit(org_unit);
-  *report.mutable_period() = period;
-  *report.mutable_as_of() = as_of;
-  *report.mutable_reflects() = reader.reflects();
-  const std::string period_key = PeriodKey(period);
+namespace {
 
-  // This period's counters, and the accounts open during it (opened in or
-  // before it, not closed before it): the reads planned.
-  v1::KpiCounters counters;
-  int64_t planned = 0;
-  const std::string counters_prefix = absl::StrCat("kc/", UnitKey(org_unit));
-  absl::Status parse_error;
-  GL_RETURN_IF_ERROR(
-      reader.Scan(counters_prefix, "", [&](absl::string_view key, absl::string_view value) {
-        const absl::string_view month = key.substr(counters_prefix.size());
-        if (month > period_key) return false;
-        v1::KpiCounters c;
-        if (!c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " does not parse"));
-          return false;
-        }
-        planned += c.accounts_opened();
-        if (month < period_key) planned -= c.accounts_closed();
-        if (month == period_key) counters = std::move(c);
-        return true;
-      }));
-  GL_RETURN_IF_ERROR(parse_error);
+// Builds one org unit's KpiReport for one period from the view, one KPI
+// family at a time, in the order the report lists them.
+class KpiReportBuilder {
+ public:
+  KpiReportBuilder(const ViewReader& reader, const std::string& org_unit, const v1::Period& period,
+                   const v1::Date& as_of)
+      : reader_(reader), org_unit_(org_unit), as_of_(as_of), period_key_(PeriodKey(period)) {
+    report_.set_org_unit(org_unit);
+    *report_.mutable_period() = period;
+    *report_.mutable_as_of() = as_of;
+    *report_.mutable_reflects() = reader.reflects();
+  }
 
-  auto add = [&](v1::Kpi kpi, absl::string_view measure, absl::string_view breakdown, int64_t value,
-                 absl::string_view unit, int64_t numerator, int64_t denominator) -> v1::KpiValue& {
-    v1::KpiValue& v = *report.add_values();
+  absl::StatusOr<v1::KpiReport> Build() {
+    GL_RETURN_IF_ERROR(ReadCounters());
+    Rate(v1::KPI_READ_COMPLETION_RATE, counters_.reads_received(), planned_reads_);
+    Rate(v1::KPI_READ_ERROR_RATE, counters_.reads_wrong(), counters_.reads_checked());
+    GL_RETURN_IF_ERROR(AddFeeRecovery());
+    GL_RETURN_IF_ERROR(AddArrears());
+    GL_RETURN_IF_ERROR(ReadHistograms());
+    GL_RETURN_IF_ERROR(AddApplications());
+    Rate(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, counters_.tickets_on_site_within_limit(),
+         counters_.tickets_on_site());
+    Add(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, "median", "", Percentile(histograms_["t"], 500),
+        "minutes", 0, counters_.tickets_on_site());
+    Rate(v1::KPI_CALIBRATION_PASS_RATE, counters_.first_verifications_passed(),
+         counters_.first_verifications());
+    GL_RETURN_IF_ERROR(AddOverdueMeters());
+    GL_RETURN_IF_ERROR(AttachTargets());
+    return std::move(report_);
+  }
+
+ private:
+  v1::KpiValue& Add(v1::Kpi kpi, absl::string_view measure, absl::string_view breakdown,
+                    int64_t value, absl::string_view unit, int64_t numerator, int64_t denominator) {
+    v1::KpiValue& v = *report_.add_values();
     v.set_kpi(kpi);
     v.set_measure(std::string(measure));
     v.set_breakdown(std::string(breakdown));
@@ -321,125 +326,176 @@ absl::StatusOr<v1::KpiReport> ReadKpis(const ViewReader& reader, const std::stri
     v.set_numerator(numerator);
     v.set_denominator(denominator);
     return v;
-  };
-  auto rate = [&](v1::Kpi kpi, int64_t numerator, int64_t denominator) {
-    add(kpi, "rate", "", RateBp(numerator, denominator), "bp", numerator, denominator);
-  };
+  }
+  v1::KpiValue& Rate(v1::Kpi kpi, int64_t numerator, int64_t denominator) {
+    return Add(kpi, "rate", "", RateBp(numerator, denominator), "bp", numerator, denominator);
+  }
 
-  rate(v1::KPI_READ_COMPLETION_RATE, counters.reads_received(), planned);
-  rate(v1::KPI_READ_ERROR_RATE, counters.reads_wrong(), counters.reads_checked());
+  // Scans `prefix`, parsing each value as a `Message`; DATA_LOSS names a key
+  // that does not parse.
+  template <typename Message>
+  absl::Status ScanProtos(const std::string& prefix,
+                          const std::function<bool(absl::string_view key, Message&)>& visit) {
+    absl::Status parse_error;
+    GL_RETURN_IF_ERROR(
+        reader_.Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
+          Message message;
+          if (!message.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " does not parse"));
+            return false;
+          }
+          return visit(key, message);
+        }));
+    return parse_error;
+  }
 
-  v1::PeriodTotals totals;
-  GL_RETURN_IF_ERROR(
-      reader.GetProto(absl::StrCat("lt/", UnitKey(org_unit), period_key), &totals).status());
-  rate(v1::KPI_FEE_RECOVERY_RATE, totals.collected_fen(),
-       totals.billed_fen() - totals.reversed_fen());
+  // This period's counters, and the accounts open during it (opened in or
+  // before it, not closed before it): the reads planned.
+  absl::Status ReadCounters() {
+    const std::string prefix = absl::StrCat("kc/", UnitKey(org_unit_));
+    return ScanProtos<v1::KpiCounters>(prefix, [&](absl::string_view key, v1::KpiCounters& c) {
+      const absl::string_view month = key.substr(prefix.size());
+      if (month > period_key_) return false;
+      planned_reads_ += c.accounts_opened();
+      if (month < period_key_) planned_reads_ -= c.accounts_closed();
+      if (month == period_key_) counters_ = std::move(c);
+      return true;
+    });
+  }
 
-  v1::ArrearsBuckets arrears;
-  GL_RETURN_IF_ERROR(ForEachOpenBill(
-      reader, org_unit, [&](const v1::LedgerBill& bill) { AddToArrears(bill, as_of, &arrears); }));
-  add(v1::KPI_ARREARS, "total", "", arrears.total_fen(), "fen", 0, 0);
-  const std::pair<const char*, int64_t> buckets[] = {
-      {"not_due", arrears.not_due_fen()},         {"1-30", arrears.days_1_to_30_fen()},
-      {"31-90", arrears.days_31_to_90_fen()},     {"91-180", arrears.days_91_to_180_fen()},
-      {"181-365", arrears.days_181_to_365_fen()}, {"over_365", arrears.over_365_days_fen()}};
-  for (const auto& [name, fen] : buckets) {
-    add(v1::KPI_ARREARS, absl::StrCat("bucket:", name), "", fen, "fen", 0, 0);
+  absl::Status AddFeeRecovery() {
+    v1::PeriodTotals totals;
+    GL_RETURN_IF_ERROR(
+        reader_.GetProto(absl::StrCat("lt/", UnitKey(org_unit_), period_key_), &totals).status());
+    Rate(v1::KPI_FEE_RECOVERY_RATE, totals.collected_fen(),
+         totals.billed_fen() - totals.reversed_fen());
+    return absl::OkStatus();
+  }
+
+  absl::Status AddArrears() {
+    v1::ArrearsBuckets arrears;
+    GL_RETURN_IF_ERROR(ForEachOpenBill(reader_, org_unit_, [&](const v1::LedgerBill& bill) {
+      AddToArrears(bill, as_of_, &arrears);
+    }));
+    Add(v1::KPI_ARREARS, "total", "", arrears.total_fen(), "fen", 0, 0);
+    const std::pair<const char*, int64_t> buckets[] = {
+        {"not_due", arrears.not_due_fen()},         {"1-30", arrears.days_1_to_30_fen()},
+        {"31-90", arrears.days_31_to_90_fen()},     {"91-180", arrears.days_91_to_180_fen()},
+        {"181-365", arrears.days_181_to_365_fen()}, {"over_365", arrears.over_365_days_fen()}};
+    for (const auto& [name, fen] : buckets) {
+      Add(v1::KPI_ARREARS, absl::StrCat("bucket:", name), "", fen, "fen", 0, 0);
+    }
+    return absl::OkStatus();
   }
 
   // Histograms: "a/<breakdown>" and "t" → value → count.
-  std::map<std::string, std::map<int32_t, int64_t>> histograms;
-  const std::string histogram_prefix = absl::StrCat("kh/", UnitKey(org_unit), period_key, "/");
-  GL_RETURN_IF_ERROR(
-      reader.Scan(histogram_prefix, "", [&](absl::string_view key, absl::string_view value) {
-        const absl::string_view suffix = key.substr(histogram_prefix.size());
-        const size_t slash = suffix.rfind('/');
-        int32_t bucket = 0;
-        int64_t count = 0;
-        if (slash == absl::string_view::npos ||
-            !absl::SimpleAtoi(suffix.substr(slash + 1), &bucket) ||
-            !absl::SimpleAtoi(value, &count)) {
-          parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " is not a count"));
-          return false;
-        }
-        histograms[std::string(suffix.substr(0, slash))][bucket] += count;
-        return true;
-      }));
-  GL_RETURN_IF_ERROR(parse_error);
-  std::map<std::string, v1::ApplicationCounters> by_kind;
-  const std::string applications_prefix = absl::StrCat("ka/", UnitKey(org_unit), period_key, "/");
-  GL_RETURN_IF_ERROR(
-      reader.Scan(applications_prefix, "", [&](absl::string_view key, absl::string_view value) {
-        v1::ApplicationCounters& a = by_kind[std::string(key.substr(applications_prefix.size()))];
-        if (!a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " does not parse"));
-          return false;
-        }
-        return true;
-      }));
-  GL_RETURN_IF_ERROR(parse_error);
-  v1::ApplicationCounters all_applications;
-  std::map<int32_t, int64_t> all_days;
-  for (const auto& [breakdown, a] : by_kind) {
-    const std::map<int32_t, int64_t>& days = histograms["a/" + breakdown];
-    rate(v1::KPI_APPLICATION_ON_TIME_RATE, a.on_time(), a.closed());
-    report.mutable_values()->rbegin()->set_breakdown(breakdown);
-    add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", breakdown, Percentile(days, 500),
-        "working_days", 0, a.closed());
-    add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", breakdown, Percentile(days, 900), "working_days",
-        0, a.closed());
-    all_applications.set_closed(all_applications.closed() + a.closed());
-    all_applications.set_on_time(all_applications.on_time() + a.on_time());
-    for (const auto& [taken, n] : days) all_days[taken] += n;
+  absl::Status ReadHistograms() {
+    const std::string prefix = absl::StrCat("kh/", UnitKey(org_unit_), period_key_, "/");
+    absl::Status parse_error;
+    GL_RETURN_IF_ERROR(
+        reader_.Scan(prefix, "", [&](absl::string_view key, absl::string_view value) {
+          const absl::string_view suffix = key.substr(prefix.size());
+          const size_t slash = suffix.rfind('/');
+          int32_t bucket = 0;
+          int64_t count = 0;
+          if (slash == absl::string_view::npos ||
+              !absl::SimpleAtoi(suffix.substr(slash + 1), &bucket) ||
+              !absl::SimpleAtoi(value, &count)) {
+            parse_error = absl::DataLossError(absl::StrCat("kpi: ", key, " is not a count"));
+            return false;
+          }
+          histograms_[std::string(suffix.substr(0, slash))][bucket] += count;
+          return true;
+        }));
+    return parse_error;
   }
-  rate(v1::KPI_APPLICATION_ON_TIME_RATE, all_applications.on_time(), all_applications.closed());
-  add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", "", Percentile(all_days, 500), "working_days", 0,
-      all_applications.closed());
-  add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", "", Percentile(all_days, 900), "working_days", 0,
-      all_applications.closed());
 
-  rate(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, counters.tickets_on_site_within_limit(),
-       counters.tickets_on_site());
-  add(v1::KPI_TICKET_ON_SITE_WITHIN_LIMIT_RATE, "median", "", Percentile(histograms["t"], 500),
-      "minutes", 0, counters.tickets_on_site());
+  // On-time rate, median and p90 working days per kind of application, then
+  // for all of them.
+  absl::Status AddApplications() {
+    std::map<std::string, v1::ApplicationCounters> by_kind;
+    const std::string prefix = absl::StrCat("ka/", UnitKey(org_unit_), period_key_, "/");
+    GL_RETURN_IF_ERROR(ScanProtos<v1::ApplicationCounters>(
+        prefix, [&](absl::string_view key, v1::ApplicationCounters& a) {
+          by_kind[std::string(key.substr(prefix.size()))] = std::move(a);
+          return true;
+        }));
+    v1::ApplicationCounters all;
+    std::map<int32_t, int64_t> all_days;
+    for (const auto& [breakdown, a] : by_kind) {
+      const std::map<int32_t, int64_t>& days = histograms_["a/" + breakdown];
+      AddApplicationValues(breakdown, a, days);
+      all.set_closed(all.closed() + a.closed());
+      all.set_on_time(all.on_time() + a.on_time());
+      for (const auto& [taken, n] : days) all_days[taken] += n;
+    }
+    AddApplicationValues("", all, all_days);
+    return absl::OkStatus();
+  }
 
-  rate(v1::KPI_CALIBRATION_PASS_RATE, counters.first_verifications_passed(),
-       counters.first_verifications());
+  void AddApplicationValues(const std::string& breakdown, const v1::ApplicationCounters& a,
+                            const std::map<int32_t, int64_t>& days) {
+    Rate(v1::KPI_APPLICATION_ON_TIME_RATE, a.on_time(), a.closed()).set_breakdown(breakdown);
+    Add(v1::KPI_APPLICATION_ON_TIME_RATE, "median", breakdown, Percentile(days, 500),
+        "working_days", 0, a.closed());
+    Add(v1::KPI_APPLICATION_ON_TIME_RATE, "p90", breakdown, Percentile(days, 900), "working_days",
+        0, a.closed());
+  }
 
-  int64_t overdue = 0;
-  const std::string due_prefix = absl::StrCat("kv/", UnitPrefix(org_unit));
-  const std::string today = DateKey(as_of);
-  GL_RETURN_IF_ERROR(reader.Scan(due_prefix, "", [&](absl::string_view key, absl::string_view) {
-    const size_t bar = key.rfind('|');
-    const size_t date = key.rfind('|', bar - 1);
-    if (key.substr(date + 1, bar - date - 1) < today) ++overdue;
-    return true;
-  }));
-  add(v1::KPI_METERS_OVERDUE_FOR_VERIFICATION, "total", "", overdue, "count", 0, 0);
+  absl::Status AddOverdueMeters() {
+    int64_t overdue = 0;
+    const std::string prefix = absl::StrCat("kv/", UnitPrefix(org_unit_));
+    const std::string today = DateKey(as_of_);
+    GL_RETURN_IF_ERROR(reader_.Scan(prefix, "", [&](absl::string_view key, absl::string_view) {
+      const size_t bar = key.rfind('|');
+      const size_t date = key.rfind('|', bar - 1);
+      if (key.substr(date + 1, bar - date - 1) < today) ++overdue;
+      return true;
+    }));
+    Add(v1::KPI_METERS_OVERDUE_FOR_VERIFICATION, "total", "", overdue, "count", 0, 0);
+    return absl::OkStatus();
+  }
 
   // Targets sit beside the unit-wide value of their KPI.
-  const std::string target_prefix = absl::StrCat("kt/", UnitKey(org_unit), period_key, "/");
-  std::map<int, v1::KpiTargetSet> targets;
-  GL_RETURN_IF_ERROR(
-      reader.Scan(target_prefix, "", [&](absl::string_view, absl::string_view value) {
-        v1::KpiTargetSet target;
-        if (target.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          targets[target.kpi()] = target;
-        }
-        return true;
-      }));
-  for (v1::KpiValue& v : *report.mutable_values()) {
-    auto it = targets.find(v.kpi());
-    if (it == targets.end() || !v.breakdown().empty() ||
-        (v.measure() != "rate" && v.measure() != "total")) {
-      continue;
+  absl::Status AttachTargets() {
+    const std::string prefix = absl::StrCat("kt/", UnitKey(org_unit_), period_key_, "/");
+    std::map<int, v1::KpiTargetSet> targets;
+    GL_RETURN_IF_ERROR(reader_.Scan(prefix, "", [&](absl::string_view, absl::string_view value) {
+      v1::KpiTargetSet target;
+      if (target.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        targets[target.kpi()] = target;
+      }
+      return true;
+    }));
+    for (v1::KpiValue& v : *report_.mutable_values()) {
+      auto it = targets.find(v.kpi());
+      if (it == targets.end() || !v.breakdown().empty() ||
+          (v.measure() != "rate" && v.measure() != "total")) {
+        continue;
+      }
+      v.set_has_target(true);
+      v.set_target_value(it->second.target_value());
+      v.set_meets_target(HigherIsBetter(v.kpi()) ? v.value() >= v.target_value()
+                                                 : v.value() <= v.target_value());
     }
-    v.set_has_target(true);
-    v.set_target_value(it->second.target_value());
-    v.set_meets_target(HigherIsBetter(v.kpi()) ? v.value() >= v.target_value()
-                                               : v.value() <= v.target_value());
+    return absl::OkStatus();
   }
-  return report;
+
+  const ViewReader& reader_;
+  const std::string org_unit_;
+  const v1::Date as_of_;
+  const std::string period_key_;
+  v1::KpiReport report_;
+  v1::KpiCounters counters_;
+  int64_t planned_reads_ = 0;
+  std::map<std::string, std::map<int32_t, int64_t>> histograms_;
+};
+
+}  // namespace
+
+absl::StatusOr<v1::KpiReport> ReadKpis(const ViewReader& reader, const std::string& org_unit,
+                                       const v1::Period& period, const v1::Date& as_of) {
+  return KpiReportBuilder(reader, org_unit, period, as_of).Build();
 }
 
 }  // namespace gridledger::projections
