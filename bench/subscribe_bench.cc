@@ -28,8 +28,7 @@ int64_t RssKb(int64_t pid) {
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) {
       int64_t kb = 0;
-      absl::SimpleAtoi(line.substr(6, line.find("kB") - 6), &kb);
-      return kb;
+      return absl::SimpleAtoi(line.substr(6, line.find("kB") - 6), &kb) ? kb : 0;
     }
   }
   return 0;
@@ -69,6 +68,7 @@ Run FanOut(const std::string& target, const std::string& token, int64_t events, 
   });
   const auto start = Clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(subscribers);
   for (int i = 0; i < subscribers; ++i) {
     threads.emplace_back([&] { delivered += Drain(target, token, events); });
   }

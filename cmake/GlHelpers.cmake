@@ -15,9 +15,9 @@ function(_gl_set_common_options target)
     -Wall -Wextra -Wno-unused-parameter -Werror=unused-result
     -Werror=return-type -Werror=format -Wno-missing-field-initializers)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
-  if(GL_SANITIZE)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
-    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  if(GL_SANITIZER_FLAGS)
+    target_compile_options(${target} PRIVATE ${GL_SANITIZER_FLAGS} -fno-omit-frame-pointer)
+    target_link_options(${target} PUBLIC ${GL_SANITIZER_FLAGS})
   endif()
 endfunction()
 

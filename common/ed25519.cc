@@ -22,7 +22,7 @@ using Bio = std::unique_ptr<BIO, BioDeleter>;
 
 std::string DrainBio(BIO* bio) {
   char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
+  const long size = BIO_get_mem_data(bio, &data);  // NOLINT(google-runtime-int): OpenSSL's type
   return std::string(data, static_cast<size_t>(size));
 }
 

@@ -24,9 +24,12 @@
 #define GL_ASSIGN_OR_RETURN(lhs, expr) \
   GL_ASSIGN_OR_RETURN_IMPL_(GL_STATUS_MACROS_CONCAT_(gl_statusor_, __LINE__), lhs, expr)
 
+// `lhs` is a declaration or an lvalue, so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define GL_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                              \
   if (!statusor.ok()) return statusor.status();        \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // GRIDLEDGER_COMMON_STATUS_MACROS_H_

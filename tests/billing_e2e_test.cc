@@ -317,7 +317,7 @@ TEST_P(BillingE2eTest, PenaltiesReversalsAndBackBilling) {
   EXPECT_TRUE(view.bills(0).reversed());
   EXPECT_EQ(view.bills(0).penalty_fen(), 103);  // 10 days × 0.1 % × 103.46 CNY
   EXPECT_TRUE(view.bills(2).back_billing());
-  EXPECT_EQ(view.outstanding_fen(), bill.bill().total_fen() + 4 * 49830);
+  EXPECT_EQ(view.outstanding_fen(), bill.bill().total_fen() + int64_t{4} * 49830);
 }
 
 TEST_P(BillingE2eTest, FlaggedReadsNeedADecisionAndWholesaleIsSettled) {

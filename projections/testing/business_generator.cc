@@ -85,6 +85,89 @@ eventstore::AppendRequest BusinessGenerator::Next() {
   return MeterStep();
 }
 
+void BusinessGenerator::IssueBill(Account& account, v1::DomainEvent& payload) {
+  Bill bill;
+  bill.id = absl::StrCat(account.id, "-B", account.bills.size());
+  bill.unpaid = Uniform(100, 500000);
+  v1::BillIssued* issued = payload.mutable_bill_issued();
+  issued->set_bill_id(bill.id);
+  issued->set_account_id(account.id);
+  *issued->mutable_period() = RandomPeriod();
+  issued->set_total_fen(bill.unpaid);
+  issued->mutable_due_date()->set_year(2026);
+  issued->mutable_due_date()->set_month(issued->period().month());
+  issued->mutable_due_date()->set_day(static_cast<int32_t>(Uniform(1, 28)));
+  v1::BillLine* line = issued->add_lines();
+  line->set_kind(v1::BILL_LINE_KIND_ENERGY);
+  line->set_amount_fen(bill.unpaid);
+  account.bills.push_back(bill);
+}
+
+void BusinessGenerator::PostPayment(Account& account, const std::vector<size_t>& open,
+                                    v1::DomainEvent& payload) {
+  Account::Payment payment;
+  payment.id = absl::StrCat(account.id, "-P", account.payments.size());
+  payment.amount = Uniform(1, 400000);
+  v1::PaymentPosted* posted = payload.mutable_payment_posted();
+  posted->set_payment_id(payment.id);
+  posted->set_account_id(account.id);
+  posted->set_amount_fen(payment.amount);
+  posted->set_collector("collector");
+  int64_t left = payment.amount;
+  for (size_t i : open) {
+    Bill& bill = account.bills[i];
+    for (bool to_penalty : {false, true}) {
+      int64_t& owed = to_penalty ? bill.penalty_unpaid : bill.unpaid;
+      const int64_t fen = std::min(owed, left);
+      if (fen <= 0) continue;
+      owed -= fen;
+      left -= fen;
+      bill.touched = true;
+      payment.allocations.push_back({i, to_penalty, fen});
+      v1::PaymentAllocation* allocation = posted->add_allocations();
+      allocation->set_bill_id(bill.id);
+      allocation->set_amount_fen(fen);
+      allocation->set_to_penalty(to_penalty);
+    }
+  }
+  posted->set_credit_fen(left);
+  account.payments.push_back(payment);
+}
+
+void BusinessGenerator::ReversePayment(Account& account, v1::DomainEvent& payload) {
+  for (Account::Payment& payment : account.payments) {
+    if (payment.reversed) continue;
+    payment.reversed = true;
+    for (const auto& allocation : payment.allocations) {
+      Bill& bill = account.bills[allocation.bill];
+      (allocation.to_penalty ? bill.penalty_unpaid : bill.unpaid) += allocation.fen;
+    }
+    v1::PaymentReversed* reversed = payload.mutable_payment_reversed();
+    reversed->set_payment_id(payment.id);
+    reversed->set_account_id(account.id);
+    reversed->set_amount_fen(payment.amount);
+    reversed->set_reason("bounced");
+    break;
+  }
+}
+
+void BusinessGenerator::BackBill(Account& account, v1::DomainEvent& payload) {
+  const std::string inspection = absl::StrCat(account.id, "-I", ++account.inspections);
+  Bill bill;
+  bill.id = absl::StrCat(account.id, "-B", account.bills.size());
+  v1::BackBillingIssued* back = payload.mutable_back_billing_issued();
+  back->set_inspection_id(inspection);
+  back->set_account_id(account.id);
+  back->set_bill_id(bill.id);
+  back->set_energy_wh(Uniform(1000, 900000));
+  back->set_amount_fen(Uniform(100, 90000));
+  back->set_penalty_fen(back->amount_fen() * 3);
+  *back->mutable_from_period() = RandomPeriod();
+  *back->mutable_to_period() = back->from_period();
+  bill.unpaid = back->amount_fen() + back->penalty_fen();
+  account.bills.push_back(bill);
+}
+
 eventstore::AppendRequest BusinessGenerator::AccountStep(Account& account) {
   v1::EventEnvelope event = Envelope(account.unit);
   v1::DomainEvent& payload = *event.mutable_payload();
@@ -99,7 +182,7 @@ eventstore::AppendRequest BusinessGenerator::AccountStep(Account& account) {
     read->set_read_id(absl::StrCat(account.id, "-R", ++account.reads));
     read->set_account_id(account.id);
     *read->mutable_period() = RandomPeriod();
-    read->mutable_registers()->set_total_wh(account.reads * 150000);
+    read->mutable_registers()->set_total_wh(int64_t{account.reads} * 150000);
     read->set_reader("reader");
     read->set_multiplier(1);
     account.unchecked_reads.push_back(read->read_id());
@@ -117,21 +200,7 @@ eventstore::AppendRequest BusinessGenerator::AccountStep(Account& account) {
     decided->set_checker("checker");
     account.flagged_reads.pop_back();
   } else if (dice < 60) {  // a bill
-    Bill bill;
-    bill.id = absl::StrCat(account.id, "-B", account.bills.size());
-    bill.unpaid = Uniform(100, 500000);
-    v1::BillIssued* issued = payload.mutable_bill_issued();
-    issued->set_bill_id(bill.id);
-    issued->set_account_id(account.id);
-    *issued->mutable_period() = RandomPeriod();
-    issued->set_total_fen(bill.unpaid);
-    issued->mutable_due_date()->set_year(2026);
-    issued->mutable_due_date()->set_month(issued->period().month());
-    issued->mutable_due_date()->set_day(static_cast<int32_t>(Uniform(1, 28)));
-    v1::BillLine* line = issued->add_lines();
-    line->set_kind(v1::BILL_LINE_KIND_ENERGY);
-    line->set_amount_fen(bill.unpaid);
-    account.bills.push_back(bill);
+    IssueBill(account, payload);
   } else if (dice < 64) {  // reverse an untouched bill
     for (Bill& bill : account.bills) {
       if (bill.reversed || bill.touched) continue;
@@ -144,48 +213,9 @@ eventstore::AppendRequest BusinessGenerator::AccountStep(Account& account) {
       break;
     }
   } else if (dice < 82) {  // a payment, oldest first, remainder to credit
-    Account::Payment payment;
-    payment.id = absl::StrCat(account.id, "-P", account.payments.size());
-    payment.amount = Uniform(1, 400000);
-    v1::PaymentPosted* posted = payload.mutable_payment_posted();
-    posted->set_payment_id(payment.id);
-    posted->set_account_id(account.id);
-    posted->set_amount_fen(payment.amount);
-    posted->set_collector("collector");
-    int64_t left = payment.amount;
-    for (size_t i : open) {
-      Bill& bill = account.bills[i];
-      for (bool to_penalty : {false, true}) {
-        int64_t& owed = to_penalty ? bill.penalty_unpaid : bill.unpaid;
-        const int64_t fen = std::min(owed, left);
-        if (fen <= 0) continue;
-        owed -= fen;
-        left -= fen;
-        bill.touched = true;
-        payment.allocations.push_back({i, to_penalty, fen});
-        v1::PaymentAllocation* allocation = posted->add_allocations();
-        allocation->set_bill_id(bill.id);
-        allocation->set_amount_fen(fen);
-        allocation->set_to_penalty(to_penalty);
-      }
-    }
-    posted->set_credit_fen(left);
-    account.payments.push_back(payment);
+    PostPayment(account, open, payload);
   } else if (dice < 86) {  // reverse a payment
-    for (Account::Payment& payment : account.payments) {
-      if (payment.reversed) continue;
-      payment.reversed = true;
-      for (const auto& allocation : payment.allocations) {
-        Bill& bill = account.bills[allocation.bill];
-        (allocation.to_penalty ? bill.penalty_unpaid : bill.unpaid) += allocation.fen;
-      }
-      v1::PaymentReversed* reversed = payload.mutable_payment_reversed();
-      reversed->set_payment_id(payment.id);
-      reversed->set_account_id(account.id);
-      reversed->set_amount_fen(payment.amount);
-      reversed->set_reason("bounced");
-      break;
-    }
+    ReversePayment(account, payload);
   } else if (dice < 93 && !open.empty()) {  // a penalty on an unpaid bill
     Bill& bill = account.bills[open[Uniform(0, open.size() - 1)]];
     const int64_t fen = std::max<int64_t>(100, bill.unpaid / 100);
@@ -199,20 +229,7 @@ eventstore::AppendRequest BusinessGenerator::AccountStep(Account& account) {
     penalty->set_rate_ppm_per_day(1000);
     penalty->set_amount_fen(fen);
   } else if (dice < 96) {  // inspection, then back-billing
-    const std::string inspection = absl::StrCat(account.id, "-I", ++account.inspections);
-    Bill bill;
-    bill.id = absl::StrCat(account.id, "-B", account.bills.size());
-    v1::BackBillingIssued* back = payload.mutable_back_billing_issued();
-    back->set_inspection_id(inspection);
-    back->set_account_id(account.id);
-    back->set_bill_id(bill.id);
-    back->set_energy_wh(Uniform(1000, 900000));
-    back->set_amount_fen(Uniform(100, 90000));
-    back->set_penalty_fen(back->amount_fen() * 3);
-    *back->mutable_from_period() = RandomPeriod();
-    *back->mutable_to_period() = back->from_period();
-    bill.unpaid = back->amount_fen() + back->penalty_fen();
-    account.bills.push_back(bill);
+    BackBill(account, payload);
   } else if (dice == 99 && Uniform(0, 9) == 0) {
     payload.mutable_account_closed()->set_account_id(account.id);
     payload.mutable_account_closed()->set_reason("moved away");
@@ -310,7 +327,7 @@ eventstore::AppendRequest BusinessGenerator::CustomerStep() {
     v1::ServiceTicketOnSite* on_site = event.mutable_payload()->mutable_service_ticket_on_site();
     on_site->set_ticket_id(id);
     on_site->mutable_arrived_at()->set_seconds(opened_at + Uniform(5, 150) * 60);
-    on_site->set_within_limit(on_site->arrived_at().seconds() - opened_at <= 45 * 60);
+    on_site->set_within_limit(on_site->arrived_at().seconds() - opened_at <= int64_t{45} * 60);
     return Append(domain::kTicket.StreamOf(id), std::move(event));
   }
   const std::string id = absl::StrCat(prefix_, "T", ++next_id_);

@@ -66,6 +66,11 @@ class BusinessGenerator {
   v1::EventEnvelope Envelope(const std::string& unit);
   eventstore::AppendRequest Append(const std::string& stream, v1::EventEnvelope event);
   eventstore::AppendRequest AccountStep(Account& account);
+  // AccountStep's larger moves, each staging its event in `payload`.
+  void IssueBill(Account& account, v1::DomainEvent& payload);
+  void PostPayment(Account& account, const std::vector<size_t>& open, v1::DomainEvent& payload);
+  void ReversePayment(Account& account, v1::DomainEvent& payload);
+  void BackBill(Account& account, v1::DomainEvent& payload);
   eventstore::AppendRequest MeterStep();
   eventstore::AppendRequest CustomerStep();
   v1::Period RandomPeriod();

@@ -68,104 +68,107 @@ struct Model {
     for (const std::string& u : UnitAndAncestors(unit)) change(kpis[{u, period}]);
   }
 
+  // An account's event: its statement, the ledger totals and the read KPIs.
+  void ApplyAccount(const v1::EventEnvelope& e, const std::string& month) {
+    const v1::DomainEvent& p = e.payload();
+    Account& a = accounts[e.stream_id().substr(8)];
+    auto post = [&](v1::StatementEntryKind kind, int64_t amount) {
+      a.balance += amount;
+      a.entries.push_back({kind, amount, a.balance});
+    };
+    switch (p.event_case()) {
+      case v1::DomainEvent::kAccountOpened:
+        a.unit = p.account_opened().org_unit();
+        Count(a.unit, month, [](Kpis& k) { ++k.opened; });
+        break;
+      case v1::DomainEvent::kAccountClosed:
+        Count(a.unit, month, [](Kpis& k) { ++k.closed; });
+        break;
+      case v1::DomainEvent::kBillIssued: {
+        const auto& b = p.bill_issued();
+        a.bills[b.bill_id()] = Bill{a.unit, PeriodKey(b.period()), b.due_date(), b.total_fen()};
+        Add(a.unit, PeriodKey(b.period()), [&](Totals& t) { t.billed += b.total_fen(); });
+        post(v1::STATEMENT_ENTRY_KIND_BILL, b.total_fen());
+        break;
+      }
+      case v1::DomainEvent::kBackBillingIssued: {
+        const auto& b = p.back_billing_issued();
+        const int64_t total = b.amount_fen() + b.penalty_fen();
+        a.bills[b.bill_id()] =
+            Bill{a.unit, PeriodKey(b.to_period()), domain::UtilityDate(e.occurred_at()), total};
+        Add(a.unit, PeriodKey(b.to_period()), [&](Totals& t) { t.billed += total; });
+        post(v1::STATEMENT_ENTRY_KIND_BACK_BILLING, total);
+        break;
+      }
+      case v1::DomainEvent::kBillReversed: {
+        Bill& bill = a.bills[p.bill_reversed().bill_id()];
+        bill.reversed = true;
+        Add(a.unit, bill.period,
+            [&](Totals& t) { t.reversed += p.bill_reversed().reversed_amount_fen(); });
+        post(v1::STATEMENT_ENTRY_KIND_BILL_REVERSAL, -p.bill_reversed().reversed_amount_fen());
+        break;
+      }
+      case v1::DomainEvent::kPaymentPosted: {
+        const auto& pay = p.payment_posted();
+        for (const auto& al : pay.allocations()) {
+          Bill& bill = a.bills[al.bill_id()];
+          (al.to_penalty() ? bill.penalty_paid : bill.paid) += al.amount_fen();
+          if (!al.to_penalty()) {
+            Add(a.unit, bill.period, [&](Totals& t) { t.collected += al.amount_fen(); });
+          }
+        }
+        a.credit += pay.credit_fen();
+        a.payments[pay.payment_id()] = {pay, false};
+        post(v1::STATEMENT_ENTRY_KIND_PAYMENT, -pay.amount_fen());
+        break;
+      }
+      case v1::DomainEvent::kPaymentReversed: {
+        auto& [pay, reversed] = a.payments[p.payment_reversed().payment_id()];
+        reversed = true;
+        for (const auto& al : pay.allocations()) {
+          Bill& bill = a.bills[al.bill_id()];
+          (al.to_penalty() ? bill.penalty_paid : bill.paid) -= al.amount_fen();
+          if (!al.to_penalty()) {
+            Add(a.unit, bill.period, [&](Totals& t) { t.collected -= al.amount_fen(); });
+          }
+        }
+        a.credit -= pay.credit_fen();
+        post(v1::STATEMENT_ENTRY_KIND_PAYMENT_REVERSAL, p.payment_reversed().amount_fen());
+        break;
+      }
+      case v1::DomainEvent::kPenaltyAccrued: {
+        Bill& bill = a.bills[p.penalty_accrued().bill_id()];
+        bill.penalty += p.penalty_accrued().amount_fen();
+        Add(a.unit, bill.period, [&](Totals& t) { t.penalty += p.penalty_accrued().amount_fen(); });
+        post(v1::STATEMENT_ENTRY_KIND_PENALTY, p.penalty_accrued().amount_fen());
+        break;
+      }
+      case v1::DomainEvent::kMeterReadRecorded: {
+        const std::string period = PeriodKey(p.meter_read_recorded().period());
+        read_period[p.meter_read_recorded().read_id()] = period;
+        if (read_periods.insert({e.stream_id(), period}).second) {
+          Count(a.unit, period, [](Kpis& k) { ++k.reads; });
+        }
+        break;
+      }
+      case v1::DomainEvent::kMeterReadChecked:
+        Count(a.unit, read_period[p.meter_read_checked().read_id()], [](Kpis& k) { ++k.checked; });
+        break;
+      case v1::DomainEvent::kReadCheckDecided:
+        if (p.read_check_decided().decision() != v1::READ_DECISION_ACCEPT) {
+          Count(a.unit, read_period[p.read_check_decided().read_id()], [](Kpis& k) { ++k.wrong; });
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
   void Apply(const v1::EventEnvelope& e) {
     const v1::DomainEvent& p = e.payload();
     const std::string month = PeriodKey(PeriodOf(domain::UtilityDate(e.occurred_at())));
     if (e.stream_id().rfind("account-", 0) == 0) {
-      Account& a = accounts[e.stream_id().substr(8)];
-      auto post = [&](v1::StatementEntryKind kind, int64_t amount) {
-        a.balance += amount;
-        a.entries.push_back({kind, amount, a.balance});
-      };
-      switch (p.event_case()) {
-        case v1::DomainEvent::kAccountOpened:
-          a.unit = p.account_opened().org_unit();
-          Count(a.unit, month, [](Kpis& k) { ++k.opened; });
-          break;
-        case v1::DomainEvent::kAccountClosed:
-          Count(a.unit, month, [](Kpis& k) { ++k.closed; });
-          break;
-        case v1::DomainEvent::kBillIssued: {
-          const auto& b = p.bill_issued();
-          a.bills[b.bill_id()] = Bill{a.unit, PeriodKey(b.period()), b.due_date(), b.total_fen()};
-          Add(a.unit, PeriodKey(b.period()), [&](Totals& t) { t.billed += b.total_fen(); });
-          post(v1::STATEMENT_ENTRY_KIND_BILL, b.total_fen());
-          break;
-        }
-        case v1::DomainEvent::kBackBillingIssued: {
-          const auto& b = p.back_billing_issued();
-          const int64_t total = b.amount_fen() + b.penalty_fen();
-          a.bills[b.bill_id()] =
-              Bill{a.unit, PeriodKey(b.to_period()), domain::UtilityDate(e.occurred_at()), total};
-          Add(a.unit, PeriodKey(b.to_period()), [&](Totals& t) { t.billed += total; });
-          post(v1::STATEMENT_ENTRY_KIND_BACK_BILLING, total);
-          break;
-        }
-        case v1::DomainEvent::kBillReversed: {
-          Bill& bill = a.bills[p.bill_reversed().bill_id()];
-          bill.reversed = true;
-          Add(a.unit, bill.period,
-              [&](Totals& t) { t.reversed += p.bill_reversed().reversed_amount_fen(); });
-          post(v1::STATEMENT_ENTRY_KIND_BILL_REVERSAL, -p.bill_reversed().reversed_amount_fen());
-          break;
-        }
-        case v1::DomainEvent::kPaymentPosted: {
-          const auto& pay = p.payment_posted();
-          for (const auto& al : pay.allocations()) {
-            Bill& bill = a.bills[al.bill_id()];
-            (al.to_penalty() ? bill.penalty_paid : bill.paid) += al.amount_fen();
-            if (!al.to_penalty()) {
-              Add(a.unit, bill.period, [&](Totals& t) { t.collected += al.amount_fen(); });
-            }
-          }
-          a.credit += pay.credit_fen();
-          a.payments[pay.payment_id()] = {pay, false};
-          post(v1::STATEMENT_ENTRY_KIND_PAYMENT, -pay.amount_fen());
-          break;
-        }
-        case v1::DomainEvent::kPaymentReversed: {
-          auto& [pay, reversed] = a.payments[p.payment_reversed().payment_id()];
-          reversed = true;
-          for (const auto& al : pay.allocations()) {
-            Bill& bill = a.bills[al.bill_id()];
-            (al.to_penalty() ? bill.penalty_paid : bill.paid) -= al.amount_fen();
-            if (!al.to_penalty()) {
-              Add(a.unit, bill.period, [&](Totals& t) { t.collected -= al.amount_fen(); });
-            }
-          }
-          a.credit -= pay.credit_fen();
-          post(v1::STATEMENT_ENTRY_KIND_PAYMENT_REVERSAL, p.payment_reversed().amount_fen());
-          break;
-        }
-        case v1::DomainEvent::kPenaltyAccrued: {
-          Bill& bill = a.bills[p.penalty_accrued().bill_id()];
-          bill.penalty += p.penalty_accrued().amount_fen();
-          Add(a.unit, bill.period,
-              [&](Totals& t) { t.penalty += p.penalty_accrued().amount_fen(); });
-          post(v1::STATEMENT_ENTRY_KIND_PENALTY, p.penalty_accrued().amount_fen());
-          break;
-        }
-        case v1::DomainEvent::kMeterReadRecorded: {
-          const std::string period = PeriodKey(p.meter_read_recorded().period());
-          read_period[p.meter_read_recorded().read_id()] = period;
-          if (read_periods.insert({e.stream_id(), period}).second) {
-            Count(a.unit, period, [](Kpis& k) { ++k.reads; });
-          }
-          break;
-        }
-        case v1::DomainEvent::kMeterReadChecked:
-          Count(a.unit, read_period[p.meter_read_checked().read_id()],
-                [](Kpis& k) { ++k.checked; });
-          break;
-        case v1::DomainEvent::kReadCheckDecided:
-          if (p.read_check_decided().decision() != v1::READ_DECISION_ACCEPT) {
-            Count(a.unit, read_period[p.read_check_decided().read_id()],
-                  [](Kpis& k) { ++k.wrong; });
-          }
-          break;
-        default:
-          break;
-      }
+      ApplyAccount(e, month);
     } else if (p.has_application_submitted()) {
       app_unit[p.application_submitted().application_id()] = p.application_submitted().org_unit();
     } else if (p.has_application_closed()) {
