@@ -36,8 +36,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gridledger/v1/common.pb.h"
 #include "gridledger/v1/envelope.pb.h"
-#include "gridledger/v1/event_gateway.pb.h"
 
 namespace gridledger::eventstore {
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "eventstore/event_store_factory.h"
+#include "gridledger/v1/common.pb.h"
 #include "projections/views/all_views.h"
 #include "projections/views/as_of_view.h"
 #include "projections/views/asset_lifecycle_view.h"
