@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
+#include "eventstore/internal/chain_check.h"
 
 namespace gridledger::eventstore {
 namespace {
@@ -18,18 +19,11 @@ void ChainWalker::Expect(const v1::ChainCheckpoint& checkpoint) {
 
 absl::Status ChainWalker::Walk(const v1::EventEnvelope& event) {
   StreamHead& stream = streams_[event.stream_id()];
-  if (event.stream_version() != stream.version + 1) {
-    return absl::DataLossError(
-        absl::StrCat("event at ", Where(event), ": stream ", event.stream_id(),
-                     " jumps from version ", stream.version, " to ", event.stream_version(),
-                     " (an event of the stream was removed, reordered or inserted)"));
-  }
-  const std::string& expected_prev = stream.version == 0 ? GenesisHash() : stream.hash;
-  if (event.prev_hash() != expected_prev) {
-    return absl::DataLossError(
-        absl::StrCat("event at ", Where(event), ": stream ", event.stream_id(), " version ",
-                     event.stream_version(), " does not chain to version ", stream.version,
-                     " (an earlier event of the stream was altered or replaced)"));
+  if (absl::Status linked =
+          internal::CheckStreamLink(event, event.stream_id(), stream.version + 1,
+                                    stream.version == 0 ? GenesisHash() : stream.hash);
+      !linked.ok()) {
+    return linked;
   }
   auto expected = expected_.find(event.position().partition());
   if (expected != expected_.end() && expected->second.last_offset() == event.position().offset()) {

@@ -19,6 +19,8 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "eventstore/internal/append_queue.h"
+#include "eventstore/internal/chain_check.h"
+#include "eventstore/internal/group_decider.h"
 #include "eventstore/internal/record_codec.h"
 #include "eventstore/internal/subscription_thread.h"
 #include "rocksdb/db.h"
@@ -31,17 +33,13 @@ namespace gridledger::eventstore {
 namespace {
 
 using internal::OpenRecord;
-using internal::SealEvent;
 using Pending = internal::PendingAppend;
 
 constexpr char kPartitionHeadKey[] = "partition_head";
 // Most requests one group commit takes from the queue.
 constexpr size_t kMaxGroupRequests = 4096;
 
-struct StreamHead {
-  int64_t version = 0;
-  std::string hash = GenesisHash();
-};
+using internal::StreamHead;  // partition always 0: the log is one partition
 
 std::string EncodeHead(int64_t number, const std::string& hash) {
   std::string out = BigEndian64(static_cast<uint64_t>(number));
@@ -54,7 +52,10 @@ absl::StatusOr<StreamHead> DecodeHead(absl::string_view bytes, absl::string_view
   if (!number || bytes.size() != 8 + kSha256Bytes) {
     return absl::DataLossError(absl::StrCat("head of ", what, " is corrupted"));
   }
-  return StreamHead{static_cast<int64_t>(*number), std::string(bytes.substr(8))};
+  StreamHead head;
+  head.version = static_cast<int64_t>(*number);
+  head.hash.assign(bytes.data() + 8, bytes.size() - 8);
+  return head;
 }
 
 std::string StreamKey(absl::string_view stream_id, int64_t version) {
@@ -152,9 +153,9 @@ class EmbeddedStore final : public EventStore {
     return queue_.Submit(std::move(request), options_);
   }
 
-  absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
-                                                            int64_t from_version,
-                                                            int64_t max_count) override {
+  absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(absl::string_view stream_id,
+                                                                 int64_t from_version,
+                                                                 int64_t max_count) override {
     if (from_version < 1) {
       return absl::InvalidArgumentError(
           absl::StrCat("from_version: must be at least 1, got ", from_version));
@@ -163,39 +164,27 @@ class EmbeddedStore final : public EventStore {
     std::vector<v1::EventEnvelope> events;
     if (from_version > current || max_count <= 0) return events;
     const int64_t last = std::min(current, from_version + std::min(max_count, current) - 1);
-    std::string prev_hash;  // unknown before from_version unless it is 1
-    if (from_version == 1) prev_hash = GenesisHash();
+    internal::StreamChainChecker chain(stream_id, from_version);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, handles_[kStreams]));
     const std::string prefix = StreamKey(stream_id, 0).substr(0, stream_id.size() + 1);
-    int64_t expected_version = from_version;
     for (it->Seek(StreamKey(stream_id, from_version));
-         it->Valid() && expected_version <= last && it->key().starts_with(prefix); it->Next()) {
+         it->Valid() && chain.next_version() <= last && it->key().starts_with(prefix); it->Next()) {
       std::optional<uint64_t> version = ReadBigEndian64(View(it->key()).substr(prefix.size()));
       std::optional<uint64_t> offset = ReadBigEndian64(View(it->value()));
-      if (!version || !offset || static_cast<int64_t>(*version) != expected_version) {
+      if (!version || !offset || static_cast<int64_t>(*version) != chain.next_version()) {
         return absl::DataLossError(absl::StrCat("stream ", stream_id, ": version ",
-                                                expected_version, " is missing from the index"));
+                                                chain.next_version(),
+                                                " is missing from the index"));
       }
       GL_ASSIGN_OR_RETURN(v1::EventEnvelope event, ReadAt(static_cast<int64_t>(*offset)));
-      if (event.stream_id() != stream_id || event.stream_version() != expected_version) {
-        return absl::DataLossError(absl::StrCat(
-            "event at ", kEmbeddedPartition, "@", *offset, ": holds ", event.stream_id(),
-            " version ", event.stream_version(), " where the index expects ", stream_id,
-            " version ", expected_version, " (events reordered or replaced)"));
-      }
-      if (!prev_hash.empty() && event.prev_hash() != prev_hash) {
-        return absl::DataLossError(absl::StrCat("stream ", stream_id, " version ", expected_version,
-                                                ": chain broken (prev_hash does not match the "
-                                                "previous event's hash)"));
-      }
-      prev_hash = event.hash();
+      GL_RETURN_IF_ERROR(chain.Next(event));
       events.push_back(std::move(event));
-      ++expected_version;
     }
     GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
-    if (expected_version <= last) {
-      return absl::DataLossError(absl::StrCat("stream ", stream_id, ": version ", expected_version,
-                                              " of ", current, " is missing"));
+    if (chain.next_version() <= last) {
+      return absl::DataLossError(absl::StrCat("stream ", stream_id, ": version ",
+                                              chain.next_version(), " of ", current,
+                                              " is missing"));
     }
     return events;
   }
@@ -237,11 +226,7 @@ class EmbeddedStore final : public EventStore {
         }
         GL_ASSIGN_OR_RETURN(v1::EventEnvelope event,
                             OpenRecord(View(it->value()), LogPosition(next)));
-        if (event.partition_prev_hash() != prev_partition_hash) {
-          return absl::DataLossError(absl::StrCat("event at ", kEmbeddedPartition, "@", next,
-                                                  ": partition chain broken (an event before "
-                                                  "it was altered, removed or reordered)"));
-        }
+        GL_RETURN_IF_ERROR(internal::CheckPartitionLink(event, prev_partition_hash));
         prev_partition_hash = event.partition_hash();
         result.events.push_back(std::move(event));
         ++next;
@@ -343,6 +328,24 @@ class EmbeddedStore final : public EventStore {
     int64_t next_offset = 0;
   };
 
+  // What the decider reads: the log as it will be once every decided group is
+  // durable (decided heads, commands in flight to disk, then the stored ones).
+  class DecidedLog final : public internal::LogHeads {
+   public:
+    explicit DecidedLog(EmbeddedStore* store) : store_(store) {}
+    absl::StatusOr<std::optional<v1::AppendOutcome>> FindCommand(
+        const std::string& command_id) override {
+      return store_->FindCommand(command_id);
+    }
+    absl::StatusOr<StreamHead> FindStream(const std::string& stream_id) override {
+      return store_->DecidedHead(stream_id);
+    }
+    std::string PartitionHash(int) override { return store_->decided_partition_hash_; }
+
+   private:
+    EmbeddedStore* const store_;
+  };
+
   // Decider: decides every request of the group in order against the heads as
   // they will be once every earlier group is durable, seals the accepted
   // events into one WriteBatch, and hands it to the syncer. Deciding group
@@ -355,79 +358,26 @@ class EmbeddedStore final : public EventStore {
         return;
       }
     }
-    auto decided = std::make_unique<DecidedGroup>();
-    absl::flat_hash_map<std::string, v1::AppendOutcome> staged_commands;
-    rocksdb::WriteBatch& batch = decided->batch;
-    const google::protobuf::Timestamp now = internal::StoreTimestamp();
-
-    for (std::unique_ptr<Pending>& pending : group) {
-      Pending& request = *pending;
-      // A retried command returns its first outcome, before any version check.
-      std::optional<v1::AppendOutcome> first;
-      if (auto it = staged_commands.find(request.command_id); it != staged_commands.end()) {
-        first = it->second;
-      } else {
-        absl::StatusOr<std::optional<v1::AppendOutcome>> known = FindCommand(request.command_id);
-        if (!known.ok()) {
-          pending->promise.set_value(known.status());
-          continue;
-        }
-        first = *std::move(known);
-      }
-      if (first) {
-        if (first->stream_id() != request.stream_id) {
-          pending->promise.set_value(absl::FailedPreconditionError(
-              absl::StrCat("command_id: ", request.command_id, " was already used for stream ",
-                           first->stream_id())));
-          continue;
-        }
-        // Answered after this group syncs, so after the first append is durable.
-        decided->accepted.push_back({pending.get(), AppendResult{*std::move(first), true}});
-        continue;
-      }
-      absl::StatusOr<StreamHead*> head_or = DecidedHead(request.stream_id);
-      if (!head_or.ok()) {
-        pending->promise.set_value(head_or.status());
-        continue;
-      }
-      StreamHead& head = **head_or;
-      if (request.expected_version != kAnyVersion && request.expected_version != head.version) {
-        pending->promise.set_value(
-            internal::VersionConflict(request.stream_id, request.expected_version, head.version));
-        continue;
-      }
-      AppendResult result;
-      v1::AppendOutcome& outcome = result.outcome;
-      outcome.set_stream_id(request.stream_id);
-      outcome.set_first_version(head.version + 1);
-      for (const internal::PreparedEvent& event : request.events) {
-        internal::SealedRecord sealed =
-            SealEvent(event.body, ++head.version, now, head.hash, decided_partition_hash_);
-        batch.Put(handles_[kLog], BigEndian64(static_cast<uint64_t>(decided_offset_)),
-                  sealed.record_bytes);
-        batch.Put(handles_[kStreams], StreamKey(request.stream_id, head.version),
-                  BigEndian64(static_cast<uint64_t>(decided_offset_)));
-        *outcome.add_positions() = LogPosition(decided_offset_);
-        head.hash = std::move(sealed.hash);
-        decided_partition_hash_ = std::move(sealed.partition_hash);
-        ++decided_offset_;
-      }
-      outcome.set_last_version(head.version);
-      batch.Put(handles_[kHeads], request.stream_id, EncodeHead(head.version, head.hash));
-      batch.Put(handles_[kCommands], request.command_id, outcome.SerializeAsString());
-      staged_commands[request.command_id] = outcome;
-      decided->command_ids.push_back(request.command_id);
-      decided->accepted.push_back({pending.get(), std::move(result)});
-    }
+    DecidedLog log(this);
+    internal::GroupDecision decision =
+        internal::DecideGroup(group, internal::StoreTimestamp(), log);
+    std::unique_ptr<DecidedGroup> decided = StageGroup(group, decision);
     if (decided->accepted.empty()) return;
-    batch.Put(handles_[kDefault], kPartitionHeadKey,
-              EncodeHead(decided_offset_, decided_partition_hash_));
+    for (auto& [stream_id, head] : decision.stream_heads) {
+      decided_heads_[stream_id] = std::move(head);
+    }
+    if (auto it = decision.partition_hashes.find(0); it != decision.partition_hashes.end()) {
+      decided_partition_hash_ = std::move(it->second);
+    }
+    decided->batch.Put(handles_[kDefault], kPartitionHeadKey,
+                       EncodeHead(decided_offset_, decided_partition_hash_));
     decided->next_offset = decided_offset_;
     decided->requests = std::move(group);
     {
       absl::MutexLock lock(&inflight_mu_);
-      for (const std::string& id : decided->command_ids)
-        inflight_commands_[id] = staged_commands[id];
+      for (const Accepted& a : decided->accepted) {
+        if (!a.result.deduplicated) inflight_commands_[a.pending->command_id] = a.result.outcome;
+      }
     }
     absl::MutexLock lock(&sync_mu_);
     // At most two groups wait for the disk (the syncer takes both at once);
@@ -436,6 +386,57 @@ class EmbeddedStore final : public EventStore {
                         ABSL_SHARED_LOCKS_REQUIRED(sync_mu_) { return sync_queue_.size() < 2; };
     sync_mu_.Await(absl::Condition(&has_room));
     sync_queue_.push_back(std::move(decided));
+  }
+
+  // Answers the refused requests of `decision` and writes the others into a
+  // new group's batch, giving the appended events their offsets from
+  // decided_offset_ on. Deduplicated requests are answered with the first
+  // outcome, after the group syncs (so after the first append is durable).
+  std::unique_ptr<DecidedGroup> StageGroup(std::vector<std::unique_ptr<Pending>>& group,
+                                           internal::GroupDecision& decision) {
+    auto decided = std::make_unique<DecidedGroup>();
+    std::vector<int> accepted_index(group.size(), -1);  // request → its entry in `accepted`
+    for (size_t i = 0; i < group.size(); ++i) {
+      Pending* pending = group[i].get();
+      internal::Decision& d = decision.decisions[i];
+      switch (d.kind) {
+        case internal::Decision::Kind::kRefused:
+          pending->promise.set_value(std::move(d.refusal));
+          continue;
+        case internal::Decision::Kind::kDeduplicated: {
+          v1::AppendOutcome first =
+              d.first_request >= 0
+                  ? decided->accepted[accepted_index[d.first_request]].result.outcome
+                  : std::move(d.outcome);
+          decided->accepted.push_back({pending, AppendResult{std::move(first), true}});
+          break;
+        }
+        case internal::Decision::Kind::kAppended:
+          decided->command_ids.push_back(pending->command_id);
+          decided->accepted.push_back({pending, WriteAppend(*pending, d, decided->batch)});
+          break;
+      }
+      accepted_index[i] = static_cast<int>(decided->accepted.size()) - 1;
+    }
+    return decided;
+  }
+
+  // Puts one appended request into `batch`: its events at the next offsets,
+  // its stream index entries, its stream head and its command's outcome.
+  AppendResult WriteAppend(const Pending& request, internal::Decision& decision,
+                           rocksdb::WriteBatch& batch) {
+    AppendResult result{std::move(decision.outcome), false};
+    for (internal::SealedEvent& event : decision.events) {
+      const std::string offset = BigEndian64(static_cast<uint64_t>(decided_offset_));
+      batch.Put(handles_[kLog], offset, event.record_bytes);
+      batch.Put(handles_[kStreams], StreamKey(request.stream_id, event.version), offset);
+      *result.outcome.add_positions() = LogPosition(decided_offset_);
+      ++decided_offset_;
+    }
+    batch.Put(handles_[kHeads], request.stream_id,
+              EncodeHead(decision.head.version, decision.head.hash));
+    batch.Put(handles_[kCommands], request.command_id, result.outcome.SerializeAsString());
+    return result;
   }
 
   // Syncer: writes every decided group waiting, in order, and syncs once for
@@ -508,11 +509,11 @@ class EmbeddedStore final : public EventStore {
   }
 
   // The head a stream will have once every decided group is durable.
-  absl::StatusOr<StreamHead*> DecidedHead(const std::string& stream_id) {
+  absl::StatusOr<StreamHead> DecidedHead(const std::string& stream_id) {
     auto it = decided_heads_.find(stream_id);
-    if (it != decided_heads_.end()) return &it->second;
+    if (it != decided_heads_.end()) return it->second;
     GL_ASSIGN_OR_RETURN(StreamHead head, LoadHeadFromDb(stream_id));
-    return &decided_heads_.emplace(stream_id, std::move(head)).first->second;
+    return decided_heads_.emplace(stream_id, std::move(head)).first->second;
   }
 
   const std::unique_ptr<rocksdb::DB> db_;

@@ -10,14 +10,15 @@
 //
 // Appends are group-committed and pipelined: callers serialize their events
 // and queue them; a decider thread takes everything queued, decides each
-// request (dedup, version check) against the heads the log will have once
-// every earlier group is durable, and seals the accepted events into one
-// WriteBatch; a syncer thread writes every batch waiting, in order, syncing
-// the WAL once after the last of them, and only then answers their callers.
-// Deciding the next group overlaps with the disk sync of the previous ones. An append returns only
-// after its batch is on disk, so a process killed right after an acknowledgement loses nothing. If
-// a write fails, no later batch is written and every later append fails with UNAVAILABLE until the
-// store is reopened.
+// request (dedup, version check: internal/group_decider.h) against the heads
+// the log will have once every earlier group is durable, and seals the
+// accepted events into one WriteBatch; a syncer thread writes every batch
+// waiting, in order, syncing the WAL once after the last of them, and only
+// then answers their callers. Deciding the next group overlaps with the disk
+// sync of the previous ones. An append returns only after its batch is on
+// disk, so a process killed right after an acknowledgement loses nothing. If a
+// write fails, no later batch is written and every later append fails with
+// UNAVAILABLE until the store is reopened.
 #ifndef GRIDLEDGER_EVENTSTORE_EMBEDDED_STORE_H_
 #define GRIDLEDGER_EVENTSTORE_EMBEDDED_STORE_H_
 

@@ -36,8 +36,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gridledger/v1/common.pb.h"
 #include "gridledger/v1/envelope.pb.h"
-#include "gridledger/v1/event_gateway.pb.h"
 
 namespace gridledger::eventstore {
 
@@ -139,9 +139,15 @@ class EventStore {
 
   // Events of one stream from `from_version` (1-based), at most `max_count`.
   // An unknown stream has no events (an empty vector, not NOT_FOUND).
-  virtual absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(
+  absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(
       absl::string_view stream_id, int64_t from_version = 1,
-      int64_t max_count = std::numeric_limits<int64_t>::max()) = 0;
+      int64_t max_count = std::numeric_limits<int64_t>::max()) {
+    return ReadStreamRange(stream_id, from_version, max_count);
+  }
+  // What ReadStream calls; backends implement it (defaults belong to the
+  // non-virtual interface only).
+  virtual absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(
+      absl::string_view stream_id, int64_t from_version, int64_t max_count) = 0;
 
   // The stream's current version; 0 when it does not exist.
   virtual absl::StatusOr<int64_t> StreamVersion(absl::string_view stream_id) = 0;

@@ -15,6 +15,12 @@
 // within timeout_ms, and the next append first re-initialises the producer and
 // re-reads what the partitions hold, so a retry with the same command_id never
 // appends twice.
+//
+// The parts, under internal/: kafka_topology.h (topics, partitions, the
+// partitioner), kafka_index.h (stream heads and offsets, the command index),
+// kafka_reader.h (read_committed reads, catch-up, subscriptions, log readers)
+// and kafka_writer.h (the transactional producer and group commit, deciding
+// with group_decider.h).
 #ifndef GRIDLEDGER_EVENTSTORE_KAFKA_STORE_H_
 #define GRIDLEDGER_EVENTSTORE_KAFKA_STORE_H_
 

@@ -9,7 +9,7 @@ namespace gridledger::eventstore {
 
 struct StoreOptions {
   // An event whose canonical envelope is larger is refused (INVALID_ARGUMENT).
-  int64_t max_event_bytes = 256 * 1024;
+  int64_t max_event_bytes = int64_t{256} * 1024;
   // Most events one Append may carry.
   int64_t max_events_per_append = 10000;
   // Kafka: how long an append, or opening, may wait on the broker before it

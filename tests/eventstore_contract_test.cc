@@ -275,6 +275,36 @@ TEST_P(EventStoreContractTest, RetriedCommandAppendsNothingAndReturnsTheFirstOut
   EXPECT_EQ(*store_->StreamVersion("meter-3003"), 2);
 }
 
+// Retries racing the first attempt land in the same group: every caller
+// gets the one append's outcome, positions included, and it is written once.
+TEST_P(EventStoreContractTest, ConcurrentRetriesOfOneCommandShareItsOutcome) {
+  constexpr int kRounds = 20;
+  constexpr int kCallers = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string stream = absl::StrCat("meter-race", round);
+    const std::string command = NewUuid();
+    std::vector<absl::StatusOr<AppendResult>> results(kCallers);
+    std::vector<std::thread> callers;
+    callers.reserve(kCallers);
+    for (int c = 0; c < kCallers; ++c) {
+      callers.emplace_back([&, c] {
+        results[c] = store_->Append(MeterReadAppend(stream, kAnyVersion, command, 2));
+      });
+    }
+    for (std::thread& t : callers) t.join();
+    int appended = 0;
+    for (const absl::StatusOr<AppendResult>& result : results) {
+      ASSERT_TRUE(result.ok()) << result.status();
+      appended += result->deduplicated ? 0 : 1;
+      ASSERT_EQ(result->outcome.positions_size(), 2) << "round " << round;
+      EXPECT_EQ(result->outcome.positions(1).offset(), results[0]->outcome.positions(1).offset());
+      EXPECT_EQ(result->outcome.last_version(), 2);
+    }
+    EXPECT_EQ(appended, 1) << "round " << round;
+    EXPECT_EQ(*store_->StreamVersion(stream), 2) << "round " << round;
+  }
+}
+
 TEST_P(EventStoreContractTest, EightThreadsOnOneStreamLeaveVersionsWithoutGapOrDuplicate) {
   constexpr int kThreads = 8;
   constexpr int kAppendsPerThread = 25;

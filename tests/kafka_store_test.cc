@@ -15,7 +15,6 @@
 namespace gridledger {
 namespace {
 
-using eventstore::EventStore;
 using eventstore::kAnyVersion;
 using eventstore::kNoStream;
 using eventstore::OpenEventStore;

@@ -1,5 +1,7 @@
 #include "eventstore/internal/kafka_client.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -39,6 +41,28 @@ void KafkaHandleDeleter::operator()(rd_kafka_t* handle) const {
     rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   }
   rd_kafka_destroy(handle);
+}
+
+KafkaSettings ClientSettings(const KafkaConfig& config) {
+  return {{"bootstrap.servers", config.bootstrap_servers},
+          {"client.id", "gridledger"},
+          {"socket.connection.setup.timeout.ms",
+           absl::StrCat(std::max<int64_t>(1000, config.timeout_ms))},
+          {"reconnect.backoff.max.ms", "1000"},
+          {"log_level", "3"}};
+}
+
+KafkaSettings ReadCommittedConsumerSettings(const KafkaConfig& config,
+                                            const std::string& group_id) {
+  KafkaSettings settings = ClientSettings(config);
+  settings.insert(settings.end(), {{"group.id", group_id},
+                                   {"enable.auto.commit", "false"},
+                                   {"enable.auto.offset.store", "false"},
+                                   {"isolation.level", "read_committed"},
+                                   {"enable.partition.eof", "true"},
+                                   {"auto.offset.reset", "error"},
+                                   {"fetch.wait.max.ms", "20"}});
+  return settings;
 }
 
 absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,

@@ -1,5 +1,6 @@
-// Thin RAII over librdkafka's C API, and the one place its errors become
-// absl::Status. Used only by the Kafka backend.
+// Thin RAII over librdkafka's C API, the one place its errors become
+// absl::Status, and the client settings the Kafka backend's clients share.
+// Used only by the Kafka backend.
 #ifndef GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_CLIENT_H_
 #define GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_CLIENT_H_
 
@@ -14,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "eventstore/internal/kafka_uri.h"
 
 namespace gridledger::eventstore::internal {
 
@@ -35,6 +37,15 @@ struct PartitionListDeleter {
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 using KafkaSettings = std::vector<std::pair<std::string, std::string>>;
+
+// What every client of the store sets: its brokers, client id, connection
+// timeouts (from config.timeout_ms) and log level.
+KafkaSettings ClientSettings(const KafkaConfig& config);
+
+// ClientSettings plus a read_committed consumer in `group_id` that never
+// commits or stores offsets by itself, reports partition EOF, fails on an
+// offset out of range (auto.offset.reset=error) and fetches with low latency.
+KafkaSettings ReadCommittedConsumerSettings(const KafkaConfig& config, const std::string& group_id);
 
 // A producer with `settings`; `on_delivery` is its delivery-report callback.
 absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,

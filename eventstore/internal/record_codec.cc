@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/ids.h"
 #include "common/sha256.h"
+#include "domain/common/streams.h"
 
 namespace gridledger::eventstore::internal {
 namespace {
@@ -18,18 +19,6 @@ namespace {
 // (stream id, version, command id, recorded_at, event id).
 constexpr int64_t kStoreFieldsAllowance = 512;
 constexpr size_t kMaxIdLength = 200;
-
-struct CategoryUnit {
-  absl::string_view category;
-  absl::string_view unit;
-};
-
-constexpr CategoryUnit kCategories[] = {
-    {"application", "customer"}, {"ticket", "customer"},    {"account", "billing"},
-    {"tariff", "billing"},       {"wholesale", "billing"},  {"meter", "metering"},
-    {"kpi", "marketing"},        {"approval", "marketing"}, {"alert", "marketing"},
-    {"outage", "marketing"},
-};
 
 absl::Status CheckIdText(absl::string_view field, absl::string_view value) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
@@ -60,21 +49,7 @@ std::string CanonicalBytes(const v1::EventEnvelope& event) {
 }  // namespace
 
 absl::StatusOr<absl::string_view> UnitOfStream(absl::string_view stream_id) {
-  const size_t dash = stream_id.find('-');
-  if (dash == absl::string_view::npos || dash + 1 == stream_id.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stream_id: must have the form <category>-<id>, got \"", stream_id, "\""));
-  }
-  const absl::string_view category = stream_id.substr(0, dash);
-  for (const CategoryUnit& entry : kCategories) {
-    if (entry.category == category) return entry.unit;
-  }
-  std::string known;
-  for (const CategoryUnit& entry : kCategories) {
-    absl::StrAppend(&known, known.empty() ? "" : ", ", entry.category);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("stream_id: unknown category \"", category, "\"; known categories: ", known));
+  return domain::UnitOfStream(stream_id);
 }
 
 absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOptions& options) {

@@ -16,7 +16,7 @@ namespace gridledger::eventstore::internal {
 
 // The unit ("customer", "billing", "metering", "marketing") that owns streams
 // of the category in "<category>-<id>"; INVALID_ARGUMENT naming stream_id when
-// the id has no known category.
+// the id has no known category. The categories are domain/common/streams.h's.
 absl::StatusOr<absl::string_view> UnitOfStream(absl::string_view stream_id);
 
 // Checks everything about a request that does not depend on stored state.

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "projections/views/as_of_view.h"
+
 namespace gridledger::projections {
 namespace {
 

@@ -22,9 +22,9 @@
 
 #include "absl/status/statusor.h"
 #include "eventstore/event_store.h"
+#include "gridledger/v1/common.pb.h"
 #include "projections/runtime/projection.h"
 #include "projections/runtime/view_host.h"
-#include "projections/views/as_of_view.h"  // v1::TimeAxis
 
 namespace gridledger::projections {
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "gridledger/v1/common.pb.h"
 #include "gridledger/v1/event_gateway.pb.h"
 #include "projections/runtime/projection.h"
 
