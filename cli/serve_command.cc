@@ -26,17 +26,24 @@ sigset_t BlockServerSignals() {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
 
-// Waits for SIGINT or SIGTERM; each SIGUSR1 meanwhile writes a checkpoint.
+// Waits for SIGINT or SIGTERM; meanwhile each SIGUSR1 writes a checkpoint
+// and each SIGHUP reloads the tokens file.
 int WaitForTerminationSignal(const sigset_t& signals, server::Server& server) {
   while (true) {
     int received = 0;
     sigwait(&signals, &received);
-    if (received != SIGUSR1) return received;
-    server.ExportCheckpointNow();
+    if (received == SIGUSR1) {
+      server.ExportCheckpointNow();
+    } else if (received == SIGHUP) {
+      server.ReloadTokens().IgnoreError();  // reported on stderr; the old tokens stay
+    } else {
+      return received;
+    }
   }
 }
 

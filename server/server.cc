@@ -22,6 +22,7 @@
 #include "server/audit_files.h"
 #include "server/checkpoint_exporter.h"
 #include "server/health_service.h"
+#include "server/token_watcher.h"
 #include "services/billing_center/billing_service.h"
 #include "services/common/auth.h"
 #include "services/customer_service/customer_service.h"
@@ -154,6 +155,7 @@ struct Server::Parts {
   std::string view_dir;
   std::string transport_label;
   service::TokenRegistry tokens;
+  std::unique_ptr<TokenWatcher> token_watcher;
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<projections::ViewHost> view_host;
   std::unique_ptr<CheckpointExporter> exporter;
@@ -209,6 +211,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   GL_ASSIGN_OR_RETURN(Transport transport, LoadTransport(o));
   GL_ASSIGN_OR_RETURN(parts->tokens, LoadTokens(o));
   parts->transport_label = transport.label;
+  if (!o.tokens_file.empty()) {
+    parts->token_watcher =
+        std::make_unique<TokenWatcher>(&parts->tokens, o.tokens_file, o.tokens_poll);
+  }
   parts->view_dir = o.view_dir.empty() ? DefaultViewDirectory(o.store) : o.view_dir;
 
   GL_ASSIGN_OR_RETURN(parts->store, eventstore::OpenEventStore(o.store));
@@ -261,6 +267,11 @@ void Server::ExportCheckpointNow() {
   if (parts_->exporter) parts_->exporter->ExportNow();
 }
 
+absl::Status Server::ReloadTokens() {
+  if (!parts_->token_watcher) return absl::OkStatus();
+  return parts_->token_watcher->ReloadNow();
+}
+
 void Server::Shutdown() {
   Parts& p = *parts_;
   {
@@ -276,6 +287,7 @@ void Server::Shutdown() {
   p.services.clear();
   p.view_host.reset();
   p.store.reset();  // closes the store after the last request
+  p.token_watcher.reset();
 }
 
 }  // namespace gridledger::server

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "eventstore/store_uri.h"
 
 namespace gridledger::server {
@@ -42,8 +43,10 @@ struct ServeOptions {
   // Comma-separated units whose command services to serve (serve only).
   std::string services = kAllServiceNames;
   // The bearer-token file (services/common/auth.h); empty: every call is
-  // UNAUTHENTICATED (Start warns on stderr).
+  // UNAUTHENTICATED (Start warns on stderr). Watched: a change takes effect
+  // within tokens_poll.
   std::string tokens_file;
+  absl::Duration tokens_poll = absl::Seconds(1);
   // Comma-separated views ("ledger,assets,kpi"; "none" for none) and where
   // their RocksDBs live (empty: DefaultViewDirectory(store)).
   std::string views = "ledger,assets,kpi";
@@ -87,6 +90,10 @@ class Server {
   std::string Banner() const;
   // Writes a signed checkpoint now (no-op without a checkpoint key).
   void ExportCheckpointNow();
+  // Reloads the tokens file now (serve calls it on SIGHUP; the file is also
+  // watched and reloaded within a second of a change). On error the tokens
+  // in force stay; no-op without a tokens file.
+  absl::Status ReloadTokens();
   // Health answers NOT_SERVING, calls get 5 s to finish, then the exporter,
   // the views and the store close, in that order. Idempotent.
   void Shutdown();

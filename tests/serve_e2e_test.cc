@@ -7,19 +7,25 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "gmock/gmock.h"
+#include "gridledger/v1/query_service.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
@@ -137,6 +143,98 @@ TEST(ServeE2eTest, EverySubcommandAnswersHelp) {
       RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " tail --json --max many 2>&1; echo exit=$?"));
   EXPECT_THAT(typed, HasSubstr("--max"));
   EXPECT_THAT(typed, HasSubstr("exit=2"));
+}
+
+// ViewAdmin.ListViews as `tokens` (one authorization header each): the code.
+grpc::StatusCode ListViewsAs(const std::string& address, const std::vector<std::string>& tokens,
+                             std::string* message = nullptr) {
+  auto stub =
+      v1::ViewAdmin::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  for (const std::string& token : tokens) context.AddMetadata("authorization", "Bearer " + token);
+  v1::ListViewsReply reply;
+  grpc::Status status = stub->ListViews(&context, v1::ListViewsRequest(), &reply);
+  if (message != nullptr) *message = status.error_message();
+  return status.error_code();
+}
+
+// Writes `contents` to `path` as an editor or a deployment would: a new file
+// renamed over the old one.
+void ReplaceFile(const std::string& path, const std::string& contents) {
+  {
+    std::ofstream out(path + ".new");
+    out << contents;
+  }
+  ASSERT_EQ(std::rename((path + ".new").c_str(), path.c_str()), 0);
+}
+
+// Polls until `done` holds, for at most 10 s.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 100; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// `gridledger token` for an admin of "sn": the token and its tokens-file line.
+std::pair<std::string, std::string> IssueAdmin(const std::string& name, const std::string& flags) {
+  const std::string out = RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " token --principal ", name,
+                                                  " --org_unit sn --roles admin ", flags));
+  const size_t newline = out.find('\n');
+  return {out.substr(0, newline), out.substr(newline + 1)};
+}
+
+// Tokens are revocable without a restart (the file is watched; SIGHUP
+// reloads at once), may expire, and a call carries exactly one.
+TEST(ServeE2eTest, TokensAreRevokedReloadedAndExpireWithoutARestart) {
+  testing::TempDir dir;
+  const std::string tokens_file = dir.path() + "/tokens";
+  const auto [alice, alice_line] = IssueAdmin("alice", "--valid_for 1d");
+  const auto [bob, bob_line] = IssueAdmin("bob", "");
+  ASSERT_THAT(alice_line, HasSubstr(" expires="));
+  // carol's token expired long ago.
+  const std::string carol = "carol-token";
+  const std::string carol_line =
+      absl::StrCat(HexEncode(Sha256(carol)), " carol sn admin expires=2020-01-01T00:00:00Z\n");
+  ReplaceFile(tokens_file, alice_line + bob_line + carol_line);
+
+  ServeProcess serve(GL_GRIDLEDGER_PATH,
+                     {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen",
+                      "127.0.0.1:0", "--tokens", tokens_file, "--views", "none"});
+  const std::string address = AddressFrom(serve.LineContaining("serving on"));
+  ASSERT_FALSE(address.empty());
+  EXPECT_EQ(ListViewsAs(address, {alice}), grpc::StatusCode::OK);
+  std::string message;
+  EXPECT_EQ(ListViewsAs(address, {carol}, &message), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(message, HasSubstr("expired"));
+  EXPECT_EQ(ListViewsAs(address, {bob, alice}, &message), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(message, HasSubstr("exactly one"));
+  EXPECT_EQ(ListViewsAs(address, {}, &message), grpc::StatusCode::UNAUTHENTICATED);
+
+  // Revoking alice: her line removed, no restart.
+  ReplaceFile(tokens_file, bob_line);
+  EXPECT_TRUE(Eventually([&] {
+    return ListViewsAs(address, {alice}) == grpc::StatusCode::UNAUTHENTICATED;
+  })) << "a removed token must stop working within seconds";
+  EXPECT_EQ(ListViewsAs(address, {bob}), grpc::StatusCode::OK);
+
+  // A file that does not parse leaves the tokens in force as they were.
+  ReplaceFile(tokens_file, "this is not a tokens file\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(ListViewsAs(address, {bob}), grpc::StatusCode::OK);
+  EXPECT_EQ(ListViewsAs(address, {alice}), grpc::StatusCode::UNAUTHENTICATED);
+
+  // SIGHUP reloads at once and does not stop the server.
+  {
+    std::ofstream out(tokens_file);  // rewritten in place
+    out << alice_line << bob_line;
+  }
+  serve.Signal(SIGHUP);
+  EXPECT_TRUE(Eventually([&] { return ListViewsAs(address, {alice}) == grpc::StatusCode::OK; }));
+  EXPECT_EQ(HealthCheck(address), "SERVING");
+  EXPECT_EQ(serve.Wait(SIGTERM), 0);
 }
 
 std::string ReadFile(const std::string& path) {

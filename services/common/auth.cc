@@ -47,8 +47,18 @@ absl::Status Principal::RequireAnyRole(std::initializer_list<absl::string_view> 
                                                   absl::StrJoin(allowed, ", "), " is needed"));
 }
 
-absl::StatusOr<TokenRegistry> TokenRegistry::Parse(absl::string_view contents) {
-  TokenRegistry registry;
+TokenRegistry::TokenRegistry(TokenRegistry&& other) noexcept : table_(other.table()) {}
+
+TokenRegistry& TokenRegistry::operator=(TokenRegistry&& other) noexcept {
+  std::shared_ptr<const Table> table = other.table();
+  absl::MutexLock lock(&mu_);
+  table_ = std::move(table);
+  return *this;
+}
+
+absl::StatusOr<std::shared_ptr<const TokenRegistry::Table>> TokenRegistry::ParseTable(
+    absl::string_view contents) {
+  auto table = std::make_shared<Table>();
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(contents, '\n')) {
     ++line_number;
@@ -56,9 +66,9 @@ absl::StatusOr<TokenRegistry> TokenRegistry::Parse(absl::string_view contents) {
     if (line.empty() || absl::StartsWith(line, "#")) continue;
     const std::string where = absl::StrCat("tokens line ", line_number, ": ");
     std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipWhitespace());
-    if (fields.size() != 4) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "expected <sha256 hex> <principal> <org unit> <roles>"));
+    if (fields.size() != 4 && fields.size() != 5) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "expected <sha256 hex> <principal> <org unit> <roles> [expires=<RFC 3339>]"));
     }
     std::string hash = absl::AsciiStrToLower(fields[0]);
     if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
@@ -67,23 +77,63 @@ absl::StatusOr<TokenRegistry> TokenRegistry::Parse(absl::string_view contents) {
     }
     absl::StatusOr<std::set<std::string>> roles = ParseRoles(fields[3], where);
     if (!roles.ok()) return roles.status();
-    Principal principal{std::string(fields[1]), std::string(fields[2]), *std::move(roles)};
-    if (!registry.by_hash_.emplace(std::move(hash), std::move(principal)).second) {
+    Entry entry{Principal{std::string(fields[1]), std::string(fields[2]), *std::move(roles)},
+                std::nullopt};
+    if (fields.size() == 5) {
+      absl::string_view expires = fields[4];
+      absl::Time at;
+      std::string error;
+      if (!absl::ConsumePrefix(&expires, "expires=") ||
+          !absl::ParseTime(absl::RFC3339_full, expires, &at, &error)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, "the fifth field must be expires=<RFC 3339 time>"));
+      }
+      entry.expires = at;
+    }
+    if (!table->emplace(std::move(hash), std::move(entry)).second) {
       return absl::InvalidArgumentError(absl::StrCat(where, "the same token appears twice"));
     }
   }
+  return table;
+}
+
+absl::StatusOr<TokenRegistry> TokenRegistry::Parse(absl::string_view contents) {
+  TokenRegistry registry;
+  if (absl::Status s = registry.Replace(contents); !s.ok()) return s;
   return registry;
 }
 
 absl::StatusOr<TokenRegistry> TokenRegistry::LoadFile(const std::string& path) {
+  TokenRegistry registry;
+  if (absl::Status s = registry.ReloadFile(path); !s.ok()) return s;
+  return registry;
+}
+
+absl::Status TokenRegistry::Replace(absl::string_view contents) {
+  absl::StatusOr<std::shared_ptr<const Table>> table = ParseTable(contents);
+  if (!table.ok()) return table.status();
+  absl::MutexLock lock(&mu_);
+  table_ = *std::move(table);
+  return absl::OkStatus();
+}
+
+absl::Status TokenRegistry::ReloadFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("tokens file ", path, " cannot be read"));
   std::stringstream contents;
   contents << in.rdbuf();
-  return Parse(contents.str());
+  return Replace(contents.str());
 }
 
-absl::StatusOr<Principal> TokenRegistry::Authenticate(absl::string_view authorization) const {
+std::shared_ptr<const TokenRegistry::Table> TokenRegistry::table() const {
+  absl::MutexLock lock(&mu_);
+  return table_;
+}
+
+size_t TokenRegistry::size() const { return table()->size(); }
+
+absl::StatusOr<Principal> TokenRegistry::Authenticate(absl::string_view authorization,
+                                                      absl::Time now) const {
   if (authorization.empty()) {
     return absl::UnauthenticatedError("authorization: a bearer token is required");
   }
@@ -91,13 +141,29 @@ absl::StatusOr<Principal> TokenRegistry::Authenticate(absl::string_view authoriz
   if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
     return absl::UnauthenticatedError("authorization: must be \"Bearer <token>\"");
   }
-  auto it = by_hash_.find(HexEncode(Sha256(token)));
-  if (it == by_hash_.end()) return absl::UnauthenticatedError("authorization: unknown token");
-  return it->second;
+  const std::shared_ptr<const Table> table = this->table();
+  auto it = table->find(HexEncode(Sha256(token)));
+  if (it == table->end()) return absl::UnauthenticatedError("authorization: unknown token");
+  if (it->second.expires.has_value() && now >= *it->second.expires) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "authorization: the token of ", it->second.principal.name, " expired at ",
+        absl::FormatTime(absl::RFC3339_sec, *it->second.expires, absl::UTCTimeZone())));
+  }
+  return it->second.principal;
+}
+
+absl::StatusOr<Principal> TokenRegistry::AuthenticateHeaders(
+    const std::vector<absl::string_view>& headers, absl::Time now) const {
+  if (headers.size() > 1) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("authorization: exactly one header is accepted, got ", headers.size()));
+  }
+  return Authenticate(headers.empty() ? absl::string_view() : headers.front(), now);
 }
 
 absl::StatusOr<IssuedToken> IssueToken(absl::string_view principal, absl::string_view org_unit,
-                                       absl::string_view roles_csv) {
+                                       absl::string_view roles_csv,
+                                       std::optional<absl::Time> expires) {
   if (principal.empty() || principal.find(' ') != absl::string_view::npos) {
     return absl::InvalidArgumentError("principal: must be one word");
   }
@@ -112,6 +178,10 @@ absl::StatusOr<IssuedToken> IssueToken(absl::string_view principal, absl::string
   issued.token = HexEncode(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
   issued.line = absl::StrCat(HexEncode(Sha256(issued.token)), " ", principal, " ", org_unit, " ",
                              absl::StrJoin(*roles, ","));
+  if (expires.has_value()) {
+    absl::StrAppend(&issued.line, " expires=",
+                    absl::FormatTime(absl::RFC3339_sec, *expires, absl::UTCTimeZone()));
+  }
   return issued;
 }
 

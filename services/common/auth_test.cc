@@ -58,5 +58,50 @@ TEST(TokenRegistryTest, BadLinesNameTheLineAndRule) {
       HasSubstr("twice"));
 }
 
+TEST(TokenRegistryTest, ExpiredTokensAreRefused) {
+  const absl::Time now = absl::FromUnixSeconds(1800000000);
+  absl::StatusOr<IssuedToken> token =
+      IssueToken("temp-1", "sn/xa", "collector", now + absl::Hours(1));
+  ASSERT_TRUE(token.ok());
+  EXPECT_THAT(token->line, HasSubstr(" expires=2027-01-15T09:00:00+00:00"));
+  absl::StatusOr<TokenRegistry> registry = TokenRegistry::Parse(token->line);
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  EXPECT_TRUE(registry->Authenticate("Bearer " + token->token, now).ok());
+  absl::Status expired =
+      registry->Authenticate("Bearer " + token->token, now + absl::Hours(1)).status();
+  EXPECT_EQ(expired.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(std::string(expired.message()), HasSubstr("expired"));
+  EXPECT_THAT(
+      std::string(
+          TokenRegistry::Parse(HexEncode(Sha256("x")) + " p sn admin soon").status().message()),
+      HasSubstr("expires=<RFC 3339 time>"));
+}
+
+TEST(TokenRegistryTest, ReplaceSwapsTheTokensAndABadFileKeepsThem) {
+  absl::StatusOr<IssuedToken> a = IssueToken("a", "sn", "admin");
+  absl::StatusOr<IssuedToken> b = IssueToken("b", "sn", "admin");
+  absl::StatusOr<TokenRegistry> registry = TokenRegistry::Parse(a->line + "\n" + b->line);
+  ASSERT_TRUE(registry.ok());
+  ASSERT_TRUE(registry->Replace(b->line).ok());
+  EXPECT_EQ(registry->size(), 1u);
+  EXPECT_FALSE(registry->Authenticate("Bearer " + a->token).ok()) << "revoked";
+  EXPECT_TRUE(registry->Authenticate("Bearer " + b->token).ok());
+  EXPECT_FALSE(registry->Replace("garbage").ok());
+  EXPECT_TRUE(registry->Authenticate("Bearer " + b->token).ok()) << "kept on a bad file";
+}
+
+TEST(TokenRegistryTest, ExactlyOneAuthorizationHeader) {
+  absl::StatusOr<IssuedToken> a = IssueToken("a", "sn", "admin");
+  absl::StatusOr<TokenRegistry> registry = TokenRegistry::Parse(a->line);
+  const std::string header = "Bearer " + a->token;
+  EXPECT_TRUE(registry->AuthenticateHeaders({header}).ok());
+  absl::Status two = registry->AuthenticateHeaders({header, "Bearer other"}).status();
+  EXPECT_EQ(two.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(std::string(two.message()), HasSubstr("exactly one"));
+  EXPECT_EQ(registry->AuthenticateHeaders({header, header}).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(registry->AuthenticateHeaders({}).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
 }  // namespace
 }  // namespace gridledger::service

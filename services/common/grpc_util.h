@@ -4,6 +4,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "services/common/auth.h"
@@ -16,13 +18,16 @@ inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-// The principal behind the call's "authorization: Bearer …" metadata.
+// The principal behind the call's one "authorization: Bearer …" header; two
+// or more headers are refused rather than one of them picked.
 inline absl::StatusOr<Principal> Authenticate(const TokenRegistry& tokens,
                                               const grpc::ServerContext& context) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) return tokens.Authenticate("");
-  return tokens.Authenticate(absl::string_view(it->second.data(), it->second.size()));
+  std::vector<absl::string_view> headers;
+  const auto [begin, end] = context.client_metadata().equal_range("authorization");
+  for (auto it = begin; it != end; ++it) {
+    headers.emplace_back(it->second.data(), it->second.size());
+  }
+  return tokens.AuthenticateHeaders(headers);
 }
 
 }  // namespace gridledger::service
