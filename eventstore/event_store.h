@@ -62,6 +62,10 @@ struct AppendRequest {
   // Required. A retry with the same command_id appends nothing and returns the
   // first outcome (with deduplicated = true).
   std::string command_id;
+  // Optional: a digest of the request the command id stands for. A known
+  // command id with a different digest is refused (ALREADY_EXISTS) instead of
+  // answered as a retry. Stored in each event's request_digest.
+  std::string request_digest;
   // At least one. Callers set type, payload, occurred_at, actor and optionally
   // event_id, correlation_id, causation_id, schema_version. The store sets
   // stream_id, stream_version, command_id, recorded_at, hashes and position.

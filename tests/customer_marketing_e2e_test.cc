@@ -24,9 +24,10 @@ using ::testing::HasSubstr;
 class CustomerMarketingE2eTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    served_ =
-        testing::StartGridLedger(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
-                                 {{"clerk", "customer_service"}, {"manager", "marketing_manager"}});
+    served_ = testing::StartGridLedger(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
+                                       {{"clerk", "customer_service"},
+                                        {"manager", "marketing_manager"},
+                                        {"deputy", "marketing_manager"}});
     if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
     ASSERT_FALSE(served_.address.empty()) << "gridledger serve did not start";
     token_ = served_.tokens;
@@ -68,6 +69,47 @@ class CustomerMarketingE2eTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<v1::CustomerServiceCenter::Stub> csc_;
   std::unique_ptr<v1::MarketingDepartment::Stub> marketing_;
 };
+
+// A command id is bound to its request and scoped to its principal: only an
+// identical retry is answered as one, a different body is refused, and
+// another principal's use of the same id is a command of its own.
+TEST_P(CustomerMarketingE2eTest, CommandIdsAreBoundToTheirRequestAndPrincipal) {
+  v1::SetKpiTargetRequest request;
+  request.set_command_id("target-1");
+  v1::KpiTargetSet* target = request.mutable_target();
+  target->set_org_unit("sn/xa/huyi");
+  target->mutable_period()->set_year(2026);
+  target->mutable_period()->set_month(11);
+  target->set_kpi(v1::KPI_READ_COMPLETION_RATE);
+  target->set_target_value(9900);
+  target->set_target_unit("bp");
+  v1::CommandReply first, retry, other;
+  ASSERT_TRUE(marketing_->SetKpiTarget(As("manager").get(), request, &first).ok());
+  EXPECT_FALSE(first.deduplicated());
+  ASSERT_TRUE(marketing_->SetKpiTarget(As("manager").get(), request, &retry).ok());
+  EXPECT_TRUE(retry.deduplicated());
+  EXPECT_EQ(retry.last_version(), first.last_version());
+  EXPECT_EQ(retry.positions(0).offset(), first.positions(0).offset());
+
+  v1::SetKpiTargetRequest changed = request;
+  changed.mutable_target()->set_target_value(9000);
+  v1::CommandReply refused;
+  grpc::Status status = marketing_->SetKpiTarget(As("manager").get(), changed, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr("target-1"));
+  EXPECT_THAT(status.error_message(), HasSubstr("different request"));
+
+  // The deputy's "target-1" is the deputy's own command.
+  ASSERT_TRUE(marketing_->SetKpiTarget(As("deputy").get(), changed, &other).ok());
+  EXPECT_FALSE(other.deduplicated());
+  EXPECT_EQ(other.last_version(), first.last_version() + 1) << "nothing else was appended";
+
+  v1::SetKpiTargetRequest unprintable = request;
+  unprintable.set_command_id("target 1");
+  status = marketing_->SetKpiTarget(As("manager").get(), unprintable, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("command_id"));
+}
 
 TEST_P(CustomerMarketingE2eTest, AHighVoltageApplicationWithABayApproval) {
   v1::SubmitApplicationRequest submit;

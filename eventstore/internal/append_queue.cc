@@ -10,8 +10,10 @@ absl::StatusOr<AppendResult> AppendQueue::Submit(AppendRequest request,
   auto pending = std::make_unique<PendingAppend>();
   pending->events.reserve(request.events.size());
   for (v1::EventEnvelope& event : request.events) {
+    if (!request.request_digest.empty()) event.set_request_digest(request.request_digest);
     pending->events.push_back(PrepareEvent(event, request.stream_id, request.command_id));
   }
+  pending->request_digest = std::move(request.request_digest);
   pending->stream_id = std::move(request.stream_id);
   pending->command_id = std::move(request.command_id);
   pending->expected_version = request.expected_version;

@@ -23,6 +23,7 @@ namespace gridledger::eventstore::internal {
 struct PendingAppend {
   std::string stream_id;
   std::string command_id;
+  std::string request_digest;
   int64_t expected_version = kAnyVersion;
   std::vector<PreparedEvent> events;
   std::promise<absl::StatusOr<AppendResult>> promise;

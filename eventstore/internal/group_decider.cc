@@ -69,6 +69,7 @@ Decision Appended(const PendingAppend& request, StreamHead head,
   decision.kind = Decision::Kind::kAppended;
   decision.outcome.set_stream_id(request.stream_id);
   decision.outcome.set_first_version(head.version + 1);
+  decision.outcome.set_request_digest(request.request_digest);
   decision.events.reserve(request.events.size());
   for (const PreparedEvent& event : request.events) {
     SealedRecord sealed =
@@ -95,6 +96,13 @@ Decision DecideOne(const PendingAppend& request, const google::protobuf::Timesta
       return Refused(absl::FailedPreconditionError(absl::StrCat("command_id: ", request.command_id,
                                                                 " was already used for stream ",
                                                                 (*first)->stream_id())));
+    }
+    if (!request.request_digest.empty() && !(*first)->request_digest().empty() &&
+        request.request_digest != (*first)->request_digest()) {
+      return Refused(absl::AlreadyExistsError(
+          absl::StrCat("command_id: ", request.command_id,
+                       " was already used for a different request; a retry must repeat the "
+                       "request exactly, a new request needs a new command id")));
     }
     Decision decision;
     decision.kind = Decision::Kind::kDeduplicated;

@@ -238,6 +238,40 @@ TEST(GroupDeciderTest, SameCommandTwiceInOneGroupIsDeduplicatedAgainstTheFirst) 
   EXPECT_EQ(decided.stream_heads.at("account-1").version, 1);
 }
 
+TEST(GroupDeciderTest, ACommandIdStaysBoundToItsRequest) {
+  FakeLog log;
+  auto with_digest = [](std::unique_ptr<PendingAppend> request, const std::string& digest) {
+    request->request_digest = digest;
+    return request;
+  };
+  // In one group: the same id with the same digest is a retry; with another
+  // digest it is refused, naming the id.
+  GroupDecision decided =
+      DecideGroup(Group(with_digest(Request("account-1", kNoStream, "cmd-1"), "d1"),
+                        with_digest(Request("account-1", kAnyVersion, "cmd-1"), "d1"),
+                        with_digest(Request("account-1", kAnyVersion, "cmd-1"), "d2")),
+                  Now(), log);
+  ASSERT_EQ(decided.decisions[0].kind, Decision::Kind::kAppended);
+  EXPECT_EQ(decided.decisions[0].outcome.request_digest(), "d1");
+  EXPECT_EQ(decided.decisions[1].kind, Decision::Kind::kDeduplicated);
+  ASSERT_EQ(decided.decisions[2].kind, Decision::Kind::kRefused);
+  EXPECT_EQ(decided.decisions[2].refusal.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(decided.decisions[2].refusal.message()),
+              HasSubstr("cmd-1 was already used for a different request"));
+  // Against the log: the stored digest decides; an unbound old append
+  // (no digest) still answers retries.
+  log.commands["cmd-9"].set_stream_id("account-1");
+  log.commands["cmd-9"].set_request_digest("d9");
+  log.commands["old"].set_stream_id("account-1");
+  decided = DecideGroup(Group(with_digest(Request("account-1", kAnyVersion, "cmd-9"), "dX"),
+                              with_digest(Request("account-1", kAnyVersion, "cmd-9"), "d9"),
+                              with_digest(Request("account-1", kAnyVersion, "old"), "d0")),
+                        Now(), log);
+  EXPECT_EQ(decided.decisions[0].kind, Decision::Kind::kRefused);
+  EXPECT_EQ(decided.decisions[1].kind, Decision::Kind::kDeduplicated);
+  EXPECT_EQ(decided.decisions[2].kind, Decision::Kind::kDeduplicated);
+}
+
 TEST(GroupDeciderTest, RefusedRequestLeavesNoTrace) {
   FakeLog log;
   log.streams["account-1"] = StreamHead{1, Sha256("one"), 0};

@@ -43,6 +43,7 @@ absl::Status KafkaIndex::ApplyRecord(int partition, int64_t offset, absl::string
   if (outcome.stream_id().empty()) {
     outcome.set_stream_id(event.stream_id());
     outcome.set_first_version(event.stream_version());
+    outcome.set_request_digest(event.request_digest());
   }
   outcome.set_last_version(event.stream_version());
   *outcome.add_positions() = std::move(*event.mutable_position());

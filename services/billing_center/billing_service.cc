@@ -46,12 +46,10 @@ absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::
   return versions;
 }
 
-grpc::Status BillingService::AccountCommand(grpc::ServerContext* context, const std::string& role,
-                                            const std::string& command_id,
-                                            const std::string& account_field,
-                                            const std::string& account_id, bool alters_bills,
-                                            const AccountDecision& decide,
-                                            v1::CommandReply* reply) {
+grpc::Status BillingService::AccountCommand(
+    grpc::ServerContext* context, const std::string& role, const google::protobuf::Message& request,
+    const std::string& command_id, const std::string& account_field, const std::string& account_id,
+    bool alters_bills, const AccountDecision& decide, v1::CommandReply* reply) {
   CommandCall call{{role}, command_id, AccountStream(account_id)};
   call.precheck = [&](const Principal& principal) {
     if (absl::Status s = CheckId(account_field, account_id); !s.ok()) return s;
@@ -60,6 +58,7 @@ grpc::Status BillingService::AccountCommand(grpc::ServerContext* context, const 
   call.decide = [&](const Principal& principal, const History& history) {
     return service::OneEvent(decide(FoldAccount(history), principal));
   };
+  call.request = &request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -81,6 +80,7 @@ grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
     }
     return service::OneEvent(DecideOpenAccount(FoldAccount(history), request->account(), versions));
   };
+  call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -98,6 +98,7 @@ grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
     version.set_published_by(principal.name);
     return service::OneEvent(DecidePublishTariff(static_cast<int64_t>(history.size()), version));
   };
+  call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -105,7 +106,7 @@ grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
                                         const v1::RecordReadRequest* request,
                                         v1::CommandReply* reply) {
   return AccountCommand(
-      context, "meter_reader", request->command_id(), "read.account_id",
+      context, "meter_reader", *request, request->command_id(), "read.account_id",
       request->read().account_id(), /*alters_bills=*/false,
       [&](const Account& account, const Principal& principal) {
         return DecideRecordRead(account, request->read(), principal.name);
@@ -122,6 +123,7 @@ grpc::Status BillingService::CheckRead(grpc::ServerContext* context,
     return service::OneEvent(
         DecideCheckRead(FoldAccount(history), request->read_id(), principal.name));
   };
+  call.request = request;
   grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
   if (!status.ok()) return status;
   // The check as recorded (also for a retried command): read it back.
@@ -136,7 +138,7 @@ grpc::Status BillingService::DecideRead(grpc::ServerContext* context,
                                         const v1::DecideReadRequest* request,
                                         v1::CommandReply* reply) {
   return AccountCommand(
-      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
       /*alters_bills=*/false,
       [&](const Account& account, const Principal& principal) {
         return DecideReadDecision(account, *request, principal.name);
@@ -163,6 +165,7 @@ grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
     }
     return service::OneEvent(DecideIssueBill(account, *request, versions));
   };
+  call.request = request;
   grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
   if (!status.ok()) return status;
   // The bill as issued (also for a retried command): read it back.
@@ -177,7 +180,7 @@ grpc::Status BillingService::CheckBill(grpc::ServerContext* context,
                                        const v1::CheckBillRequest* request,
                                        v1::CommandReply* reply) {
   return AccountCommand(
-      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
       /*alters_bills=*/true,
       [&](const Account& account, const Principal& principal) {
         return DecideCheckBill(account, request->bill_id(), principal.name);
@@ -189,7 +192,7 @@ grpc::Status BillingService::PostPayment(grpc::ServerContext* context,
                                          const v1::PostPaymentRequest* request,
                                          v1::CommandReply* reply) {
   return AccountCommand(
-      context, "collector", request->command_id(), "account_id", request->account_id(),
+      context, "collector", *request, request->command_id(), "account_id", request->account_id(),
       /*alters_bills=*/false,
       [&](const Account& account, const Principal& principal) {
         return DecidePostPayment(account, *request, principal.name);
@@ -201,7 +204,7 @@ grpc::Status BillingService::ReverseBill(grpc::ServerContext* context,
                                          const v1::ReverseBillRequest* request,
                                          v1::CommandReply* reply) {
   return AccountCommand(
-      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
       /*alters_bills=*/true,
       [&](const Account& account, const Principal&) {
         return DecideReverseBill(account, *request);
@@ -213,7 +216,7 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* context,
                                             const v1::ReversePaymentRequest* request,
                                             v1::CommandReply* reply) {
   return AccountCommand(
-      context, "collector", request->command_id(), "account_id", request->account_id(),
+      context, "collector", *request, request->command_id(), "account_id", request->account_id(),
       /*alters_bills=*/false,
       [&](const Account& account, const Principal&) {
         return DecideReversePayment(account, *request);
@@ -225,7 +228,7 @@ grpc::Status BillingService::AccruePenalty(grpc::ServerContext* context,
                                            const v1::AccruePenaltyRequest* request,
                                            v1::CommandReply* reply) {
   return AccountCommand(
-      context, "bill_checker", request->command_id(), "account_id", request->account_id(),
+      context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
       /*alters_bills=*/true,
       [&](const Account& account, const Principal&) {
         return DecideAccruePenalty(account, *request);
@@ -237,7 +240,7 @@ grpc::Status BillingService::RecordInspection(grpc::ServerContext* context,
                                               const v1::RecordInspectionRequest* request,
                                               v1::CommandReply* reply) {
   return AccountCommand(
-      context, "bill_checker", request->command_id(), "inspection.account_id",
+      context, "bill_checker", *request, request->command_id(), "inspection.account_id",
       request->inspection().account_id(), /*alters_bills=*/false,
       [&](const Account& account, const Principal& principal) {
         return DecideRecordInspection(account, request->inspection(), principal.name);
@@ -267,6 +270,7 @@ grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
     }
     return service::OneEvent(DecideBackBilling(account, *request, flat_price));
   };
+  call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -316,6 +320,7 @@ grpc::Status BillingService::IssueWholesaleSettlement(
     settlement->set_tariff_version((*version)->version());
     return Events{event};
   };
+  call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -349,6 +354,7 @@ grpc::Status BillingService::ConfirmWholesaleSettlement(
     event.mutable_wholesale_settlement_confirmed()->set_confirmed_by(request->confirmed_by());
     return Events{event};
   };
+  call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 

@@ -67,6 +67,7 @@ class BillingService final : public v1::BillingCenter::Service {
   using AccountDecision = std::function<absl::StatusOr<v1::DomainEvent>(
       const Account& account, const service::Principal& principal)>;
   grpc::Status AccountCommand(grpc::ServerContext* context, const std::string& role,
+                              const google::protobuf::Message& request,
                               const std::string& command_id, const std::string& account_field,
                               const std::string& account_id, bool alters_bills,
                               const AccountDecision& decide, v1::CommandReply* reply);

@@ -36,6 +36,19 @@ absl::StatusOr<std::set<std::string>> ParseRoles(absl::string_view csv, absl::st
   return roles;
 }
 
+// Principal names go into command ids ("<principal>:<id>") and logs: 1–64 of
+// [A-Za-z0-9._@-].
+absl::Status CheckPrincipalName(absl::string_view name, absl::string_view where) {
+  bool valid = !name.empty() && name.size() <= 64;
+  for (char c : name) {
+    valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                      c == '@' || c == '-');
+  }
+  if (valid) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, "a principal name must be 1-64 of [A-Za-z0-9._@-]"));
+}
+
 }  // namespace
 
 absl::Status Principal::RequireAnyRole(std::initializer_list<absl::string_view> allowed) const {
@@ -75,6 +88,7 @@ absl::StatusOr<std::shared_ptr<const TokenRegistry::Table>> TokenRegistry::Parse
       return absl::InvalidArgumentError(
           absl::StrCat(where, "the token hash must be 64 hex digits"));
     }
+    if (absl::Status s = CheckPrincipalName(fields[1], where); !s.ok()) return s;
     absl::StatusOr<std::set<std::string>> roles = ParseRoles(fields[3], where);
     if (!roles.ok()) return roles.status();
     Entry entry{Principal{std::string(fields[1]), std::string(fields[2]), *std::move(roles)},
@@ -164,9 +178,7 @@ absl::StatusOr<Principal> TokenRegistry::AuthenticateHeaders(
 absl::StatusOr<IssuedToken> IssueToken(absl::string_view principal, absl::string_view org_unit,
                                        absl::string_view roles_csv,
                                        std::optional<absl::Time> expires) {
-  if (principal.empty() || principal.find(' ') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("principal: must be one word");
-  }
+  if (absl::Status s = CheckPrincipalName(principal, "principal: "); !s.ok()) return s;
   if (org_unit.empty() || org_unit.find(' ') != absl::string_view::npos) {
     return absl::InvalidArgumentError("org_unit: must be one word, e.g. sn/xa/huyi");
   }

@@ -27,6 +27,13 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
       return absl::FailedPreconditionError(absl::StrCat(
           "command_id: ", context.command_id, " was already used for ", first->stream_id()));
     }
+    if (!context.request_digest.empty() && !first->request_digest().empty() &&
+        first->request_digest() != context.request_digest) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("command_id: ", context.command_id,
+                       " was already used for a different request; a retry must repeat the "
+                       "request exactly, a new request needs a new command id"));
+    }
     return CommandOutcome{*std::move(first), true};
   }
   absl::Status last_conflict;
@@ -38,6 +45,7 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
     request.stream_id = stream_id;
     request.expected_version = static_cast<int64_t>(history.size());
     request.command_id = context.command_id;
+    request.request_digest = context.request_digest;
     const absl::Time now = absl::Now();
     for (v1::DomainEvent& payload : decided) {
       v1::EventEnvelope envelope;

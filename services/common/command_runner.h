@@ -29,13 +29,17 @@ using Decide = std::function<absl::StatusOr<std::vector<v1::DomainEvent>>(
 
 struct CommandContext {
   const Principal* principal = nullptr;
-  std::string role;  // the role the principal acts in
-  std::string command_id;
+  std::string role;            // the role the principal acts in
+  std::string command_id;      // as the store keeps it (service_call.h scopes it)
   std::string correlation_id;  // optional
+  // Optional: the request's digest. A command id already used with another
+  // digest is ALREADY_EXISTS, before any rule runs.
+  std::string request_digest;
 };
 
-// INVALID_ARGUMENT for a missing or over-long command_id; otherwise the
-// store's or `decide`'s error unchanged.
+// INVALID_ARGUMENT for a missing or over-long command_id; ALREADY_EXISTS for
+// a command id bound to another request; FAILED_PRECONDITION for one used on
+// another stream; otherwise the store's or `decide`'s error unchanged.
 absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
                                               const CommandContext& context,
                                               const std::string& stream_id, const Decide& decide);

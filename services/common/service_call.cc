@@ -1,8 +1,51 @@
 #include "services/common/service_call.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "services/common/grpc_util.h"
 
 namespace gridledger::service {
+namespace {
+
+constexpr size_t kMaxClientCommandId = 128;
+
+absl::Status CheckCommandId(const std::string& command_id) {
+  if (command_id.empty()) {
+    return absl::InvalidArgumentError("command_id: must be set (a unique id per command)");
+  }
+  if (command_id.size() > kMaxClientCommandId) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command_id: must be at most ", kMaxClientCommandId, " characters"));
+  }
+  for (char c : command_id) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          "command_id: must be printable ASCII without spaces (a UUID, say)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string ScopedCommandId(const Principal& principal, absl::string_view command_id) {
+  return absl::StrCat(principal.name, ":", command_id);
+}
+
+std::string RequestDigest(const google::protobuf::Message& request) {
+  std::string bytes = request.GetDescriptor()->full_name();
+  bytes.push_back('\0');
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return Sha256(bytes);
+}
 
 grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
                           const grpc::ServerContext& context, const CommandCall& call,
@@ -28,7 +71,13 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
   if (call.precheck) {
     if (absl::Status s = call.precheck(*principal); !s.ok()) return ToGrpcStatus(s);
   }
-  CommandContext command{&*principal, acting_role, call.command_id, ""};
+  if (absl::Status s = CheckCommandId(call.command_id); !s.ok()) return ToGrpcStatus(s);
+  if (call.request == nullptr) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "a command was served without its request");
+  }
+  CommandContext command{&*principal, acting_role, ScopedCommandId(*principal, call.command_id),
+                         ""};
+  command.request_digest = RequestDigest(*call.request);
   absl::StatusOr<CommandOutcome> outcome = ExecuteCommand(
       store, command, call.stream_id, [&](const std::vector<v1::EventEnvelope>& history) {
         return call.decide(*principal, history);

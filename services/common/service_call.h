@@ -22,12 +22,19 @@ using DecideAs = std::function<absl::StatusOr<std::vector<v1::DomainEvent>>(
 
 struct CommandCall {
   std::vector<std::string> roles;  // any of them may call (admin always may)
+  // The client's command id: 1–128 printable ASCII characters, no spaces.
+  // It is scoped to the calling principal (stored as "<principal>:<id>"), so
+  // one principal can neither answer nor block another's command, and bound
+  // to `request`: a reuse with a different request is ALREADY_EXISTS.
   std::string command_id;
   std::string stream_id;
   // Optional, before anything is read: e.g. field checks, or a refusal by role
   // ("collectors cannot create or alter bills").
   std::function<absl::Status(const Principal&)> precheck;
   DecideAs decide;
+  // The RPC's request message; required (its type and deterministic bytes
+  // are the command's digest).
+  const google::protobuf::Message* request = nullptr;
 };
 
 // Most commands decide one event: wraps it (or its refusal) for DecideAs.
@@ -37,8 +44,14 @@ inline absl::StatusOr<std::vector<v1::DomainEvent>> OneEvent(
   return std::vector<v1::DomainEvent>{*std::move(event)};
 }
 
+// The store's command id for a principal's client command id.
+std::string ScopedCommandId(const Principal& principal, absl::string_view command_id);
+// SHA-256 of the request's full type name and deterministic serialization.
+std::string RequestDigest(const google::protobuf::Message& request);
+
 // gRPC status from the first failure: UNAUTHENTICATED, PERMISSION_DENIED,
-// the precheck's, the rules', the store's.
+// INVALID_ARGUMENT for a malformed command_id, the precheck's, ALREADY_EXISTS
+// for a command id reused with another request, the rules', the store's.
 grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
                           const grpc::ServerContext& context, const CommandCall& call,
                           v1::CommandReply* reply);

@@ -34,6 +34,7 @@ grpc::Status CustomerService::SubmitApplication(grpc::ServerContext* context,
     return service::OneEvent(
         DecideSubmit(FoldApplication(history), request->application(), absl::Now()));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -49,6 +50,7 @@ grpc::Status CustomerService::AcceptApplication(grpc::ServerContext* context,
     return service::OneEvent(
         DecideAccept(FoldApplication(history), manager, UtilityDay(absl::Now())));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -75,6 +77,7 @@ grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
     return service::OneEvent(
         DecideStep(application, *request, bay_approved, UtilityDay(absl::Now())));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -88,6 +91,7 @@ grpc::Status CustomerService::RejectApplication(grpc::ServerContext* context,
     return service::OneEvent(
         DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/false));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -101,6 +105,7 @@ grpc::Status CustomerService::WithdrawApplication(grpc::ServerContext* context,
     return service::OneEvent(
         DecideEnd(FoldApplication(history), request->reason(), /*withdrawn=*/true));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -113,6 +118,7 @@ grpc::Status CustomerService::OpenTicket(grpc::ServerContext* context,
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(DecideOpenTicket(FoldTicket(history), request->ticket(), absl::Now()));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -124,6 +130,7 @@ grpc::Status CustomerService::AdvanceTicket(grpc::ServerContext* context,
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(DecideAdvanceTicket(FoldTicket(history), *request, absl::Now()));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 

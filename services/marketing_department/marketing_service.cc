@@ -24,6 +24,7 @@ grpc::Status MarketingService::SetKpiTarget(grpc::ServerContext* context,
                     const History&) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
     return std::vector<v1::DomainEvent>{DecideKpiTarget(target)};
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -44,6 +45,7 @@ grpc::Status MarketingService::DecideBayApproval(grpc::ServerContext* context,
         customer::FoldApplication(*application), history, request->application_id(),
         request->grant(), request->reason(), principal.name));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -57,6 +59,7 @@ grpc::Status MarketingService::RaiseAlert(grpc::ServerContext* context,
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(DecideRaiseAlert(history, alert));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
@@ -72,6 +75,7 @@ grpc::Status MarketingService::ResolveAlert(grpc::ServerContext* context,
     return service::OneEvent(
         DecideResolveAlert(history, request->alert_id(), request->resolution()));
   };
+  call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 

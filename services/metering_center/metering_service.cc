@@ -9,12 +9,15 @@ namespace gridledger::metering {
 
 using service::ToGrpcStatus;
 
-grpc::Status MeteringService::Run(grpc::ServerContext* context, const std::string& command_id,
-                                  const std::string& bar_code_field, const std::string& bar_code,
-                                  const MeterDecision& decide, v1::CommandReply* reply) {
+grpc::Status MeteringService::Run(grpc::ServerContext* context,
+                                  const google::protobuf::Message& request,
+                                  const std::string& command_id, const std::string& bar_code_field,
+                                  const std::string& bar_code, const MeterDecision& decide,
+                                  v1::CommandReply* reply) {
   service::CommandCall call;
   call.roles = {"metering_technician"};
   call.command_id = command_id;
+  call.request = &request;
   call.stream_id = domain::kMeter.StreamOf(bar_code);
   call.precheck = [&](const service::Principal&) { return CheckBarCode(bar_code_field, bar_code); };
   call.decide = [&](const service::Principal&, const std::vector<v1::EventEnvelope>& history) {
@@ -27,7 +30,7 @@ grpc::Status MeteringService::ReceiveMeter(grpc::ServerContext* context,
                                            const v1::ReceiveMeterRequest* request,
                                            v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "meter.bar_code", request->meter().bar_code(),
+      context, *request, request->command_id(), "meter.bar_code", request->meter().bar_code(),
       [&](const v1::MeterState& meter, const auto&) {
         return DecideReceive(meter, request->meter());
       },
@@ -38,7 +41,8 @@ grpc::Status MeteringService::RecordCalibration(grpc::ServerContext* context,
                                                 const v1::RecordCalibrationRequest* request,
                                                 v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "calibration.bar_code", request->calibration().bar_code(),
+      context, *request, request->command_id(), "calibration.bar_code",
+      request->calibration().bar_code(),
       [&](const v1::MeterState& meter, const auto&) {
         return DecideCalibration(meter, request->calibration());
       },
@@ -49,7 +53,7 @@ grpc::Status MeteringService::MoveMeter(grpc::ServerContext* context,
                                         const v1::MoveMeterRequest* request,
                                         v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "bar_code", request->bar_code(),
+      context, *request, request->command_id(), "bar_code", request->bar_code(),
       [&](const v1::MeterState& meter, const auto&) { return DecideMove(meter, *request); }, reply);
 }
 
@@ -57,7 +61,7 @@ grpc::Status MeteringService::DispatchMeter(grpc::ServerContext* context,
                                             const v1::DispatchMeterRequest* request,
                                             v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "dispatch.bar_code", request->dispatch().bar_code(),
+      context, *request, request->command_id(), "dispatch.bar_code", request->dispatch().bar_code(),
       [&](const v1::MeterState& meter, const auto&) {
         return DecideDispatch(meter, request->dispatch());
       },
@@ -68,7 +72,8 @@ grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
                                            const v1::InstallMeterRequest* request,
                                            v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "installation.bar_code", request->installation().bar_code(),
+      context, *request, request->command_id(), "installation.bar_code",
+      request->installation().bar_code(),
       [&](const v1::MeterState& meter, const auto&) {
         return DecideInstall(meter, request->installation());
       },
@@ -79,7 +84,7 @@ grpc::Status MeteringService::RemoveMeter(grpc::ServerContext* context,
                                           const v1::RemoveMeterRequest* request,
                                           v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "removal.bar_code", request->removal().bar_code(),
+      context, *request, request->command_id(), "removal.bar_code", request->removal().bar_code(),
       [&](const v1::MeterState& meter, const std::vector<v1::EventEnvelope>& history) {
         return DecideRemove(meter, request->removal(), history);
       },
@@ -90,7 +95,7 @@ grpc::Status MeteringService::RequestReverification(grpc::ServerContext* context
                                                     const v1::RequestReverificationRequest* request,
                                                     v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "bar_code", request->bar_code(),
+      context, *request, request->command_id(), "bar_code", request->bar_code(),
       [&](const v1::MeterState& meter, const auto&) {
         return DecideReverification(meter, request->reason());
       },
@@ -101,7 +106,7 @@ grpc::Status MeteringService::ScrapMeter(grpc::ServerContext* context,
                                          const v1::ScrapMeterRequest* request,
                                          v1::CommandReply* reply) {
   return Run(
-      context, request->command_id(), "bar_code", request->bar_code(),
+      context, *request, request->command_id(), "bar_code", request->bar_code(),
       [&](const v1::MeterState& meter, const auto&) {
         return DecideScrap(meter, request->reason());
       },
