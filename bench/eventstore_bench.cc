@@ -95,6 +95,7 @@ Result Drive(const Options& options, AppendFn append) {
   std::atomic<bool> failed{false};
   const absl::Time start = absl::Now();
   std::vector<std::thread> threads;
+  threads.reserve(options.concurrency);
   for (int t = 0; t < options.concurrency; ++t) {
     threads.emplace_back([&, t] {
       while (!failed.load()) {
@@ -113,8 +114,9 @@ Result Drive(const Options& options, AppendFn append) {
   Result result;
   result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (failed.load()) std::exit(1);
-  for (auto& l : latencies)
+  for (auto& l : latencies) {
     result.latencies_us.insert(result.latencies_us.end(), l.begin(), l.end());
+  }
   result.events = static_cast<int64_t>(result.latencies_us.size()) * options.batch;
   std::sort(result.latencies_us.begin(), result.latencies_us.end());
   return result;
@@ -147,8 +149,9 @@ int RunStore(const Options& options) {
     request.stream_id = absl::StrCat("account-", 610100000 + b);
     request.expected_version = eventstore::kNoStream;
     request.command_id = NewUuid();
-    for (int i = 0; i < options.batch; ++i)
+    for (int i = 0; i < options.batch; ++i) {
       request.events.push_back(MeterRead(b * options.batch + i));
+    }
   }
   Result result = Drive(options, [&](int, int64_t b) {
     auto appended = (*store)->Append(std::move(requests[b]));

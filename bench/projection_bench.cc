@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "eventstore/event_store_factory.h"
 #include "projections/runtime/projection.h"
@@ -40,6 +41,7 @@ int Fill(eventstore::EventStore& store, int64_t events) {
   const int64_t per_writer = events / kWriters;
   const auto start = Clock::now();
   std::vector<std::thread> writers;
+  writers.reserve(kWriters);
   std::atomic<int> failures{0};
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
@@ -53,7 +55,7 @@ int Fill(eventstore::EventStore& store, int64_t events) {
   }
   for (auto& t : writers) t.join();
   std::printf("filled %lld events in %.1f s (%d failed appends)\n",
-              static_cast<long long>(per_writer * kWriters), Seconds(start), failures.load());
+              static_cast<long long>(per_writer) * kWriters, Seconds(start), failures.load());
   return failures.load();
 }
 
@@ -97,8 +99,8 @@ int Run(const std::string& dir, const std::string& store_uri, int64_t events,
       projections::ViewsNamed(view_names);
   if (!views.ok()) return 2;
   for (const auto& [name, factory] : *views) {
-    const std::string view_dir = dir + "/view-" + name;
-    const std::string raw_dir = dir + "/raw-" + name;
+    const std::string view_dir = absl::StrCat(dir, "/view-", name);
+    const std::string raw_dir = absl::StrCat(dir, "/raw-", name);
     std::filesystem::remove_all(view_dir);
     std::filesystem::remove_all(raw_dir);
     std::vector<std::string> batches;

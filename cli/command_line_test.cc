@@ -36,6 +36,7 @@ Ran RunApp(std::vector<std::string> args) {
   });
   args.insert(args.begin(), "gridledger");
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (std::string& arg : args) argv.push_back(arg.data());
   result.exit_code = RunCommandLine(app, static_cast<int>(argv.size()), argv.data(), exit_code);
   return result;
@@ -79,6 +80,7 @@ TEST(CommandLineTest, RealSubcommandsRefuseBadTypedValues) {
   AddTokenCommand(app, &exit_code);
   std::vector<std::string> args = {"gridledger", "serve", "--max_apply_rate", "-5"};
   std::vector<char*> argv;
+  argv.reserve(args.size());
   for (std::string& arg : args) argv.push_back(arg.data());
   EXPECT_EQ(RunCommandLine(app, static_cast<int>(argv.size()), argv.data(), exit_code), kExitUsage);
 }

@@ -1,5 +1,8 @@
 // gridledger: the one binary of GridLedger. `gridledger --help` lists the
 // subcommands; `gridledger SUBCOMMAND --help` describes each one's flags.
+#include <cstdio>
+#include <exception>
+
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "cli/checkpoint_command.h"
@@ -33,5 +36,10 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("gridledger %s\n", GL_VERSION);
   });
-  return cli::RunCommandLine(app, argc, argv, exit_code);
+  try {
+    return cli::RunCommandLine(app, argc, argv, exit_code);
+  } catch (const std::exception& error) {  // none expected: our code returns absl::Status
+    std::fprintf(stderr, "gridledger: %s\n", error.what());
+    return cli::kExitFailed;
+  }
 }

@@ -218,8 +218,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   parts->view_dir = o.view_dir.empty() ? DefaultViewDirectory(o.store) : o.view_dir;
 
   GL_ASSIGN_OR_RETURN(parts->store, eventstore::OpenEventStore(o.store));
-  absl::StatusOr<std::unique_ptr<projections::ViewHost>> view_host = projections::ViewHost::Open(
-      parts->store.get(), parts->view_dir, std::move(views), RunnerOptionsFor(o));
+  absl::StatusOr<std::unique_ptr<projections::ViewHost>> view_host =
+      projections::ViewHost::Open(parts->store.get(), parts->view_dir, views, RunnerOptionsFor(o));
   if (!view_host.ok()) {
     return absl::Status(view_host.status().code(), absl::StrCat("views in ", parts->view_dir, ": ",
                                                                 view_host.status().message()));

@@ -29,9 +29,7 @@ using eventstore::kAnyVersion;
 using eventstore::kNoStream;
 using eventstore::ReadAllResult;
 using eventstore::SubscriptionFilter;
-using ::testing::HasSubstr;
 using testing::MeterReadAppend;
-using testing::MeterReadEvent;
 using testing::StatusIs;
 
 enum class Corruption { kAltered, kTruncated };
@@ -54,7 +52,7 @@ class Backend {
   eventstore::StoreOptions options;
 };
 
-std::string Damage(std::string record_bytes, Corruption kind) {
+std::string Damage(const std::string& record_bytes, Corruption kind) {
   if (kind == Corruption::kTruncated) return record_bytes.substr(0, record_bytes.size() / 2);
   v1::EventRecord record;
   EXPECT_TRUE(record.ParseFromString(record_bytes));
@@ -310,6 +308,7 @@ TEST_P(EventStoreContractTest, EightThreadsOnOneStreamLeaveVersionsWithoutGapOrD
   constexpr int kAppendsPerThread = 25;
   std::atomic<int> conflicts{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kAppendsPerThread; ++i) {
@@ -484,7 +483,7 @@ TEST_P(EventStoreContractTest, BadInputIsRefusedAndNothingIsWritten) {
               StatusIs(absl::StatusCode::kInvalidArgument, "unknown category \"gizmo\""));
   request = MeterReadAppend("account-9001", kNoStream, NewUuid(), 2);
   request.events[1].mutable_payload()->mutable_meter_read_recorded()->set_reader(
-      std::string(300 * 1024, 'x'));
+      std::string(size_t{300} * 1024, 'x'));
   EXPECT_THAT(store_->Append(request), StatusIs(absl::StatusCode::kInvalidArgument, "events[1]: "));
   EXPECT_EQ(*store_->StreamVersion("account-9001"), 0);
   EXPECT_TRUE(ReadEverything().empty());

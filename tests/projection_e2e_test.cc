@@ -62,6 +62,7 @@ class ProjectionProcessTest : public ::testing::TestWithParam<std::string> {
     auto store = eventstore::OpenEventStore(store_uri_);
     ASSERT_TRUE(store.ok()) << store.status();
     std::vector<std::thread> threads;
+    threads.reserve(writers);
     std::atomic<int> failures{0};
     for (int w = 0; w < writers; ++w) {
       threads.emplace_back([&, w] {
@@ -188,8 +189,8 @@ TEST_P(ProjectionProcessTest, KilledMidStreamThenRestartedEqualsAnUninterruptedR
   for (const std::string view : {"ledger", "assets", "kpi"}) {
     auto open = [&](const std::string& root) {
       rocksdb::DB* db = nullptr;
-      rocksdb::Status s =
-          rocksdb::DB::OpenForReadOnly(rocksdb::Options(), root + "/" + view + "/gen-1", &db);
+      rocksdb::Status s = rocksdb::DB::OpenForReadOnly(
+          rocksdb::Options(), absl::StrCat(root, "/", view, "/gen-1"), &db);
       EXPECT_TRUE(s.ok()) << s.ToString();
       return std::unique_ptr<rocksdb::DB>(db);
     };

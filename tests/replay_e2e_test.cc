@@ -18,8 +18,6 @@
 namespace gridledger {
 namespace {
 
-using ::testing::HasSubstr;
-
 std::string Rfc3339(const google::protobuf::Timestamp& t) {
   return absl::FormatTime(absl::RFC3339_full, absl::FromUnixSeconds(t.seconds()),
                           absl::UTCTimeZone());
@@ -73,8 +71,9 @@ TEST_F(ReplayE2eTest, BusinessTimeIncludesLateRecordsAndRecordedTimeDoesNot) {
   int money_by_then = 0;
   for (const auto& e : events_) {
     if (e.stream_id() != "account-A1" ||
-        e.occurred_at().seconds() > middle->occurred_at().seconds())
+        e.occurred_at().seconds() > middle->occurred_at().seconds()) {
       continue;
+    }
     const auto& p = e.payload();
     money_by_then += p.has_bill_issued() || p.has_bill_reversed() || p.has_payment_posted() ||
                      p.has_payment_reversed() || p.has_penalty_accrued() ||

@@ -41,9 +41,9 @@ using ::testing::HasSubstr;
 
 // grpc.health.v1.Health/Check for the server as a whole, by raw bytes (an
 // empty HealthCheckRequest; SERVING is field 1 = 1, bytes 08 01).
-std::string HealthCheck(
-    const std::string& address,
-    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials()) {
+std::string HealthCheck(const std::string& address,
+                        const std::shared_ptr<grpc::ChannelCredentials>& credentials =
+                            grpc::InsecureChannelCredentials()) {
   auto channel = grpc::CreateChannel(address, credentials);
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
@@ -56,7 +56,7 @@ std::string HealthCheck(
   std::mutex mu;
   std::condition_variable cv;
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
+                 [&](const grpc::Status& s) {
                    std::lock_guard<std::mutex> lock(mu);
                    status = s;
                    done = true;
@@ -68,8 +68,9 @@ std::string HealthCheck(
   std::vector<grpc::Slice> slices;
   if (!response.Dump(&slices).ok()) return "error: dump";
   std::string bytes;
-  for (const auto& slice : slices)
+  for (const auto& slice : slices) {
     bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
   return bytes == std::string("\x08\x01", 2) ? "SERVING" : "status bytes " + bytes;
 }
 
@@ -191,8 +192,12 @@ std::pair<std::string, std::string> IssueAdmin(const std::string& name, const st
 TEST(ServeE2eTest, TokensAreRevokedReloadedAndExpireWithoutARestart) {
   testing::TempDir dir;
   const std::string tokens_file = dir.path() + "/tokens";
-  const auto [alice, alice_line] = IssueAdmin("alice", "--valid_for 1d");
-  const auto [bob, bob_line] = IssueAdmin("bob", "");
+  const std::pair<std::string, std::string> alice_issued = IssueAdmin("alice", "--valid_for 1d");
+  const std::pair<std::string, std::string> bob_issued = IssueAdmin("bob", "");
+  const std::string& alice = alice_issued.first;
+  const std::string& alice_line = alice_issued.second;
+  const std::string& bob = bob_issued.first;
+  const std::string& bob_line = bob_issued.second;
   ASSERT_THAT(alice_line, HasSubstr(" expires="));
   // carol's token expired long ago.
   const std::string carol = "carol-token";

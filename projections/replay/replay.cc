@@ -24,7 +24,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Replay>> Replay::Run(eventstore::EventStore* store,
-                                                    ReplayOptions options) {
+                                                    const ReplayOptions& options) {
   std::error_code ignored;  // a missing directory is fine; creating it is checked by RocksDB
   std::filesystem::remove_all(options.out_dir, ignored);
   std::filesystem::create_directories(options.out_dir, ignored);
@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<Replay>> Replay::Run(eventstore::EventStore* stor
   // The views read the store independently, so each catches up on its own thread.
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(replaying.size());
   for (auto& [name, r] : replaying) {
     threads.emplace_back([&r = r, start] {
       r.status = r.runner->CatchUp().status();

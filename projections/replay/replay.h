@@ -49,7 +49,7 @@ struct ReplayedView {
 class Replay {
  public:
   static absl::StatusOr<std::unique_ptr<Replay>> Run(eventstore::EventStore* store,
-                                                     ReplayOptions options);
+                                                     const ReplayOptions& options);
 
   // In name order.
   const std::vector<ReplayedView>& views() const { return views_; }

@@ -184,8 +184,9 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
   }
   GL_ASSIGN_OR_RETURN(std::unique_ptr<eventstore::LogReader> reader,
                       store->OpenReader(view->name()));
-  return std::unique_ptr<ProjectionRunner>(new ProjectionRunner(
-      store, std::move(reader), std::move(view), std::move(db), std::move(applied), options));
+  return std::unique_ptr<ProjectionRunner>(
+      new ProjectionRunner(store, std::move(reader), std::move(view), std::move(db),
+                           std::move(applied), std::move(options)));
 }
 
 ProjectionRunner::ProjectionRunner(eventstore::EventStore* store,
@@ -197,7 +198,7 @@ ProjectionRunner::ProjectionRunner(eventstore::EventStore* store,
       view_(std::move(view)),
       db_(std::move(db)),
       filter_(view_->filter()),
-      options_(options),
+      options_(std::move(options)),
       applied_(std::move(applied)) {}
 
 ProjectionRunner::~ProjectionRunner() { Stop(); }

@@ -42,8 +42,9 @@ absl::Status WriteCurrent(const std::string& view_dir, int64_t generation) {
   }
   std::error_code error;
   fs::rename(temporary, view_dir + "/CURRENT", error);
-  if (error)
+  if (error) {
     return absl::UnavailableError(absl::StrCat("cannot replace CURRENT: ", error.message()));
+  }
   return absl::OkStatus();
 }
 
@@ -63,10 +64,9 @@ void RemoveOtherGenerations(const std::string& view_dir, int64_t keep) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ViewHost>> ViewHost::Open(eventstore::EventStore* store,
-                                                         const std::string& directory,
-                                                         std::map<std::string, ViewFactory> views,
-                                                         RunnerOptions options) {
+absl::StatusOr<std::unique_ptr<ViewHost>> ViewHost::Open(
+    eventstore::EventStore* store, const std::string& directory,
+    const std::map<std::string, ViewFactory>& views, const RunnerOptions& options) {
   std::unique_ptr<ViewHost> host(new ViewHost(store, options));
   absl::MutexLock lock(&host->mu_);
   for (auto& [name, factory] : views) {

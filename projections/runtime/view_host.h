@@ -31,10 +31,9 @@ class ViewHost {
  public:
   // Opens (creating) each view's live generation. `views` maps a name to a
   // factory whose views report that name.
-  static absl::StatusOr<std::unique_ptr<ViewHost>> Open(eventstore::EventStore* store,
-                                                        const std::string& directory,
-                                                        std::map<std::string, ViewFactory> views,
-                                                        RunnerOptions options = {});
+  static absl::StatusOr<std::unique_ptr<ViewHost>> Open(
+      eventstore::EventStore* store, const std::string& directory,
+      const std::map<std::string, ViewFactory>& views, const RunnerOptions& options = {});
   ~ViewHost();
 
   // Starts every view following the store.
@@ -66,7 +65,7 @@ class ViewHost {
     std::string rebuild_error;
   };
   ViewHost(eventstore::EventStore* store, RunnerOptions options)
-      : store_(store), options_(options) {}
+      : store_(store), options_(std::move(options)) {}
   absl::Status RunRebuild(const std::string& name);
 
   eventstore::EventStore* const store_;

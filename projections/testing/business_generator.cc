@@ -6,9 +6,9 @@
 namespace gridledger::testing {
 
 const std::vector<std::string>& BusinessGenerator::OrgUnits() {
-  static const std::vector<std::string> units = {"sn/xa/huyi", "sn/xa/lintong", "sn/xa/yanta",
-                                                 "sn/bj/weibin", "sn/bj/chencang"};
-  return units;
+  static const std::vector<std::string> kUnits = {"sn/xa/huyi", "sn/xa/lintong", "sn/xa/yanta",
+                                                  "sn/bj/weibin", "sn/bj/chencang"};
+  return kUnits;
 }
 
 BusinessGenerator::BusinessGenerator(uint64_t seed, int accounts, int meters, std::string id_prefix)
