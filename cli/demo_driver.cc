@@ -1,0 +1,619 @@
+#include "cli/demo_driver.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/ids.h"
+#include "gridledger/v1/billing_service.grpc.pb.h"
+#include "gridledger/v1/customer_service.grpc.pb.h"
+#include "gridledger/v1/marketing_service.grpc.pb.h"
+#include "gridledger/v1/metering_service.grpc.pb.h"
+
+namespace gridledger::cli {
+namespace {
+
+constexpr int64_t kKwh = 1000;
+
+class Demo {
+ public:
+  Demo(const std::shared_ptr<grpc::Channel>& channel, std::map<std::string, std::string> tokens,
+       std::string tag, DemoTotals* totals)
+      : totals_(totals),
+        tokens_(std::move(tokens)),
+        tag_(std::move(tag)),
+        metering_(v1::MeteringCenter::NewStub(channel)),
+        billing_(v1::BillingCenter::NewStub(channel)),
+        customer_(v1::CustomerServiceCenter::NewStub(channel)),
+        marketing_(v1::MarketingDepartment::NewStub(channel)) {}
+
+  DemoTotals& totals() { return *totals_; }
+
+  // Runs `call` as `role`; counts it; records a failure unless it is OK.
+  template <typename Fn>
+  bool Do(const std::string& role, const std::string& what, Fn call) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    context.AddMetadata("authorization", "Bearer " + tokens_[role]);
+    grpc::Status status = call(&context);
+    ++totals_->commands;
+    if (status.ok()) return true;
+    ++totals_->failures;
+    std::lock_guard<std::mutex> lock(totals_->mu);
+    if (totals_->first_errors.size() < 10) {
+      totals_->first_errors.push_back(absl::StrCat(what, ": ", status.error_message()));
+    }
+    return false;
+  }
+
+  void Tariffs() {
+    struct T {
+      std::string id;
+      v1::CustomerCategory category;
+    };
+    for (const T& t : {T{"res", v1::CUSTOMER_CATEGORY_RESIDENTIAL},
+                       T{"gc", v1::CUSTOMER_CATEGORY_GENERAL_INDUSTRIAL_COMMERCIAL},
+                       T{"li", v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL},
+                       T{"ws", v1::CUSTOMER_CATEGORY_WHOLESALE}}) {
+      v1::PublishTariffVersionRequest r;
+      r.set_command_id(NewUuid());
+      auto* v = r.mutable_version();
+      v->set_tariff_id(TariffId(t.id));
+      v->set_version(1);
+      v->mutable_effective_from()->set_year(2026);
+      v->mutable_effective_from()->set_month(1);
+      v->mutable_effective_from()->set_day(1);
+      v->set_category(t.category);
+      v->set_source_document("Shaanxi DRC 2025 schedule (illustrative values)");
+      auto* fund = v->add_funds();
+      fund->set_code("REN");
+      fund->set_name("renewable energy surcharge");
+      fund->set_price_micro_cny_per_kwh(19000);
+      if (t.category == v1::CUSTOMER_CATEGORY_RESIDENTIAL) {
+        v->set_flat_price_micro_cny_per_kwh(498300);
+        v->set_tier_scope(v1::TIER_SCOPE_ANNUAL);
+        auto* t2 = v->add_tiers();
+        t2->set_threshold_wh(2160 * kKwh);
+        t2->set_markup_micro_cny_per_kwh(50000);
+        auto* t3 = v->add_tiers();
+        t3->set_threshold_wh(4200 * kKwh);
+        t3->set_markup_micro_cny_per_kwh(300000);
+      } else {
+        v->set_flat_price_micro_cny_per_kwh(
+            t.category == v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL ? 560000
+            : t.category == v1::CUSTOMER_CATEGORY_WHOLESALE      ? 380000
+                                                                 : 650000);
+        v->set_sharp_adjust_bp(9000);
+        v->set_peak_adjust_bp(7000);
+        v->set_valley_adjust_bp(-7000);
+        v->set_capacity_price_fen_per_kva_month(2400);
+        v->set_demand_price_fen_per_kw_month(3600);
+      }
+      v1::CommandReply reply;
+      Do("marketing_manager", "publish tariff",
+         [&](grpc::ClientContext* c) { return billing_->PublishTariffVersion(c, r, &reply); });
+    }
+    for (v1::Kpi kpi : {v1::KPI_READ_COMPLETION_RATE, v1::KPI_FEE_RECOVERY_RATE,
+                        v1::KPI_APPLICATION_ON_TIME_RATE, v1::KPI_CALIBRATION_PASS_RATE}) {
+      v1::SetKpiTargetRequest r;
+      r.set_command_id(NewUuid());
+      r.mutable_target()->set_org_unit("sn/xa/" + tag_);
+      r.mutable_target()->mutable_period()->set_year(2026);
+      r.mutable_target()->mutable_period()->set_month(11);
+      r.mutable_target()->set_kpi(kpi);
+      r.mutable_target()->set_target_value(9800);
+      r.mutable_target()->set_target_unit("bp");
+      v1::CommandReply reply;
+      Do("marketing_manager", "kpi target",
+         [&](grpc::ClientContext* c) { return marketing_->SetKpiTarget(c, r, &reply); });
+    }
+  }
+
+  // One account's month: its meter's life up to installation, the account,
+  // three reads (September baseline, October, November with anomalies), the
+  // November bill, its check and its payment.
+  void Account(int i, std::mt19937_64& random) {
+    const std::string account_id = absl::StrCat(tag_, "-", 100000 + i);
+    const std::string bar_code = absl::StrCat("M-", tag_, "-", i);
+    const int kind = static_cast<int>(random() % 100);
+    const v1::CustomerCategory category = kind < 85 ? v1::CUSTOMER_CATEGORY_RESIDENTIAL
+                                          : kind < 95
+                                              ? v1::CUSTOMER_CATEGORY_GENERAL_INDUSTRIAL_COMMERCIAL
+                                          : kind < 99 ? v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL
+                                                      : v1::CUSTOMER_CATEGORY_AGRICULTURAL;
+    const bool residential = category == v1::CUSTOMER_CATEGORY_RESIDENTIAL;
+    const bool large = category == v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL;
+    if (!Meter(bar_code, account_id, residential, random)) return;
+
+    v1::OpenAccountRequest open;
+    open.set_command_id(NewUuid());
+    auto* a = open.mutable_account();
+    a->set_account_id(account_id);
+    a->set_customer_name(absl::StrCat("Customer ", i));
+    a->set_category(category);
+    a->set_voltage_class(residential ? v1::VOLTAGE_CLASS_LV_220V
+                         : large     ? v1::VOLTAGE_CLASS_10KV
+                                     : v1::VOLTAGE_CLASS_LV_380V);
+    a->set_tariff_id(TariffId(residential ? "res" : large ? "li" : "gc"));
+    a->set_time_of_use(!residential);
+    a->set_org_unit("sn/xa/" + tag_);
+    if (large) {
+      a->set_basic_charge_mode(v1::BASIC_CHARGE_MODE_DEMAND);
+      a->set_contracted_demand_w(1'000'000);
+      a->set_pf_standard(v1::POWER_FACTOR_STANDARD_090);
+    } else if (!residential) {
+      a->set_pf_standard(category == v1::CUSTOMER_CATEGORY_AGRICULTURAL
+                             ? v1::POWER_FACTOR_STANDARD_080
+                             : v1::POWER_FACTOR_STANDARD_085);
+    }
+    v1::CommandReply reply;
+    if (!Do("customer_service", "open account",
+            [&](grpc::ClientContext* c) { return billing_->OpenAccount(c, open, &reply); })) {
+      return;
+    }
+    ++totals_->accounts;
+
+    // Monthly use: residential 150-400 kWh; commerce 2-20 MWh; industry 200-2,000 MWh.
+    const int64_t monthly = residential ? (150 + random() % 250) * kKwh
+                            : large     ? (200'000 + random() % 1'800'000) * kKwh
+                                        : (2'000 + random() % 18'000) * kKwh;
+    v1::Registers registers;
+    registers.set_total_wh(5'000 * kKwh + static_cast<int64_t>(random() % 1000) * kKwh);
+    auto advance = [&](int64_t used) {
+      v1::Registers next = registers;
+      next.set_total_wh(registers.total_wh() + used);
+      if (!residential) {
+        next.set_sharp_wh(registers.sharp_wh() + used / 10);
+        next.set_peak_wh(registers.peak_wh() + used * 3 / 10);
+        next.set_valley_wh(registers.valley_wh() + used * 3 / 10);
+        next.set_flat_wh(next.total_wh() - next.sharp_wh() - next.peak_wh() - next.valley_wh());
+        next.set_reactive_varh(registers.reactive_varh() + used * (40 + random() % 30) / 100);
+        next.set_max_demand_w(large ? 900'000 + random() % 250'000 : 0);
+      }
+      return next;
+    };
+    if (!residential) registers = advance(0);
+    int64_t month_reads = 0;
+    for (int month : {9, 10}) {
+      if (month == 10) registers = advance(monthly);
+      if (!ReadAndCheck(account_id, absl::StrCat("r", month, "-", i), month, registers)) return;
+      ++month_reads;
+    }
+    // November: most reads normal; some far high, some zero, some went backwards.
+    const int anomaly = static_cast<int>(random() % 100);
+    v1::Registers november = advance(monthly * (90 + static_cast<int64_t>(random() % 20)) / 100);
+    v1::Registers reported = november;
+    if (anomaly < 3) reported = advance(monthly * 5);
+    if (anomaly >= 3 && anomaly < 5) reported = registers;
+    if (anomaly >= 5 && anomaly < 6) reported.set_total_wh(registers.total_wh() - 10 * kKwh);
+    const std::string read_id = absl::StrCat("r11-", i);
+    bool passed = false;
+    if (!ReadAndCheck(account_id, read_id, 11, reported, &passed)) return;
+    if (!passed) {
+      ++totals_->flagged;
+      v1::DecideReadRequest decide;
+      decide.set_command_id(NewUuid());
+      decide.set_account_id(account_id);
+      decide.set_read_id(read_id);
+      if (anomaly < 3) {
+        decide.set_decision(v1::READ_DECISION_ACCEPT);
+        decide.set_reason("confirmed with the customer: new workshop");
+      } else if (anomaly < 5) {
+        decide.set_decision(v1::READ_DECISION_REREAD);
+        decide.set_reason("meter not reached");
+        ++totals_->rereads;
+      } else {
+        decide.set_decision(v1::READ_DECISION_ESTIMATE);
+        decide.set_reason("register fault; estimated");
+        *decide.mutable_estimated_registers() = november;
+        ++totals_->estimated;
+      }
+      Do("bill_checker", "decide read",
+         [&](grpc::ClientContext* c) { return billing_->DecideRead(c, decide, &reply); });
+      if (decide.decision() == v1::READ_DECISION_REREAD &&
+          !ReadAndCheck(account_id, read_id + "b", 11, november)) {
+        return;
+      }
+    }
+    Bill(account_id, i, random);
+  }
+
+  // The month's wholesale settlement with the second power company, and one
+  // inspection that finds theft on the first account, back-billed.
+  void WholesaleAndInspection() {
+    v1::CommandReply reply;
+    v1::IssueWholesaleSettlementRequest settle;
+    settle.set_command_id(NewUuid());
+    settle.set_counterparty("local-power-" + tag_);
+    settle.set_settlement_id("WS-2026-11");
+    settle.mutable_period()->set_year(2026);
+    settle.mutable_period()->set_month(11);
+    settle.set_energy_wh(86'400 * kKwh * 1000);  // 86.4 GWh
+    settle.set_tariff_id(TariffId("ws"));
+    if (Do("bill_checker", "wholesale settlement", [&](grpc::ClientContext* c) {
+          return billing_->IssueWholesaleSettlement(c, settle, &reply);
+        })) {
+      ++totals_->wholesale;
+      v1::ConfirmWholesaleSettlementRequest confirm;
+      confirm.set_command_id(NewUuid());
+      confirm.set_counterparty(settle.counterparty());
+      confirm.set_settlement_id(settle.settlement_id());
+      confirm.set_confirmed_by("local power company finance");
+      Do("bill_checker", "confirm settlement", [&](grpc::ClientContext* c) {
+        return billing_->ConfirmWholesaleSettlement(c, confirm, &reply);
+      });
+    }
+    const std::string account_id = absl::StrCat(tag_, "-", 100000);
+    v1::RecordInspectionRequest inspect;
+    inspect.set_command_id(NewUuid());
+    inspect.mutable_inspection()->set_inspection_id("I-" + tag_);
+    inspect.mutable_inspection()->set_account_id(account_id);
+    inspect.mutable_inspection()->set_finding(v1::INSPECTION_FINDING_THEFT);
+    inspect.mutable_inspection()->set_evidence("bypass wiring around the meter");
+    if (!Do("bill_checker", "inspection", [&](grpc::ClientContext* c) {
+          return billing_->RecordInspection(c, inspect, &reply);
+        })) {
+      return;
+    }
+    v1::IssueBackBillingRequest back;
+    back.set_command_id(NewUuid());
+    back.set_account_id(account_id);
+    back.set_inspection_id("I-" + tag_);
+    back.set_bill_id("BB-" + tag_);
+    back.set_energy_wh(1'800 * kKwh);
+    back.mutable_from_period()->set_year(2026);
+    back.mutable_from_period()->set_month(5);
+    back.mutable_to_period()->set_year(2026);
+    back.mutable_to_period()->set_month(11);
+    if (Do("bill_checker", "back-billing",
+           [&](grpc::ClientContext* c) { return billing_->IssueBackBilling(c, back, &reply); })) {
+      ++totals_->back_billings;
+    }
+  }
+
+  void Applications(int from, int to, std::mt19937_64& random) {
+    for (int i = from; i < to; ++i) {
+      const std::string id = absl::StrCat("A-", tag_, "-", i);
+      const int kind = static_cast<int>(random() % 100);
+      const bool high_voltage = kind >= 90;
+      v1::SubmitApplicationRequest submit;
+      submit.set_command_id(NewUuid());
+      auto* a = submit.mutable_application();
+      a->set_application_id(id);
+      a->set_application_type(kind % 7 == 0 ? v1::APPLICATION_TYPE_CAPACITY_INCREASE
+                                            : v1::APPLICATION_TYPE_NEW_CONNECTION);
+      if (a->application_type() != v1::APPLICATION_TYPE_NEW_CONNECTION) {
+        a->set_account_id(absl::StrCat(tag_, "-", 100000 + i));
+      }
+      a->set_customer_name(absl::StrCat("Applicant ", i));
+      a->set_category(kind < 70   ? v1::CUSTOMER_CATEGORY_RESIDENTIAL
+                      : kind < 90 ? v1::CUSTOMER_CATEGORY_GENERAL_INDUSTRIAL_COMMERCIAL
+                                  : v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL);
+      a->set_voltage_class(high_voltage ? v1::VOLTAGE_CLASS_10KV : v1::VOLTAGE_CLASS_LV_220V);
+      a->set_supply_mode(high_voltage ? v1::SUPPLY_MODE_HIGH_VOLTAGE_SINGLE
+                                      : v1::SUPPLY_MODE_LOW_VOLTAGE);
+      a->set_requested_capacity_kva(high_voltage ? 1250 : 8);
+      a->set_org_unit("sn/xa/" + tag_);
+      v1::CommandReply reply;
+      if (!Do("customer_service", "submit application", [&](grpc::ClientContext* c) {
+            return customer_->SubmitApplication(c, submit, &reply);
+          })) {
+        continue;
+      }
+      ++totals_->applications;
+      v1::AcceptApplicationRequest accept;
+      accept.set_command_id(NewUuid());
+      accept.set_application_id(id);
+      Do("customer_service", "accept application",
+         [&](grpc::ClientContext* c) { return customer_->AcceptApplication(c, accept, &reply); });
+      const int withdraw_at = random() % 100 < 6 ? 3 + static_cast<int>(random() % 5) : 99;
+      for (int step = 3; step <= 10; ++step) {
+        if (step == withdraw_at) {
+          v1::EndApplicationRequest end;
+          end.set_command_id(NewUuid());
+          end.set_application_id(id);
+          end.set_reason("customer changed plans");
+          Do("customer_service", "withdraw", [&](grpc::ClientContext* c) {
+            return customer_->WithdrawApplication(c, end, &reply);
+          });
+          ++totals_->withdrawn;
+          break;
+        }
+        v1::CompleteStepRequest r;
+        r.set_command_id(NewUuid());
+        r.set_application_id(id);
+        switch (step) {
+          case 3:
+            r.mutable_site_survey()->set_surveyor("surveyor-1");
+            break;
+          case 4:
+            r.mutable_supply_plan()->set_needs_bay_approval(high_voltage);
+            r.mutable_supply_plan()->set_substation("Huyi 110 kV");
+            r.mutable_supply_plan()->set_bay(absl::StrCat("bay-", i % 12));
+            break;
+          case 5:
+            r.mutable_design_review()->set_approved(true);
+            break;
+          case 6:
+            r.mutable_construction()->set_contractor("county works");
+            break;
+          case 7:
+            r.mutable_completion_inspection()->set_passed(true);
+            break;
+          case 8:
+            r.mutable_meter_installed()->set_meter_bar_code(absl::StrCat("AM-", tag_, i));
+            break;
+          case 9:
+            r.mutable_energised();
+            break;
+          default:
+            r.mutable_closed();
+            break;
+        }
+        if (step == 5 && high_voltage) {
+          v1::DecideBayApprovalRequest approve;
+          approve.set_command_id(NewUuid());
+          approve.set_application_id(id);
+          approve.set_grant(true);
+          if (Do("marketing_manager", "bay approval", [&](grpc::ClientContext* c) {
+                return marketing_->DecideBayApproval(c, approve, &reply);
+              })) {
+            ++totals_->bay_approvals;
+          }
+        }
+        if (!Do("customer_service", "application step",
+                [&](grpc::ClientContext* c) { return customer_->CompleteStep(c, r, &reply); })) {
+          break;
+        }
+        if (step == 10) ++totals_->applications_closed;
+      }
+    }
+  }
+
+  void Tickets(int from, int to, std::mt19937_64& random) {
+    for (int i = from; i < to; ++i) {
+      v1::OpenTicketRequest open;
+      open.set_command_id(NewUuid());
+      auto* t = open.mutable_ticket();
+      t->set_ticket_id(absl::StrCat("T-", tag_, "-", i));
+      t->set_category(random() % 3 == 0 ? v1::TICKET_CATEGORY_INQUIRY
+                                        : v1::TICKET_CATEGORY_FAULT_REPAIR);
+      t->set_area(random() % 2 == 0 ? v1::SERVICE_AREA_URBAN : v1::SERVICE_AREA_RURAL);
+      t->set_org_unit("sn/xa/" + tag_);
+      v1::CommandReply reply;
+      if (!Do("customer_service", "open ticket",
+              [&](grpc::ClientContext* c) { return customer_->OpenTicket(c, open, &reply); })) {
+        continue;
+      }
+      ++totals_->tickets;
+      for (int step = 0; step < 4; ++step) {
+        v1::AdvanceTicketRequest r;
+        r.set_command_id(NewUuid());
+        r.set_ticket_id(t->ticket_id());
+        if (step == 0) r.mutable_dispatched()->set_crew(absl::StrCat("crew-", i % 6));
+        if (step == 1) r.mutable_on_site();
+        if (step == 2) r.mutable_resolved()->set_resolution("restored");
+        if (step == 3) r.mutable_closed()->set_satisfaction(3 + static_cast<int>(random() % 3));
+        if (!Do("customer_service", "ticket step",
+                [&](grpc::ClientContext* c) { return customer_->AdvanceTicket(c, r, &reply); })) {
+          break;
+        }
+      }
+    }
+  }
+
+ private:
+  std::string TariffId(const std::string& kind) const { return absl::StrCat(kind, "-", tag_); }
+
+  bool Meter(const std::string& bar_code, const std::string& account_id, bool single_phase,
+             std::mt19937_64& random) {
+    v1::CommandReply reply;
+    v1::ReceiveMeterRequest receive;
+    receive.set_command_id(NewUuid());
+    auto* m = receive.mutable_meter();
+    m->set_bar_code(bar_code);
+    m->set_asset_kind(v1::ASSET_KIND_METER);
+    m->set_meter_type(single_phase ? v1::METER_TYPE_SINGLE_PHASE : v1::METER_TYPE_THREE_PHASE_TOU);
+    m->mutable_accuracy_class()->set_class_tenths(single_phase ? 20 : 10);
+    m->set_manufacturer(random() % 2 ? "Weisheng" : "Linyang");
+    m->set_batch("2026-B11");
+    m->set_store_tier(v1::STORE_TIER_PROVINCE);
+    m->set_store_id("sn-central");
+    if (!Do("metering_technician", "receive meter",
+            [&](grpc::ClientContext* c) { return metering_->ReceiveMeter(c, receive, &reply); })) {
+      return false;
+    }
+    ++totals_->meters;
+    // About 3 % fail their first verification; they are scrapped and replaced.
+    const bool fails = random() % 100 < 3;
+    v1::RecordCalibrationRequest calibrate;
+    calibrate.set_command_id(NewUuid());
+    auto* c = calibrate.mutable_calibration();
+    c->set_bar_code(bar_code);
+    c->set_passed(!fails);
+    c->set_certificate_no(absl::StrCat("JD-", bar_code));
+    c->set_verifier("verifier-1");
+    c->mutable_verified_on()->set_year(2026);
+    c->mutable_verified_on()->set_month(11);
+    c->mutable_verified_on()->set_day(2);
+    const int limit = single_phase ? 20000 : 10000;
+    for (int load : {50, 100, 1000}) {
+      auto* p = c->add_load_points();
+      p->set_load_permille_of_ib(load);
+      p->set_power_factor_hundredths(100);
+      p->set_error_ppm(fails ? limit + 7000 : static_cast<int>(random() % (limit / 2)) - limit / 4);
+    }
+    Do("metering_technician", "calibrate", [&](grpc::ClientContext* ctx) {
+      return metering_->RecordCalibration(ctx, calibrate, &reply);
+    });
+    if (fails) {
+      ++totals_->calibration_failures;
+      v1::ScrapMeterRequest scrap;
+      scrap.set_command_id(NewUuid());
+      scrap.set_bar_code(bar_code);
+      scrap.set_reason("failed first verification");
+      Do("metering_technician", "scrap",
+         [&](grpc::ClientContext* ctx) { return metering_->ScrapMeter(ctx, scrap, &reply); });
+      return Meter(bar_code + "R", account_id, single_phase, random);
+    }
+    v1::MoveMeterRequest move;
+    move.set_command_id(NewUuid());
+    move.set_bar_code(bar_code);
+    move.set_to_tier(v1::STORE_TIER_COUNTY);
+    move.set_to_store_id("county-" + tag_);
+    v1::DispatchMeterRequest dispatch;
+    dispatch.set_command_id(NewUuid());
+    dispatch.mutable_dispatch()->set_bar_code(bar_code);
+    dispatch.mutable_dispatch()->set_work_order("WO-" + account_id);
+    v1::InstallMeterRequest install;
+    install.set_command_id(NewUuid());
+    install.mutable_installation()->set_bar_code(bar_code);
+    install.mutable_installation()->set_account_id(account_id);
+    install.mutable_installation()->set_metering_class(single_phase ? 3 : 2);
+    const bool ok =
+        Do("metering_technician", "move",
+           [&](grpc::ClientContext* ctx) { return metering_->MoveMeter(ctx, move, &reply); }) &&
+        Do("metering_technician", "dispatch",
+           [&](grpc::ClientContext* ctx) {
+             return metering_->DispatchMeter(ctx, dispatch, &reply);
+           }) &&
+        Do("metering_technician", "install",
+           [&](grpc::ClientContext* ctx) { return metering_->InstallMeter(ctx, install, &reply); });
+    if (ok) ++totals_->installed;
+    return ok;
+  }
+
+  bool ReadAndCheck(const std::string& account_id, const std::string& read_id, int month,
+                    const v1::Registers& registers, bool* passed = nullptr) {
+    v1::RecordReadRequest read;
+    read.set_command_id(NewUuid());
+    auto* r = read.mutable_read();
+    r->set_read_id(read_id);
+    r->set_account_id(account_id);
+    r->mutable_period()->set_year(2026);
+    r->mutable_period()->set_month(month);
+    *r->mutable_registers() = registers;
+    r->set_source(v1::READ_SOURCE_REMOTE_COLLECTION);
+    v1::CommandReply reply;
+    if (!Do("meter_reader", "record read",
+            [&](grpc::ClientContext* c) { return billing_->RecordRead(c, read, &reply); })) {
+      return false;
+    }
+    ++totals_->reads;
+    v1::CheckReadRequest check;
+    check.set_command_id(NewUuid());
+    check.set_account_id(account_id);
+    check.set_read_id(read_id);
+    v1::CheckReadReply checked;
+    if (!Do("bill_checker", "check read",
+            [&](grpc::ClientContext* c) { return billing_->CheckRead(c, check, &checked); })) {
+      return false;
+    }
+    if (passed != nullptr) *passed = checked.check().passed();
+    return true;
+  }
+
+  void Bill(const std::string& account_id, int i, std::mt19937_64& random) {
+    v1::IssueBillRequest issue;
+    issue.set_command_id(NewUuid());
+    issue.set_account_id(account_id);
+    issue.set_bill_id(absl::StrCat("B-2026-11-", i));
+    issue.mutable_period()->set_year(2026);
+    issue.mutable_period()->set_month(11);
+    issue.mutable_due_date()->set_year(2026);
+    issue.mutable_due_date()->set_month(12);
+    issue.mutable_due_date()->set_day(20);
+    v1::IssueBillReply bill;
+    if (!Do("bill_checker", "issue bill",
+            [&](grpc::ClientContext* c) { return billing_->IssueBill(c, issue, &bill); })) {
+      return;
+    }
+    ++totals_->bills;
+    totals_->billed_fen += bill.bill().total_fen();
+    v1::CommandReply reply;
+    v1::CheckBillRequest check;
+    check.set_command_id(NewUuid());
+    check.set_account_id(account_id);
+    check.set_bill_id(issue.bill_id());
+    Do("bill_checker", "check bill",
+       [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); });
+    const int behaviour = static_cast<int>(random() % 100);
+    if (behaviour < 5) {
+      // Unpaid past the due date: the penalty to the end of December.
+      ++totals_->unpaid;
+      v1::AccruePenaltyRequest accrue;
+      accrue.set_command_id(NewUuid());
+      accrue.set_account_id(account_id);
+      accrue.set_bill_id(issue.bill_id());
+      accrue.mutable_as_of()->set_year(2026);
+      accrue.mutable_as_of()->set_month(12);
+      accrue.mutable_as_of()->set_day(31);
+      if (Do("bill_checker", "accrue penalty",
+             [&](grpc::ClientContext* c) { return billing_->AccruePenalty(c, accrue, &reply); })) {
+        ++totals_->penalties;
+      }
+      return;
+    }
+    int64_t amount = bill.bill().total_fen();
+    if (behaviour < 15) {
+      amount /= 2;
+      ++totals_->partial;
+    } else if (behaviour < 20) {
+      amount += 5000;  // rounds up; the rest is credit
+    }
+    if (amount <= 0) return;
+    v1::PostPaymentRequest pay;
+    pay.set_command_id(NewUuid());
+    pay.set_account_id(account_id);
+    pay.set_payment_id(absl::StrCat("P-", i));
+    pay.set_amount_fen(amount);
+    pay.set_method(random() % 2 ? v1::PAYMENT_METHOD_MOBILE : v1::PAYMENT_METHOD_COUNTER);
+    if (Do("collector", "post payment",
+           [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); })) {
+      totals_->collected_fen += amount;
+    }
+  }
+
+  std::map<std::string, std::string> tokens_;
+  const std::string tag_;
+  std::unique_ptr<v1::MeteringCenter::Stub> metering_;
+  std::unique_ptr<v1::BillingCenter::Stub> billing_;
+  std::unique_ptr<v1::CustomerServiceCenter::Stub> customer_;
+  std::unique_ptr<v1::MarketingDepartment::Stub> marketing_;
+  DemoTotals* totals_;
+};
+
+}  // namespace
+
+void DriveCountyMonth(const std::shared_ptr<grpc::Channel>& channel,
+                      const std::map<std::string, std::string>& tokens, const std::string& tag,
+                      const DemoPlan& plan, DemoTotals* totals) {
+  Demo demo(channel, tokens, tag, totals);
+  demo.Tariffs();
+  std::vector<std::thread> workers;
+  workers.reserve(plan.threads);
+  for (int t = 0; t < plan.threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::mt19937_64 random(plan.seed * 1000 + t);
+      for (int i = t; i < plan.accounts; i += plan.threads) demo.Account(i, random);
+      demo.Applications(plan.applications * t / plan.threads,
+                        plan.applications * (t + 1) / plan.threads, random);
+      demo.Tickets(plan.tickets * t / plan.threads, plan.tickets * (t + 1) / plan.threads, random);
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  if (plan.accounts > 0) demo.WholesaleAndInspection();
+}
+
+}  // namespace gridledger::cli
