@@ -34,6 +34,15 @@ function(gl_cc_library)
   endif()
 endfunction()
 
+# In the TSan build, test executables carry tests/tsan/absl_mutex_annotations.cc
+# so TSan sees the synchronisation of Debian's (uninstrumented) absl::Mutex.
+function(gl_tsan_annotate target)
+  if(GL_SANITIZE STREQUAL "thread")
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/tsan/absl_mutex_annotations.cc)
+    target_link_libraries(${target} PRIVATE ${CMAKE_DL_LIBS})
+  endif()
+endfunction()
+
 function(gl_cc_binary)
   cmake_parse_arguments(GL "" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${GL_NAME} ${GL_SRCS})
@@ -50,6 +59,7 @@ function(gl_cc_test)
   add_executable(${GL_NAME} ${GL_SRCS})
   _gl_set_common_options(${GL_NAME})
   target_link_libraries(${GL_NAME} PRIVATE ${GL_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gl_tsan_annotate(${GL_NAME})
   add_test(NAME ${GL_NAME} COMMAND ${GL_NAME})
   if(NOT GL_LABELS)
     set(GL_LABELS unit)
