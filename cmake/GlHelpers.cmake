@@ -43,6 +43,13 @@ function(gl_tsan_annotate target)
   endif()
 endfunction()
 
+# Records an executable that unit or integration tests run, so the target
+# `gl_checks` (defined at the end of the top-level CMakeLists.txt) builds all
+# of them and nothing else (the sanitizer gates build just that).
+function(gl_checked_executable target)
+  set_property(GLOBAL APPEND PROPERTY GL_CHECKED_EXECUTABLES ${target})
+endfunction()
+
 function(gl_cc_binary)
   cmake_parse_arguments(GL "" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${GL_NAME} ${GL_SRCS})
@@ -68,6 +75,9 @@ function(gl_cc_test)
     set(GL_TIMEOUT 300)
   endif()
   set_tests_properties(${GL_NAME} PROPERTIES LABELS "${GL_LABELS}" TIMEOUT ${GL_TIMEOUT})
+  if(GL_LABELS MATCHES "unit|integration")
+    gl_checked_executable(${GL_NAME})
+  endif()
   if(GL_FIXTURES)
     set_tests_properties(${GL_NAME} PROPERTIES FIXTURES_REQUIRED "${GL_FIXTURES}")
   endif()
