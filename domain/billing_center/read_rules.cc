@@ -247,15 +247,20 @@ struct Flags {
   }
 };
 
-void CheckPeriodSum(const Account& account, const Read& read, Flags& out) {
-  const v1::Registers& r = read.registers;
+// V-PERIOD-SUM: "" when the TOU registers add up to the total within 0.1 %
+// (at least 1 kWh), or the account is not on TOU and has none; else why not.
+std::string PeriodSumMismatch(const Account& account, const Read& read, const v1::Registers& r) {
   const int64_t period_sum = r.sharp_wh() + r.peak_wh() + r.flat_wh() + r.valley_wh();
-  if (!account.terms.time_of_use() && period_sum == 0) return;
+  if (!account.TermsFor(read.period).time_of_use() && period_sum == 0) return "";
   const int64_t tolerance = std::max<int64_t>(1000, r.total_wh() / 1000);
-  if (std::llabs(period_sum - r.total_wh()) > tolerance) {
-    out.Add(v1::READ_FLAG_PERIOD_SUM_MISMATCH,
-            absl::StrCat("period registers sum to ", period_sum, " Wh, total is ", r.total_wh(),
-                         " Wh (", rules::kVeePeriodSum, ")"));
+  if (std::llabs(period_sum - r.total_wh()) <= tolerance) return "";
+  return absl::StrCat("period registers sum to ", period_sum, " Wh, total is ", r.total_wh(),
+                      " Wh (", rules::kVeePeriodSum, ")");
+}
+
+void CheckPeriodSum(const Account& account, const Read& read, Flags& out) {
+  if (std::string why = PeriodSumMismatch(account, read, read.registers); !why.empty()) {
+    out.Add(v1::READ_FLAG_PERIOD_SUM_MISMATCH, std::move(why));
   }
 }
 
@@ -329,10 +334,14 @@ absl::StatusOr<v1::DomainEvent> DecideCheckRead(const Account& account, const st
 
 namespace {
 
-// C-MONOTONE: registers at or above the meter's accepted read before and at
-// or below its accepted read after.
+// V-PERIOD-SUM, then C-MONOTONE: TOU registers that add up, at or above the
+// meter's accepted read before and at or below its accepted read after.
 absl::Status CheckBetweenNeighbours(const Account& account, const Read& read,
                                     const v1::Registers& registers, const std::string& what) {
+  if (std::string why = PeriodSumMismatch(account, read, registers); !why.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": ", why, "; estimate registers that add up"));
+  }
   if (const Read* prev = AcceptedBefore(account, read)) {
     if (const char* below = RegisterBelow(registers, prev->registers); *below != '\0') {
       return absl::FailedPreconditionError(absl::StrCat(

@@ -77,10 +77,10 @@ absl::Status CheckUsage(const BillInput& input) {
   for (const auto& [name, value] : fields) {
     if (absl::Status s = CheckBounds(name, value, kMaxEnergy); !s.ok()) return s;
   }
-  if (input.terms.time_of_use && u.sharp_wh + u.peak_wh + u.flat_wh + u.valley_wh != u.total_wh) {
-    return absl::InvalidArgumentError(absl::StrCat("usage: TOU registers sum to ",
-                                                   u.sharp_wh + u.peak_wh + u.flat_wh + u.valley_wh,
-                                                   " Wh but total_wh is ", u.total_wh));
+  if (input.terms.time_of_use && u.sharp_wh + u.peak_wh + u.valley_wh > u.total_wh) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("usage: the sharp, peak and valley registers sum to ",
+                     u.sharp_wh + u.peak_wh + u.valley_wh, " Wh, more than total_wh ", u.total_wh));
   }
   if (input.period.month() < 1 || input.period.month() > 12) {
     return absl::InvalidArgumentError(
@@ -161,7 +161,10 @@ void AddEnergyLines(const BillInput& input, BillCalculation* bill) {
   const Register registers[] = {
       {v1::TOU_PERIOD_SHARP, "sharp", "sharp_wh", u.sharp_wh, s.sharp_adjust_bp()},
       {v1::TOU_PERIOD_PEAK, "peak", "peak_wh", u.peak_wh, s.peak_adjust_bp()},
-      {v1::TOU_PERIOD_FLAT, "flat", "flat_wh", u.flat_wh, 0},
+      // T-TOU: the total register is what was consumed; flat is the rest,
+      // so rounding between the registers is billed once, as flat.
+      {v1::TOU_PERIOD_FLAT, "flat", "total_wh", u.total_wh - u.sharp_wh - u.peak_wh - u.valley_wh,
+       0},
       {v1::TOU_PERIOD_VALLEY, "valley", "valley_wh", u.valley_wh, s.valley_adjust_bp()},
   };
   for (const Register& r : registers) {
@@ -181,6 +184,9 @@ void AddEnergyLines(const BillInput& input, BillCalculation* bill) {
                               {r.register_name}});
     line.set_tou_period(r.period);
     line.set_tou_adjust_bp(r.adjust_bp);
+    if (r.period == v1::TOU_PERIOD_FLAT) {
+      for (const char* other : {"sharp_wh", "peak_wh", "valley_wh"}) line.add_registers(other);
+    }
     bill->lines.push_back(std::move(line));
   }
 }

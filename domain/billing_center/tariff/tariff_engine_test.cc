@@ -204,6 +204,26 @@ TEST(TimeOfUseTest, EachRegisterAtItsPrice) {
   EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_GOVERNMENT_FUND), 190'000 + 62'000);
 }
 
+// T-TOU: the total register is what was consumed; the flat line prices the
+// rest, so registers that do not add up exactly bill each kWh once.
+TEST(TimeOfUseTest, FlatIsTheTotalLessTheOtherPeriods) {
+  const auto s = Industry();
+  BillInput input = IndustryInput(s);
+  input.usage.flat_wh -= 700;  // the registers' rounding: 0.7 kWh short of the total
+  BillCalculation bill = Calculate(input);
+  int64_t priced = 0;
+  for (const auto& line : bill.lines) {
+    if (line.kind() != v1::BILL_LINE_KIND_ENERGY_TOU) continue;
+    priced += line.quantity();
+    if (line.tou_period() == v1::TOU_PERIOD_FLAT) {
+      EXPECT_EQ(line.quantity(), 40000 * kKwh);
+      EXPECT_THAT(line.registers(),
+                  ::testing::ElementsAre("total_wh", "sharp_wh", "peak_wh", "valley_wh"));
+    }
+  }
+  EXPECT_EQ(priced, input.usage.total_wh);
+}
+
 TEST(TimeOfUseTest, RoundsOncePerLineNotPerPrice) {
   auto s = Industry();
   s.set_flat_price_micro_cny_per_kwh(333333);  // 0.333333 CNY/kWh
@@ -298,9 +318,9 @@ TEST(PowerFactorTest, NoStandardOrNoConsumptionNoLine) {
 TEST(ValidationTest, NamesTheFieldAndRule) {
   const auto s = Industry();
   BillInput input = IndustryInput(s);
-  input.usage.peak_wh += 1;
+  input.usage.peak_wh += input.usage.flat_wh + 1;
   EXPECT_THAT(std::string(CalculateBill(input).status().message()),
-              HasSubstr("TOU registers sum to"));
+              HasSubstr("the sharp, peak and valley registers sum to"));
   input = IndustryInput(s);
   input.usage.reactive_varh = -5;
   EXPECT_THAT(std::string(CalculateBill(input).status().message()),
