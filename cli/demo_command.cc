@@ -71,7 +71,7 @@ struct Totals {
 
 class Demo {
  public:
-  Demo(std::shared_ptr<grpc::Channel> channel, std::map<std::string, std::string> tokens,
+  Demo(const std::shared_ptr<grpc::Channel>& channel, std::map<std::string, std::string> tokens,
        std::string tag)
       : tokens_(std::move(tokens)),
         tag_(std::move(tag)),
@@ -730,6 +730,7 @@ int RunDemo(const DemoFlags& flags) {
   const absl::Time start = absl::Now();
   demo.Tariffs();
   std::vector<std::thread> workers;
+  workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       std::mt19937_64 random(seed * 1000 + t);

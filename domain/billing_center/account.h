@@ -237,10 +237,12 @@ absl::StatusOr<v1::DomainEvent> DecideRecordInspection(const Account& account,
                                                        v1::InspectionRecorded inspection,
                                                        const std::string& inspector);
 
-// T-BACK-BILLING. `flat_price` is the flat price in force for to_period.
+// T-BACK-BILLING. `flat_price` is the flat price in force for to_period,
+// which has begun by `today`.
 absl::StatusOr<v1::DomainEvent> DecideBackBilling(const Account& account,
                                                   const v1::IssueBackBillingRequest& request,
-                                                  int64_t flat_price_micro_cny_per_kwh);
+                                                  int64_t flat_price_micro_cny_per_kwh,
+                                                  const v1::Date& today);
 
 v1::AccountView ViewOf(const Account& account);
 

@@ -137,8 +137,9 @@ class AccountLog {
   // The events the last successful command appended.
   std::vector<v1::DomainEvent> last_events() const {
     std::vector<v1::DomainEvent> events;
-    for (size_t i = last_command_; i < history_.size(); ++i)
+    for (size_t i = last_command_; i < history_.size(); ++i) {
       events.push_back(history_[i].payload());
+    }
     return events;
   }
   const std::vector<v1::TariffScheduleVersionPublished>& tariffs() const { return tariffs_; }

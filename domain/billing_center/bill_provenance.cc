@@ -128,7 +128,8 @@ void AddRelated(const History& history, const std::string& bill_id,
       *reply->add_penalties() = ExplainPenalty(event);
     } else if ((p.has_bill_checked() && p.bill_checked().bill_id() == bill_id) ||
                (p.has_bill_reversed() && p.bill_reversed().bill_id() == bill_id) ||
-               (p.has_bill_issued() && p.bill_issued().replaces_bill_id() == bill_id)) {
+               (p.has_bill_issued() && p.bill_issued().replaces_bill_id() == bill_id) ||
+               (p.has_payment_reversed() && payment_ids.count(p.payment_reversed().payment_id()))) {
       *reply->add_later() = event;
     } else if (p.has_payment_posted()) {
       for (const v1::PaymentAllocation& allocation : p.payment_posted().allocations()) {
@@ -138,8 +139,6 @@ void AddRelated(const History& history, const std::string& bill_id,
           break;
         }
       }
-    } else if (p.has_payment_reversed() && payment_ids.count(p.payment_reversed().payment_id())) {
-      *reply->add_later() = event;
     }
   }
 }

@@ -15,6 +15,10 @@ namespace {
 
 using Tariff = v1::TariffScheduleVersionPublished;
 
+// A bill of 10^13 CNY is a misread; bounding it keeps its penalties, over
+// centuries of days, within int64 fen.
+constexpr int64_t kMaxBillFen = 1'000'000'000'000'000;
+
 std::string Span(const Bill& bill) {
   return absl::StrCat(PeriodText(bill.covers_from), "..", PeriodText(bill.period));
 }
@@ -252,6 +256,12 @@ absl::StatusOr<v1::DomainEvent> DecideIssueBill(const Account& account,
     return absl::FailedPreconditionError(
         absl::StrCat("the reads cannot be billed: ", calculated.status().message()));
   }
+  if (calculated->total_fen > kMaxBillFen || calculated->total_fen < -kMaxBillFen) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the reads cannot be billed: a total of ", calculated->total_fen,
+                     " fen is beyond 10^15 fen; check the reads ", billable->start->id, " and ",
+                     billable->end->id));
+  }
   return BillEvent(account, request, *billable, input, *std::move(calculated), issuer);
 }
 
@@ -287,8 +297,9 @@ namespace {
 absl::Status CheckLatestFirst(const Account& account, const Bill& bill) {
   if (!bill.metered()) return absl::OkStatus();
   for (const Bill& later : account.bills) {
-    if (later.reversed || !later.metered() || MonthIndex(later.period) <= MonthIndex(bill.period))
+    if (later.reversed || !later.metered() || MonthIndex(later.period) <= MonthIndex(bill.period)) {
       continue;
+    }
     return absl::FailedPreconditionError(absl::StrCat(
         "bill ", bill.id, " (", Span(bill), ") is followed by bill ", later.id, " (", Span(later),
         "): reverse the later bills first, latest first, and reissue them in "
@@ -356,7 +367,8 @@ absl::StatusOr<v1::DomainEvent> DecideRecordInspection(const Account& account,
 
 namespace {
 
-absl::Status CheckBackBillingInput(const v1::IssueBackBillingRequest& request) {
+absl::Status CheckBackBillingInput(const v1::IssueBackBillingRequest& request,
+                                   const v1::Date& today) {
   if (absl::Status s = CheckId("inspection_id", request.inspection_id()); !s.ok()) return s;
   if (absl::Status s = CheckId("bill_id", request.bill_id()); !s.ok()) return s;
   if (request.energy_wh() <= 0 || request.energy_wh() > 1'000'000'000'000'000) {
@@ -366,6 +378,10 @@ absl::Status CheckBackBillingInput(const v1::IssueBackBillingRequest& request) {
   if (absl::Status s = CheckPeriod("to_period", request.to_period()); !s.ok()) return s;
   if (MonthIndex(request.from_period()) > MonthIndex(request.to_period())) {
     return absl::InvalidArgumentError("from_period: must not be after to_period");
+  }
+  if (MonthIndex(request.to_period()) > MonthIndex(PeriodOfDate(today))) {
+    return absl::InvalidArgumentError(absl::StrCat("to_period: ", PeriodText(request.to_period()),
+                                                   " has not begun (", rules::kNoFutureDates, ")"));
   }
   if (request.breach_penalty_fen() < 0 || request.breach_penalty_fen() > 1'000'000'000'000'000) {
     return absl::InvalidArgumentError("breach_penalty_fen: must be 0..10^15");
@@ -377,8 +393,9 @@ absl::Status CheckBackBillingInput(const v1::IssueBackBillingRequest& request) {
 
 absl::StatusOr<v1::DomainEvent> DecideBackBilling(const Account& account,
                                                   const v1::IssueBackBillingRequest& request,
-                                                  int64_t flat_price_micro_cny_per_kwh) {
-  if (absl::Status s = CheckBackBillingInput(request); !s.ok()) return s;
+                                                  int64_t flat_price_micro_cny_per_kwh,
+                                                  const v1::Date& today) {
+  if (absl::Status s = CheckBackBillingInput(request, today); !s.ok()) return s;
   if (!account.opened) return AccountNotOpen();
   const Inspection* inspection = account.FindInspection(request.inspection_id());
   if (inspection == nullptr) {

@@ -155,7 +155,8 @@ int64_t TierWh(const v1::BillIssued& bill, int tier) {
 TEST_F(BillRulesTest, AnnualTiersFollowPeriodOrder) {
   ASSERT_TRUE(log_.ReadAndPass("r0", Month(2025, 12), 0).ok());
   for (int month = 1; month <= 6; ++month) {  // 400 kWh a month
-    ASSERT_TRUE(log_.ReadAndPass(absl::StrCat("r", month), Month(2026, month), 400 * month).ok());
+    ASSERT_TRUE(
+        log_.ReadAndPass(absl::StrCat("r", month), Month(2026, month), int64_t{400} * month).ok());
   }
   for (int month = 1; month <= 4; ++month) {
     ASSERT_TRUE(log_.Bill(absl::StrCat("b", month), Month(2026, month)).ok());
@@ -258,6 +259,44 @@ TEST_F(BillRulesTest, DueDatesFollowThePeriod) {
   EXPECT_THAT(
       DecideIssueBill(log_.state(), request, log_.tariffs(), "checker", log_.today).status(),
       Refused(absl::StatusCode::kInvalidArgument, "has not begun"));
+}
+
+// T-BACK-BILLING: theft is back-billed at the flat price with three times as
+// penalty; it is owed as issued and takes no late-payment penalty.
+TEST_F(BillRulesTest, TheftIsBackBilledWithThreeTimesPenalty) {
+  v1::InspectionRecorded inspection;
+  inspection.set_inspection_id("I-1");
+  inspection.set_finding(v1::INSPECTION_FINDING_THEFT);
+  inspection.set_evidence("bypass around the meter");
+  ASSERT_TRUE(
+      log_.Apply(DecideRecordInspection(log_.state(), inspection, "inspector"), "inspector").ok());
+  v1::IssueBackBillingRequest back;
+  back.set_inspection_id("I-1");
+  back.set_bill_id("BB-1");
+  back.set_energy_wh(1000 * kKwh);
+  *back.mutable_from_period() = Month(2026, 6);
+  *back.mutable_to_period() = Month(2027, 7);
+  EXPECT_THAT(DecideBackBilling(log_.state(), back, 498300, log_.today).status(),
+              Refused(absl::StatusCode::kInvalidArgument, "to_period: 2027-07 has not begun"));
+  *back.mutable_to_period() = Month(2026, 11);
+  ASSERT_TRUE(
+      log_.Apply(DecideBackBilling(log_.state(), back, 498300, log_.today), "inspector").ok());
+  EXPECT_EQ(log_.last().back_billing_issued().amount_fen(), 49830);
+  EXPECT_EQ(log_.last().back_billing_issued().penalty_fen(), 3 * 49830);
+  EXPECT_EQ(ViewOf(log_.state()).outstanding_fen(), 4 * 49830);
+  EXPECT_THAT(DecideBackBilling(log_.state(), back, 498300, log_.today).status(),
+              Refused(absl::StatusCode::kAlreadyExists, "bill_id: BB-1 exists"));
+  back.set_bill_id("BB-2");
+  EXPECT_THAT(DecideBackBilling(log_.state(), back, 498300, log_.today).status(),
+              Refused(kPrecondition, "already back-billed"));
+  EXPECT_THAT(log_.Accrue("BB-1", Day(2027, 1, 1)), Refused(kPrecondition, "P-BASE"));
+  inspection.set_inspection_id("I-2");
+  inspection.set_finding(v1::INSPECTION_FINDING_NONE);
+  ASSERT_TRUE(
+      log_.Apply(DecideRecordInspection(log_.state(), inspection, "inspector"), "inspector").ok());
+  back.set_inspection_id("I-2");
+  EXPECT_THAT(DecideBackBilling(log_.state(), back, 498300, log_.today).status(),
+              Refused(kPrecondition, "found no theft or breach"));
 }
 
 }  // namespace

@@ -65,8 +65,9 @@ class RulesExecutor final : public model::BillingExecutor {
   Account Fold(const std::string& account) { return FoldAccount(streams_[account]); }
   std::vector<v1::TariffScheduleVersionPublished> AllTariffs() {
     std::vector<v1::TariffScheduleVersionPublished> all;
-    for (const auto& [id, versions] : tariffs_)
+    for (const auto& [id, versions] : tariffs_) {
       all.insert(all.end(), versions.begin(), versions.end());
+    }
     return all;
   }
   absl::Status Append(const std::string& account, const std::string& actor, Events events) {

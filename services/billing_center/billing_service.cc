@@ -269,7 +269,8 @@ grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
       if (!version.ok()) return absl::FailedPreconditionError(version.status().message());
       flat_price = (*version)->flat_price_micro_cny_per_kwh();
     }
-    return service::OneEvent(DecideBackBilling(account, *request, flat_price));
+    return service::OneEvent(
+        DecideBackBilling(account, *request, flat_price, domain::UtilityToday()));
   };
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }

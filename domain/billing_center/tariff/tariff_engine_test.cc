@@ -194,8 +194,9 @@ TEST(TimeOfUseTest, EachRegisterAtItsPrice) {
   BillCalculation bill = Calculate(IndustryInput(s));
   std::map<v1::TouPeriod, int64_t> by_period;
   for (const auto& line : bill.lines) {
-    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TOU)
+    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TOU) {
       by_period[line.tou_period()] = line.amount_fen();
+    }
   }
   EXPECT_EQ(by_period[v1::TOU_PERIOD_SHARP], 1'140'000);  // 10,000 × 0.60 × 1.9
   EXPECT_EQ(by_period[v1::TOU_PERIOD_PEAK], 3'060'000);   // 30,000 × 0.60 × 1.7
