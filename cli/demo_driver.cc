@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
+#include "domain/common/calendar.h"
 #include "gridledger/v1/billing_service.grpc.pb.h"
 #include "gridledger/v1/customer_service.grpc.pb.h"
 #include "gridledger/v1/marketing_service.grpc.pb.h"
@@ -25,6 +26,33 @@ namespace gridledger::cli {
 namespace {
 
 constexpr int64_t kKwh = 1000;
+
+// The demo's calendar: the month it bills is the one before last, so the bill
+// fell due last month and every date the demo states is in the past.
+struct DemoCalendar {
+  absl::CivilMonth billed = absl::CivilMonth(domain::UtilityDay(absl::Now())) - 2;
+
+  // The billed month + `offset` months.
+  v1::Period Period(int offset = 0) const {
+    const absl::CivilMonth month = billed + offset;
+    v1::Period period;
+    period.set_year(static_cast<int32_t>(month.year()));
+    period.set_month(month.month());
+    return period;
+  }
+  // The 20th of the month after, and five days before it.
+  v1::Date DueDate(int offset = 0) const {
+    return domain::ToDate(absl::CivilDay(billed + offset + 1) + 19);
+  }
+  v1::Date PaidOnTime(int offset = 0) const {
+    return domain::ToDate(absl::CivilDay(billed + offset + 1) + 14);
+  }
+  std::string Text(int offset) const {
+    return absl::StrCat((billed + offset).year(), "-", (billed + offset).month());
+  }
+  v1::Date Today() const { return domain::ToDate(domain::UtilityDay(absl::Now())); }
+  std::string Text() const { return absl::StrCat(billed.year(), "-", billed.month()); }
+};
 
 class Demo {
  public:
@@ -62,16 +90,16 @@ class Demo {
       std::string id;
       v1::CustomerCategory category;
     };
-    for (const T& t : {T{"res", v1::CUSTOMER_CATEGORY_RESIDENTIAL},
-                       T{"gc", v1::CUSTOMER_CATEGORY_GENERAL_INDUSTRIAL_COMMERCIAL},
-                       T{"li", v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL},
-                       T{"ws", v1::CUSTOMER_CATEGORY_WHOLESALE}}) {
+    for (const T& t :
+         {T{"res", v1::CUSTOMER_CATEGORY_RESIDENTIAL},
+          T{"gc", v1::CUSTOMER_CATEGORY_GENERAL_INDUSTRIAL_COMMERCIAL},
+          T{"li", v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL},
+          T{"ag", v1::CUSTOMER_CATEGORY_AGRICULTURAL}, T{"ws", v1::CUSTOMER_CATEGORY_WHOLESALE}}) {
       v1::PublishTariffVersionRequest r;
       r.set_command_id(NewUuid());
       auto* v = r.mutable_version();
-      v->set_tariff_id(TariffId(t.id));
-      v->set_version(1);
-      v->mutable_effective_from()->set_year(2026);
+      v->set_tariff_id(TariffId(t.id));  // the server numbers the version
+      v->mutable_effective_from()->set_year(2020);
       v->mutable_effective_from()->set_month(1);
       v->mutable_effective_from()->set_day(1);
       v->set_category(t.category);
@@ -109,8 +137,7 @@ class Demo {
       v1::SetKpiTargetRequest r;
       r.set_command_id(NewUuid());
       r.mutable_target()->set_org_unit("sn/xa/" + tag_);
-      r.mutable_target()->mutable_period()->set_year(2026);
-      r.mutable_target()->mutable_period()->set_month(11);
+      *r.mutable_target()->mutable_period() = calendar_.Period();
       r.mutable_target()->set_kpi(kpi);
       r.mutable_target()->set_target_value(9800);
       r.mutable_target()->set_target_unit("bp");
@@ -121,8 +148,9 @@ class Demo {
   }
 
   // One account's month: its meter's life up to installation, the account,
-  // three reads (September baseline, October, November with anomalies), the
-  // November bill, its check and its payment.
+  // three reads (the baseline two months before, last month's, and this
+  // month's with anomalies), last month's bill paid on time, this month's
+  // bill, its check and its payment.
   void Account(int i, std::mt19937_64& random) {
     const std::string account_id = absl::StrCat(tag_, "-", 100000 + i);
     const std::string bar_code = absl::StrCat("M-", tag_, "-", i);
@@ -142,20 +170,22 @@ class Demo {
     a->set_account_id(account_id);
     a->set_customer_name(absl::StrCat("Customer ", i));
     a->set_category(category);
-    a->set_voltage_class(residential ? v1::VOLTAGE_CLASS_LV_220V
-                         : large     ? v1::VOLTAGE_CLASS_10KV
-                                     : v1::VOLTAGE_CLASS_LV_380V);
-    a->set_tariff_id(TariffId(residential ? "res" : large ? "li" : "gc"));
+    const bool agricultural = category == v1::CUSTOMER_CATEGORY_AGRICULTURAL;
+    a->set_voltage_class(residential ? v1::VOLTAGE_CLASS_LV_220V : v1::VOLTAGE_CLASS_10KV);
+    a->set_tariff_id(TariffId(residential ? "res" : large ? "li" : agricultural ? "ag" : "gc"));
     a->set_time_of_use(!residential);
     a->set_org_unit("sn/xa/" + tag_);
+    // Terms the rules accept (docs/TARIFF.md A-*): two-part from 315 kVA,
+    // contracted demand 40-100 % of it, the 1983 power-factor standards.
     if (large) {
+      a->set_contracted_capacity_kva(1250);
       a->set_basic_charge_mode(v1::BASIC_CHARGE_MODE_DEMAND);
       a->set_contracted_demand_w(1'000'000);
       a->set_pf_standard(v1::POWER_FACTOR_STANDARD_090);
     } else if (!residential) {
-      a->set_pf_standard(category == v1::CUSTOMER_CATEGORY_AGRICULTURAL
-                             ? v1::POWER_FACTOR_STANDARD_080
-                             : v1::POWER_FACTOR_STANDARD_085);
+      a->set_contracted_capacity_kva(agricultural ? 160 : 250);
+      a->set_pf_standard(agricultural ? v1::POWER_FACTOR_STANDARD_080
+                                      : v1::POWER_FACTOR_STANDARD_085);
     }
     v1::CommandReply reply;
     if (!Do("customer_service", "open account",
@@ -185,21 +215,26 @@ class Demo {
     };
     if (!residential) registers = advance(0);
     int64_t month_reads = 0;
-    for (int month : {9, 10}) {
-      if (month == 10) registers = advance(monthly);
-      if (!ReadAndCheck(account_id, absl::StrCat("r", month, "-", i), month, registers)) return;
+    for (int offset : {-2, -1}) {
+      if (offset == -1) registers = advance(monthly);
+      if (!ReadAndCheck(account_id, absl::StrCat("r", offset + 2, "-", i), calendar_.Period(offset),
+                        registers)) {
+        return;
+      }
       ++month_reads;
     }
+    // Last month's bill, checked and paid on time: bills follow period order.
+    if (!LastMonthsBill(account_id, i)) return;
     // November: most reads normal; some far high, some zero, some went backwards.
     const int anomaly = static_cast<int>(random() % 100);
-    v1::Registers november = advance(monthly * (90 + static_cast<int64_t>(random() % 20)) / 100);
-    v1::Registers reported = november;
+    v1::Registers this_month = advance(monthly * (90 + static_cast<int64_t>(random() % 20)) / 100);
+    v1::Registers reported = this_month;
     if (anomaly < 3) reported = advance(monthly * 5);
     if (anomaly >= 3 && anomaly < 5) reported = registers;
     if (anomaly >= 5 && anomaly < 6) reported.set_total_wh(registers.total_wh() - 10 * kKwh);
-    const std::string read_id = absl::StrCat("r11-", i);
+    const std::string read_id = absl::StrCat("r2-", i);
     bool passed = false;
-    if (!ReadAndCheck(account_id, read_id, 11, reported, &passed)) return;
+    if (!ReadAndCheck(account_id, read_id, calendar_.Period(), reported, &passed)) return;
     if (!passed) {
       ++totals_->flagged;
       v1::DecideReadRequest decide;
@@ -216,13 +251,13 @@ class Demo {
       } else {
         decide.set_decision(v1::READ_DECISION_ESTIMATE);
         decide.set_reason("register fault; estimated");
-        *decide.mutable_estimated_registers() = november;
+        *decide.mutable_estimated_registers() = this_month;
         ++totals_->estimated;
       }
       Do("bill_checker", "decide read",
          [&](grpc::ClientContext* c) { return billing_->DecideRead(c, decide, &reply); });
       if (decide.decision() == v1::READ_DECISION_REREAD &&
-          !ReadAndCheck(account_id, read_id + "b", 11, november)) {
+          !ReadAndCheck(account_id, read_id + "b", calendar_.Period(), this_month)) {
         return;
       }
     }
@@ -236,9 +271,8 @@ class Demo {
     v1::IssueWholesaleSettlementRequest settle;
     settle.set_command_id(NewUuid());
     settle.set_counterparty("local-power-" + tag_);
-    settle.set_settlement_id("WS-2026-11");
-    settle.mutable_period()->set_year(2026);
-    settle.mutable_period()->set_month(11);
+    settle.set_settlement_id("WS-" + calendar_.Text());
+    *settle.mutable_period() = calendar_.Period();
     settle.set_energy_wh(86'400 * kKwh * 1000);  // 86.4 GWh
     settle.set_tariff_id(TariffId("ws"));
     if (Do("bill_checker", "wholesale settlement", [&](grpc::ClientContext* c) {
@@ -272,10 +306,8 @@ class Demo {
     back.set_inspection_id("I-" + tag_);
     back.set_bill_id("BB-" + tag_);
     back.set_energy_wh(1'800 * kKwh);
-    back.mutable_from_period()->set_year(2026);
-    back.mutable_from_period()->set_month(5);
-    back.mutable_to_period()->set_year(2026);
-    back.mutable_to_period()->set_month(11);
+    *back.mutable_from_period() = calendar_.Period(-6);
+    *back.mutable_to_period() = calendar_.Period();
     if (Do("bill_checker", "back-billing",
            [&](grpc::ClientContext* c) { return billing_->IssueBackBilling(c, back, &reply); })) {
       ++totals_->back_billings;
@@ -494,15 +526,15 @@ class Demo {
     return ok;
   }
 
-  bool ReadAndCheck(const std::string& account_id, const std::string& read_id, int month,
-                    const v1::Registers& registers, bool* passed = nullptr) {
+  bool ReadAndCheck(const std::string& account_id, const std::string& read_id,
+                    const v1::Period& period, const v1::Registers& registers,
+                    bool* passed = nullptr) {
     v1::RecordReadRequest read;
     read.set_command_id(NewUuid());
     auto* r = read.mutable_read();
     r->set_read_id(read_id);
     r->set_account_id(account_id);
-    r->mutable_period()->set_year(2026);
-    r->mutable_period()->set_month(month);
+    *r->mutable_period() = period;
     *r->mutable_registers() = registers;
     r->set_source(v1::READ_SOURCE_REMOTE_COLLECTION);
     v1::CommandReply reply;
@@ -524,16 +556,45 @@ class Demo {
     return true;
   }
 
+  bool LastMonthsBill(const std::string& account_id, int i) {
+    v1::IssueBillRequest issue;
+    issue.set_command_id(NewUuid());
+    issue.set_account_id(account_id);
+    issue.set_bill_id(absl::StrCat("B-", calendar_.Text(-1), "-", i));
+    *issue.mutable_period() = calendar_.Period(-1);
+    *issue.mutable_due_date() = calendar_.DueDate(-1);
+    v1::IssueBillReply bill;
+    if (!Do("bill_checker", "issue last month's bill",
+            [&](grpc::ClientContext* c) { return billing_->IssueBill(c, issue, &bill); })) {
+      return false;
+    }
+    v1::CommandReply reply;
+    v1::CheckBillRequest check;
+    check.set_command_id(NewUuid());
+    check.set_account_id(account_id);
+    check.set_bill_id(issue.bill_id());
+    if (!Do("bill_checker", "check last month's bill",
+            [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); })) {
+      return false;
+    }
+    if (bill.bill().total_fen() == 0) return true;
+    v1::PostPaymentRequest pay;
+    pay.set_command_id(NewUuid());
+    pay.set_account_id(account_id);
+    pay.set_payment_id(absl::StrCat("P-", calendar_.Text(-1), "-", i));
+    pay.set_amount_fen(bill.bill().total_fen());
+    *pay.mutable_paid_on() = calendar_.PaidOnTime(-1);
+    return Do("collector", "pay last month's bill",
+              [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); });
+  }
+
   void Bill(const std::string& account_id, int i, std::mt19937_64& random) {
     v1::IssueBillRequest issue;
     issue.set_command_id(NewUuid());
     issue.set_account_id(account_id);
-    issue.set_bill_id(absl::StrCat("B-2026-11-", i));
-    issue.mutable_period()->set_year(2026);
-    issue.mutable_period()->set_month(11);
-    issue.mutable_due_date()->set_year(2026);
-    issue.mutable_due_date()->set_month(12);
-    issue.mutable_due_date()->set_day(20);
+    issue.set_bill_id(absl::StrCat("B-", calendar_.Text(), "-", i));
+    *issue.mutable_period() = calendar_.Period();
+    *issue.mutable_due_date() = calendar_.DueDate();
     v1::IssueBillReply bill;
     if (!Do("bill_checker", "issue bill",
             [&](grpc::ClientContext* c) { return billing_->IssueBill(c, issue, &bill); })) {
@@ -550,15 +611,13 @@ class Demo {
        [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); });
     const int behaviour = static_cast<int>(random() % 100);
     if (behaviour < 5) {
-      // Unpaid past the due date: the penalty to the end of December.
+      // Unpaid past the due date: the penalty up to today.
       ++totals_->unpaid;
       v1::AccruePenaltyRequest accrue;
       accrue.set_command_id(NewUuid());
       accrue.set_account_id(account_id);
       accrue.set_bill_id(issue.bill_id());
-      accrue.mutable_as_of()->set_year(2026);
-      accrue.mutable_as_of()->set_month(12);
-      accrue.mutable_as_of()->set_day(31);
+      *accrue.mutable_as_of() = calendar_.Today();
       if (Do("bill_checker", "accrue penalty",
              [&](grpc::ClientContext* c) { return billing_->AccruePenalty(c, accrue, &reply); })) {
         ++totals_->penalties;
@@ -579,6 +638,7 @@ class Demo {
     pay.set_payment_id(absl::StrCat("P-", i));
     pay.set_amount_fen(amount);
     pay.set_method(random() % 2 ? v1::PAYMENT_METHOD_MOBILE : v1::PAYMENT_METHOD_COUNTER);
+    *pay.mutable_paid_on() = calendar_.PaidOnTime();
     if (Do("collector", "post payment",
            [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); })) {
       totals_->collected_fen += amount;
@@ -592,6 +652,7 @@ class Demo {
   std::unique_ptr<v1::CustomerServiceCenter::Stub> customer_;
   std::unique_ptr<v1::MarketingDepartment::Stub> marketing_;
   DemoTotals* totals_;
+  const DemoCalendar calendar_;
 };
 
 }  // namespace

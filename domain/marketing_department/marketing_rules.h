@@ -1,4 +1,4 @@
-// The Marketing Department's rules (DOMAIN.md, Marketing), as pure functions:
+// The Marketing Department's rules (docs/KPIS.md), as pure functions:
 // KPI targets, the decision on a 10 kV bay an application's supply plan asks
 // for, and supervision alerts raised and resolved by hand. No I/O;
 // thread-safe.

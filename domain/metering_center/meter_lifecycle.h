@@ -1,4 +1,4 @@
-// The rules of a meter's life (DOMAIN.md, Metering assets), as pure functions
+// The rules of a meter's life (JJG 596-2012, DL/T 448), as pure functions
 // over its events: fold the history into the meter's state, and decide each
 // command's event or refuse it. No I/O; thread-safe.
 //
@@ -27,7 +27,7 @@ void ApplyMeterEvent(const v1::EventEnvelope& event, v1::MeterState* meter);
 // The error limit at a load point for an accuracy class, in ppm: the class in
 // percent from 0.1 Ib up (class 2 → 20,000 ppm), half a percent more from
 // 0.05 Ib to 0.1 Ib (class 2 → 25,000). INVALID_ARGUMENT below 0.05 Ib or for
-// a class other than 1 and 2, whose limits DOMAIN.md does not give (the
+// a class other than 1 and 2, whose limits are not coded here (the
 // caller then states each point's limit_ppm itself).
 absl::StatusOr<int32_t> ErrorLimitPpm(const v1::AccuracyClass& accuracy_class,
                                       int32_t load_permille_of_ib);

@@ -1,9 +1,8 @@
-// The KPI view: every KPI of DOMAIN.md ("KPIs the Marketing Department is
-// judged by") per org unit (rolled up province → city → county) and period,
-// beside the targets the Marketing Department set. docs/KPIS.md defines each
-// numerator, denominator and period. Money KPIs come from the same ledger
-// state as the billing-ledger view (ApplyLedgerEvent), kept in this view's
-// own RocksDB.
+// The KPI view: every KPI the Marketing Department is judged by, per org unit
+// (rolled up province → city → county) and period, beside the targets it
+// set. docs/KPIS.md defines each numerator, denominator and period. Money
+// KPIs come from the same ledger state as the billing-ledger view
+// (ApplyLedgerEvent), kept in this view's own RocksDB.
 //
 // Keys, besides the ledger's (ledger_view.h, without statements):
 //   kc/<unit>/|<yyyymm>            KpiCounters, for the unit and each above it

@@ -488,5 +488,69 @@ TEST_F(LedgerKpiModelTest, RebuiltViewsEqualIncrementallyBuiltOnes) {
   EXPECT_EQ(testing::DumpRocksDb(kpi->db()), testing::DumpRocksDb(kpi_->db()));
 }
 
+// A v1 payment's one allocation paid a bill's principal and its penalty
+// together; the ledger reads it as principal up to what was unpaid, then
+// penalty (P-ALLOCATION), so paid never exceeds the principal, and undoes
+// that split when the payment is reversed.
+TEST_F(LedgerKpiModelTest, AVersionOneAllocationPaysPrincipalThenPenalty) {
+  int command = 0;
+  auto append = [&](v1::DomainEvent payload) {
+    eventstore::AppendRequest request;
+    request.stream_id = "account-V1";
+    request.command_id = absl::StrCat("v1-", ++command);
+    v1::EventEnvelope& event = request.events.emplace_back();
+    event.set_type(eventstore::EventTypeOf(payload));
+    event.mutable_occurred_at()->set_seconds(1767196800);
+    *event.mutable_payload() = std::move(payload);
+    ASSERT_TRUE(store_->Append(std::move(request)).ok());
+  };
+  v1::DomainEvent e;
+  e.mutable_account_opened()->set_account_id("V1");
+  e.mutable_account_opened()->set_org_unit("sn/xa/huyi");
+  append(e);
+  e.Clear();
+  e.mutable_bill_issued()->set_bill_id("B1");
+  *e.mutable_bill_issued()->mutable_period() = Period(2026, 11);
+  *e.mutable_bill_issued()->mutable_due_date() = Date(2026, 12, 20);
+  e.mutable_bill_issued()->set_total_fen(1000);
+  append(e);
+  e.Clear();
+  e.mutable_penalty_accrued()->set_bill_id("B1");
+  e.mutable_penalty_accrued()->set_amount_fen(100);
+  append(e);
+  e.Clear();
+  e.mutable_payment_posted()->set_payment_id("P1");
+  e.mutable_payment_posted()->set_amount_fen(1100);
+  auto* allocation = e.mutable_payment_posted()->add_allocations();
+  allocation->set_bill_id("B1");
+  allocation->set_amount_fen(1100);
+  append(e);
+  CatchUpAcrossRestart();
+  {
+    ViewReader ledger(ledger_->db());
+    absl::StatusOr<v1::PeriodTotalsReply> totals =
+        ReadPeriodTotals(ledger, "sn", Period(2026, 11), Period(2026, 11));
+    ASSERT_TRUE(totals.ok());
+    EXPECT_EQ(totals->total().collected_fen(), 1000);
+    EXPECT_EQ(totals->total().penalty_collected_fen(), 100);
+    absl::StatusOr<v1::AccountBalance> balance = ReadBalance(ledger, "V1", Date(2027, 1, 1));
+    ASSERT_TRUE(balance.ok());
+    EXPECT_EQ(balance->balance_fen(), 0);
+    EXPECT_EQ(balance->open_bills_size(), 0);
+  }
+  e.Clear();
+  e.mutable_payment_reversed()->set_payment_id("P1");
+  e.mutable_payment_reversed()->set_amount_fen(1100);
+  append(e);
+  CatchUpAcrossRestart();
+  ViewReader after(ledger_->db());
+  absl::StatusOr<v1::AccountBalance> balance = ReadBalance(after, "V1", Date(2027, 1, 1));
+  ASSERT_TRUE(balance.ok());
+  ASSERT_EQ(balance->open_bills_size(), 1);
+  EXPECT_EQ(balance->open_bills(0).paid_fen(), 0);
+  EXPECT_EQ(balance->open_bills(0).penalty_paid_fen(), 0);
+  EXPECT_EQ(balance->balance_fen(), 1100);
+}
+
 }  // namespace
 }  // namespace gridledger::projections

@@ -178,40 +178,72 @@ absl::Status ApplyBillReversed(const v1::BillReversed& reversed, AccountChange& 
   return absl::OkStatus();
 }
 
-// Applies (sign +1) or undoes (sign −1) a payment's allocations.
-absl::Status Allocate(const google::protobuf::RepeatedPtrField<v1::PaymentAllocation>& allocations,
-                      int sign, AccountChange& change) {
+// P-ALLOCATION in docs/TARIFF.md: an allocation not marked to_penalty pays
+// the bill's principal up to what is unpaid and its penalty with the rest (a
+// v1 payment's allocation covered both; v2 ones never exceed the principal).
+std::vector<v1::PaymentAllocation> Split(const v1::PaymentAllocation& allocation,
+                                         const v1::LedgerBill& bill) {
+  if (allocation.to_penalty()) return {allocation};
+  const int64_t unpaid = std::max<int64_t>(0, bill.total_fen() - bill.paid_fen());
+  const int64_t principal = std::min(allocation.amount_fen(), unpaid);
+  std::vector<v1::PaymentAllocation> parts;
+  if (principal > 0 || allocation.amount_fen() == 0) {
+    v1::PaymentAllocation& part = parts.emplace_back(allocation);
+    part.set_amount_fen(principal);
+  }
+  if (allocation.amount_fen() > principal) {
+    v1::PaymentAllocation& part = parts.emplace_back(allocation);
+    part.set_amount_fen(allocation.amount_fen() - principal);
+    part.set_to_penalty(true);
+  }
+  return parts;
+}
+
+// Applies (sign +1) or undoes (sign −1) allocations already split.
+absl::Status Allocate(const v1::PaymentAllocation& allocation, int sign, AccountChange& change) {
+  GL_ASSIGN_OR_RETURN(v1::LedgerBill bill, change.LoadBill(allocation.bill_id()));
+  const int64_t amount = sign * allocation.amount_fen();
+  if (allocation.to_penalty()) {
+    bill.set_penalty_paid_fen(bill.penalty_paid_fen() + amount);
+  } else {
+    bill.set_paid_fen(bill.paid_fen() + amount);
+  }
+  change.SaveBill(bill);
+  return change.AddTotals(bill.period(), [&](v1::PeriodTotals& t) {
+    if (allocation.to_penalty()) {
+      t.set_penalty_collected_fen(t.penalty_collected_fen() + amount);
+    } else {
+      t.set_collected_fen(t.collected_fen() + amount);
+    }
+  });
+}
+
+// Applies a payment's allocations as posted; returns them as applied (split).
+absl::StatusOr<google::protobuf::RepeatedPtrField<v1::PaymentAllocation>> ApplyAllocations(
+    const google::protobuf::RepeatedPtrField<v1::PaymentAllocation>& allocations,
+    AccountChange& change) {
+  google::protobuf::RepeatedPtrField<v1::PaymentAllocation> applied;
   for (const v1::PaymentAllocation& allocation : allocations) {
     GL_ASSIGN_OR_RETURN(v1::LedgerBill bill, change.LoadBill(allocation.bill_id()));
-    const int64_t amount = sign * allocation.amount_fen();
-    if (allocation.to_penalty()) {
-      bill.set_penalty_paid_fen(bill.penalty_paid_fen() + amount);
-    } else {
-      bill.set_paid_fen(bill.paid_fen() + amount);
+    for (const v1::PaymentAllocation& part : Split(allocation, bill)) {
+      GL_RETURN_IF_ERROR(Allocate(part, +1, change));
+      *applied.Add() = part;
     }
-    change.SaveBill(bill);
-    GL_RETURN_IF_ERROR(change.AddTotals(bill.period(), [&](v1::PeriodTotals& t) {
-      if (allocation.to_penalty()) {
-        t.set_penalty_collected_fen(t.penalty_collected_fen() + amount);
-      } else {
-        t.set_collected_fen(t.collected_fen() + amount);
-      }
-    }));
   }
-  return absl::OkStatus();
+  return applied;
 }
 
 absl::Status ApplyPaymentPosted(const v1::PaymentPosted& posted, AccountChange& change) {
-  GL_RETURN_IF_ERROR(Allocate(posted.allocations(), +1, change));
+  GL_ASSIGN_OR_RETURN(auto applied, ApplyAllocations(posted.allocations(), change));
   v1::LedgerPayment payment;
   payment.set_payment_id(posted.payment_id());
-  *payment.mutable_allocations() = posted.allocations();
+  *payment.mutable_allocations() = applied;
   payment.set_credit_fen(posted.credit_fen());
   change.txn().PutProto(PaymentKey(change.account().account_id(), posted.payment_id()), payment);
   change.account().set_credit_fen(change.account().credit_fen() + posted.credit_fen());
   if (v1::StatementEntry* entry = change.Post(v1::STATEMENT_ENTRY_KIND_PAYMENT, posted.payment_id(),
                                               -posted.amount_fen())) {
-    *entry->mutable_allocations() = posted.allocations();
+    *entry->mutable_allocations() = applied;
     entry->set_description(posted.credit_fen() > 0
                                ? absl::StrCat("payment, ", posted.credit_fen(), " fen to credit")
                                : "payment");
@@ -227,7 +259,9 @@ absl::Status ApplyPaymentReversed(const v1::PaymentReversed& reversed, AccountCh
     return absl::DataLossError(absl::StrCat("ledger: reversal of payment ", reversed.payment_id(),
                                             " that is unknown or already reversed"));
   }
-  GL_RETURN_IF_ERROR(Allocate(payment.allocations(), -1, change));
+  for (const v1::PaymentAllocation& allocation : payment.allocations()) {
+    GL_RETURN_IF_ERROR(Allocate(allocation, -1, change));
+  }
   payment.set_reversed(true);
   change.txn().PutProto(key, payment);
   change.account().set_credit_fen(change.account().credit_fen() - payment.credit_fen());
@@ -236,6 +270,24 @@ absl::Status ApplyPaymentReversed(const v1::PaymentReversed& reversed, AccountCh
     entry->set_description(reversed.reason());
   }
   return absl::OkStatus();
+}
+
+// "late-payment penalty, 5 days (2 at 2000 ppm/day in 2025, 3 at 3000 in
+// 2026) on 10000 fen": v2 accruals per year, v1 at its one rate.
+std::string PenaltyDescription(const v1::PenaltyAccrued& penalty) {
+  std::string days;
+  if (penalty.segments_size() > 1) {
+    for (const v1::PenaltySegment& segment : penalty.segments()) {
+      absl::StrAppend(&days, days.empty() ? " (" : ", ", segment.days(), " at ",
+                      segment.rate_ppm_per_day(), " ppm/day in ", segment.from_date().year());
+    }
+    days += ")";
+  } else {
+    days = absl::StrCat(" at ", penalty.rate_ppm_per_day(), " ppm/day");
+  }
+  return absl::StrCat("late-payment penalty, ", penalty.days(), " days", days, " on ",
+                      penalty.unpaid_fen(), " fen",
+                      penalty.reason().empty() ? "" : absl::StrCat("; ", penalty.reason()));
 }
 
 absl::Status ApplyPenalty(const v1::PenaltyAccrued& penalty, AccountChange& change) {
@@ -249,9 +301,7 @@ absl::Status ApplyPenalty(const v1::PenaltyAccrued& penalty, AccountChange& chan
           change.Post(v1::STATEMENT_ENTRY_KIND_PENALTY, penalty.bill_id(), penalty.amount_fen())) {
     entry->set_bill_id(penalty.bill_id());
     *entry->mutable_period() = bill.period();
-    entry->set_description(absl::StrCat("late-payment penalty, ", penalty.days(), " days at ",
-                                        penalty.rate_ppm_per_day(), " ppm/day on ",
-                                        penalty.unpaid_fen(), " fen"));
+    entry->set_description(PenaltyDescription(penalty));
   }
   return absl::OkStatus();
 }

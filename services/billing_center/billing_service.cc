@@ -1,9 +1,12 @@
 #include "services/billing_center/billing_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "domain/billing_center/account.h"
 #include "domain/billing_center/tariff/money.h"
 #include "domain/billing_center/tariff/tariff_engine.h"
+#include "domain/common/calendar.h"
 #include "domain/common/streams.h"
 #include "services/common/grpc_util.h"
 #include "services/common/service_call.h"
@@ -21,24 +24,10 @@ std::string AccountStream(const std::string& account_id) {
   return domain::kAccount.StreamOf(account_id);
 }
 
-// Collectors cannot create or alter bills, whatever other role they hold.
-absl::Status NotACollector(const Principal& principal) {
-  if (principal.HasRole("collector") && !principal.HasRole("admin")) {
-    return absl::PermissionDeniedError(absl::StrCat("separation of duties: ", principal.name,
-                                                    " is a collector; collectors cannot create or "
-                                                    "alter bills"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::TariffVersions(
-    const std::string& tariff_id) {
+// The versions of a tariff stream's events.
+std::vector<v1::TariffScheduleVersionPublished> VersionsIn(const History& history) {
   std::vector<v1::TariffScheduleVersionPublished> versions;
-  absl::StatusOr<History> history = store_->ReadStream(domain::kTariff.StreamOf(tariff_id));
-  if (!history.ok()) return history.status();
-  for (const auto& e : *history) {
+  for (const auto& e : history) {
     if (e.payload().has_tariff_schedule_version_published()) {
       versions.push_back(e.payload().tariff_schedule_version_published());
     }
@@ -46,17 +35,26 @@ absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::
   return versions;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::TariffVersions(
+    const std::string& tariff_id) {
+  if (!CheckId("tariff_id", tariff_id).ok()) {
+    return std::vector<v1::TariffScheduleVersionPublished>{};  // no such stream
+  }
+  absl::StatusOr<History> history = store_->ReadStream(domain::kTariff.StreamOf(tariff_id));
+  if (!history.ok()) return history.status();
+  return VersionsIn(*history);
+}
+
 grpc::Status BillingService::AccountCommand(
     grpc::ServerContext* context, const std::string& role, const google::protobuf::Message& request,
     const std::string& command_id, const std::string& account_field, const std::string& account_id,
-    bool alters_bills, const AccountDecision& decide, v1::CommandReply* reply) {
+    const AccountDecision& decide, v1::CommandReply* reply) {
   CommandCall call{{role}, command_id, AccountStream(account_id)};
-  call.precheck = [&](const Principal& principal) {
-    if (absl::Status s = CheckId(account_field, account_id); !s.ok()) return s;
-    return alters_bills ? NotACollector(principal) : absl::OkStatus();
-  };
+  call.precheck = [&](const Principal&) { return CheckId(account_field, account_id); };
   call.decide = [&](const Principal& principal, const History& history) {
-    return service::OneEvent(decide(FoldAccount(history), principal));
+    return decide(FoldAccount(history), principal);
   };
   call.request = &request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -71,17 +69,31 @@ grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
     return CheckId("account.account_id", request->account().account_id());
   };
   call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
-    int64_t versions = 0;
-    if (CheckId("account.tariff_id", request->account().tariff_id()).ok()) {
-      absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> tariff =
-          TariffVersions(request->account().tariff_id());
-      if (!tariff.ok()) return tariff.status();
-      versions = static_cast<int64_t>(tariff->size());
-    }
-    return service::OneEvent(DecideOpenAccount(FoldAccount(history), request->account(), versions));
+    absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> tariff =
+        TariffVersions(request->account().tariff_id());
+    if (!tariff.ok()) return tariff.status();
+    return service::OneEvent(DecideOpenAccount(FoldAccount(history), request->account(), *tariff));
   };
   call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status BillingService::ChangeAccountTerms(grpc::ServerContext* context,
+                                                const v1::ChangeAccountTermsRequest* request,
+                                                v1::CommandReply* reply) {
+  return AccountCommand(
+      context, "customer_service", *request, request->command_id(), "change.account_id",
+      request->change().account_id(),
+      [&](const Account& account, const Principal&) -> absl::StatusOr<Events> {
+        const bool new_tariff = std::find(request->change().changed_fields().begin(),
+                                          request->change().changed_fields().end(),
+                                          "tariff_id") != request->change().changed_fields().end();
+        absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> tariff = TariffVersions(
+            new_tariff ? request->change().tariff_id() : account.TermsNow().tariff_id());
+        if (!tariff.ok()) return tariff.status();
+        return service::OneEvent(DecideChangeTerms(account, request->change(), *tariff));
+      },
+      reply);
 }
 
 grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
@@ -96,7 +108,7 @@ grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
   call.decide = [&](const Principal& principal, const History& history) {
     v1::TariffScheduleVersionPublished version = request->version();
     version.set_published_by(principal.name);
-    return service::OneEvent(DecidePublishTariff(static_cast<int64_t>(history.size()), version));
+    return service::OneEvent(DecidePublishTariff(VersionsIn(history), version));
   };
   call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -107,9 +119,10 @@ grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
                                         v1::CommandReply* reply) {
   return AccountCommand(
       context, "meter_reader", *request, request->command_id(), "read.account_id",
-      request->read().account_id(), /*alters_bills=*/false,
+      request->read().account_id(),
       [&](const Account& account, const Principal& principal) {
-        return DecideRecordRead(account, request->read(), principal.name);
+        return service::OneEvent(
+            DecideRecordRead(account, request->read(), principal.name, domain::UtilityToday()));
       },
       reply);
 }
@@ -139,9 +152,8 @@ grpc::Status BillingService::DecideRead(grpc::ServerContext* context,
                                         v1::CommandReply* reply) {
   return AccountCommand(
       context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
-      /*alters_bills=*/false,
       [&](const Account& account, const Principal& principal) {
-        return DecideReadDecision(account, *request, principal.name);
+        return service::OneEvent(DecideReadDecision(account, *request, principal.name));
       },
       reply);
 }
@@ -150,20 +162,18 @@ grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
                                        const v1::IssueBillRequest* request,
                                        v1::IssueBillReply* reply) {
   CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal& principal) {
-    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
-    return NotACollector(principal);
-  };
-  call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
+  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
+  call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
     Account account = FoldAccount(history);
     std::vector<v1::TariffScheduleVersionPublished> versions;
     if (account.opened) {
       absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> tariff =
-          TariffVersions(account.terms.tariff_id());
+          TariffVersions(account.TermsFor(request->period()).tariff_id());
       if (!tariff.ok()) return tariff.status();
       versions = *std::move(tariff);
     }
-    return service::OneEvent(DecideIssueBill(account, *request, versions));
+    return service::OneEvent(
+        DecideIssueBill(account, *request, versions, principal.name, domain::UtilityToday()));
   };
   call.request = request;
   grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
@@ -181,9 +191,8 @@ grpc::Status BillingService::CheckBill(grpc::ServerContext* context,
                                        v1::CommandReply* reply) {
   return AccountCommand(
       context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
-      /*alters_bills=*/true,
       [&](const Account& account, const Principal& principal) {
-        return DecideCheckBill(account, request->bill_id(), principal.name);
+        return service::OneEvent(DecideCheckBill(account, request->bill_id(), principal.name));
       },
       reply);
 }
@@ -193,9 +202,8 @@ grpc::Status BillingService::PostPayment(grpc::ServerContext* context,
                                          v1::CommandReply* reply) {
   return AccountCommand(
       context, "collector", *request, request->command_id(), "account_id", request->account_id(),
-      /*alters_bills=*/false,
       [&](const Account& account, const Principal& principal) {
-        return DecidePostPayment(account, *request, principal.name);
+        return DecidePostPayment(account, *request, principal.name, domain::UtilityToday());
       },
       reply);
 }
@@ -205,9 +213,8 @@ grpc::Status BillingService::ReverseBill(grpc::ServerContext* context,
                                          v1::CommandReply* reply) {
   return AccountCommand(
       context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
-      /*alters_bills=*/true,
-      [&](const Account& account, const Principal&) {
-        return DecideReverseBill(account, *request);
+      [&](const Account& account, const Principal& principal) {
+        return service::OneEvent(DecideReverseBill(account, *request, principal.name));
       },
       reply);
 }
@@ -217,9 +224,8 @@ grpc::Status BillingService::ReversePayment(grpc::ServerContext* context,
                                             v1::CommandReply* reply) {
   return AccountCommand(
       context, "collector", *request, request->command_id(), "account_id", request->account_id(),
-      /*alters_bills=*/false,
-      [&](const Account& account, const Principal&) {
-        return DecideReversePayment(account, *request);
+      [&](const Account& account, const Principal& principal) {
+        return DecideReversePayment(account, *request, principal.name);
       },
       reply);
 }
@@ -229,9 +235,9 @@ grpc::Status BillingService::AccruePenalty(grpc::ServerContext* context,
                                            v1::CommandReply* reply) {
   return AccountCommand(
       context, "bill_checker", *request, request->command_id(), "account_id", request->account_id(),
-      /*alters_bills=*/true,
-      [&](const Account& account, const Principal&) {
-        return DecideAccruePenalty(account, *request);
+      [&](const Account& account, const Principal& principal) {
+        return service::OneEvent(
+            DecideAccruePenalty(account, *request, principal.name, domain::UtilityToday()));
       },
       reply);
 }
@@ -241,9 +247,10 @@ grpc::Status BillingService::RecordInspection(grpc::ServerContext* context,
                                               v1::CommandReply* reply) {
   return AccountCommand(
       context, "bill_checker", *request, request->command_id(), "inspection.account_id",
-      request->inspection().account_id(), /*alters_bills=*/false,
+      request->inspection().account_id(),
       [&](const Account& account, const Principal& principal) {
-        return DecideRecordInspection(account, request->inspection(), principal.name);
+        return service::OneEvent(
+            DecideRecordInspection(account, request->inspection(), principal.name));
       },
       reply);
 }
@@ -252,23 +259,21 @@ grpc::Status BillingService::IssueBackBilling(grpc::ServerContext* context,
                                               const v1::IssueBackBillingRequest* request,
                                               v1::CommandReply* reply) {
   CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal& principal) {
-    if (absl::Status s = CheckId("account_id", request->account_id()); !s.ok()) return s;
-    return NotACollector(principal);
-  };
+  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
   call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
     Account account = FoldAccount(history);
     int64_t flat_price = 0;
     if (account.opened) {
       absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> versions =
-          TariffVersions(account.terms.tariff_id());
+          TariffVersions(account.TermsFor(request->to_period()).tariff_id());
       if (!versions.ok()) return versions.status();
       absl::StatusOr<const v1::TariffScheduleVersionPublished*> version =
           tariff::VersionInForce(*versions, request->to_period());
       if (!version.ok()) return absl::FailedPreconditionError(version.status().message());
       flat_price = (*version)->flat_price_micro_cny_per_kwh();
     }
-    return service::OneEvent(DecideBackBilling(account, *request, flat_price));
+    return service::OneEvent(
+        DecideBackBilling(account, *request, flat_price, domain::UtilityToday()));
   };
   call.request = request;
   return ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -280,15 +285,17 @@ grpc::Status BillingService::IssueWholesaleSettlement(
   CommandCall call{{"bill_checker"},
                    request->command_id(),
                    domain::kWholesale.StreamOf(request->counterparty())};
-  call.precheck = [&](const Principal& principal) -> absl::Status {
+  call.precheck = [&](const Principal&) -> absl::Status {
     if (absl::Status s = CheckId("counterparty", request->counterparty()); !s.ok()) return s;
     if (absl::Status s = CheckId("settlement_id", request->settlement_id()); !s.ok()) return s;
     if (absl::Status s = CheckId("tariff_id", request->tariff_id()); !s.ok()) return s;
-    if (request->energy_wh() <= 0) return absl::InvalidArgumentError("energy_wh: must be positive");
+    if (request->energy_wh() <= 0 || request->energy_wh() > 1'000'000'000'000'000) {
+      return absl::InvalidArgumentError("energy_wh: must be positive (at most 10^15)");
+    }
     if (request->period().month() < 1 || request->period().month() > 12) {
       return absl::InvalidArgumentError("period: must be a valid month");
     }
-    return NotACollector(principal);
+    return absl::OkStatus();
   };
   call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
     for (const auto& e : history) {

@@ -23,6 +23,9 @@ class BillingService final : public v1::BillingCenter::Service {
 
   grpc::Status OpenAccount(grpc::ServerContext* context, const v1::OpenAccountRequest* request,
                            v1::CommandReply* reply) override;
+  grpc::Status ChangeAccountTerms(grpc::ServerContext* context,
+                                  const v1::ChangeAccountTermsRequest* request,
+                                  v1::CommandReply* reply) override;
   grpc::Status PublishTariffVersion(grpc::ServerContext* context,
                                     const v1::PublishTariffVersionRequest* request,
                                     v1::CommandReply* reply) override;
@@ -62,15 +65,15 @@ class BillingService final : public v1::BillingCenter::Service {
 
  private:
   // What most account commands share: the account id checked (named
-  // `account_field`), collectors refused when `alters_bills`, the account's
-  // events folded, and one event decided by `decide`.
-  using AccountDecision = std::function<absl::StatusOr<v1::DomainEvent>(
+  // `account_field`), the account's events folded, and the events decided by
+  // `decide` (OneEvent for one).
+  using AccountDecision = std::function<absl::StatusOr<std::vector<v1::DomainEvent>>(
       const Account& account, const service::Principal& principal)>;
   grpc::Status AccountCommand(grpc::ServerContext* context, const std::string& role,
                               const google::protobuf::Message& request,
                               const std::string& command_id, const std::string& account_field,
-                              const std::string& account_id, bool alters_bills,
-                              const AccountDecision& decide, v1::CommandReply* reply);
+                              const std::string& account_id, const AccountDecision& decide,
+                              v1::CommandReply* reply);
 
   absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> TariffVersions(
       const std::string& tariff_id);

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
+#include "domain/common/event_schema.h"
 
 namespace gridledger::service {
 namespace {
@@ -50,6 +51,7 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
     for (v1::DomainEvent& payload : decided) {
       v1::EventEnvelope envelope;
       envelope.set_type(eventstore::EventTypeOf(payload));
+      envelope.set_schema_version(domain::CurrentSchemaVersion(payload));
       envelope.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(now));
       envelope.mutable_actor()->set_principal(context.principal->name);
       envelope.mutable_actor()->set_role(context.role);

@@ -1,10 +1,9 @@
 #include "services/event_gateway/event_gateway_service.h"
 
-#include <set>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "domain/billing_center/bill_provenance.h"
 #include "domain/common/streams.h"
 #include "services/common/grpc_util.h"
 
@@ -83,64 +82,22 @@ grpc::Status EventGatewayService::ExplainBill(grpc::ServerContext* context,
   absl::StatusOr<std::vector<v1::EventEnvelope>> history =
       store_->ReadStream(domain::kAccount.StreamOf(request->account_id()));
   if (!history.ok()) return ToGrpcStatus(history.status());
-  const std::string& bill_id = request->bill_id();
-  std::set<std::string> read_ids, payment_ids;
-  const v1::BillIssued* issued = nullptr;
-  for (const v1::EventEnvelope& event : *history) {
-    const v1::DomainEvent& p = event.payload();
-    if ((p.has_bill_issued() && p.bill_issued().bill_id() == bill_id) ||
-        (p.has_back_billing_issued() && p.back_billing_issued().bill_id() == bill_id)) {
-      *reply->mutable_bill() = event;
-      if (p.has_bill_issued()) {
-        issued = &event.payload().bill_issued();
-        read_ids.insert(issued->read_ids().begin(), issued->read_ids().end());
-      }
-    }
+  absl::StatusOr<billing::BillRef> bill = billing::FindBillRef(*history, request->bill_id());
+  if (!bill.ok()) {
+    return ToGrpcStatus(absl::NotFoundError(absl::StrCat(
+        "bill_id: ", request->bill_id(), " is not a bill of account ", request->account_id())));
   }
-  if (!reply->has_bill()) {
-    return ToGrpcStatus(absl::NotFoundError(
-        absl::StrCat("bill_id: ", bill_id, " is not a bill of account ", request->account_id())));
+  std::vector<v1::EventEnvelope> tariff;
+  if (!bill->tariff_id.empty()) {
+    absl::StatusOr<std::vector<v1::EventEnvelope>> versions =
+        store_->ReadStream(domain::kTariff.StreamOf(bill->tariff_id));
+    if (!versions.ok()) return ToGrpcStatus(versions.status());
+    tariff = *std::move(versions);
   }
-  for (const v1::EventEnvelope& event : *history) {
-    const v1::DomainEvent& p = event.payload();
-    if (p.has_meter_read_recorded() && read_ids.count(p.meter_read_recorded().read_id())) {
-      *reply->add_reads() = event;
-    } else if ((p.has_meter_read_checked() && read_ids.count(p.meter_read_checked().read_id())) ||
-               (p.has_read_check_decided() && read_ids.count(p.read_check_decided().read_id()))) {
-      *reply->add_checks() = event;
-    } else if ((p.has_bill_checked() && p.bill_checked().bill_id() == bill_id) ||
-               (p.has_bill_reversed() && p.bill_reversed().bill_id() == bill_id) ||
-               (p.has_penalty_accrued() && p.penalty_accrued().bill_id() == bill_id) ||
-               (p.has_bill_issued() && p.bill_issued().replaces_bill_id() == bill_id)) {
-      *reply->add_later() = event;
-    } else if (p.has_payment_posted()) {
-      for (const v1::PaymentAllocation& allocation : p.payment_posted().allocations()) {
-        if (allocation.bill_id() == bill_id) {
-          payment_ids.insert(p.payment_posted().payment_id());
-          *reply->add_later() = event;
-          break;
-        }
-      }
-    } else if (p.has_payment_reversed() && payment_ids.count(p.payment_reversed().payment_id())) {
-      *reply->add_later() = event;
-    }
-  }
-  if (issued != nullptr) {
-    for (const v1::BillLine& line : issued->lines()) {
-      v1::ExplainedLine* explained = reply->add_lines();
-      *explained->mutable_line() = line;
-      explained->set_rule(line.rule());
-    }
-    absl::StatusOr<std::vector<v1::EventEnvelope>> tariff =
-        store_->ReadStream(domain::kTariff.StreamOf(issued->tariff_id()));
-    if (!tariff.ok()) return ToGrpcStatus(tariff.status());
-    for (const v1::EventEnvelope& version : *tariff) {
-      if (version.payload().tariff_schedule_version_published().version() ==
-          issued->tariff_version()) {
-        *reply->mutable_tariff_version() = version;
-      }
-    }
-  }
+  absl::StatusOr<v1::BillExplanation> explained =
+      billing::ExplainBill(*history, tariff, request->bill_id());
+  if (!explained.ok()) return ToGrpcStatus(explained.status());
+  *reply = *std::move(explained);
   return grpc::Status::OK;
 }
 

@@ -3,9 +3,38 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "domain/billing_center/tariff/money.h"
 
 namespace gridledger::billing::tariff {
+
+int32_t DailyRatePpm(v1::CustomerCategory category, int64_t arrears_year, int64_t year) {
+  if (category == v1::CUSTOMER_CATEGORY_RESIDENTIAL) return kResidentialPpm;
+  return year <= arrears_year ? kCurrentYearPpm : kEarlierYearsPpm;
+}
+
+PenaltyAccrual AccrueDays(int64_t unpaid_fen, absl::CivilDay after, absl::CivilDay through,
+                          v1::CustomerCategory category, int64_t arrears_year) {
+  PenaltyAccrual accrual;
+  for (absl::CivilDay from = after + 1; from <= through;) {
+    const absl::CivilDay year_end(from.year(), 12, 31);
+    const absl::CivilDay to = std::min(through, year_end);
+    PenaltyDays segment;
+    segment.from = from;
+    segment.to = to;
+    segment.days = static_cast<int32_t>(to - from + 1);
+    segment.rate_ppm_per_day = DailyRatePpm(category, arrears_year, from.year());
+    accrual.days += segment.days;
+    accrual.exact_micro_fen +=
+        static_cast<Int128>(unpaid_fen) * segment.rate_ppm_per_day * segment.days;
+    accrual.segments.push_back(segment);
+    from = to + 1;
+  }
+  return accrual;
+}
+
+int64_t TotalPenaltyFen(Int128 exact_micro_fen, bool any_day) {
+  if (!any_day) return 0;
+  return std::max<int64_t>(kMinimumPenaltyFen, RoundHalfAwayFromZero(exact_micro_fen, 1'000'000));
+}
 
 absl::StatusOr<PenaltyCalculation> CalculatePenalty(int64_t unpaid_fen, absl::CivilDay due_date,
                                                     absl::CivilDay paid_on,
@@ -17,26 +46,17 @@ absl::StatusOr<PenaltyCalculation> CalculatePenalty(int64_t unpaid_fen, absl::Ci
   }
   PenaltyCalculation penalty;
   if (paid_on <= due_date || unpaid_fen == 0) return penalty;
-  penalty.days = static_cast<int32_t>(paid_on - due_date);
-  // Per-day rates in ppm of the unpaid amount.
-  constexpr int64_t kResidentialPpm = 1000, kCurrentYearPpm = 2000, kEarlierYearsPpm = 3000;
-  Int128 ppm_days = 0;
-  if (category == v1::CUSTOMER_CATEGORY_RESIDENTIAL) {
-    penalty.days_current_year = penalty.days;
-    ppm_days = static_cast<Int128>(kResidentialPpm) * penalty.days;
-  } else {
-    // Late days run from due_date + 1 to paid_on; those up to 31 December of
-    // the due date's year are current-year arrears.
-    const absl::CivilDay year_end(arrears_year != 0 ? arrears_year : due_date.year(), 12, 31);
-    penalty.days_current_year =
-        static_cast<int32_t>(std::max<int64_t>(0, std::min(paid_on, year_end) - due_date));
-    penalty.days_earlier_years = penalty.days - penalty.days_current_year;
-    ppm_days = static_cast<Int128>(kCurrentYearPpm) * penalty.days_current_year +
-               static_cast<Int128>(kEarlierYearsPpm) * penalty.days_earlier_years;
+  const PenaltyAccrual accrual = AccrueDays(unpaid_fen, due_date, paid_on, category,
+                                            arrears_year != 0 ? arrears_year : due_date.year());
+  penalty.days = accrual.days;
+  for (const PenaltyDays& segment : accrual.segments) {
+    if (segment.rate_ppm_per_day == kEarlierYearsPpm) {
+      penalty.days_earlier_years += segment.days;
+    } else {
+      penalty.days_current_year += segment.days;
+    }
   }
-  penalty.amount_fen = std::max<int64_t>(
-      kMinimumPenaltyFen,
-      RoundHalfAwayFromZero(static_cast<Int128>(unpaid_fen) * ppm_days, 1'000'000));
+  penalty.amount_fen = TotalPenaltyFen(accrual.exact_micro_fen, accrual.days > 0);
   return penalty;
 }
 

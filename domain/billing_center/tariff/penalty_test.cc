@@ -95,5 +95,48 @@ TEST(PenaltyTest, NegativeUnpaidIsRefused) {
   EXPECT_NE(std::string(p.status().message()).find("unpaid_fen"), std::string::npos);
 }
 
+// P-YEAR-SPLIT: an accrual across 31 December records each year's days and
+// rate, and its exact sum is what they make.
+TEST(AccrueDaysTest, SplitsByCalendarYearWithEachYearsRate) {
+  const PenaltyAccrual a = AccrueDays(1'000'000, CivilDay(2025, 12, 20), CivilDay(2027, 1, 2),
+                                      v1::CUSTOMER_CATEGORY_GENERAL_INDUSTRIAL_COMMERCIAL, 2025);
+  ASSERT_EQ(a.segments.size(), 3u);
+  EXPECT_EQ(a.segments[0].from, CivilDay(2025, 12, 21));
+  EXPECT_EQ(a.segments[0].to, CivilDay(2025, 12, 31));
+  EXPECT_EQ(a.segments[0].days, 11);
+  EXPECT_EQ(a.segments[0].rate_ppm_per_day, kCurrentYearPpm);
+  EXPECT_EQ(a.segments[1].days, 365);
+  EXPECT_EQ(a.segments[1].rate_ppm_per_day, kEarlierYearsPpm);
+  EXPECT_EQ(a.segments[2].from, CivilDay(2027, 1, 1));
+  EXPECT_EQ(a.segments[2].days, 2);
+  EXPECT_EQ(a.days, 378);
+  EXPECT_EQ(a.exact_micro_fen,
+            static_cast<Int128>(1'000'000) * (11 * 2000 + 365 * 3000 + 2 * 3000));
+  // Residential: one rate, still one segment per year.
+  const PenaltyAccrual r = AccrueDays(1000, CivilDay(2025, 12, 30), CivilDay(2026, 1, 1),
+                                      v1::CUSTOMER_CATEGORY_RESIDENTIAL, 2025);
+  ASSERT_EQ(r.segments.size(), 2u);
+  EXPECT_EQ(r.segments[0].rate_ppm_per_day, kResidentialPpm);
+  EXPECT_EQ(r.segments[1].rate_ppm_per_day, kResidentialPpm);
+  EXPECT_TRUE(AccrueDays(1000, CivilDay(2026, 1, 5), CivilDay(2026, 1, 5),
+                         v1::CUSTOMER_CATEGORY_RESIDENTIAL, 2026)
+                  .segments.empty());
+}
+
+// P-MINIMUM: the 1 CNY minimum is on the total, rounded once.
+TEST(TotalPenaltyTest, MinimumOnTheTotalNotEachAccrual) {
+  EXPECT_EQ(TotalPenaltyFen(0, false), 0);
+  EXPECT_EQ(TotalPenaltyFen(0, true), kMinimumPenaltyFen);  // a late day on 0.00 CNY due
+  EXPECT_EQ(TotalPenaltyFen(30'000'000, true), 100);        // 30 fen → 1 CNY
+  EXPECT_EQ(TotalPenaltyFen(150'400'000, true), 150);       // 150.4 fen
+  EXPECT_EQ(TotalPenaltyFen(150'500'000, true), 151);       // 150.5 fen, half away from zero
+  // Two accruals of 0.3 CNY each: 1 CNY in total, not 2.
+  const Int128 one = AccrueDays(3000, CivilDay(2026, 5, 20), CivilDay(2026, 5, 30),
+                                v1::CUSTOMER_CATEGORY_RESIDENTIAL, 2026)
+                         .exact_micro_fen;
+  EXPECT_EQ(TotalPenaltyFen(one, true), 100);
+  EXPECT_EQ(TotalPenaltyFen(one + one, true), 100);
+}
+
 }  // namespace
 }  // namespace gridledger::billing::tariff

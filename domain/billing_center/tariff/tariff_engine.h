@@ -2,22 +2,30 @@
 // consumption for one billing period and the tariff schedule version in force.
 // Pure: no I/O, no clock, no floating point. Thread-safe.
 //
-// Lines, each rounded once (half away from zero) to the fen:
-//   ENERGY            non-TOU consumption × flat price
-//   ENERGY_TOU        each TOU register × flat price × (1 + its adjustment)
-//   ENERGY_TIER       residential tier 2/3 markup × the energy in that tier;
-//                     annual thresholds count the year's earlier consumption
-//                     (BillInput::year_to_date_wh_before), monthly ones not;
-//                     summer thresholds replace them in the schedule's
-//                     summer months
-//   BASIC_CAPACITY    two-part by capacity: kVA × price per kVA·month
-//   BASIC_DEMAND      two-part by demand: the contracted demand, or 105 % of it
-//                     when the metered maximum exceeds 105 %…
-//   BASIC_DEMAND_EXCESS …and the part above 105 % at double price
-//   POWER_FACTOR      (energy + basic lines) × the standard's percentage
-//   GOVERNMENT_FUND   per fund: total consumption × its per-kWh amount; funds
-//                     are outside the power-factor base
-// Each line's `rule` names the DOMAIN.md rule it applies.
+// Lines, each rounded once (half away from zero) to the fen; each line's
+// quantity is in the unit of its price (kWh, kVA·month, kW·month: see BillLine
+// in billing_events.proto) and its `rule` is a rule id of docs/TARIFF.md
+// (rules.h):
+//   ENERGY            T-ENERGY: non-TOU consumption × flat price
+//   ENERGY_TOU        T-TOU: each TOU register × flat price × (1 + its
+//                     adjustment)
+//   ENERGY_TIER       T-TIER-ANNUAL / T-TIER-MONTHLY (T-TIER-SUMMER): tier
+//                     2/3 markup × the energy in that tier; annual thresholds
+//                     count the year's earlier consumption in period order
+//                     (BillInput::year_to_date_wh_before), monthly ones count
+//                     this bill, scaled by the months it covers; summer
+//                     thresholds replace them in the schedule's summer months
+//   BASIC_CAPACITY    T-BASIC-CAPACITY: kVA × months × price per kVA·month
+//   BASIC_DEMAND      T-BASIC-DEMAND: the contracted demand × months, or 105 %
+//                     of it when the metered maximum exceeds 105 %…
+//   BASIC_DEMAND_EXCESS T-BASIC-DEMAND-EXCESS: …and the part above 105 % at
+//                     double price
+//   POWER_FACTOR      T-POWER-FACTOR: (energy + tier + basic lines) × the
+//                     standard's percentage, in the line's power_factor
+//   GOVERNMENT_FUND   T-FUND: per fund, total consumption × its per-kWh
+//                     amount; funds are outside the power-factor base
+// Lines that price registers name them (BillLine.registers); the caller adds
+// the reads.
 //
 // Example:
 //   BillInput input{.terms = terms, .usage = usage, .period = period,
@@ -59,7 +67,12 @@ struct BillInput {
   AccountTerms terms;
   Usage usage;
   v1::Period period;
-  // Residential annual tiers: the year's consumption billed before this bill.
+  // The billing periods the consumption covers (1 for a monthly read; more
+  // when earlier months had no read): basic charges and monthly tier
+  // thresholds count per month.
+  int32_t months = 1;
+  // Residential annual tiers: the year's consumption billed before this
+  // bill, in period order.
   int64_t year_to_date_wh_before = 0;
   const v1::TariffScheduleVersionPublished* schedule = nullptr;
 };
@@ -72,8 +85,9 @@ struct BillCalculation {
 };
 
 // INVALID_ARGUMENT naming the field for negative quantities, TOU registers that
-// do not add up to total_wh, a missing schedule, or a two-part account whose
-// schedule has no basic-charge price.
+// do not add up to total_wh, months outside 1..1200, a missing schedule, a
+// two-part account whose schedule has no basic-charge price, or amounts
+// beyond int64 fen.
 absl::StatusOr<BillCalculation> CalculateBill(const BillInput& input);
 
 // The version in force for `period`: the one with the latest effective_from on

@@ -1,5 +1,9 @@
 #include "domain/billing_center/tariff/tariff_engine.h"
 
+#include <map>
+#include <set>
+
+#include "domain/billing_center/tariff/money.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -190,14 +194,35 @@ TEST(TimeOfUseTest, EachRegisterAtItsPrice) {
   BillCalculation bill = Calculate(IndustryInput(s));
   std::map<v1::TouPeriod, int64_t> by_period;
   for (const auto& line : bill.lines) {
-    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TOU)
+    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TOU) {
       by_period[line.tou_period()] = line.amount_fen();
+    }
   }
   EXPECT_EQ(by_period[v1::TOU_PERIOD_SHARP], 1'140'000);  // 10,000 × 0.60 × 1.9
   EXPECT_EQ(by_period[v1::TOU_PERIOD_PEAK], 3'060'000);   // 30,000 × 0.60 × 1.7
   EXPECT_EQ(by_period[v1::TOU_PERIOD_FLAT], 2'400'000);   // 40,000 × 0.60
   EXPECT_EQ(by_period[v1::TOU_PERIOD_VALLEY], 360'000);   // 20,000 × 0.60 × 0.3
   EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_GOVERNMENT_FUND), 190'000 + 62'000);
+}
+
+// T-TOU: the total register is what was consumed; the flat line prices the
+// rest, so registers that do not add up exactly bill each kWh once.
+TEST(TimeOfUseTest, FlatIsTheTotalLessTheOtherPeriods) {
+  const auto s = Industry();
+  BillInput input = IndustryInput(s);
+  input.usage.flat_wh -= 700;  // the registers' rounding: 0.7 kWh short of the total
+  BillCalculation bill = Calculate(input);
+  int64_t priced = 0;
+  for (const auto& line : bill.lines) {
+    if (line.kind() != v1::BILL_LINE_KIND_ENERGY_TOU) continue;
+    priced += line.quantity();
+    if (line.tou_period() == v1::TOU_PERIOD_FLAT) {
+      EXPECT_EQ(line.quantity(), 40000 * kKwh);
+      EXPECT_THAT(line.registers(),
+                  ::testing::ElementsAre("total_wh", "sharp_wh", "peak_wh", "valley_wh"));
+    }
+  }
+  EXPECT_EQ(priced, input.usage.total_wh);
 }
 
 TEST(TimeOfUseTest, RoundsOncePerLineNotPerPrice) {
@@ -294,9 +319,9 @@ TEST(PowerFactorTest, NoStandardOrNoConsumptionNoLine) {
 TEST(ValidationTest, NamesTheFieldAndRule) {
   const auto s = Industry();
   BillInput input = IndustryInput(s);
-  input.usage.peak_wh += 1;
+  input.usage.peak_wh += input.usage.flat_wh + 1;
   EXPECT_THAT(std::string(CalculateBill(input).status().message()),
-              HasSubstr("TOU registers sum to"));
+              HasSubstr("the sharp, peak and valley registers sum to"));
   input = IndustryInput(s);
   input.usage.reactive_varh = -5;
   EXPECT_THAT(std::string(CalculateBill(input).status().message()),
@@ -313,6 +338,110 @@ TEST(ValidationTest, NamesTheFieldAndRule) {
   input = IndustryInput(s);
   input.period.set_month(13);
   EXPECT_THAT(std::string(CalculateBill(input).status().message()), HasSubstr("period.month"));
+}
+
+// T-MONEY and the v2 line format: each line's quantity is in the unit of its
+// price, and quantity × price is the amount, rounded once.
+TEST(UnitsTest, EveryLinesQuantityIsInTheUnitOfItsPrice) {
+  auto s = Industry();
+  BillInput input = IndustryInput(s);
+  input.terms.pf_standard = v1::POWER_FACTOR_STANDARD_090;
+  input.terms.basic_charge_mode = v1::BASIC_CHARGE_MODE_DEMAND;
+  input.terms.contracted_demand_w = 1'000'000;
+  input.usage.max_demand_w = 1'234'567;  // over 105 %: both demand lines
+  input.usage.reactive_varh = 50000 * kKwh;
+  input.months = 2;
+  BillCalculation bill = Calculate(input);
+  int demand_lines = 0;
+  for (const auto& line : bill.lines) {
+    if (line.kind() == v1::BILL_LINE_KIND_POWER_FACTOR) {
+      EXPECT_EQ(line.quantity(), 0);
+      EXPECT_EQ(line.unit_price_micro_cny(), 0) << "no ratio in the price field";
+      EXPECT_EQ(line.power_factor().standard(), v1::POWER_FACTOR_STANDARD_090);
+      EXPECT_EQ(line.power_factor().factor_hundredths(), bill.power_factor_hundredths);
+      EXPECT_EQ(line.amount_fen(), ApplyBasisPoints(line.power_factor().base_fen(),
+                                                    line.power_factor().adjustment_bp()));
+      continue;
+    }
+    EXPECT_EQ(line.quantity_unit(), line.price_unit()) << line.DebugString();
+    EXPECT_FALSE(line.registers().empty() && line.kind() != v1::BILL_LINE_KIND_BASIC_CAPACITY);
+    Int128 denominator = 10'000;
+    for (int i = 0; i < line.quantity_scale(); ++i) denominator *= 10;
+    Int128 numerator = static_cast<Int128>(line.quantity()) * line.unit_price_micro_cny();
+    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TOU) {  // the exact price: flat × (1 + bp)
+      numerator = static_cast<Int128>(line.quantity()) * s.flat_price_micro_cny_per_kwh() *
+                  (10'000 + line.tou_adjust_bp());
+      denominator *= 10'000;
+    }
+    EXPECT_EQ(line.amount_fen(), RoundHalfAwayFromZero(numerator, denominator))
+        << line.DebugString();
+    if (line.kind() == v1::BILL_LINE_KIND_BASIC_DEMAND ||
+        line.kind() == v1::BILL_LINE_KIND_BASIC_DEMAND_EXCESS) {
+      ++demand_lines;
+      EXPECT_EQ(line.quantity_unit(), "kW·month");
+      EXPECT_EQ(line.months(), 2);
+      EXPECT_THAT(line.registers(), ::testing::ElementsAre("max_demand_w"));
+    }
+  }
+  EXPECT_EQ(demand_lines, 2);
+}
+
+TEST(UnitsTest, LinesNameTheirRuleIds) {
+  auto s = Residential();
+  BillCalculation bill = Calculate(ResidentialInput(s, 300, 2100));
+  std::set<std::string> ids;
+  for (const auto& line : bill.lines) ids.insert(line.rule());
+  EXPECT_EQ(ids, (std::set<std::string>{"T-ENERGY", "T-TIER-ANNUAL", "T-FUND"}));
+  for (const auto& line : bill.lines) {
+    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TIER) {
+      EXPECT_EQ(line.year_to_date_wh_before(), 2100 * kKwh);
+      EXPECT_EQ(line.tier_threshold_wh(), 2160 * kKwh);
+    }
+  }
+}
+
+// Basic charges and monthly thresholds count per month a bill covers.
+TEST(MonthsTest, BasicChargesAndMonthlyTiersScaleWithTheMonthsCovered) {
+  const auto s = Industry();
+  BillInput input = IndustryInput(s);
+  input.terms.basic_charge_mode = v1::BASIC_CHARGE_MODE_CAPACITY;
+  input.terms.contracted_capacity_kva = 1000;
+  input.months = 3;
+  EXPECT_EQ(AmountOf(Calculate(input), v1::BILL_LINE_KIND_BASIC_CAPACITY), 3 * 2'400'000);
+  input.terms.basic_charge_mode = v1::BASIC_CHARGE_MODE_DEMAND;
+  input.terms.contracted_demand_w = 1'000'000;
+  input.usage.max_demand_w = 1'100'000;  // 1,050 kW × 36 + 50 kW × 72, each month
+  BillCalculation bill = Calculate(input);
+  EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_BASIC_DEMAND), 3 * 3'780'000);
+  EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_BASIC_DEMAND_EXCESS), 3 * 360'000);
+
+  auto monthly = Residential(v1::TIER_SCOPE_MONTHLY);
+  monthly.mutable_tiers(0)->set_threshold_wh(180 * kKwh);
+  monthly.mutable_tiers(1)->set_threshold_wh(350 * kKwh);
+  BillInput two_months = ResidentialInput(monthly, 400, 0);
+  two_months.months = 2;  // thresholds 360 and 700 kWh
+  bill = Calculate(two_months);
+  EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_ENERGY_TIER, 2), 200);  // 40 × 0.05
+  EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_ENERGY_TIER, 3), 0);
+  for (const auto& line : bill.lines) {
+    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TIER) EXPECT_EQ(line.rule(), "T-TIER-MONTHLY");
+  }
+  two_months.months = 0;
+  EXPECT_THAT(std::string(CalculateBill(two_months).status().message()), HasSubstr("months"));
+}
+
+TEST(ValidationTest, AmountsStayWithinInt64) {
+  auto s = Industry();
+  BillInput input = IndustryInput(s);
+  input.usage = {};
+  input.usage.total_wh = 1'000'000'000'000'001;  // over a terawatt-hour
+  input.usage.flat_wh = input.usage.total_wh;
+  EXPECT_THAT(std::string(CalculateBill(input).status().message()),
+              HasSubstr("usage.total_wh: at most"));
+  s.set_flat_price_micro_cny_per_kwh(int64_t{1} << 62);
+  input = IndustryInput(s);
+  EXPECT_THAT(std::string(CalculateBill(input).status().message()),
+              HasSubstr("schedule.flat_price_micro_cny_per_kwh"));
 }
 
 TEST(VersionInForceTest, NewestEffectiveOnOrBeforeThePeriodsFirstDay) {

@@ -1,0 +1,51 @@
+// Every rule id the code uses is defined in docs/TARIFF.md (a row of a table
+// whose first cell is the id in backticks, with its source), and every rule
+// the document defines is one the code knows.
+#include "domain/billing_center/tariff/rules.h"
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gridledger::billing::rules {
+namespace {
+
+std::set<std::string> DefinedInTheDocument() {
+  std::ifstream in(GL_TARIFF_DOC);
+  EXPECT_TRUE(in.good()) << GL_TARIFF_DOC;
+  std::set<std::string> ids;
+  const std::regex row(R"(^\| `([A-Z]+(-[A-Z0-9]+)+)` \|.*\|\s*$)");
+  for (std::string line; std::getline(in, line);) {
+    std::smatch match;
+    if (std::regex_match(line, match, row)) ids.insert(match[1]);
+  }
+  return ids;
+}
+
+TEST(RulesTest, TheDocumentDefinesEveryRuleAndNoOther) {
+  const std::set<std::string> documented = DefinedInTheDocument();
+  std::set<std::string> coded;
+  for (const Rule& rule : AllRules()) {
+    EXPECT_TRUE(coded.insert(rule.id).second) << rule.id << " twice";
+    EXPECT_FALSE(std::string(rule.title).empty()) << rule.id;
+  }
+  EXPECT_EQ(coded, documented);
+}
+
+TEST(RulesTest, VersionOneLinesMapToRuleIds) {
+  EXPECT_EQ(RuleIdOf("DOMAIN tariff rule 1", v1::BILL_LINE_KIND_ENERGY), kEnergy);
+  EXPECT_EQ(RuleIdOf("DOMAIN tariff rule 4 (above 105 %: double price)",
+                     v1::BILL_LINE_KIND_BASIC_DEMAND_EXCESS),
+            kBasicDemandExcess);
+  EXPECT_EQ(RuleIdOf("DOMAIN tariff rule 6 (REN)", v1::BILL_LINE_KIND_GOVERNMENT_FUND), kFund);
+  EXPECT_EQ(RuleIdOf(kTierMonthly, v1::BILL_LINE_KIND_ENERGY_TIER), kTierMonthly);
+  EXPECT_EQ(TitleOf("T-NO-SUCH-RULE"), "");
+  EXPECT_FALSE(TitleOf(kPenaltyMinimum).empty());
+}
+
+}  // namespace
+}  // namespace gridledger::billing::rules
