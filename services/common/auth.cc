@@ -36,6 +36,19 @@ absl::StatusOr<std::set<std::string>> ParseRoles(absl::string_view csv, absl::st
   return roles;
 }
 
+// Principal names and org units become every event's actor and appear in
+// logs and messages: one word of printable ASCII (no space, no control
+// character, nothing a protobuf string or a terminal would take otherwise).
+constexpr size_t kMaxWordLength = 128;
+
+bool IsOneWord(absl::string_view text) {
+  if (text.empty() || text.size() > kMaxWordLength) return false;
+  for (char c : text) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::Status Principal::RequireAnyRole(std::initializer_list<absl::string_view> allowed) const {
@@ -74,6 +87,11 @@ absl::StatusOr<std::shared_ptr<const TokenRegistry::Table>> TokenRegistry::Parse
     if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "the token hash must be 64 hex digits"));
+    }
+    if (!IsOneWord(fields[1]) || !IsOneWord(fields[2])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, "the principal and the org unit must each be one word of printable ASCII (1-",
+          kMaxWordLength, " characters)"));
     }
     absl::StatusOr<std::set<std::string>> roles = ParseRoles(fields[3], where);
     if (!roles.ok()) return roles.status();
@@ -164,11 +182,14 @@ absl::StatusOr<Principal> TokenRegistry::AuthenticateHeaders(
 absl::StatusOr<IssuedToken> IssueToken(absl::string_view principal, absl::string_view org_unit,
                                        absl::string_view roles_csv,
                                        std::optional<absl::Time> expires) {
-  if (principal.empty() || principal.find(' ') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("principal: must be one word");
+  if (!IsOneWord(principal)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "principal: must be one word of printable ASCII (1-", kMaxWordLength, " characters)"));
   }
-  if (org_unit.empty() || org_unit.find(' ') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("org_unit: must be one word, e.g. sn/xa/huyi");
+  if (!IsOneWord(org_unit)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("org_unit: must be one word of printable ASCII (1-", kMaxWordLength,
+                     " characters), e.g. sn/xa/huyi"));
   }
   absl::StatusOr<std::set<std::string>> roles = ParseRoles(roles_csv, "roles: ");
   if (!roles.ok()) return roles.status();
