@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -44,9 +45,10 @@ void CheckKafka(const KafkaConfig& kafka) {
     int port = 0;
     FuzzCheck(colon != absl::string_view::npos && colon > 0 &&
                   absl::SimpleAtoi(broker.substr(colon + 1), &port) && port >= 1 && port <= 65535,
-              absl::StrCat("a broker that is not HOST:PORT: \"", broker, "\""));
+              absl::StrCat("a broker that is not HOST:PORT: \"", absl::CHexEscape(broker), "\""));
     FuzzCheck(!HasControlCharacter(broker) && !absl::StrContains(broker, ' '),
-              absl::StrCat("a broker with spaces or control characters: \"", broker, "\""));
+              absl::StrCat("a broker with spaces or control characters: \"",
+                           absl::CHexEscape(broker), "\""));
   }
   FuzzCheck(kafka.partitions >= 1 && kafka.partitions <= 1024, "partitions out of bounds");
   FuzzCheck(kafka.replication >= 1 && kafka.replication <= 16, "replication out of bounds");
@@ -76,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (uri->is_embedded()) {
     FuzzCheck(!uri->embedded_path().empty() && !HasControlCharacter(uri->embedded_path()),
               absl::StrCat("an embedded path the file system would not see as given: \"",
-                           uri->embedded_path(), "\""));
+                           absl::CHexEscape(uri->embedded_path()), "\""));
   } else {
     CheckKafka(uri->kafka());
   }
@@ -84,8 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzCheck(again.ok() && SameStore(*uri, *again), "Parse(text()) is another store");
   const StoreUri rewritten = uri->WithWriterId("fuzz-writer-2");
   absl::StatusOr<StoreUri> reparsed = StoreUri::Parse(rewritten.text());
-  FuzzCheck(reparsed.ok(), absl::StrCat("WithWriterId made a URI that does not parse: \"",
-                                        rewritten.text(), "\": ", reparsed.status().ToString()));
+  FuzzCheck(reparsed.ok(),
+            absl::StrCat("WithWriterId made a URI that does not parse: \"",
+                         absl::CHexEscape(rewritten.text()), "\": ", reparsed.status().ToString()));
   FuzzCheck(SameStore(*uri, *reparsed) && SameStore(rewritten, *reparsed),
             absl::StrCat("WithWriterId changed the store: \"", rewritten.text(), "\""));
   if (uri->is_kafka()) {

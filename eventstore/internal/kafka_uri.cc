@@ -29,11 +29,19 @@ bool IsHostText(absl::string_view host) {
   return true;
 }
 
+// 1-65535 in decimal digits only (SimpleAtoi alone would also take spaces
+// around them, which the broker list then carries to librdkafka).
+bool IsPortText(absl::string_view port_text) {
+  int port = 0;
+  return !port_text.empty() && port_text.size() <= 5 &&
+         port_text.find_first_not_of("0123456789") == absl::string_view::npos &&
+         absl::SimpleAtoi(port_text, &port) && port >= 1 && port <= 65535;
+}
+
 absl::Status CheckHostPort(absl::string_view host_port) {
   const size_t colon = host_port.rfind(':');
-  int port = 0;
   if (colon == absl::string_view::npos || !IsHostText(host_port.substr(0, colon)) ||
-      !absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port <= 0 || port > 65535) {
+      !IsPortText(host_port.substr(colon + 1))) {
     return absl::InvalidArgumentError(
         absl::StrCat("store: kafka broker \"", absl::CHexEscape(host_port),
                      "\" must be HOST:PORT (a host name, an IPv4 address or [an IPv6 one])"));

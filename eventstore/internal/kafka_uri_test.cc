@@ -46,12 +46,21 @@ TEST(ParseKafkaUriTest, RejectsMalformed) {
       {"kafka://h:1?partitions", "NAME=VALUE"},
       // Found by fuzz/store_uri_fuzzer: any bytes before the last ':' passed
       // as the host, control characters and all.
-      {"kafka://kafk\x17a:/\xff\xff"
+      {"kafka://kafk\x17"
+       "a:/\xff\xff"
        "a.:2",
        "must be HOST:PORT"},
       {"kafka://a b:9092", "must be HOST:PORT"},
       {"kafka://:9092", "must be HOST:PORT"},
       {"kafka://[::1:9092", "must be HOST:PORT"},
+      // Also found by it: whitespace around the port passed (SimpleAtoi
+      // skips it) and stayed in the broker list.
+      {"kafka://h:909\r?writer_id=a", "must be HOST:PORT"},
+      {"kafka://[::]:\x0c"
+       "2",
+       "must be HOST:PORT"},
+      {"kafka://h:3 ", "must be HOST:PORT"},
+      {"kafka://h:+3", "must be HOST:PORT"},
   };
   for (const auto& [uri, message] : cases) {
     absl::Status status = ParseKafkaUri(uri, 1000).status();
