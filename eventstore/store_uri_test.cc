@@ -59,7 +59,7 @@ TEST(StoreUriTest, NamesWhatIsWrong) {
 // Found by fuzz/store_uri_fuzzer: a NUL in an embedded path was accepted, and
 // RocksDB would have opened the directory named by the bytes before it.
 TEST(StoreUriTest, EmbeddedPathsHoldNoControlCharacters) {
-  for (const std::string text :
+  for (const std::string& text :
        {std::string("embedded:/\x01\0tmp/gl", 18), std::string("embedded:/var/lib/gl\n"),
         std::string("embedded:\t")}) {
     absl::Status status = StoreUri::Parse(text).status();

@@ -79,7 +79,7 @@ v1::EventEnvelope ReadEnvelope(int64_t version) {
 }
 
 void WriteRecords(const fs::path& corpus) {
-  const std::string genesis = GenesisHash();
+  const std::string& genesis = GenesisHash();
   eventstore::internal::SealedRecord first =
       eventstore::internal::SealEnvelope(ReadEnvelope(1), genesis, genesis);
   Write(corpus, "record_codec", "first-read", first.record_bytes);

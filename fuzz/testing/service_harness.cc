@@ -59,8 +59,9 @@ service::TokenRegistry MakeTokens() {
                     *token.expires ? absl::StrCat(" expires=", token.expires) : "", "\n");
   }
   absl::StatusOr<service::TokenRegistry> tokens = service::TokenRegistry::Parse(file);
-  if (!tokens.ok())
+  if (!tokens.ok()) {
     FuzzFailure(absl::StrCat("the harness's tokens file: ", tokens.status().ToString()));
+  }
   return *std::move(tokens);
 }
 
@@ -134,8 +135,9 @@ void ServiceHarness::Trace(absl::string_view name, fuzz::Caller caller,
 
 void ServiceHarness::Check(absl::string_view name, fuzz::Caller caller, const grpc::Status& status,
                            int64_t size_before, const v1::CommandReply* command) {
-  if (!ClientCanActOn(status.error_code()))
+  if (!ClientCanActOn(status.error_code())) {
     Breach(name, caller, status, "a code no client acts on");
+  }
   if ((status.error_code() == grpc::StatusCode::UNAUTHENTICATED) == Authenticates(caller)) {
     Breach(name, caller, status, "UNAUTHENTICATED must answer exactly the callers without a token");
   }
