@@ -6,6 +6,7 @@
 #   gl_cc_test(NAME n SRCS … [DEPS …] [LABELS unit|integration|e2e] [TIMEOUT s]
 #              [FIXTURES …] [ENVIRONMENT K=V …])
 #   gl_proto_library(NAME n PROTOS … [GRPC] [DEPS …])
+#   gl_fuzz_target(NAME n SRCS … [DEPS …])
 include_guard(GLOBAL)
 
 # The warnings every target of ours compiles with. A dropped absl::Status is an
@@ -104,4 +105,24 @@ function(gl_proto_library)
       PLUGIN "protoc-gen-grpc=\$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
       IMPORT_DIRS ${CMAKE_CURRENT_SOURCE_DIR} PROTOC_OUT_DIR ${out_dir})
   endif()
+endfunction()
+
+# A fuzz target n_fuzzer whose sources define LLVMFuzzerTestOneInput, its seed
+# corpus in fuzz/corpus/n. With GL_FUZZ a libFuzzer binary; otherwise it gets
+# a main that runs every input of the corpus once, registered as the unit test
+# n_corpus.
+function(gl_fuzz_target)
+  cmake_parse_arguments(GL "" "NAME" "SRCS;DEPS" ${ARGN})
+  set(binary ${GL_NAME}_fuzzer)
+  set(corpus ${PROJECT_SOURCE_DIR}/fuzz/corpus/${GL_NAME})
+  if(GL_FUZZ)
+    add_executable(${binary} ${GL_SRCS})
+    target_link_options(${binary} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_executable(${binary} ${GL_SRCS} ${PROJECT_SOURCE_DIR}/fuzz/testing/replay_main.cc)
+    add_test(NAME ${GL_NAME}_corpus COMMAND ${binary} ${corpus})
+    set_tests_properties(${GL_NAME}_corpus PROPERTIES LABELS unit TIMEOUT 300)
+  endif()
+  _gl_set_common_options(${binary})
+  target_link_libraries(${binary} PRIVATE ${GL_DEPS})
 endfunction()

@@ -1,5 +1,7 @@
 #include "eventstore/store_uri.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -14,6 +16,13 @@ absl::StatusOr<StoreUri> StoreUri::Parse(absl::string_view text) {
     if (path.empty()) {
       return absl::InvalidArgumentError(
           "store: \"embedded:\" needs a directory, e.g. embedded:/var/lib/gridledger");
+    }
+    for (char c : path) {
+      if (absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "store: the embedded path \"", absl::CHexEscape(path),
+            "\" holds a control character (a NUL would cut the path short at the file system)"));
+      }
     }
     uri.embedded_path_ = std::string(path);
     return uri;
@@ -41,8 +50,9 @@ StoreUri StoreUri::WithWriterId(absl::string_view writer_id) const {
     const size_t at = base.find("writer_id=");
     const size_t end = base.find('&', at);
     base.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
-    while (!base.empty() && (base.back() == '&' || base.back() == '?')) base.pop_back();
   }
+  // "…?" (an empty query) or what the erase left: the option is appended after.
+  while (!base.empty() && (base.back() == '&' || base.back() == '?')) base.pop_back();
   copy.text_ =
       absl::StrCat(base, base.find('?') == std::string::npos ? "?" : "&", "writer_id=", writer_id);
   copy.kafka_.writer_id = std::string(writer_id);

@@ -25,7 +25,8 @@ namespace gridledger::eventstore {
 class StoreUri {
  public:
   // INVALID_ARGUMENT naming "store" and what is wrong: an unknown scheme, an
-  // empty embedded path, a malformed broker list or Kafka option.
+  // embedded path that is empty or holds a control character, a malformed
+  // broker list (hosts are names, IPv4 or [IPv6] addresses) or Kafka option.
   static absl::StatusOr<StoreUri> Parse(absl::string_view text);
 
   bool is_embedded() const { return !kafka_uri_; }

@@ -1,5 +1,8 @@
 #include "eventstore/store_uri.h"
 
+#include <string>
+
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -39,6 +42,11 @@ TEST(StoreUriTest, WithWriterIdAddsOrReplacesIt) {
   ASSERT_TRUE(StoreUri::Parse(named.WithWriterId("b").text()).ok());
   StoreUri last = *StoreUri::Parse("kafka://h:1?topic_prefix=t&writer_id=a");
   EXPECT_EQ(last.WithWriterId("b").text(), "kafka://h:1?topic_prefix=t&writer_id=b");
+  // Found by fuzz/store_uri_fuzzer: after an empty query the writer id made
+  // "…?&writer_id=b", which does not parse.
+  StoreUri empty_query = *StoreUri::Parse("kafka://[::1]:9092?");
+  EXPECT_EQ(empty_query.WithWriterId("b").text(), "kafka://[::1]:9092?writer_id=b");
+  EXPECT_TRUE(StoreUri::Parse(empty_query.WithWriterId("b").text()).ok());
 }
 
 TEST(StoreUriTest, NamesWhatIsWrong) {
@@ -46,6 +54,18 @@ TEST(StoreUriTest, NamesWhatIsWrong) {
   EXPECT_THAT(StoreUri::Parse("kafka://nohost").status().message(), HasSubstr("HOST:PORT"));
   EXPECT_THAT(StoreUri::Parse("kafka://h:1?colour=red").status().message(),
               HasSubstr("unknown kafka option"));
+}
+
+// Found by fuzz/store_uri_fuzzer: a NUL in an embedded path was accepted, and
+// RocksDB would have opened the directory named by the bytes before it.
+TEST(StoreUriTest, EmbeddedPathsHoldNoControlCharacters) {
+  for (const std::string& text :
+       {std::string("embedded:/\x01\0tmp/gl", 18), std::string("embedded:/var/lib/gl\n"),
+        std::string("embedded:\t")}) {
+    absl::Status status = StoreUri::Parse(text).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << absl::CHexEscape(text);
+    EXPECT_THAT(status.message(), HasSubstr("control character"));
+  }
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 - projections/ includes nothing from services/, server/ or cli/;
 - eventstore/ includes nothing above it (only domain/common/streams.h of
   domain/, the one definition of stream categories);
-- services/ includes nothing from server/ or cli/; server/ nothing from cli/.
+- services/ includes nothing from server/ or cli/; server/ nothing from cli/;
+- fuzz/ (the fuzz targets) sits beside them, over services/ and below server/:
+  it includes nothing from server/ or cli/, and nothing includes fuzz/.
 
 Usage: check_layering.py [ROOT]      exit 1 listing every violation
        check_layering.py --self-test  shows the check catches a violation
@@ -25,13 +27,16 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
 # folder → (forbidden include prefixes or substrings, allowed exceptions)
 RULES = {
     "domain/": (["eventstore/", "projections/", "services/", "server/", "cli/", "grpcpp/",
-                 "grpc/", ".grpc.pb.h", "rocksdb/", "librdkafka/", "rdkafka"], []),
-    "projections/": (["services/", "server/", "cli/"], []),
-    "eventstore/": (["projections/", "services/", "server/", "cli/", "domain/"],
+                 "grpc/", ".grpc.pb.h", "rocksdb/", "librdkafka/", "rdkafka", "fuzz/"], []),
+    "projections/": (["services/", "server/", "cli/", "fuzz/"], []),
+    "eventstore/": (["projections/", "services/", "server/", "cli/", "domain/", "fuzz/"],
                     ["domain/common/streams.h"]),
-    "common/": (["eventstore/", "projections/", "services/", "server/", "cli/", "domain/"], []),
-    "services/": (["server/", "cli/"], []),
-    "server/": (["cli/"], []),
+    "common/": (["eventstore/", "projections/", "services/", "server/", "cli/", "domain/",
+                 "fuzz/"], []),
+    "services/": (["server/", "cli/", "fuzz/"], []),
+    "server/": (["cli/", "fuzz/"], []),
+    "cli/": (["fuzz/"], []),
+    "fuzz/": (["server/", "cli/"], []),
 }
 
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,13 +12,39 @@
 namespace gridledger::eventstore::internal {
 namespace {
 
+// A host name or IPv4 address ([A-Za-z0-9._-]), or an IPv6 address in
+// brackets ("[::1]"): what librdkafka is handed must be the broker the user
+// meant, not bytes it would resolve as something else.
+bool IsHostText(absl::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    return host.find_first_not_of("0123456789abcdefABCDEF:.") == absl::string_view::npos;
+  }
+  if (host.empty() || host.size() > 253) return false;
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// 1-65535 in decimal digits only (SimpleAtoi alone would also take spaces
+// around them, which the broker list then carries to librdkafka).
+bool IsPortText(absl::string_view port_text) {
+  int port = 0;
+  return !port_text.empty() && port_text.size() <= 5 &&
+         port_text.find_first_not_of("0123456789") == absl::string_view::npos &&
+         absl::SimpleAtoi(port_text, &port) && port >= 1 && port <= 65535;
+}
+
 absl::Status CheckHostPort(absl::string_view host_port) {
   const size_t colon = host_port.rfind(':');
-  int port = 0;
-  if (colon == absl::string_view::npos || colon == 0 ||
-      !absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port <= 0 || port > 65535) {
+  if (colon == absl::string_view::npos || !IsHostText(host_port.substr(0, colon)) ||
+      !IsPortText(host_port.substr(colon + 1))) {
     return absl::InvalidArgumentError(
-        absl::StrCat("store: kafka broker \"", host_port, "\" must be HOST:PORT"));
+        absl::StrCat("store: kafka broker \"", absl::CHexEscape(host_port),
+                     "\" must be HOST:PORT (a host name, an IPv4 address or [an IPv6 one])"));
   }
   return absl::OkStatus();
 }

@@ -19,6 +19,13 @@ TEST(ParseKafkaUriTest, ParsesBrokersAndOptions) {
   EXPECT_EQ(config->writer_id, "main");
 }
 
+TEST(ParseKafkaUriTest, HostsAreNamesOrAddresses) {
+  absl::StatusOr<KafkaConfig> config =
+      ParseKafkaUri("kafka://broker-1.example.net:9092,10.0.0.2:9093,[::1]:9094", 1000);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->bootstrap_servers, "broker-1.example.net:9092,10.0.0.2:9093,[::1]:9094");
+}
+
 TEST(ParseKafkaUriTest, DefaultsApply) {
   absl::StatusOr<KafkaConfig> config = ParseKafkaUri("kafka://localhost:9092/", 777);
   ASSERT_TRUE(config.ok());
@@ -37,6 +44,23 @@ TEST(ParseKafkaUriTest, RejectsMalformed) {
       {"kafka://h:1?colour=red", "unknown kafka option \"colour\""},
       {"kafka://h:1?topic_prefix=a/b", "topic_prefix"},
       {"kafka://h:1?partitions", "NAME=VALUE"},
+      // Found by fuzz/store_uri_fuzzer: any bytes before the last ':' passed
+      // as the host, control characters and all.
+      {"kafka://kafk\x17"
+       "a:/\xff\xff"
+       "a.:2",
+       "must be HOST:PORT"},
+      {"kafka://a b:9092", "must be HOST:PORT"},
+      {"kafka://:9092", "must be HOST:PORT"},
+      {"kafka://[::1:9092", "must be HOST:PORT"},
+      // Also found by it: whitespace around the port passed (SimpleAtoi
+      // skips it) and stayed in the broker list.
+      {"kafka://h:909\r?writer_id=a", "must be HOST:PORT"},
+      {"kafka://[::]:\x0c"
+       "2",
+       "must be HOST:PORT"},
+      {"kafka://h:3 ", "must be HOST:PORT"},
+      {"kafka://h:+3", "must be HOST:PORT"},
   };
   for (const auto& [uri, message] : cases) {
     absl::Status status = ParseKafkaUri(uri, 1000).status();

@@ -49,6 +49,19 @@ absl::Status CheckPrincipalName(absl::string_view name, absl::string_view where)
       absl::StrCat(where, "a principal name must be 1-64 of [A-Za-z0-9._@-]"));
 }
 
+// Principal names and org units become every event's actor and appear in
+// logs and messages: one word of printable ASCII (no space, no control
+// character, nothing a protobuf string or a terminal would take otherwise).
+constexpr size_t kMaxWordLength = 128;
+
+bool IsOneWord(absl::string_view text) {
+  if (text.empty() || text.size() > kMaxWordLength) return false;
+  for (char c : text) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::Status Principal::RequireAnyRole(std::initializer_list<absl::string_view> allowed) const {
@@ -89,6 +102,11 @@ absl::StatusOr<std::shared_ptr<const TokenRegistry::Table>> TokenRegistry::Parse
           absl::StrCat(where, "the token hash must be 64 hex digits"));
     }
     if (absl::Status s = CheckPrincipalName(fields[1], where); !s.ok()) return s;
+    if (!IsOneWord(fields[2])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "the org unit must be one word of printable ASCII (1-",
+                       kMaxWordLength, " characters)"));
+    }
     absl::StatusOr<std::set<std::string>> roles = ParseRoles(fields[3], where);
     if (!roles.ok()) return roles.status();
     Entry entry{Principal{std::string(fields[1]), std::string(fields[2]), *std::move(roles)},
@@ -179,8 +197,10 @@ absl::StatusOr<IssuedToken> IssueToken(absl::string_view principal, absl::string
                                        absl::string_view roles_csv,
                                        std::optional<absl::Time> expires) {
   if (absl::Status s = CheckPrincipalName(principal, "principal: "); !s.ok()) return s;
-  if (org_unit.empty() || org_unit.find(' ') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("org_unit: must be one word, e.g. sn/xa/huyi");
+  if (!IsOneWord(org_unit)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("org_unit: must be one word of printable ASCII (1-", kMaxWordLength,
+                     " characters), e.g. sn/xa/huyi"));
   }
   absl::StatusOr<std::set<std::string>> roles = ParseRoles(roles_csv, "roles: ");
   if (!roles.ok()) return roles.status();

@@ -4,6 +4,8 @@
 // The tokens file has one principal per line (blank lines and # comments
 // ignored):
 //   <sha256 hex of the token> <principal> <org unit> <role>[,<role>…] [expires=<RFC 3339>]
+// where the principal and the org unit are each one word of printable ASCII
+// (at most 128 characters): they become the actor of every event.
 // e.g.
 //   9f86d08…0f00a08 reader-0042 sn/xa/huyi meter_reader expires=2027-01-01T00:00:00+08:00
 // `gridledger token --principal P --org_unit U --roles R1,R2 [--valid_for 90d]`

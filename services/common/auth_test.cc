@@ -1,5 +1,9 @@
 #include "services/common/auth.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -42,6 +46,28 @@ TEST(TokenRegistryTest, RefusesMissingMalformedAndUnknownTokens) {
   EXPECT_THAT(std::string(unknown.message()), ::testing::Not(HasSubstr("not-a-token")));
   // admin passes every role check.
   EXPECT_TRUE(registry->Authenticate("Bearer " + admin->token)->RequireAnyRole({"collector"}).ok());
+}
+
+// Found by fuzz/tokens_file_fuzzer: a name or org unit with bytes that are not
+// UTF-8 or with control characters was accepted, and would have become the
+// actor of events (a proto3 string that does not parse back: DATA_LOSS).
+TEST(TokenRegistryTest, PrincipalsAndOrgUnitsAreOneWordOfPrintableAscii) {
+  const std::string hash = HexEncode(Sha256("x"));
+  for (const std::string& line :
+       {hash + " p \xceJ admin", hash + " p\x01 sn admin", hash + " a\tb sn admin",
+        hash + " p sn/\x7f admin", hash + " " + std::string(129, 'p') + " sn admin"}) {
+    absl::Status status = TokenRegistry::Parse(line).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << line;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("tokens line 1: "));
+    EXPECT_THAT(std::string(status.message()), ::testing::AnyOf(HasSubstr("principal name must be"),
+                                                                HasSubstr("org unit must be")));
+  }
+  for (const auto& [principal, org_unit] : std::vector<std::pair<std::string, std::string>>{
+           {"$[", "\xceJ"}, {"a\nb", "sn"}, {"a\tb", "sn"}, {"p", "sn/\x1b[31m"}}) {
+    absl::Status status = IssueToken(principal, org_unit, "admin").status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << principal << " " << org_unit;
+  }
+  EXPECT_TRUE(IssueToken("ops@sn-grid.example", "sn/xa/huyi_2", "admin").ok());
 }
 
 TEST(TokenRegistryTest, BadLinesNameTheLineAndRule) {
