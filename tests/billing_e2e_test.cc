@@ -365,6 +365,8 @@ TEST_P(BillingE2eTest, PenaltiesAndLatePayments) {
   v1::BillExplanation explained;
   status = gateway_->ExplainBill(As("auditor").get(), explain, &explained);
   ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(explained.bill().schema_version(), 2) << "BillIssued is written as version 2";
+  EXPECT_EQ(explained.penalties(0).event().schema_version(), 2);
   ASSERT_EQ(explained.lines_size(), 2);
   for (const v1::ExplainedLine& line : explained.lines()) {
     EXPECT_THAT(line.read_ids(), ::testing::ElementsAre("r10", "r11"));
