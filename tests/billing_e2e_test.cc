@@ -3,7 +3,7 @@
 // the refusals of docs/TARIFF.md's rules end to end: each kWh once (C-*),
 // penalties and payments (P-*), separation of duties by deeds (S-*), terms
 // and tariff versions (A-*, TV-*), and ExplainBill's provenance. Periods are
-// last year's, so every date is in the past.
+// two years ago, so every date is in the past.
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -203,7 +203,7 @@ class BillingE2eTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
-  const int year_ = domain::UtilityToday().year() - 1;
+  const int year_ = domain::UtilityToday().year() - 2;  // every date well in the past
   testing::TempDir dir_;
   std::map<std::string, std::string> token_;
   testing::ServedGridLedger served_;
