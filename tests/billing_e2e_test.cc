@@ -3,7 +3,7 @@
 // the refusals of docs/TARIFF.md's rules end to end: each kWh once (C-*),
 // penalties and payments (P-*), separation of duties by deeds (S-*), terms
 // and tariff versions (A-*, TV-*), and ExplainBill's provenance. Periods are
-// last year's, so every date is in the past.
+// two years ago, so every date is in the past.
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -203,7 +203,7 @@ class BillingE2eTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
-  const int year_ = domain::UtilityToday().year() - 1;
+  const int year_ = domain::UtilityToday().year() - 2;  // every date well in the past
   testing::TempDir dir_;
   std::map<std::string, std::string> token_;
   testing::ServedGridLedger served_;
@@ -365,6 +365,8 @@ TEST_P(BillingE2eTest, PenaltiesAndLatePayments) {
   v1::BillExplanation explained;
   status = gateway_->ExplainBill(As("auditor").get(), explain, &explained);
   ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(explained.bill().schema_version(), 2) << "BillIssued is written as version 2";
+  EXPECT_EQ(explained.penalties(0).event().schema_version(), 2);
   ASSERT_EQ(explained.lines_size(), 2);
   for (const v1::ExplainedLine& line : explained.lines()) {
     EXPECT_THAT(line.read_ids(), ::testing::ElementsAre("r10", "r11"));

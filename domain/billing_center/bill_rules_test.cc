@@ -261,6 +261,28 @@ TEST_F(BillRulesTest, DueDatesFollowThePeriod) {
       Refused(absl::StatusCode::kInvalidArgument, "has not begun"));
 }
 
+// T-VERSION: a version published later for a past date (a correction)
+// reaches bills only through reversal and reissue; issued bills keep theirs.
+TEST(BillTermsTest, ARetroactiveVersionReachesBillsThroughReissue) {
+  AccountLog log({testing::ResidentialTariff()});
+  ASSERT_TRUE(log.Open(testing::ResidentialAccount()).ok());
+  ASSERT_TRUE(log.ReadAndPass("r10", Month(2026, 10), 1000).ok());
+  ASSERT_TRUE(log.ReadAndPass("r11", Month(2026, 11), 1100).ok());
+  ASSERT_TRUE(log.Bill("b11", Month(2026, 11)).ok());
+  EXPECT_EQ(log.last().bill_issued().total_fen(), 4983);
+  auto corrected = testing::ResidentialTariff();
+  corrected.set_version(2);
+  *corrected.mutable_effective_from() = Day(2020, 1, 1);
+  corrected.set_flat_price_micro_cny_per_kwh(500000);
+  AccountLog relog({testing::ResidentialTariff(), corrected});
+  for (const v1::EventEnvelope& e : log.history()) relog.Append(e.payload(), "x", 2);
+  EXPECT_EQ(relog.state().FindBill("b11")->total_fen, 4983) << "an issued bill is never edited";
+  ASSERT_TRUE(relog.Reverse("b11").ok());
+  ASSERT_TRUE(relog.Bill("b11-2", Month(2026, 11), "checker", "b11").ok());
+  EXPECT_EQ(relog.last().bill_issued().tariff_version(), 2);
+  EXPECT_EQ(relog.last().bill_issued().total_fen(), 5000);
+}
+
 // T-BACK-BILLING: theft is back-billed at the flat price with three times as
 // penalty; it is owed as issued and takes no late-payment penalty.
 TEST_F(BillRulesTest, TheftIsBackBilledWithThreeTimesPenalty) {

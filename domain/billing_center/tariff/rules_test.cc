@@ -4,24 +4,42 @@
 #include "domain/billing_center/tariff/rules.h"
 
 #include <fstream>
-#include <regex>
 #include <set>
-#include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace gridledger::billing::rules {
 namespace {
 
+// "T-ENERGY": capitals, digits and at least one '-'.
+bool IsRuleId(const std::string& id) {
+  if (id.empty() || !absl::ascii_isupper(static_cast<unsigned char>(id[0])) ||
+      id.find('-') == std::string::npos || id.back() == '-') {
+    return false;
+  }
+  for (char c : id) {
+    if (!absl::ascii_isupper(static_cast<unsigned char>(c)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The ids in the first cell of the document's table rows: "| `ID` | … |".
 std::set<std::string> DefinedInTheDocument() {
   std::ifstream in(GL_TARIFF_DOC);
   EXPECT_TRUE(in.good()) << GL_TARIFF_DOC;
   std::set<std::string> ids;
-  const std::regex row(R"(^\| `([A-Z]+(-[A-Z0-9]+)+)` \|.*\|\s*$)");
   for (std::string line; std::getline(in, line);) {
-    std::smatch match;
-    if (std::regex_match(line, match, row)) ids.insert(match[1]);
+    if (!absl::StartsWith(line, "| `") || !absl::EndsWith(line, "|")) continue;
+    const size_t end = line.find("` |", 3);
+    if (end == std::string::npos) continue;
+    const std::string id = line.substr(3, end - 3);
+    if (IsRuleId(id)) ids.insert(id);
   }
   return ids;
 }

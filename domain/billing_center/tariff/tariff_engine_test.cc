@@ -424,7 +424,9 @@ TEST(MonthsTest, BasicChargesAndMonthlyTiersScaleWithTheMonthsCovered) {
   EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_ENERGY_TIER, 2), 200);  // 40 × 0.05
   EXPECT_EQ(AmountOf(bill, v1::BILL_LINE_KIND_ENERGY_TIER, 3), 0);
   for (const auto& line : bill.lines) {
-    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TIER) EXPECT_EQ(line.rule(), "T-TIER-MONTHLY");
+    if (line.kind() == v1::BILL_LINE_KIND_ENERGY_TIER) {
+      EXPECT_EQ(line.rule(), "T-TIER-MONTHLY");
+    }
   }
   two_months.months = 0;
   EXPECT_THAT(std::string(CalculateBill(two_months).status().message()), HasSubstr("months"));
