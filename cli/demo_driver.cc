@@ -645,13 +645,13 @@ class Demo {
     }
   }
 
+  DemoTotals* totals_;
   std::map<std::string, std::string> tokens_;
   const std::string tag_;
   std::unique_ptr<v1::MeteringCenter::Stub> metering_;
   std::unique_ptr<v1::BillingCenter::Stub> billing_;
   std::unique_ptr<v1::CustomerServiceCenter::Stub> customer_;
   std::unique_ptr<v1::MarketingDepartment::Stub> marketing_;
-  DemoTotals* totals_;
   const DemoCalendar calendar_;
 };
 
