@@ -69,9 +69,9 @@ absl::StatusOr<std::unique_ptr<ViewHost>> ViewHost::Open(
     const std::map<std::string, ViewFactory>& views, const RunnerOptions& options) {
   std::unique_ptr<ViewHost> host(new ViewHost(store, options));
   absl::MutexLock lock(&host->mu_);
-  for (auto& [name, factory] : views) {
+  for (const auto& [name, factory] : views) {
     Slot slot;
-    slot.factory = std::move(factory);
+    slot.factory = factory;
     slot.directory = absl::StrCat(directory, "/", name);
     std::error_code error;
     fs::create_directories(slot.directory, error);
