@@ -15,11 +15,10 @@
 #include "cli/token_command.h"
 #include "cli/verify_command.h"
 
-int main(int argc, char** argv) {
-  // Debian's Abseil is built with mutex deadlock detection on, which tracks
-  // every lock in a global graph; our lock order is fixed by design, so spend
-  // nothing on it in production.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+namespace {
+
+// Builds the command line and runs the chosen subcommand; returns the exit code.
+int RunGridLedger(int argc, char** argv) {
   namespace cli = gridledger::cli;
   CLI::App app{"GridLedger: the customer-facing business of an electric utility, event-sourced",
                "gridledger"};
@@ -36,10 +35,22 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("gridledger %s\n", GL_VERSION);
   });
+  return cli::RunCommandLine(app, argc, argv, exit_code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Debian's Abseil is built with mutex deadlock detection on, which tracks
+  // every lock in a global graph; our lock order is fixed by design, so spend
+  // nothing on it in production.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   try {
-    return cli::RunCommandLine(app, argc, argv, exit_code);
+    return RunGridLedger(argc, argv);
   } catch (const std::exception& error) {  // none expected: our code returns absl::Status
     std::fprintf(stderr, "gridledger: %s\n", error.what());
-    return cli::kExitFailed;
+  } catch (...) {
+    std::fprintf(stderr, "gridledger: unexpected exception\n");
   }
+  return gridledger::cli::kExitFailed;
 }

@@ -3,8 +3,9 @@
 namespace gridledger::billing::tariff {
 
 int64_t RoundHalfAwayFromZero(Int128 numerator, Int128 denominator) {
-  if (numerator >= 0)
+  if (numerator >= 0) {
     return static_cast<int64_t>((2 * numerator + denominator) / (2 * denominator));
+  }
   return -static_cast<int64_t>((-2 * numerator + denominator) / (2 * denominator));
 }
 
