@@ -85,6 +85,30 @@ class Demo {
     return false;
   }
 
+  // The demo's county sn/xa/<tag>, registered by the marketing manager (of
+  // sn/xa); with an "admin" credential (of sn), the province and the city
+  // first. Units registered already are fine.
+  void OrgUnits() {
+    std::vector<std::pair<std::string, std::string>> units;  // unit, who registers it
+    if (tokens_.count("admin")) {
+      units.emplace_back("sn", "admin");
+      units.emplace_back("sn/xa", "admin");
+    }
+    units.emplace_back("sn/xa/" + tag_, "marketing_manager");
+    for (const auto& [unit, role] : units) {
+      v1::RegisterOrgUnitRequest r;
+      r.set_command_id("demo-register-" + unit);
+      r.set_org_unit(unit);
+      r.set_name("demo unit " + unit);
+      v1::CommandReply reply;
+      Do(role, "register " + unit, [&](grpc::ClientContext* c) {
+        grpc::Status status = marketing_->RegisterOrgUnit(c, r, &reply);
+        return status.error_code() == grpc::StatusCode::ALREADY_EXISTS ? grpc::Status::OK
+                                                                        : status;
+      });
+    }
+  }
+
   void Tariffs() {
     struct T {
       std::string id;
@@ -661,6 +685,7 @@ void DriveCountyMonth(const std::shared_ptr<grpc::Channel>& channel,
                       const std::map<std::string, std::string>& tokens, const std::string& tag,
                       const DemoPlan& plan, DemoTotals* totals) {
   Demo demo(channel, tokens, tag, totals);
+  demo.OrgUnits();
   demo.Tariffs();
   std::vector<std::thread> workers;
   workers.reserve(plan.threads);

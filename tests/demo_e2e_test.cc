@@ -32,6 +32,12 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
     credentials << role << " " << issued->token << "\n";
     if (std::string(role) == "auditor") auditor_token = issued->token;
   }
+  // An admin of the province registers sn and sn/xa (the demo's county is
+  // registered by its marketing manager).
+  auto admin = service::IssueToken("demo-admin", "sn", "admin");
+  ASSERT_TRUE(admin.ok());
+  tokens << admin->line << "\n";
+  credentials << "admin " << admin->token << "\n";
   tokens.close();
   credentials.close();
   testing::ServeProcess serve(GL_GRIDLEDGER_PATH,

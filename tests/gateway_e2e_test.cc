@@ -27,9 +27,12 @@ std::unique_ptr<grpc::ClientContext> As(const std::string& token, int seconds = 
 class GatewayE2eTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    served_ = testing::StartGridLedger(
-        GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
-        {{"tech", "metering_technician"}, {"analyst", "analyst"}, {"auditor", "auditor"}});
+    // The technician receives meters in the city sn/xa; the analyst and the
+    // auditor are of the province.
+    served_ = testing::StartGridLedgerAs(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
+                                         {{"tech", "metering_technician", "sn/xa"},
+                                          {"analyst", "analyst", "sn"},
+                                          {"auditor", "auditor", "sn"}});
     if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
     ASSERT_FALSE(served_.address.empty());
     auto channel = grpc::CreateChannel(served_.address, grpc::InsecureChannelCredentials());

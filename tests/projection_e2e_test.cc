@@ -348,7 +348,7 @@ TEST_P(ServeQueryTest, ReadYourWritesRefusalsAndALiveRebuild) {
 
   // KPIs of the unit: the twenty meters received are not yet verified.
   v1::GetKpisRequest kpi_request;
-  kpi_request.set_org_unit("sn");
+  kpi_request.set_org_unit("sn/xa/huyi");
   kpi_request.mutable_period()->set_year(2026);
   kpi_request.mutable_period()->set_month(11);
   ASSERT_TRUE(kpis_->GetKpis(As(analyst).get(), kpi_request, &report).ok());

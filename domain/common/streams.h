@@ -50,9 +50,12 @@ inline constexpr StreamCategory kKpi{"kpi", "kpi-", kMarketingUnit};
 inline constexpr StreamCategory kApproval{"approval", "approval-", kMarketingUnit};
 inline constexpr StreamCategory kAlert{"alert", "alert-", kMarketingUnit};
 inline constexpr StreamCategory kOutage{"outage", "outage-", kMarketingUnit};
+// The org-unit registry: one stream per unit (org_units.h, OrgUnitStreamOf).
+inline constexpr StreamCategory kOrgUnit{"orgunit", "orgunit-", kMarketingUnit};
 
 inline constexpr StreamCategory kStreamCategories[] = {
-    kApplication, kTicket, kAccount, kTariff, kWholesale, kMeter, kKpi, kApproval, kAlert, kOutage,
+    kApplication, kTicket,   kAccount, kTariff, kWholesale, kMeter,
+    kKpi,         kApproval, kAlert,   kOutage, kOrgUnit,
 };
 
 // The KPI stream of an org unit: "/" becomes "." ("sn/xa/huyi" → "kpi-sn.xa.huyi").

@@ -1,5 +1,6 @@
 #include "domain/common/validation.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -23,6 +24,72 @@ absl::Status CheckId(const std::string& field, const std::string& id) {
 absl::Status CheckPlainId(const std::string& field, const std::string& id) {
   if (id.empty() || id.size() > 64 || id.find_first_of(" /\t\n") != std::string::npos) {
     return absl::InvalidArgumentError(field + ": must be 1-64 characters without spaces or '/'");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The code point of the UTF-8 sequence at text[i], advancing i; -1 when the
+// bytes there are not valid UTF-8 (overlong, surrogate, past U+10FFFF, cut).
+int32_t NextCodePoint(const std::string& text, size_t& i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  int length = 0;
+  int32_t cp = 0;
+  if (lead < 0x80) {
+    ++i;
+    return lead;
+  }
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2;
+    cp = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3;
+    cp = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4;
+    cp = lead & 0x07;
+  } else {
+    return -1;
+  }
+  if (i + length > text.size()) return -1;
+  for (int k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  constexpr int32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+  i += length;
+  return cp;
+}
+
+bool IsControlOrBidi(int32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C;
+}
+
+}  // namespace
+
+absl::Status CheckText(const std::string& field, const std::string& text, size_t max_bytes,
+                       bool required) {
+  if (required && text.empty()) return absl::InvalidArgumentError(field + ": must be set");
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be at most ", max_bytes, " bytes of UTF-8"));
+  }
+  for (size_t i = 0; i < text.size();) {
+    const size_t at = i;
+    const int32_t cp = NextCodePoint(text, i);
+    if (cp < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": must be valid UTF-8 (bad byte at offset ", at, ")"));
+    }
+    if (IsControlOrBidi(cp)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": must not contain control or bidirectional-override characters (U+",
+                       absl::Hex(cp, absl::kZeroPad4), " at offset ", at, ")"));
+    }
   }
   return absl::OkStatus();
 }

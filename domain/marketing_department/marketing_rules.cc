@@ -1,13 +1,14 @@
 #include "domain/marketing_department/marketing_rules.h"
 
 #include "absl/strings/str_cat.h"
+#include "domain/common/org_units.h"
 #include "domain/common/validation.h"
 
 namespace gridledger::marketing {
 
 absl::Status CheckKpiTarget(const v1::KpiTargetSet& target) {
-  if (target.org_unit().empty() || target.org_unit().find(' ') != std::string::npos) {
-    return absl::InvalidArgumentError("target.org_unit: must be set, e.g. sn/xa/huyi");
+  if (absl::Status s = domain::CheckOrgUnit("target.org_unit", target.org_unit()); !s.ok()) {
+    return s;
   }
   if (target.kpi() == v1::KPI_UNSPECIFIED) {
     return absl::InvalidArgumentError("target.kpi: must be set");
@@ -110,6 +111,33 @@ absl::StatusOr<v1::DomainEvent> DecideResolveAlert(const History& alert_history,
   v1::DomainEvent event;
   event.mutable_supervision_alert_resolved()->set_alert_id(alert_id);
   event.mutable_supervision_alert_resolved()->set_resolution(resolution);
+  return event;
+}
+
+absl::Status CheckOrgUnitRegistration(const std::string& org_unit, const std::string& name) {
+  if (absl::Status s = domain::CheckOrgUnit("org_unit", org_unit); !s.ok()) return s;
+  return domain::CheckText("name", name, 200, /*required=*/true);
+}
+
+absl::StatusOr<v1::DomainEvent> DecideRegisterOrgUnit(const History& unit_history,
+                                                      const std::string& org_unit,
+                                                      const std::string& name,
+                                                      bool parent_registered) {
+  if (!unit_history.empty()) {
+    return absl::AlreadyExistsError(absl::StrCat("org_unit: ", org_unit, " is registered"));
+  }
+  const std::string parent = domain::ParentOrgUnit(org_unit);
+  if (!parent.empty() && !parent_registered) {
+    return absl::FailedPreconditionError(absl::StrCat("org_unit: the parent ", parent, " of ",
+                                                      org_unit,
+                                                      " is not registered; register it first"));
+  }
+  v1::DomainEvent event;
+  v1::OrgUnitRegistered& registered = *event.mutable_org_unit_registered();
+  registered.set_org_unit(org_unit);
+  registered.set_parent(parent);
+  registered.set_name(name);
+  registered.set_level(std::string(domain::OrgUnitLevelName(org_unit)));
   return event;
 }
 

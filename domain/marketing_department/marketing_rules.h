@@ -55,6 +55,18 @@ absl::StatusOr<v1::DomainEvent> DecideResolveAlert(const History& alert_history,
                                                    const std::string& alert_id,
                                                    const std::string& resolution);
 
+// A registration: a well-formed org unit (org_units.h) and a name (free text,
+// 1-200 bytes).
+absl::Status CheckOrgUnitRegistration(const std::string& org_unit, const std::string& name);
+// Registers `org_unit` on its own stream (`unit_history`, empty unless it is
+// registered already: ALREADY_EXISTS). `parent_registered` says whether its
+// parent is (FAILED_PRECONDITION naming the parent otherwise; a province has
+// none).
+absl::StatusOr<v1::DomainEvent> DecideRegisterOrgUnit(const History& unit_history,
+                                                      const std::string& org_unit,
+                                                      const std::string& name,
+                                                      bool parent_registered);
+
 }  // namespace gridledger::marketing
 
 #endif  // GRIDLEDGER_DOMAIN_MARKETING_DEPARTMENT_MARKETING_RULES_H_

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
+#include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/metering_center/meter_lifecycle.h"
 #include "projections/views/view_keys.h"
@@ -12,6 +13,10 @@ namespace gridledger::projections {
 namespace {
 
 std::string AssetKey(absl::string_view bar_code) { return absl::StrCat("asset/", bar_code); }
+// The org unit the meter belongs to (domain/common/org_units.h).
+std::string AssetUnitKey(absl::string_view bar_code) {
+  return absl::StrCat("assetunit/", bar_code);
+}
 std::string HistoryPrefix(absl::string_view bar_code) {
   return absl::StrCat("hist/", bar_code, "/");
 }
@@ -146,6 +151,25 @@ std::string CalibrationStatus(const v1::MeterState& meter, const v1::Date& today
   return "valid";
 }
 
+namespace {
+
+// The meter's unit after `event`, as domain::StreamOrgUnit reckons it.
+absl::Status UpdateUnit(const v1::EventEnvelope& event, const std::string& bar_code, ViewTxn& txn) {
+  std::string unit;
+  if (event.stream_version() == 1) {
+    unit = event.actor().org_unit();
+  } else {
+    absl::StatusOr<std::string> before = txn.Get(AssetUnitKey(bar_code));
+    if (!before.ok() && !absl::IsNotFound(before.status())) return before.status();
+    if (before.ok()) unit = *before;
+  }
+  if (!event.org_unit().empty()) unit = event.org_unit();
+  txn.Put(AssetUnitKey(bar_code), domain::OrgUnitAfter(unit, event.payload()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 eventstore::SubscriptionFilter AssetLifecycleView::filter() const {
   eventstore::SubscriptionFilter filter;
   filter.stream_prefixes = {std::string(domain::kMeter.prefix)};
@@ -173,6 +197,7 @@ absl::Status AssetLifecycleView::Apply(const v1::EventEnvelope& event, ViewTxn& 
   if (DueForVerification(meter)) txn.Put(DueKey(meter), meter.account_id());
   GL_RETURN_IF_ERROR(UpdateOnSiteSchedule(event, meter, txn));
   txn.PutProto(AssetKey(bar_code), meter);
+  GL_RETURN_IF_ERROR(UpdateUnit(event, bar_code, txn));
   txn.PutProto(HistoryPrefix(bar_code) + SequenceKey(event.stream_version()), event);
   return absl::OkStatus();
 }
@@ -182,6 +207,9 @@ absl::StatusOr<v1::AssetReply> ReadAsset(const ViewReader& reader, const std::st
   v1::AssetReply reply;
   GL_ASSIGN_OR_RETURN(bool found, reader.GetProto(AssetKey(bar_code), reply.mutable_meter()));
   if (!found) return absl::NotFoundError(absl::StrCat("bar_code: ", bar_code, " is unknown"));
+  absl::StatusOr<std::string> unit = reader.Get(AssetUnitKey(bar_code));
+  if (!unit.ok() && !absl::IsNotFound(unit.status())) return unit.status();
+  if (unit.ok()) reply.set_org_unit(*unit);
   reply.set_calibration_status(CalibrationStatus(reply.meter(), today));
   *reply.mutable_reflects() = reader.reflects();
   if (!with_history) return reply;

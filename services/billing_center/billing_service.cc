@@ -7,8 +7,10 @@
 #include "domain/billing_center/tariff/money.h"
 #include "domain/billing_center/tariff/tariff_engine.h"
 #include "domain/common/calendar.h"
+#include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "services/common/grpc_util.h"
+#include "services/common/scope.h"
 #include "services/common/service_call.h"
 
 namespace gridledger::billing {
@@ -68,6 +70,9 @@ grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
   call.precheck = [&](const Principal&) {
     return CheckId("account.account_id", request->account().account_id());
   };
+  call.creates = true;
+  call.unit_field = "account.org_unit";
+  call.unit = request->account().org_unit();
   call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
     absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> tariff =
         TariffVersions(request->account().tariff_id());
@@ -105,6 +110,7 @@ grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
   call.precheck = [&](const Principal&) {
     return CheckId("version.tariff_id", request->version().tariff_id());
   };
+  call.creates = true;  // the first version creates the tariff in the publisher's unit
   call.decide = [&](const Principal& principal, const History& history) {
     v1::TariffScheduleVersionPublished version = request->version();
     version.set_published_by(principal.name);
@@ -297,6 +303,7 @@ grpc::Status BillingService::IssueWholesaleSettlement(
     }
     return absl::OkStatus();
   };
+  call.creates = true;  // the first settlement creates the counterparty's stream
   call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
     for (const auto& e : history) {
       const auto& issued = e.payload().wholesale_settlement_issued();
@@ -376,7 +383,7 @@ grpc::Status BillingService::GetAccount(grpc::ServerContext* context,
   absl::StatusOr<History> history = store_->ReadStream(AccountStream(request->account_id()));
   if (!history.ok()) return service::ToGrpcStatus(history.status());
   Account account = FoldAccount(*history);
-  if (!account.opened) {
+  if (!account.opened || !service::InScope(*principal, domain::StreamOrgUnit(*history))) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "account_id: " + request->account_id() + " is not open");
   }

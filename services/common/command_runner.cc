@@ -4,11 +4,33 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "domain/common/event_schema.h"
+#include "domain/common/org_units.h"
 
 namespace gridledger::service {
 namespace {
 
 constexpr int kMaxAttempts = 5;
+
+// The unit the stream's next events belong to, or why the principal may not
+// touch the stream. A stream outside the principal's scope is refused as the
+// rules refuse a stream that does not exist (they decide on no history), so
+// the answer does not tell the two apart.
+absl::StatusOr<std::string> UnitOfNextEvents(const CommandContext& context,
+                                             const std::string& stream_id,
+                                             const std::vector<v1::EventEnvelope>& history,
+                                             const Decide& decide) {
+  if (history.empty()) {
+    return context.creates_in.empty() ? context.principal->org_unit : context.creates_in;
+  }
+  std::string unit = domain::StreamOrgUnit(history);
+  if (domain::OrgUnitContains(context.principal->org_unit, unit)) return unit;
+  if (context.creates) {
+    return absl::AlreadyExistsError(absl::StrCat(stream_id, ": this id is taken"));
+  }
+  absl::StatusOr<std::vector<v1::DomainEvent>> as_if_absent = decide({});
+  if (!as_if_absent.ok()) return as_if_absent.status();
+  return absl::NotFoundError(absl::StrCat(stream_id, ": not found"));
+}
 
 }  // namespace
 
@@ -40,6 +62,7 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
   absl::Status last_conflict;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     GL_ASSIGN_OR_RETURN(std::vector<v1::EventEnvelope> history, store.ReadStream(stream_id));
+    GL_ASSIGN_OR_RETURN(std::string unit, UnitOfNextEvents(context, stream_id, history, decide));
     GL_ASSIGN_OR_RETURN(std::vector<v1::DomainEvent> decided, decide(history));
     if (decided.empty()) return absl::InternalError("a command decided no events");
     eventstore::AppendRequest request;
@@ -57,6 +80,8 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
       envelope.mutable_actor()->set_role(context.role);
       envelope.mutable_actor()->set_org_unit(context.principal->org_unit);
       envelope.set_correlation_id(context.correlation_id);
+      envelope.set_org_unit(unit);
+      unit = domain::OrgUnitAfter(unit, payload);
       *envelope.mutable_payload() = std::move(payload);
       request.events.push_back(std::move(envelope));
     }

@@ -35,11 +35,19 @@ struct CommandContext {
   // Optional: the request's digest. A command id already used with another
   // digest is ALREADY_EXISTS, before any rule runs.
   std::string request_digest;
+  // Scoping (scope.h): a stream that exists must belong to a unit within the
+  // principal's, else NOT_FOUND (or ALREADY_EXISTS "taken" for a command
+  // that `creates` its aggregate). A new aggregate belongs to `creates_in`,
+  // or the principal's unit when that is empty; the runner stamps the unit on
+  // every event it appends (EventEnvelope.org_unit).
+  bool creates = false;
+  std::string creates_in;
 };
 
 // INVALID_ARGUMENT for a missing or over-long command_id; ALREADY_EXISTS for
 // a command id bound to another request; FAILED_PRECONDITION for one used on
-// another stream; otherwise the store's or `decide`'s error unchanged.
+// another stream; NOT_FOUND for a stream outside the principal's scope;
+// otherwise the store's or `decide`'s error unchanged.
 absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
                                               const CommandContext& context,
                                               const std::string& stream_id, const Decide& decide);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "services/common/grpc_util.h"
+#include "services/common/scope.h"
 
 namespace gridledger::service {
 namespace {
@@ -75,9 +76,16 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
   if (call.request == nullptr) {
     return grpc::Status(grpc::StatusCode::INTERNAL, "a command was served without its request");
   }
+  if (!call.unit_field.empty() && !call.unit.empty()) {
+    if (absl::Status s = CheckUnitToActIn(store, *principal, call.unit_field, call.unit); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
   CommandContext command{&*principal, acting_role, ScopedCommandId(*principal, call.command_id),
                          ""};
   command.request_digest = RequestDigest(*call.request);
+  command.creates = call.creates;
+  command.creates_in = call.unit;
   absl::StatusOr<CommandOutcome> outcome = ExecuteCommand(
       store, command, call.stream_id, [&](const std::vector<v1::EventEnvelope>& history) {
         return call.decide(*principal, history);

@@ -32,6 +32,15 @@ struct CommandCall {
   // ("collectors cannot create or alter bills").
   std::function<absl::Status(const Principal&)> precheck;
   DecideAs decide;
+  // Scoping (scope.h). A command that creates its aggregate sets `creates`;
+  // if its request names the unit to create it in, `unit_field` and `unit`
+  // say so (checked: well formed, in the caller's scope, registered); with
+  // no unit named (the unit's rules say whether one is required) the
+  // aggregate belongs to the caller's own unit. Every command is refused
+  // NOT_FOUND on a stream outside the caller's scope.
+  bool creates = false;
+  std::string unit_field;
+  std::string unit;
   // The RPC's request message; required (its type and deterministic bytes
   // are the command's digest).
   const google::protobuf::Message* request = nullptr;
@@ -50,7 +59,8 @@ std::string ScopedCommandId(const Principal& principal, absl::string_view comman
 std::string RequestDigest(const google::protobuf::Message& request);
 
 // gRPC status from the first failure: UNAUTHENTICATED, PERMISSION_DENIED,
-// INVALID_ARGUMENT for a malformed command_id, the precheck's, ALREADY_EXISTS
+// INVALID_ARGUMENT for a malformed command_id, the precheck's, the scope's
+// (scope.h), ALREADY_EXISTS
 // for a command id reused with another request, the rules', the store's.
 grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
                           const grpc::ServerContext& context, const CommandCall& call,

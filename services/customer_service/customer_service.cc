@@ -1,10 +1,12 @@
 #include "services/customer_service/customer_service.h"
 
 #include "absl/time/clock.h"
+#include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/common/validation.h"
 #include "domain/customer_service/application.h"
 #include "services/common/grpc_util.h"
+#include "services/common/scope.h"
 #include "services/common/service_call.h"
 
 namespace gridledger::customer {
@@ -30,6 +32,9 @@ grpc::Status CustomerService::SubmitApplication(grpc::ServerContext* context,
   const std::string& id = request->application().application_id();
   CommandCall call = Call(request->command_id(), domain::kApplication.StreamOf(id),
                           "application.application_id", id);
+  call.creates = true;
+  call.unit_field = "application.org_unit";
+  call.unit = request->application().org_unit();
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(
         DecideSubmit(FoldApplication(history), request->application(), absl::Now()));
@@ -115,6 +120,9 @@ grpc::Status CustomerService::OpenTicket(grpc::ServerContext* context,
   const std::string& id = request->ticket().ticket_id();
   CommandCall call =
       Call(request->command_id(), domain::kTicket.StreamOf(id), "ticket.ticket_id", id);
+  call.creates = true;
+  call.unit_field = "ticket.org_unit";
+  call.unit = request->ticket().org_unit();
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(DecideOpenTicket(FoldTicket(history), request->ticket(), absl::Now()));
   };
@@ -146,7 +154,7 @@ grpc::Status CustomerService::GetApplication(grpc::ServerContext* context,
       store_->ReadStream(domain::kApplication.StreamOf(request->application_id()));
   if (!history.ok()) return service::ToGrpcStatus(history.status());
   const Application application = FoldApplication(*history);
-  if (!application.exists) {
+  if (!application.exists || !service::InScope(*principal, domain::StreamOrgUnit(*history))) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "application_id: unknown application");
   }
   *reply = ViewOf(application);

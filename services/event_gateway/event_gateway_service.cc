@@ -4,8 +4,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "domain/billing_center/bill_provenance.h"
+#include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "services/common/grpc_util.h"
+#include "services/common/scope.h"
 
 namespace gridledger::gateway {
 namespace {
@@ -29,20 +31,23 @@ void Advance(v1::Checkpoint* checkpoint, const v1::Position& position) {
 
 bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit) {
   if (org_unit.empty()) return true;
-  const std::string& unit = event.actor().org_unit();
-  return unit == org_unit || absl::StartsWith(unit, org_unit + "/");
+  const std::string& unit = event.org_unit().empty() ? event.actor().org_unit() : event.org_unit();
+  return domain::OrgUnitContains(org_unit, unit);
 }
 
-absl::Status EventGatewayService::Authorize(const grpc::ServerContext& context) const {
+absl::StatusOr<service::Principal> EventGatewayService::Authorize(
+    const grpc::ServerContext& context) const {
   absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, context);
   if (!principal.ok()) return principal.status();
-  return principal->RequireAnyRole({"auditor", "analyst"});
+  if (absl::Status s = principal->RequireAnyRole({"auditor", "analyst"}); !s.ok()) return s;
+  return principal;
 }
 
 grpc::Status EventGatewayService::ReadStream(grpc::ServerContext* context,
                                              const v1::ReadStreamRequest* request,
                                              v1::ReadStreamReply* reply) {
-  if (absl::Status s = Authorize(*context); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<service::Principal> principal = Authorize(*context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (request->stream_id().empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError("stream_id: must be set"));
   }
@@ -52,15 +57,22 @@ grpc::Status EventGatewayService::ReadStream(grpc::ServerContext* context,
   }
   const int64_t from = std::max<int64_t>(1, request->from_version());
   const int64_t max = request->max_events() == 0 ? 1000 : std::min(request->max_events(), 10000);
-  absl::StatusOr<std::vector<v1::EventEnvelope>> events =
-      store_->ReadStream(request->stream_id(), from, max);
-  if (!events.ok()) return ToGrpcStatus(events.status());
-  absl::StatusOr<int64_t> version = store_->StreamVersion(request->stream_id());
-  if (!version.ok()) return ToGrpcStatus(version.status());
-  reply->set_stream_version(*version);
+  // The whole stream, for its unit: a stream outside the caller's scope reads
+  // as one that does not exist (no events, version 0).
+  absl::StatusOr<std::vector<v1::EventEnvelope>> whole = store_->ReadStream(request->stream_id());
+  if (!whole.ok()) return ToGrpcStatus(whole.status());
+  if (!service::InScope(*principal, domain::StreamOrgUnit(*whole))) {
+    reply->set_stream_version(0);
+    return grpc::Status::OK;
+  }
+  reply->set_stream_version(static_cast<int64_t>(whole->size()));
+  std::vector<v1::EventEnvelope> events;
+  for (int64_t v = from; v <= static_cast<int64_t>(whole->size()) && v < from + max; ++v) {
+    events.push_back(std::move((*whole)[v - 1]));
+  }
   const bool as_of = request->has_as_of();
   const bool business = request->axis() == v1::TIME_AXIS_BUSINESS;
-  for (v1::EventEnvelope& event : *events) {
+  for (v1::EventEnvelope& event : events) {
     if (as_of) {
       if (!eventstore::CountsAsOf(event, request->axis(), request->as_of())) continue;
       if (business && !eventstore::AtOrBefore(event.recorded_at(), request->as_of())) {
@@ -75,7 +87,8 @@ grpc::Status EventGatewayService::ReadStream(grpc::ServerContext* context,
 grpc::Status EventGatewayService::ExplainBill(grpc::ServerContext* context,
                                               const v1::ExplainBillRequest* request,
                                               v1::BillExplanation* reply) {
-  if (absl::Status s = Authorize(*context); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<service::Principal> principal = Authorize(*context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (request->account_id().empty() || request->bill_id().empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError("account_id, bill_id: both must be set"));
   }
@@ -83,7 +96,7 @@ grpc::Status EventGatewayService::ExplainBill(grpc::ServerContext* context,
       store_->ReadStream(domain::kAccount.StreamOf(request->account_id()));
   if (!history.ok()) return ToGrpcStatus(history.status());
   absl::StatusOr<billing::BillRef> bill = billing::FindBillRef(*history, request->bill_id());
-  if (!bill.ok()) {
+  if (!bill.ok() || !service::InScope(*principal, domain::StreamOrgUnit(*history))) {
     return ToGrpcStatus(absl::NotFoundError(absl::StrCat(
         "bill_id: ", request->bill_id(), " is not a bill of account ", request->account_id())));
   }
@@ -104,7 +117,18 @@ grpc::Status EventGatewayService::ExplainBill(grpc::ServerContext* context,
 grpc::Status EventGatewayService::Subscribe(grpc::ServerContext* context,
                                             const v1::SubscribeRequest* request,
                                             grpc::ServerWriter<v1::SubscribeReply>* writer) {
-  if (absl::Status s = Authorize(*context); !s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<service::Principal> principal = Authorize(*context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  // Only events of aggregates in the caller's scope; a filter names a unit
+  // within it.
+  std::string org_unit = principal->org_unit;
+  if (!request->org_unit().empty()) {
+    if (absl::Status s = service::RequireUnitInScope(*principal, "org_unit", request->org_unit());
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+    org_unit = request->org_unit();
+  }
   v1::Checkpoint next;
   switch (request->start_case()) {
     case v1::SubscribeRequest::kFromPosition:
@@ -133,7 +157,7 @@ grpc::Status EventGatewayService::Subscribe(grpc::ServerContext* context,
     }
     for (v1::EventEnvelope& event : chunk->events) {
       Advance(&next, event.position());
-      if (!filter.Matches(event) || !InOrgUnit(event, request->org_unit())) continue;
+      if (!filter.Matches(event) || !InOrgUnit(event, org_unit)) continue;
       if (from_time && !eventstore::AtOrBefore(request->from_time(), event.recorded_at())) continue;
       v1::SubscribeReply reply;
       *reply.mutable_next() = next;

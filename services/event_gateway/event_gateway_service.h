@@ -12,8 +12,9 @@
 
 namespace gridledger::gateway {
 
-// True when `event` was by an actor of `org_unit` or a unit under it (or
-// `org_unit` is empty).
+// True when `event` belongs to an aggregate of `org_unit` or a unit under it
+// (EventEnvelope.org_unit; for events recorded before units were stamped, its
+// actor's unit), or `org_unit` is empty.
 bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit);
 
 class EventGatewayService final : public v1::EventGateway::Service {
@@ -29,7 +30,8 @@ class EventGatewayService final : public v1::EventGateway::Service {
                          grpc::ServerWriter<v1::SubscribeReply>* writer) override;
 
  private:
-  absl::Status Authorize(const grpc::ServerContext& context) const;
+  // The caller, if an auditor or analyst (or admin).
+  absl::StatusOr<service::Principal> Authorize(const grpc::ServerContext& context) const;
 
   eventstore::EventStore* const store_;
   const service::TokenRegistry* const tokens_;

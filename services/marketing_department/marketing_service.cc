@@ -1,8 +1,11 @@
 #include "services/marketing_department/marketing_service.h"
 
+#include "absl/strings/str_cat.h"
+#include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/customer_service/application.h"
 #include "domain/marketing_department/marketing_rules.h"
+#include "services/common/scope.h"
 #include "services/common/service_call.h"
 
 namespace gridledger::marketing {
@@ -20,6 +23,9 @@ grpc::Status MarketingService::SetKpiTarget(grpc::ServerContext* context,
   CommandCall call{
       {"marketing_manager"}, request->command_id(), domain::KpiStreamOf(target.org_unit())};
   call.precheck = [&](const Principal&) { return CheckKpiTarget(target); };
+  call.creates = true;
+  call.unit_field = "target.org_unit";
+  call.unit = target.org_unit();
   call.decide = [&](const Principal&,
                     const History&) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
     return std::vector<v1::DomainEvent>{DecideKpiTarget(target)};
@@ -37,10 +43,14 @@ grpc::Status MarketingService::DecideBayApproval(grpc::ServerContext* context,
   call.precheck = [&](const Principal&) {
     return CheckBayDecision(request->application_id(), request->grant(), request->reason());
   };
+  call.creates = true;
   call.decide = [&](const Principal& principal, const History& history) {
     absl::StatusOr<History> application =
         store_->ReadStream(domain::kApplication.StreamOf(request->application_id()));
     if (!application.ok()) return service::OneEvent(application.status());
+    // An application outside the manager's unit is decided as one that does
+    // not exist.
+    if (!service::InScope(principal, domain::StreamOrgUnit(*application))) application->clear();
     return service::OneEvent(marketing::DecideBayApproval(
         customer::FoldApplication(*application), history, request->application_id(),
         request->grant(), request->reason(), principal.name));
@@ -56,6 +66,9 @@ grpc::Status MarketingService::RaiseAlert(grpc::ServerContext* context,
   CommandCall call{
       {"marketing_manager"}, request->command_id(), domain::kAlert.StreamOf(alert.alert_id())};
   call.precheck = [&](const Principal&) { return CheckAlert(alert); };
+  call.creates = true;
+  call.unit_field = "alert.org_unit";
+  call.unit = alert.org_unit();
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(DecideRaiseAlert(history, alert));
   };
@@ -74,6 +87,42 @@ grpc::Status MarketingService::ResolveAlert(grpc::ServerContext* context,
   call.decide = [&](const Principal&, const History& history) {
     return service::OneEvent(
         DecideResolveAlert(history, request->alert_id(), request->resolution()));
+  };
+  call.request = request;
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MarketingService::RegisterOrgUnit(grpc::ServerContext* context,
+                                               const v1::RegisterOrgUnitRequest* request,
+                                               v1::CommandReply* reply) {
+  const std::string& unit = request->org_unit();
+  CommandCall call{{"marketing_manager"}, request->command_id(), domain::OrgUnitStreamOf(unit)};
+  call.precheck = [&](const Principal& principal) -> absl::Status {
+    if (absl::Status s = CheckOrgUnitRegistration(unit, request->name()); !s.ok()) return s;
+    const std::string parent = domain::ParentOrgUnit(unit);
+    if (parent.empty()) {
+      // A province is the root of everything in it: only its own admin.
+      if (!principal.HasRole("admin") || principal.org_unit != unit) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("org_unit: a province is registered only by an admin of that province; ",
+                         principal.name, " is of ", principal.org_unit));
+      }
+      return absl::OkStatus();
+    }
+    return service::RequireUnitInScope(principal, "org_unit", parent);
+  };
+  call.creates = true;
+  call.unit = unit;  // the registry entry belongs to the unit itself
+  call.decide = [&](const Principal&, const History& history) {
+    const std::string parent = domain::ParentOrgUnit(unit);
+    bool parent_registered = false;
+    if (!parent.empty()) {
+      absl::StatusOr<bool> registered = service::IsRegisteredUnit(*store_, parent);
+      if (!registered.ok()) return service::OneEvent(registered.status());
+      parent_registered = *registered;
+    }
+    return service::OneEvent(
+        DecideRegisterOrgUnit(history, unit, request->name(), parent_registered));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);

@@ -25,6 +25,9 @@ class MarketingService final : public v1::MarketingDepartment::Service {
                           v1::CommandReply* reply) override;
   grpc::Status ResolveAlert(grpc::ServerContext* context, const v1::ResolveAlertRequest* request,
                             v1::CommandReply* reply) override;
+  grpc::Status RegisterOrgUnit(grpc::ServerContext* context,
+                               const v1::RegisterOrgUnitRequest* request,
+                               v1::CommandReply* reply) override;
 
  private:
   eventstore::EventStore* const store_;

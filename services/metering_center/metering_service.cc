@@ -1,8 +1,10 @@
 #include "services/metering_center/metering_service.h"
 
+#include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/metering_center/meter_lifecycle.h"
 #include "services/common/grpc_util.h"
+#include "services/common/scope.h"
 #include "services/common/service_call.h"
 
 namespace gridledger::metering {
@@ -13,13 +15,22 @@ grpc::Status MeteringService::Run(grpc::ServerContext* context,
                                   const google::protobuf::Message& request,
                                   const std::string& command_id, const std::string& bar_code_field,
                                   const std::string& bar_code, const MeterDecision& decide,
-                                  v1::CommandReply* reply) {
+                                  v1::CommandReply* reply, const MeterScope& scope) {
   service::CommandCall call;
   call.roles = {"metering_technician"};
   call.command_id = command_id;
   call.request = &request;
   call.stream_id = domain::kMeter.StreamOf(bar_code);
   call.precheck = [&](const service::Principal&) { return CheckBarCode(bar_code_field, bar_code); };
+  call.creates = scope.creates;
+  if (!scope.unit.empty()) {
+    // Sending a meter elsewhere: the destination is checked like a unit to
+    // create in, but the meter's stream keeps its own unit until the event.
+    call.precheck = [&](const service::Principal& principal) -> absl::Status {
+      if (absl::Status s = CheckBarCode(bar_code_field, bar_code); !s.ok()) return s;
+      return service::CheckUnitToActIn(*store_, principal, scope.unit_field, scope.unit);
+    };
+  }
   call.decide = [&](const service::Principal&, const std::vector<v1::EventEnvelope>& history) {
     return service::OneEvent(decide(FoldMeter(history), history));
   };
@@ -34,7 +45,7 @@ grpc::Status MeteringService::ReceiveMeter(grpc::ServerContext* context,
       [&](const v1::MeterState& meter, const auto&) {
         return DecideReceive(meter, request->meter());
       },
-      reply);
+      reply, MeterScope{/*creates=*/true});
 }
 
 grpc::Status MeteringService::RecordCalibration(grpc::ServerContext* context,
@@ -65,7 +76,7 @@ grpc::Status MeteringService::DispatchMeter(grpc::ServerContext* context,
       [&](const v1::MeterState& meter, const auto&) {
         return DecideDispatch(meter, request->dispatch());
       },
-      reply);
+      reply, MeterScope{false, "dispatch.to_org_unit", request->dispatch().to_org_unit()});
 }
 
 grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
@@ -123,7 +134,7 @@ grpc::Status MeteringService::GetMeter(grpc::ServerContext* context,
   absl::StatusOr<std::vector<v1::EventEnvelope>> history =
       store_->ReadStream(domain::kMeter.StreamOf(request->bar_code()));
   if (!history.ok()) return ToGrpcStatus(history.status());
-  if (history->empty()) {
+  if (history->empty() || !service::InScope(*principal, domain::StreamOrgUnit(*history))) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "bar_code: meter " + request->bar_code() + " is unknown");
   }

@@ -13,6 +13,15 @@
 
 namespace gridledger::metering {
 
+// What a command on one meter's stream needs beyond its decision: whether
+// it creates the meter (in the caller's unit), and a unit it sends the
+// meter to (checked as scope.h's CheckUnitToActIn).
+struct MeterScope {
+  bool creates = false;
+  std::string unit_field;
+  std::string unit;
+};
+
 class MeteringService final : public v1::MeteringCenter::Service {
  public:
   MeteringService(eventstore::EventStore* store, const service::TokenRegistry* tokens)
@@ -43,10 +52,11 @@ class MeteringService final : public v1::MeteringCenter::Service {
   using MeterDecision = std::function<absl::StatusOr<v1::DomainEvent>(
       const v1::MeterState& meter, const std::vector<v1::EventEnvelope>& history)>;
 
+
   grpc::Status Run(grpc::ServerContext* context, const google::protobuf::Message& request,
                    const std::string& command_id, const std::string& bar_code_field,
                    const std::string& bar_code, const MeterDecision& decide,
-                   v1::CommandReply* reply);
+                   v1::CommandReply* reply, const MeterScope& scope = {});
 
   eventstore::EventStore* const store_;
   const service::TokenRegistry* const tokens_;

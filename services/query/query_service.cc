@@ -10,6 +10,7 @@
 #include "projections/views/ledger_view.h"
 #include "projections/views/view_keys.h"
 #include "services/common/grpc_util.h"
+#include "services/common/scope.h"
 
 namespace gridledger::query {
 namespace {
@@ -38,13 +39,11 @@ absl::Duration WaitBudget(const grpc::ServerContext& context) {
   return std::max(absl::ZeroDuration(), std::min(left, kMaxWait));
 }
 
-// Authenticates, finds the view and waits for min_position; the runner stays
-// held (and so readable) while the caller reads it.
-absl::StatusOr<std::shared_ptr<ProjectionRunner>> OpenView(const service::TokenRegistry& tokens,
-                                                           const grpc::ServerContext& context,
+// Finds the view and waits for min_position; the runner stays held (and so
+// readable) while the caller reads it.
+absl::StatusOr<std::shared_ptr<ProjectionRunner>> OpenView(const grpc::ServerContext& context,
                                                            ViewHost& views, const std::string& name,
                                                            const v1::Position& min_position) {
-  GL_RETURN_IF_ERROR(service::Authenticate(tokens, context).status());
   std::shared_ptr<ProjectionRunner> runner = views.Find(name);
   if (runner == nullptr) {
     return absl::UnimplementedError(
@@ -59,16 +58,19 @@ absl::StatusOr<std::shared_ptr<ProjectionRunner>> OpenView(const service::TokenR
   return runner;
 }
 
-// Runs `read` on a consistent snapshot of the view.
+// Authenticates and runs `read(reader, principal)` on a consistent snapshot
+// of the view.
 template <typename Reply, typename Read>
 grpc::Status Answer(const service::TokenRegistry& tokens, const grpc::ServerContext& context,
                     ViewHost& views, const std::string& name, const v1::Position& min_position,
                     Reply* reply, Read read) {
+  absl::StatusOr<service::Principal> principal = service::Authenticate(tokens, context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   absl::StatusOr<std::shared_ptr<ProjectionRunner>> runner =
-      OpenView(tokens, context, views, name, min_position);
+      OpenView(context, views, name, min_position);
   if (!runner.ok()) return ToGrpcStatus(runner.status());
   ViewReader reader((*runner)->db());
-  absl::StatusOr<Reply> answer = read(reader);
+  absl::StatusOr<Reply> answer = read(reader, *principal);
   if (!answer.ok()) return ToGrpcStatus(answer.status());
   *reply = *std::move(answer);
   return grpc::Status::OK;
@@ -97,6 +99,46 @@ absl::Status CheckNotEmpty(absl::string_view field, const std::string& value) {
   return absl::OkStatus();
 }
 
+// An account's answer, or the view's own NOT_FOUND for an account outside
+// the caller's scope (the view says so of an account it does not hold).
+template <typename Reply>
+absl::StatusOr<Reply> AccountInScope(absl::StatusOr<Reply> answer,
+                                     const service::Principal& principal,
+                                     const std::string& account_id) {
+  if (answer.ok() && !service::InScope(principal, answer->org_unit())) {
+    return absl::NotFoundError(absl::StrCat("account_id: ", account_id, " is not in the ledger"));
+  }
+  return answer;
+}
+
+// The bar codes of `page` in the caller's scope (a page may so hold fewer
+// than its size; its token still continues after the last one read).
+absl::Status KeepAssetsInScope(const ViewReader& reader, const service::Principal& principal,
+                               v1::BarCodePage& page) {
+  std::vector<std::string> kept;
+  for (const std::string& bar_code : page.bar_codes()) {
+    GL_ASSIGN_OR_RETURN(v1::AssetReply asset,
+                        ReadAsset(reader, bar_code, false, domain::UtilityToday()));
+    if (service::InScope(principal, asset.org_unit())) kept.push_back(bar_code);
+  }
+  page.clear_bar_codes();
+  for (std::string& bar_code : kept) page.add_bar_codes(std::move(bar_code));
+  return absl::OkStatus();
+}
+
+absl::Status KeepDueInScope(const ViewReader& reader, const service::Principal& principal,
+                            v1::DuePage& page) {
+  std::vector<v1::DueItem> kept;
+  for (const v1::DueItem& item : page.items()) {
+    GL_ASSIGN_OR_RETURN(v1::AssetReply asset,
+                        ReadAsset(reader, item.bar_code(), false, domain::UtilityToday()));
+    if (service::InScope(principal, asset.org_unit())) kept.push_back(item);
+  }
+  page.clear_items();
+  for (v1::DueItem& item : kept) *page.add_items() = std::move(item);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::Status LedgerQueryService::GetStatement(grpc::ServerContext* context,
@@ -107,9 +149,10 @@ grpc::Status LedgerQueryService::GetStatement(grpc::ServerContext* context,
   }
   const int page_size = request->page_size() <= 0 ? 100 : std::min(request->page_size(), 1000);
   return Answer(*tokens_, *context, *views_, "ledger", request->min_position(), reply,
-                [&](const ViewReader& reader) {
-                  return ReadStatement(reader, request->account_id(), page_size,
-                                       request->page_token());
+                [&](const ViewReader& reader, const service::Principal& principal) {
+                  return AccountInScope(ReadStatement(reader, request->account_id(), page_size,
+                                                      request->page_token()),
+                                        principal, request->account_id());
                 });
 }
 
@@ -121,9 +164,11 @@ grpc::Status LedgerQueryService::GetBalance(grpc::ServerContext* context,
   }
   absl::StatusOr<v1::Date> as_of = DateOrToday("as_of", request->as_of());
   if (!as_of.ok()) return ToGrpcStatus(as_of.status());
-  return Answer(
-      *tokens_, *context, *views_, "ledger", request->min_position(), reply,
-      [&](const ViewReader& reader) { return ReadBalance(reader, request->account_id(), *as_of); });
+  return Answer(*tokens_, *context, *views_, "ledger", request->min_position(), reply,
+                [&](const ViewReader& reader, const service::Principal& principal) {
+                  return AccountInScope(ReadBalance(reader, request->account_id(), *as_of),
+                                        principal, request->account_id());
+                });
 }
 
 grpc::Status LedgerQueryService::GetPeriodTotals(grpc::ServerContext* context,
@@ -136,11 +181,13 @@ grpc::Status LedgerQueryService::GetPeriodTotals(grpc::ServerContext* context,
     valid = absl::InvalidArgumentError("to: must not be before from");
   }
   if (!valid.ok()) return ToGrpcStatus(valid);
-  return Answer(*tokens_, *context, *views_, "ledger", request->min_position(), reply,
-                [&](const ViewReader& reader) {
-                  return ReadPeriodTotals(reader, request->org_unit(), request->from(),
-                                          request->to());
-                });
+  return Answer(
+      *tokens_, *context, *views_, "ledger", request->min_position(), reply,
+      [&](const ViewReader& reader,
+          const service::Principal& principal) -> absl::StatusOr<v1::PeriodTotalsReply> {
+        GL_RETURN_IF_ERROR(service::RequireUnitInScope(principal, "org_unit", request->org_unit()));
+        return ReadPeriodTotals(reader, request->org_unit(), request->from(), request->to());
+      });
 }
 
 grpc::Status AssetQueryService::GetAsset(grpc::ServerContext* context,
@@ -150,9 +197,15 @@ grpc::Status AssetQueryService::GetAsset(grpc::ServerContext* context,
     return ToGrpcStatus(s);
   }
   return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
-                [&](const ViewReader& reader) {
-                  return ReadAsset(reader, request->bar_code(), request->with_history(),
-                                   domain::UtilityToday());
+                [&](const ViewReader& reader,
+                    const service::Principal& principal) -> absl::StatusOr<v1::AssetReply> {
+                  absl::StatusOr<v1::AssetReply> asset = ReadAsset(
+                      reader, request->bar_code(), request->with_history(), domain::UtilityToday());
+                  if (asset.ok() && !service::InScope(principal, asset->org_unit())) {
+                    return absl::NotFoundError(
+                        absl::StrCat("bar_code: ", request->bar_code(), " is unknown"));
+                  }
+                  return asset;
                 });
 }
 
@@ -166,9 +219,13 @@ grpc::Status AssetQueryService::ListInventory(grpc::ServerContext* context,
     return ToGrpcStatus(absl::InvalidArgumentError("state: must be set"));
   }
   return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
-                [&](const ViewReader& reader) {
-                  return ReadInventory(reader, request->tier(), request->state(),
-                                       request->page_size(), request->page_token());
+                [&](const ViewReader& reader,
+                    const service::Principal& principal) -> absl::StatusOr<v1::BarCodePage> {
+                  GL_ASSIGN_OR_RETURN(v1::BarCodePage page,
+                                      ReadInventory(reader, request->tier(), request->state(),
+                                                    request->page_size(), request->page_token()));
+                  GL_RETURN_IF_ERROR(KeepAssetsInScope(reader, principal, page));
+                  return page;
                 });
 }
 
@@ -178,9 +235,13 @@ grpc::Status AssetQueryService::ListDueForVerification(grpc::ServerContext* cont
   absl::StatusOr<v1::Date> until = DateOrToday("due_on_or_before", request->due_on_or_before());
   if (!until.ok()) return ToGrpcStatus(until.status());
   return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
-                [&](const ViewReader& reader) {
-                  return ReadDueForVerification(reader, *until, request->page_size(),
-                                                request->page_token());
+                [&](const ViewReader& reader,
+                    const service::Principal& principal) -> absl::StatusOr<v1::DuePage> {
+                  GL_ASSIGN_OR_RETURN(v1::DuePage page,
+                                      ReadDueForVerification(reader, *until, request->page_size(),
+                                                             request->page_token()));
+                  GL_RETURN_IF_ERROR(KeepDueInScope(reader, principal, page));
+                  return page;
                 });
 }
 
@@ -191,12 +252,17 @@ grpc::Status AssetQueryService::ListOnSiteTestSchedule(grpc::ServerContext* cont
     absl::StatusOr<v1::Date> until = DateOrToday("due_on_or_before", request->due_on_or_before());
     if (!until.ok()) return ToGrpcStatus(until.status());
   }
-  return Answer(*tokens_, *context, *views_, "assets", request->min_position(), reply,
-                [&](const ViewReader& reader) {
-                  return ReadOnSiteSchedule(reader, request->metering_class(),
-                                            request->due_on_or_before(), request->page_size(),
-                                            request->page_token());
-                });
+  return Answer(
+      *tokens_, *context, *views_, "assets", request->min_position(), reply,
+      [&](const ViewReader& reader,
+          const service::Principal& principal) -> absl::StatusOr<v1::DuePage> {
+        GL_ASSIGN_OR_RETURN(
+            v1::DuePage page,
+            ReadOnSiteSchedule(reader, request->metering_class(), request->due_on_or_before(),
+                               request->page_size(), request->page_token()));
+        GL_RETURN_IF_ERROR(KeepDueInScope(reader, principal, page));
+        return page;
+      });
 }
 
 grpc::Status KpiQueryService::GetKpis(grpc::ServerContext* context,
@@ -206,10 +272,13 @@ grpc::Status KpiQueryService::GetKpis(grpc::ServerContext* context,
   if (!valid.ok()) return ToGrpcStatus(valid);
   absl::StatusOr<v1::Date> as_of = DateOrToday("as_of", request->as_of());
   if (!as_of.ok()) return ToGrpcStatus(as_of.status());
-  return Answer(*tokens_, *context, *views_, "kpi", request->min_position(), reply,
-                [&](const ViewReader& reader) {
-                  return ReadKpis(reader, request->org_unit(), request->period(), *as_of);
-                });
+  return Answer(
+      *tokens_, *context, *views_, "kpi", request->min_position(), reply,
+      [&](const ViewReader& reader,
+          const service::Principal& principal) -> absl::StatusOr<v1::KpiReport> {
+        GL_RETURN_IF_ERROR(service::RequireUnitInScope(principal, "org_unit", request->org_unit()));
+        return ReadKpis(reader, request->org_unit(), request->period(), *as_of);
+      });
 }
 
 grpc::Status ViewAdminService::ListViews(grpc::ServerContext* context,

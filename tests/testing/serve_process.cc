@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "gridledger/v1/marketing_service.grpc.pb.h"
 #include "services/common/auth.h"
 #include "tests/testing/test_util.h"
 
@@ -83,6 +84,34 @@ int ServeProcess::Wait(int signal_number) {
 ServedGridLedger StartGridLedger(
     const std::string& binary, const std::string& backend, const std::string& dir,
     const std::vector<std::pair<std::string, std::string>>& principals) {
+  std::vector<TestPrincipal> in_county;
+  in_county.reserve(principals.size());
+  for (const auto& [name, roles] : principals) in_county.push_back({name, roles});
+  return StartGridLedgerAs(binary, backend, dir, in_county);
+}
+
+bool RegisterOrgUnits(const std::string& address, const std::string& admin_token,
+                      const std::vector<std::string>& units) {
+  auto stub = v1::MarketingDepartment::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  for (const std::string& unit : units) {
+    v1::RegisterOrgUnitRequest request;
+    request.set_command_id("register-" + unit);
+    request.set_org_unit(unit);
+    request.set_name("test unit " + unit);
+    v1::CommandReply reply;
+    const grpc::Status status = stub->RegisterOrgUnit(CallAs(admin_token).get(), request, &reply);
+    if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+      ADD_FAILURE() << "registering " << unit << ": " << status.error_message();
+      return false;
+    }
+  }
+  return true;
+}
+
+ServedGridLedger StartGridLedgerAs(const std::string& binary, const std::string& backend,
+                                   const std::string& dir,
+                                   const std::vector<TestPrincipal>& principals) {
   ServedGridLedger served;
   if (backend == "embedded") {
     served.store_uri = "embedded:" + dir + "/store";
@@ -93,10 +122,13 @@ ServedGridLedger StartGridLedger(
                                     "&partitions=2&timeout_ms=8000");
   }
   std::ofstream tokens(dir + "/tokens");
-  for (const auto& [name, roles] : principals) {
-    absl::StatusOr<service::IssuedToken> issued = service::IssueToken(name, "sn/xa/huyi", roles);
+  std::vector<TestPrincipal> all = principals;
+  all.push_back({"test-registrar", "admin", "sn"});
+  for (const TestPrincipal& principal : all) {
+    absl::StatusOr<service::IssuedToken> issued =
+        service::IssueToken(principal.name, principal.org_unit, principal.roles);
     if (!issued.ok()) return served;
-    served.tokens[name] = issued->token;
+    served.tokens[principal.name] = issued->token;
     tokens << issued->line << "\n";
   }
   tokens.close();
@@ -105,6 +137,10 @@ ServedGridLedger StartGridLedger(
       std::vector<std::string>{"serve", "--store", served.store_uri, "--listen", "127.0.0.1:0",
                                "--tokens", dir + "/tokens", "--view_dir", dir + "/views"});
   served.address = AddressFrom(served.process->LineContaining("serving on"));
+  if (!served.address.empty() &&
+      !RegisterOrgUnits(served.address, served.tokens["test-registrar"], TestOrgUnits())) {
+    served.address.clear();
+  }
   return served;
 }
 

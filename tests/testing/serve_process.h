@@ -51,11 +51,38 @@ struct ServedGridLedger {
   std::unique_ptr<ServeProcess> process;
 };
 
+// A principal of a test: comma-separated roles, in an org unit.
+struct TestPrincipal {
+  std::string name;
+  std::string roles;
+  std::string org_unit = "sn/xa/huyi";
+};
+
+// The org units every test server has registered (as the registrar
+// "test-registrar", an admin of "sn"): the province sn, its cities sn/xa and
+// sn/bj, the counties sn/xa/huyi, sn/xa/lintong and sn/bj/chencang.
+inline const std::vector<std::string>& TestOrgUnits() {
+  static const std::vector<std::string> units = {"sn",         "sn/xa",         "sn/bj",
+                                                 "sn/xa/huyi", "sn/xa/lintong", "sn/bj/chencang"};
+  return units;
+}
+
 // Skips nothing itself: returns store_uri empty for "kafka" when no broker is
-// configured (the caller decides to skip).
+// configured (the caller decides to skip). Principals given as (name, roles)
+// are of sn/xa/huyi. Once it serves, TestOrgUnits() are registered; address
+// is empty if that fails.
+ServedGridLedger StartGridLedgerAs(const std::string& binary, const std::string& backend,
+                                   const std::string& dir,
+                                   const std::vector<TestPrincipal>& principals);
 ServedGridLedger StartGridLedger(
     const std::string& binary, const std::string& backend, const std::string& dir,
     const std::vector<std::pair<std::string, std::string>>& principals);
+
+// Registers `units` (parents first) through MarketingDepartment.RegisterOrgUnit
+// with `admin_token`; false (and a test failure) if one is refused for any
+// reason but that it is registered already.
+bool RegisterOrgUnits(const std::string& address, const std::string& admin_token,
+                      const std::vector<std::string>& units);
 
 // "gridledger: serving on 127.0.0.1:PORT store …" (or "projecting on") →
 // "127.0.0.1:PORT"; empty if

@@ -1,0 +1,52 @@
+// Org-unit scoping (docs/ARCHITECTURE.md, "Who may act where"): a principal
+// acts within its unit's subtree. One rule decides the refusal:
+// - a unit the caller names (to create in, to query, to filter by, to send a
+//   meter to) outside its subtree is PERMISSION_DENIED naming both units;
+// - an aggregate the caller names by id that lies outside its subtree is
+//   NOT_FOUND, worded as for one that does not exist, so existence never
+//   leaks across units.
+#ifndef GRIDLEDGER_SERVICES_COMMON_SCOPE_H_
+#define GRIDLEDGER_SERVICES_COMMON_SCOPE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "eventstore/event_store.h"
+#include "gridledger/v1/envelope.pb.h"
+#include "services/common/auth.h"
+
+namespace gridledger::service {
+
+// Whether `unit` lies within the principal's unit's subtree.
+bool InScope(const Principal& principal, absl::string_view unit);
+
+// PERMISSION_DENIED "<field>: <principal> of <its unit> may not act in
+// <unit>, which is outside <its unit>" unless InScope.
+absl::Status RequireUnitInScope(const Principal& principal, absl::string_view field,
+                                absl::string_view unit);
+
+// The NOT_FOUND an aggregate outside the caller's scope answers, worded as
+// for one that does not exist: "<what>: not found".
+absl::Status NotFoundInScope(absl::string_view what);
+
+// NOT_FOUND as NotFoundInScope unless the stream whose events are `history`
+// belongs to a unit in the principal's scope (an empty history passes: the
+// caller reports a missing aggregate its own way).
+absl::Status RequireStreamInScope(const Principal& principal, absl::string_view what,
+                                  const std::vector<v1::EventEnvelope>& history);
+
+// A unit a request names as where something is created or sent: well formed
+// (INVALID_ARGUMENT naming `field`), within the principal's scope
+// (PERMISSION_DENIED naming both units) and registered (FAILED_PRECONDITION
+// naming `field` and the unit).
+absl::Status CheckUnitToActIn(eventstore::EventStore& store, const Principal& principal,
+                              absl::string_view field, absl::string_view unit);
+
+// Whether `unit` has been registered (its registry stream has an event).
+absl::StatusOr<bool> IsRegisteredUnit(eventstore::EventStore& store, absl::string_view unit);
+
+}  // namespace gridledger::service
+
+#endif  // GRIDLEDGER_SERVICES_COMMON_SCOPE_H_
