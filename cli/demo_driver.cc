@@ -103,8 +103,7 @@ class Demo {
       v1::CommandReply reply;
       Do(role, "register " + unit, [&](grpc::ClientContext* c) {
         grpc::Status status = marketing_->RegisterOrgUnit(c, r, &reply);
-        return status.error_code() == grpc::StatusCode::ALREADY_EXISTS ? grpc::Status::OK
-                                                                        : status;
+        return status.error_code() == grpc::StatusCode::ALREADY_EXISTS ? grpc::Status::OK : status;
       });
     }
   }

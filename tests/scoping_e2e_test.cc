@@ -217,8 +217,9 @@ class ScopingE2eTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::vector<testing::TestPrincipal> principals;
-    for (const auto& [relation, unit] : Relations())
+    for (const auto& [relation, unit] : Relations()) {
       principals.push_back({relation, "admin", unit});
+    }
     served_ = testing::StartGridLedgerAs(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(), principals);
     if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
     ASSERT_FALSE(served_.address.empty());

@@ -62,9 +62,9 @@ struct TestPrincipal {
 // "test-registrar", an admin of "sn"): the province sn, its cities sn/xa and
 // sn/bj, the counties sn/xa/huyi, sn/xa/lintong and sn/bj/chencang.
 inline const std::vector<std::string>& TestOrgUnits() {
-  static const std::vector<std::string> units = {"sn",         "sn/xa",         "sn/bj",
-                                                 "sn/xa/huyi", "sn/xa/lintong", "sn/bj/chencang"};
-  return units;
+  static const std::vector<std::string> kUnits = {"sn",         "sn/xa",         "sn/bj",
+                                                  "sn/xa/huyi", "sn/xa/lintong", "sn/bj/chencang"};
+  return kUnits;
 }
 
 // Skips nothing itself: returns store_uri empty for "kafka" when no broker is
