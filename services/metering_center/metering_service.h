@@ -52,7 +52,6 @@ class MeteringService final : public v1::MeteringCenter::Service {
   using MeterDecision = std::function<absl::StatusOr<v1::DomainEvent>(
       const v1::MeterState& meter, const std::vector<v1::EventEnvelope>& history)>;
 
-
   grpc::Status Run(grpc::ServerContext* context, const google::protobuf::Message& request,
                    const std::string& command_id, const std::string& bar_code_field,
                    const std::string& bar_code, const MeterDecision& decide,
