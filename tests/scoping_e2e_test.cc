@@ -10,10 +10,6 @@
 // Requests are text protos with $R (the caller's relation, so each caller acts
 // on fresh aggregates of its own) sent through gRPC's generic stub, so the
 // table lists every RPC in one line or two.
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/dynamic_message.h>
-#include <google/protobuf/text_format.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <map>
@@ -30,75 +26,16 @@
 #include "gridledger/v1/metering_service.grpc.pb.h"
 #include "gridledger/v1/query_service.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/generic_call.h"
 #include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
 
 namespace gridledger {
 namespace {
 
+using testing::Answer;
+using testing::CallGeneric;
 using ::testing::HasSubstr;
-
-struct Answer {
-  grpc::StatusCode code = grpc::StatusCode::OK;
-  std::string message;
-  std::string reply;  // the reply as text proto
-};
-
-// Calls `method` ("/gridledger.v1.BillingCenter/RecordRead") with the text
-// proto `text` of its request type, as `token`.
-Answer CallGeneric(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                   const std::string& text, const std::string& token) {
-  // Linking each service's descriptors in (a static library keeps only what
-  // is referenced).
-  for (const auto* file :
-       {v1::OpenAccountRequest::descriptor(), v1::SubmitApplicationRequest::descriptor(),
-        v1::ReceiveMeterRequest::descriptor(), v1::SetKpiTargetRequest::descriptor(),
-        v1::GetStatementRequest::descriptor(), v1::ReadStreamRequest::descriptor()}) {
-    (void)file;
-  }
-  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
-  const std::string service_name = method.substr(1, method.rfind('/') - 1);
-  const auto* service = pool->FindServiceByName(service_name);
-  const auto* rpc = service == nullptr
-                        ? nullptr
-                        : service->FindMethodByName(method.substr(method.rfind('/') + 1));
-  if (rpc == nullptr) return {grpc::StatusCode::INTERNAL, "test: no method " + method, ""};
-  auto* factory = google::protobuf::MessageFactory::generated_factory();
-  std::unique_ptr<google::protobuf::Message> request(
-      factory->GetPrototype(rpc->input_type())->New());
-  if (!google::protobuf::TextFormat::ParseFromString(text, request.get())) {
-    return {grpc::StatusCode::INTERNAL, "test: bad text proto for " + method + ": " + text, ""};
-  }
-  std::string bytes = request->SerializeAsString();
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request_buffer(&slice, 1);
-  grpc::GenericStub stub(channel);
-  auto context = testing::CallAs(token, 20);
-  grpc::CompletionQueue queue;
-  auto call = stub.PrepareUnaryCall(context.get(), method, request_buffer, &queue);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag = nullptr;
-  bool ok = false;
-  queue.Next(&tag, &ok);
-  Answer answer{status.error_code(), status.error_message(), ""};
-  if (status.ok() && !rpc->server_streaming()) {
-    std::vector<grpc::Slice> slices;
-    (void)response.Dump(&slices);
-    std::string out;
-    for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    std::unique_ptr<google::protobuf::Message> reply(
-        factory->GetPrototype(rpc->output_type())->New());
-    reply->ParseFromString(out);
-    answer.reply = reply->ShortDebugString();
-  }
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
-  return answer;
-}
 
 // One row: an RPC and its request, $R standing for the caller's relation and
 // $U for a fresh command id. `names_unit`: the request names a unit (to

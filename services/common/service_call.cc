@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "services/common/grpc_util.h"
+#include "services/common/request_check.h"
 #include "services/common/scope.h"
 
 namespace gridledger::service {
@@ -68,6 +69,9 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
     return grpc::Status(
         grpc::StatusCode::PERMISSION_DENIED,
         principal->name + " lacks the role for this: one of " + needed + " is needed");
+  }
+  if (call.request != nullptr) {
+    if (absl::Status s = CheckRequestFields(*call.request); !s.ok()) return ToGrpcStatus(s);
   }
   if (call.precheck) {
     if (absl::Status s = call.precheck(*principal); !s.ok()) return ToGrpcStatus(s);
