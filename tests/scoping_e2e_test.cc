@@ -294,6 +294,30 @@ TEST_P(ScopingE2eTest, SubscribersSeeOnlyTheirSubtree) {
   }
 }
 
+TEST_P(ScopingE2eTest, AnAlertsSubjectMustBeInTheCallersSubtree) {
+  CreateAggregates("own");
+  const std::string raise =
+      R"(command_id: "$U" alert { alert_id: "subj-$R" kind: ALERT_KIND_OTHER org_unit: "sn/xa/huyi" subject_stream_id: "account-acct-SUBJECT" })";
+  const auto as_child = [&](const std::string& subject) {
+    return Call("child", "/gridledger.v1.MarketingDepartment/RaiseAlert",
+                absl::StrReplaceAll(raise, {{"SUBJECT", subject}}), "child");
+  };
+  // The county may not point its alert at its city's account: it reads as
+  // missing, word for word.
+  const Answer elsewhere = as_child("own");
+  const Answer missing = as_child("ghost");
+  EXPECT_EQ(elsewhere.code, grpc::StatusCode::NOT_FOUND) << elsewhere.message;
+  EXPECT_EQ(absl::StrReplaceAll(elsewhere.message, {{"acct-own", "acct-ghost"}}), missing.message);
+  EXPECT_EQ(Call("child", "/gridledger.v1.MarketingDepartment/RaiseAlert",
+                 absl::StrReplaceAll(raise, {{"account-acct-SUBJECT", "not a stream"}}), "child")
+                .code,
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // The city may.
+  const Answer own = Call("own", "/gridledger.v1.MarketingDepartment/RaiseAlert",
+                          absl::StrReplaceAll(raise, {{"SUBJECT", "own"}}), "own");
+  EXPECT_EQ(own.code, grpc::StatusCode::OK) << own.message;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ScopingE2eTest, ::testing::Values("embedded", "kafka"),
                          testing::BackendTestName);
 

@@ -16,6 +16,14 @@ bool IsSegmentChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= 
 absl::Status CheckOrgUnit(absl::string_view field, absl::string_view org_unit) {
   if (org_unit.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must be set"));
   const std::vector<absl::string_view> segments = absl::StrSplit(org_unit, '/');
+  for (absl::string_view segment : segments) {
+    if (segment.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field,
+                       ": an org unit's parts are separated by single '/' with none empty, e.g. "
+                       "sn/xa/huyi"));
+    }
+  }
   if (static_cast<int>(segments.size()) > kMaxOrgUnitDepth) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": an org unit has at most ", kMaxOrgUnitDepth, " levels (province/city/county)"));

@@ -65,7 +65,22 @@ grpc::Status MarketingService::RaiseAlert(grpc::ServerContext* context,
   const v1::SupervisionAlertRaised& alert = request->alert();
   CommandCall call{
       {"marketing_manager"}, request->command_id(), domain::kAlert.StreamOf(alert.alert_id())};
-  call.precheck = [&](const Principal&) { return CheckAlert(alert); };
+  call.precheck = [&](const Principal& principal) -> absl::Status {
+    if (absl::Status s = CheckAlert(alert); !s.ok()) return s;
+    if (alert.subject_stream_id().empty()) return absl::OkStatus();
+    // The subject must be a stream the manager may see: one outside the
+    // manager's unit reads as one that does not exist.
+    if (absl::Status s = domain::UnitOfStream(alert.subject_stream_id()).status(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("alert.subject_stream_id: ", s.message()));
+    }
+    absl::StatusOr<History> subject = store_->ReadStream(alert.subject_stream_id());
+    if (!subject.ok()) return subject.status();
+    if (subject->empty() || !service::InScope(principal, domain::StreamOrgUnit(*subject))) {
+      return service::NotFoundInScope(
+          absl::StrCat("alert.subject_stream_id: ", alert.subject_stream_id()));
+    }
+    return absl::OkStatus();
+  };
   call.creates = true;
   call.unit_field = "alert.org_unit";
   call.unit = alert.org_unit();

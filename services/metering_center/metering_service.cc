@@ -32,7 +32,9 @@ grpc::Status MeteringService::Run(grpc::ServerContext* context,
     };
   }
   call.decide = [&](const service::Principal&, const std::vector<v1::EventEnvelope>& history) {
-    return service::OneEvent(decide(FoldMeter(history), history));
+    v1::MeterState meter = FoldMeter(history);
+    if (meter.bar_code().empty()) meter.set_bar_code(bar_code);  // so a refusal names it
+    return service::OneEvent(decide(meter, history));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
