@@ -22,6 +22,7 @@
 #include "server/audit_files.h"
 #include "server/checkpoint_exporter.h"
 #include "server/health_service.h"
+#include "server/parse_error_interceptor.h"
 #include "server/token_watcher.h"
 #include "services/billing_center/billing_service.h"
 #include "services/common/auth.h"
@@ -242,6 +243,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
     builder.RegisterService(service.get());
   }
   builder.AddListeningPort(o.listen, transport.credentials, &parts->port);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewParseErrorInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   parts->grpc_server = builder.BuildAndStart();
   if (parts->grpc_server == nullptr || parts->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
