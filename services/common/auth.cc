@@ -177,9 +177,11 @@ absl::StatusOr<Principal> TokenRegistry::Authenticate(absl::string_view authoriz
   auto it = table->find(HexEncode(Sha256(token)));
   if (it == table->end()) return absl::UnauthenticatedError("authorization: unknown token");
   if (it->second.expires.has_value() && now >= *it->second.expires) {
+    // Whose it was is not said: an expired token tells its bearer nothing.
     return absl::UnauthenticatedError(absl::StrCat(
-        "authorization: the token of ", it->second.principal.name, " expired at ",
-        absl::FormatTime(absl::RFC3339_sec, *it->second.expires, absl::UTCTimeZone())));
+        "authorization: the token expired at ",
+        absl::FormatTime(absl::RFC3339_sec, *it->second.expires, absl::UTCTimeZone()),
+        "; ask for a new one"));
   }
   return it->second.principal;
 }
