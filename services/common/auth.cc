@@ -178,10 +178,10 @@ absl::StatusOr<Principal> TokenRegistry::Authenticate(absl::string_view authoriz
   if (it == table->end()) return absl::UnauthenticatedError("authorization: unknown token");
   if (it->second.expires.has_value() && now >= *it->second.expires) {
     // Whose it was is not said: an expired token tells its bearer nothing.
-    return absl::UnauthenticatedError(absl::StrCat(
-        "authorization: the token expired at ",
-        absl::FormatTime(absl::RFC3339_sec, *it->second.expires, absl::UTCTimeZone()),
-        "; ask for a new one"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("authorization: the token expired at ",
+                     absl::FormatTime(absl::RFC3339_sec, *it->second.expires, absl::UTCTimeZone()),
+                     "; ask for a new one"));
   }
   return it->second.principal;
 }
