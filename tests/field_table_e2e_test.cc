@@ -30,7 +30,6 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
-using google::protobuf::Reflection;
 using ::testing::HasSubstr;
 
 constexpr int kMaxDepth = 4;
