@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "domain/common/streams.h"
 
 namespace gridledger::domain {
 namespace {
@@ -73,7 +74,7 @@ bool OrgUnitContains(absl::string_view ancestor, absl::string_view org_unit) {
 }
 
 std::string OrgUnitStreamOf(absl::string_view org_unit) {
-  return absl::StrCat("orgunit-", absl::StrReplaceAll(org_unit, {{"/", "."}}));
+  return kOrgUnit.StreamOf(absl::StrReplaceAll(org_unit, {{"/", "."}}));
 }
 
 std::string OrgUnitAfter(const std::string& unit_before, const v1::DomainEvent& event) {

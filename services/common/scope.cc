@@ -21,14 +21,6 @@ absl::Status NotFoundInScope(absl::string_view what) {
   return absl::NotFoundError(absl::StrCat(what, ": not found"));
 }
 
-absl::Status RequireStreamInScope(const Principal& principal, absl::string_view what,
-                                  const std::vector<v1::EventEnvelope>& history) {
-  if (history.empty() || InScope(principal, domain::StreamOrgUnit(history))) {
-    return absl::OkStatus();
-  }
-  return NotFoundInScope(what);
-}
-
 absl::StatusOr<bool> IsRegisteredUnit(eventstore::EventStore& store, absl::string_view unit) {
   absl::StatusOr<std::vector<v1::EventEnvelope>> registry =
       store.ReadStream(domain::OrgUnitStreamOf(unit), 1, 1);

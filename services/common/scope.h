@@ -31,12 +31,6 @@ absl::Status RequireUnitInScope(const Principal& principal, absl::string_view fi
 // for one that does not exist: "<what>: not found".
 absl::Status NotFoundInScope(absl::string_view what);
 
-// NOT_FOUND as NotFoundInScope unless the stream whose events are `history`
-// belongs to a unit in the principal's scope (an empty history passes: the
-// caller reports a missing aggregate its own way).
-absl::Status RequireStreamInScope(const Principal& principal, absl::string_view what,
-                                  const std::vector<v1::EventEnvelope>& history);
-
 // A unit a request names as where something is created or sent: well formed
 // (INVALID_ARGUMENT naming `field`), within the principal's scope
 // (PERMISSION_DENIED naming both units) and registered (FAILED_PRECONDITION

@@ -111,32 +111,33 @@ absl::StatusOr<Reply> AccountInScope(absl::StatusOr<Reply> answer,
   return answer;
 }
 
-// The bar codes of `page` in the caller's scope (a page may so hold fewer
-// than its size; its token still continues after the last one read).
+// Keeps the entries of a page whose meter (`bar_code_of(entry)`) is in the
+// caller's scope; a page may so hold fewer than its size, and its token still
+// continues after the last one read.
+template <typename Entry, typename BarCodeOf>
+absl::Status KeepMetersInScope(const ViewReader& reader, const service::Principal& principal,
+                               google::protobuf::RepeatedPtrField<Entry>& entries,
+                               BarCodeOf bar_code_of) {
+  google::protobuf::RepeatedPtrField<Entry> kept;
+  for (Entry& entry : entries) {
+    GL_ASSIGN_OR_RETURN(v1::AssetReply asset,
+                        ReadAsset(reader, bar_code_of(entry), false, domain::UtilityToday()));
+    if (service::InScope(principal, asset.org_unit())) *kept.Add() = std::move(entry);
+  }
+  entries.Swap(&kept);
+  return absl::OkStatus();
+}
+
 absl::Status KeepAssetsInScope(const ViewReader& reader, const service::Principal& principal,
                                v1::BarCodePage& page) {
-  std::vector<std::string> kept;
-  for (const std::string& bar_code : page.bar_codes()) {
-    GL_ASSIGN_OR_RETURN(v1::AssetReply asset,
-                        ReadAsset(reader, bar_code, false, domain::UtilityToday()));
-    if (service::InScope(principal, asset.org_unit())) kept.push_back(bar_code);
-  }
-  page.clear_bar_codes();
-  for (std::string& bar_code : kept) page.add_bar_codes(std::move(bar_code));
-  return absl::OkStatus();
+  return KeepMetersInScope(reader, principal, *page.mutable_bar_codes(),
+                           [](const std::string& bar_code) { return bar_code; });
 }
 
 absl::Status KeepDueInScope(const ViewReader& reader, const service::Principal& principal,
                             v1::DuePage& page) {
-  std::vector<v1::DueItem> kept;
-  for (const v1::DueItem& item : page.items()) {
-    GL_ASSIGN_OR_RETURN(v1::AssetReply asset,
-                        ReadAsset(reader, item.bar_code(), false, domain::UtilityToday()));
-    if (service::InScope(principal, asset.org_unit())) kept.push_back(item);
-  }
-  page.clear_items();
-  for (v1::DueItem& item : kept) *page.add_items() = std::move(item);
-  return absl::OkStatus();
+  return KeepMetersInScope(reader, principal, *page.mutable_items(),
+                           [](const v1::DueItem& item) { return item.bar_code(); });
 }
 
 }  // namespace
