@@ -6,6 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "cli/checkpoint_command.h"
+#include "cli/cluster_command.h"
 #include "cli/command_line.h"
 #include "cli/demo_command.h"
 #include "cli/rebuild_command.h"
@@ -32,6 +33,7 @@ int RunGridLedger(int argc, char** argv) {
   cli::AddTailCommand(app, &exit_code);
   cli::AddReplayCommand(app, &exit_code);
   cli::AddDemoCommand(app, &exit_code);
+  cli::AddClusterCommand(app, &exit_code);
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("gridledger %s\n", GL_VERSION);
   });

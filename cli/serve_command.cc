@@ -108,6 +108,26 @@ void AddServeCommands(CLI::App& app, int* exit_code) {
                    "seconds between signed checkpoints (also at start and on SIGUSR1)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  command->add_option("--instance", o.instance,
+                      "Kafka only: run as this instance of a cluster; Kafka's group assignment "
+                      "decides the partitions it owns (docs/ARCHITECTURE.md)");
+  command->add_option("--advertise", o.advertise,
+                      "with --instance: HOST:PORT where the other instances reach this one");
+  command->add_option("--cluster_secret", o.cluster_secret_file,
+                      "with --instance: a file whose first line is the secret every instance "
+                      "of the deployment shares (how instances authenticate each other)");
+  command
+      ->add_option_function<int64_t>(
+          "--session_timeout_s",
+          [&o](const int64_t& seconds) { o.session_timeout_ms = seconds * 1000; },
+          "with --instance: seconds of silence before Kafka moves this instance's partitions "
+          "(default 10)")
+      ->check(CLI::Range(int64_t{1}, int64_t{300}));
+  command
+      ->add_option("--handover_wait_ms", o.handover_wait_ms,
+                   "with --instance: how long a call waits for a partition changing owner")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   command->callback([serve, exit_code] { *exit_code = Serve("serve", *serve); });
 
   auto project = std::make_shared<ServeFlags>();

@@ -132,6 +132,8 @@ class LogReader {
   virtual absl::Status Commit(const v1::Checkpoint& next) = 0;
 };
 
+class ClusterMember;
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -184,6 +186,16 @@ class EventStore {
   // re-running business rules that the first attempt changed.
   virtual absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& command_id) = 0;
+  // As LookupCommand, for a command the caller is about to run on
+  // `stream_id`: a clustered store asks the owner of the stream's partition.
+  virtual absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommandFor(
+      const std::string& stream_id, const std::string& command_id) {
+    return LookupCommand(command_id);
+  }
+
+  // The cluster side of a store that is one instance of a cluster
+  // (cluster.h); null otherwise.
+  virtual ClusterMember* cluster() { return nullptr; }
 };
 
 }  // namespace gridledger::eventstore

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "eventstore/cluster.h"
 #include "eventstore/embedded_store.h"
 #include "eventstore/internal/kafka_uri.h"
 #include "eventstore/kafka_store.h"
@@ -10,9 +11,18 @@ namespace gridledger::eventstore {
 
 absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(const StoreUri& uri,
                                                            const StoreOptions& options) {
-  if (uri.is_embedded()) return OpenEmbeddedStore(uri.embedded_path(), options);
+  const bool clustered = options.cluster != nullptr && !options.cluster->instance.empty();
+  if (uri.is_embedded()) {
+    if (clustered) {
+      return absl::InvalidArgumentError(
+          "instance: a cluster instance needs a Kafka store (kafka://…); the embedded store has "
+          "one writer");
+    }
+    return OpenEmbeddedStore(uri.embedded_path(), options);
+  }
   internal::KafkaConfig config = uri.kafka();
   if (config.timeout_ms == 0) config.timeout_ms = options.kafka_timeout_ms;
+  if (clustered) return OpenClusteredKafkaStore(config, options);
   return OpenKafkaStore(config, options);
 }
 

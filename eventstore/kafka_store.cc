@@ -27,15 +27,17 @@ class KafkaStore final : public EventStore {
   // a previous writer left open) before reading, and the index caught up
   // before the writer starts.
   absl::Status Open() {
+    const std::string transactional_id = internal::SingleWriterTransactionalId(config_);
     GL_ASSIGN_OR_RETURN(internal::KafkaHandle producer,
-                        internal::NewTransactionalProducer(config_));
+                        internal::NewTransactionalProducer(config_, transactional_id));
     GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(producer.get(), config_));
-    GL_RETURN_IF_ERROR(internal::InitTransactions(producer.get(), config_));
+    GL_RETURN_IF_ERROR(internal::InitTransactions(producer.get(), config_, transactional_id));
     index_ = std::make_unique<internal::KafkaIndex>(topology_.get());
     GL_ASSIGN_OR_RETURN(reader_, internal::KafkaReader::Open(config_, topology_, index_.get()));
     GL_RETURN_IF_ERROR(reader_->CatchUp());
-    writer_ = std::make_unique<internal::KafkaWriter>(config_, options_, std::move(producer),
-                                                      topology_.get(), index_.get(), reader_.get());
+    writer_ = std::make_unique<internal::KafkaWriter>(
+        config_, options_, internal::WriterScope{transactional_id, {}}, std::move(producer),
+        topology_.get(), index_.get(), reader_.get());
     return absl::OkStatus();
   }
 

@@ -38,6 +38,14 @@ namespace gridledger::eventstore {
 absl::StatusOr<std::unique_ptr<EventStore>> OpenKafkaStore(const internal::KafkaConfig& config,
                                                            const StoreOptions& options);
 
+// The store as one instance of a cluster (cluster.h; options.cluster names
+// the instance and its forwarder): it writes only the partitions Kafka's
+// group assignment gives it, each with a transactional producer of its own,
+// and forwards the rest to their owners. Returns once it has joined the
+// group; appends wait (up to handover_wait_ms) for their partition's owner.
+absl::StatusOr<std::unique_ptr<EventStore>> OpenClusteredKafkaStore(
+    const internal::KafkaConfig& config, const StoreOptions& options);
+
 }  // namespace gridledger::eventstore
 
 #endif  // GRIDLEDGER_EVENTSTORE_KAFKA_STORE_H_

@@ -3,9 +3,12 @@
 #define GRIDLEDGER_EVENTSTORE_STORE_OPTIONS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace gridledger::eventstore {
+
+struct ClusterOptions;
 
 struct StoreOptions {
   // An event whose canonical envelope is larger is refused (INVALID_ARGUMENT).
@@ -15,6 +18,9 @@ struct StoreOptions {
   // Kafka: how long an append, or opening, may wait on the broker before it
   // fails with UNAVAILABLE. The URI's timeout_ms overrides it.
   int64_t kafka_timeout_ms = 10000;
+  // Kafka: this store as one instance of a cluster (cluster.h); null or with
+  // an empty instance name: the single writer of every partition.
+  std::shared_ptr<const ClusterOptions> cluster;
 };
 
 }  // namespace gridledger::eventstore

@@ -16,11 +16,14 @@
 #include "common/ed25519.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "domain/common/validation.h"
+#include "eventstore/cluster.h"
 #include "eventstore/event_store_factory.h"
 #include "projections/runtime/view_host.h"
 #include "projections/views/all_views.h"
 #include "server/audit_files.h"
 #include "server/checkpoint_exporter.h"
+#include "server/cluster_service.h"
 #include "server/health_service.h"
 #include "server/parse_error_interceptor.h"
 #include "server/token_watcher.h"
@@ -129,6 +132,67 @@ absl::StatusOr<service::TokenRegistry> LoadTokens(const ServeOptions& options) {
   return loaded;
 }
 
+// How this instance calls the others: as it serves (plaintext, or TLS
+// trusting the client CA, else its own certificate, and presenting its own).
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials(
+    const ServeOptions& options) {
+  if (options.tls_cert_file.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  GL_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadWholeFile("tls_cert", options.tls_cert_file));
+  GL_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadWholeFile("tls_key", options.tls_key_file));
+  GL_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                      ReadWholeFile(options.tls_client_ca_file.empty() ? "tls_cert" : "tls_client_ca",
+                                    options.tls_client_ca_file.empty() ? options.tls_cert_file
+                                                                       : options.tls_client_ca_file));
+  return grpc::SslCredentials(ssl);
+}
+
+// The store's options: a cluster instance's name, address, timeouts and
+// forwarder when --instance is given (and its secret in *secret).
+absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& options,
+                                                        std::string* secret) {
+  eventstore::StoreOptions store_options;
+  if (options.instance.empty()) {
+    if (!options.advertise.empty() || !options.cluster_secret_file.empty()) {
+      return absl::InvalidArgumentError("--advertise and --cluster_secret need --instance");
+    }
+    return store_options;
+  }
+  if (options.project_only) {
+    return absl::InvalidArgumentError("--instance: only `serve` instances own partitions");
+  }
+  if (!options.store.is_kafka()) {
+    return absl::InvalidArgumentError(
+        "--instance: a cluster instance needs a Kafka store (--store kafka://…)");
+  }
+  GL_RETURN_IF_ERROR(domain::CheckId("--instance", options.instance));
+  if (options.advertise.empty() || options.advertise.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        "--advertise: required with --instance: the HOST:PORT other instances reach this one at");
+  }
+  if (options.cluster_secret_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--cluster_secret: required with --instance: a file whose first line is the secret "
+        "every instance of the deployment shares");
+  }
+  if (options.session_timeout_ms < 1000 || options.handover_wait_ms < 0) {
+    return absl::InvalidArgumentError(
+        "--session_timeout_s: at least 1 s; --handover_wait_ms: not negative");
+  }
+  GL_ASSIGN_OR_RETURN(*secret, LoadClusterSecret(options.cluster_secret_file));
+  GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                      PeerCredentials(options));
+  auto cluster = std::make_shared<eventstore::ClusterOptions>();
+  cluster->instance = options.instance;
+  cluster->advertise = options.advertise;
+  cluster->session_timeout_ms = options.session_timeout_ms;
+  cluster->handover_wait_ms = options.handover_wait_ms;
+  cluster->forwarder = std::make_shared<GrpcOwnerForwarder>(
+      *secret, std::move(credentials), std::max<int64_t>(options.handover_wait_ms, 5000));
+  store_options.cluster = std::move(cluster);
+  return store_options;
+}
+
 projections::RunnerOptions RunnerOptionsFor(const ServeOptions& options) {
   projections::RunnerOptions runner;
   runner.max_events_per_second = options.max_apply_rate;
@@ -157,6 +221,7 @@ struct Server::Parts {
   std::string transport_label;
   service::TokenRegistry tokens;
   std::unique_ptr<TokenWatcher> token_watcher;
+  std::string cluster_secret;
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<projections::ViewHost> view_host;
   std::unique_ptr<CheckpointExporter> exporter;
@@ -193,6 +258,9 @@ struct Server::Parts {
     if (!options.project_only) {
       services.push_back(std::make_unique<gateway::EventGatewayService>(s, &tokens));
     }
+    if (eventstore::ClusterMember* member = store->cluster()) {
+      services.push_back(std::make_unique<ClusterService>(member, &tokens, cluster_secret));
+    }
   }
 };
 
@@ -217,8 +285,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
         std::make_unique<TokenWatcher>(&parts->tokens, o.tokens_file, o.tokens_poll);
   }
   parts->view_dir = o.view_dir.empty() ? DefaultViewDirectory(o.store) : o.view_dir;
+  if (o.view_dir.empty() && !o.instance.empty()) parts->view_dir += "-" + o.instance;
 
-  GL_ASSIGN_OR_RETURN(parts->store, eventstore::OpenEventStore(o.store));
+  GL_ASSIGN_OR_RETURN(eventstore::StoreOptions store_options,
+                      StoreOptionsFor(o, &parts->cluster_secret));
+  GL_ASSIGN_OR_RETURN(parts->store, eventstore::OpenEventStore(o.store, store_options));
   absl::StatusOr<std::unique_ptr<projections::ViewHost>> view_host =
       projections::ViewHost::Open(parts->store.get(), parts->view_dir, views, RunnerOptionsFor(o));
   if (!view_host.ok()) {

@@ -64,6 +64,14 @@ struct ServeOptions {
   std::string tls_client_ca_file;
   // Plaintext off loopback is refused unless this is set.
   bool insecure_allow_remote = false;
+  // Kafka only: this process as one instance of a cluster (docs/ARCHITECTURE.md,
+  // "Partition ownership"). With an instance name, advertise (HOST:PORT other
+  // instances reach this one at) and the cluster secret file are required.
+  std::string instance;
+  std::string advertise;
+  std::string cluster_secret_file;
+  int64_t session_timeout_ms = 10000;
+  int64_t handover_wait_ms = 15000;
 
   explicit ServeOptions(eventstore::StoreUri store_uri) : store(std::move(store_uri)) {}
 };

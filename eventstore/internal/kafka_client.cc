@@ -74,9 +74,14 @@ absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,
   return NewHandle(RD_KAFKA_PRODUCER, *conf);
 }
 
-absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings) {
+absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings, RebalanceCallback on_rebalance,
+                                        void* opaque) {
   absl::StatusOr<rd_kafka_conf_t*> conf = NewConf(settings);
   if (!conf.ok()) return conf.status();
+  if (on_rebalance != nullptr) {
+    rd_kafka_conf_set_rebalance_cb(*conf, on_rebalance);
+    rd_kafka_conf_set_opaque(*conf, opaque);
+  }
   absl::StatusOr<KafkaHandle> handle = NewHandle(RD_KAFKA_CONSUMER, *conf);
   if (handle.ok()) rd_kafka_poll_set_consumer(handle->get());
   return handle;

@@ -52,8 +52,14 @@ absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,
                                         void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*,
                                                             void*));
 
-// A consumer with `settings` (read_committed, no auto commit, EOF events).
-absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings);
+using RebalanceCallback = void (*)(rd_kafka_t*, rd_kafka_resp_err_t,
+                                   rd_kafka_topic_partition_list_t*, void*);
+
+// A consumer with `settings` (read_committed, no auto commit, EOF events);
+// a group member's `on_rebalance` gets `opaque`.
+absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings,
+                                        RebalanceCallback on_rebalance = nullptr,
+                                        void* opaque = nullptr);
 
 // Converts (and destroys) an rd_kafka_error_t. Fencing is FAILED_PRECONDITION;
 // everything else the broker or network did is UNAVAILABLE.

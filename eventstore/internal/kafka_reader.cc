@@ -1,5 +1,6 @@
 #include "eventstore/internal/kafka_reader.h"
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -227,8 +228,14 @@ absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(
       new KafkaReader(config, std::move(topology), index, std::move(consumer)));
 }
 
-absl::Status KafkaReader::CatchUp() {
-  const PartitionOffsets starts = index_->NextReads();
+absl::Status KafkaReader::CatchUp(const std::vector<int>& partitions) {
+  PartitionOffsets starts = index_->NextReads();
+  if (!partitions.empty()) {
+    const absl::flat_hash_set<int> wanted(partitions.begin(), partitions.end());
+    starts.erase(std::remove_if(starts.begin(), starts.end(),
+                                [&](const auto& start) { return !wanted.contains(start.first); }),
+                 starts.end());
+  }
   absl::MutexLock lock(&mu_);
   return ConsumeLocked(starts, -1,
                        [this](int index, int64_t offset, absl::string_view bytes, bool*) {

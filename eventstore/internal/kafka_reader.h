@@ -47,7 +47,9 @@ class KafkaReader {
   // Reads every partition from the index's NextReads() to its end, applying
   // each record to the index (KafkaIndex::ApplyRecord, which verifies both
   // chains). DATA_LOSS on the first break; records before it stay applied.
-  absl::Status CatchUp();
+  absl::Status CatchUp() { return CatchUp({}); }
+  // As CatchUp, only the given partitions (indices); empty: every partition.
+  absl::Status CatchUp(const std::vector<int>& partitions);
 
   // As EventStore. Offsets come from the index; records are read from the
   // stream's partition and checked with a StreamChainChecker.

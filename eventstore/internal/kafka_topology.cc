@@ -71,6 +71,22 @@ int KafkaTopology::IndexOf(const rd_kafka_message_t* message) const {
   return it->second + message->partition;
 }
 
+int KafkaTopology::IndexOf(absl::string_view topic, int32_t number) const {
+  auto it = topic_base_.find(topic);
+  if (it == topic_base_.end()) return -1;
+  const int index = it->second + number;
+  if (index >= size() || partitions_[index].topic != topic) return -1;
+  return index;
+}
+
+std::vector<std::string> KafkaTopology::Topics() const {
+  std::vector<std::string> topics;
+  for (const KafkaPartition& partition : partitions_) {
+    if (topics.empty() || topics.back() != partition.topic) topics.push_back(partition.topic);
+  }
+  return topics;
+}
+
 v1::Position KafkaTopology::PositionOf(int index, int64_t offset) const {
   v1::Position position;
   position.set_partition(partitions_[index].name);

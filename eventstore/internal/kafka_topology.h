@@ -56,6 +56,10 @@ class KafkaTopology {
 
   // The partition index of a consumed message; -1 when it is none of ours.
   int IndexOf(const rd_kafka_message_t* message) const;
+  // The partition index of `topic`'s partition `number`; -1 when none of ours.
+  int IndexOf(absl::string_view topic, int32_t number) const;
+  // The unit topics, each once.
+  std::vector<std::string> Topics() const;
 
   v1::Position PositionOf(int index, int64_t offset) const;
 

@@ -35,10 +35,6 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   }
 }
 
-std::string TransactionalId(const KafkaConfig& config) {
-  return absl::StrCat(config.topic_prefix, ".writer.", config.writer_id);
-}
-
 void FailAll(std::vector<std::unique_ptr<PendingAppend>>& group, const absl::Status& status) {
   for (auto& pending : group) pending->promise.set_value(status);
 }
@@ -74,9 +70,14 @@ struct KafkaWriter::Transaction {
   }
 };
 
-absl::StatusOr<KafkaHandle> NewTransactionalProducer(const KafkaConfig& config) {
+std::string SingleWriterTransactionalId(const KafkaConfig& config) {
+  return absl::StrCat(config.topic_prefix, ".writer.", config.writer_id);
+}
+
+absl::StatusOr<KafkaHandle> NewTransactionalProducer(const KafkaConfig& config,
+                                                     const std::string& transactional_id) {
   KafkaSettings settings = ClientSettings(config);
-  settings.insert(settings.end(), {{"transactional.id", TransactionalId(config)},
+  settings.insert(settings.end(), {{"transactional.id", transactional_id},
                                    {"enable.idempotence", "true"},
                                    {"acks", "all"},
                                    {"linger.ms", "1"},
@@ -87,17 +88,51 @@ absl::StatusOr<KafkaHandle> NewTransactionalProducer(const KafkaConfig& config) 
   return NewProducer(settings, &OnDelivery);
 }
 
-absl::Status InitTransactions(rd_kafka_t* producer, const KafkaConfig& config) {
+absl::Status InitTransactions(rd_kafka_t* producer, const KafkaConfig& config,
+                              const std::string& transactional_id) {
   return FromKafkaError(rd_kafka_init_transactions(producer, static_cast<int>(config.timeout_ms)),
                         absl::StrCat("store: starting the transactional producer ",
-                                     TransactionalId(config), " at ", config.bootstrap_servers));
+                                     transactional_id, " at ", config.bootstrap_servers));
+}
+
+absl::StatusOr<int64_t> ProduceInTransaction(rd_kafka_t* producer, const KafkaConfig& config,
+                                             const std::string& topic, const std::string& key,
+                                             const std::string& value) {
+  DeliverySlot slot;
+  GL_RETURN_IF_ERROR(FromKafkaError(rd_kafka_begin_transaction(producer), "beginning a claim"));
+  absl::Status status = FromKafkaCode(
+      rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                        RD_KAFKA_V_KEY(key.data(), key.size()),
+                        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&slot),
+                        RD_KAFKA_V_END),
+      "producing a claim");
+  if (status.ok()) {
+    status = FromKafkaError(
+        rd_kafka_commit_transaction(producer, static_cast<int>(config.timeout_ms)),
+        "committing a claim");
+  }
+  if (!status.ok()) {
+    // Nothing of it is visible; the slot must outlive any report still queued.
+    rd_kafka_error_destroy(rd_kafka_abort_transaction(producer, 1000));
+    rd_kafka_purge(producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(producer, 0);
+    return status;
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (slot.offset.load() < 0 && slot.error.load() == 0 && absl::Now() < deadline) {
+    rd_kafka_poll(producer, 10);
+  }
+  if (slot.offset.load() < 0) return absl::InternalError("a committed claim has no delivery report");
+  return slot.offset.load();
 }
 
 KafkaWriter::KafkaWriter(const KafkaConfig& config, const StoreOptions& options,
-                         KafkaHandle producer, const KafkaTopology* topology, KafkaIndex* index,
-                         KafkaReader* reader)
+                         WriterScope scope, KafkaHandle producer, const KafkaTopology* topology,
+                         KafkaIndex* index, KafkaReader* reader)
     : config_(config),
       options_(options),
+      scope_(std::move(scope)),
       topology_(topology),
       index_(index),
       reader_(reader),
@@ -108,7 +143,11 @@ KafkaWriter::KafkaWriter(const KafkaConfig& config, const StoreOptions& options,
   });
 }
 
-KafkaWriter::~KafkaWriter() {
+KafkaWriter::~KafkaWriter() { Close(); }
+
+void KafkaWriter::Close() {
+  absl::MutexLock lock(&close_mu_);
+  closed_.store(true);
   queue_.Close();
   if (thread_.joinable()) thread_.join();
 }
@@ -143,18 +182,22 @@ absl::Status KafkaWriter::ReadyToWrite() {
   if (!fenced_.ok()) return fenced_;
   if (!needs_recovery_) return absl::OkStatus();
   absl::Status recovered = Recover();
-  if (absl::IsFailedPrecondition(recovered)) fenced_ = recovered;
+  if (absl::IsFailedPrecondition(recovered)) {
+    fenced_ = recovered;
+    fenced_flag_.store(true);
+  }
   return recovered;
 }
 
 absl::Status KafkaWriter::Recover() {
   producer_.reset();
-  GL_ASSIGN_OR_RETURN(producer_, NewTransactionalProducer(config_));
-  if (absl::Status status = InitTransactions(producer_.get(), config_); !status.ok()) {
+  GL_ASSIGN_OR_RETURN(producer_, NewTransactionalProducer(config_, scope_.transactional_id));
+  if (absl::Status status = InitTransactions(producer_.get(), config_, scope_.transactional_id);
+      !status.ok()) {
     producer_.reset();
     return status;
   }
-  GL_RETURN_IF_ERROR(reader_->CatchUp());
+  GL_RETURN_IF_ERROR(reader_->CatchUp(scope_.partitions));
   needs_recovery_ = false;
   return absl::OkStatus();
 }
@@ -233,6 +276,7 @@ absl::Status KafkaWriter::Failed(absl::Status status) {
   // answered from what really got committed.
   if (absl::IsFailedPrecondition(status)) {
     fenced_ = status;
+    fenced_flag_.store(true);
     return status;
   }
   needs_recovery_ = true;

@@ -19,6 +19,7 @@
 #ifndef GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_WRITER_H_
 #define GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_WRITER_H_
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -37,14 +38,35 @@
 
 namespace gridledger::eventstore::internal {
 
-// A new transactional producer for `config`, its transactions not yet
-// initialised. INVALID_ARGUMENT when librdkafka refuses the settings.
-absl::StatusOr<KafkaHandle> NewTransactionalProducer(const KafkaConfig& config);
+// "<prefix>.writer.<writer_id>": the single writer's transactional.id.
+std::string SingleWriterTransactionalId(const KafkaConfig& config);
+
+// A new transactional producer for `config` with `transactional_id`, its
+// transactions not yet initialised. INVALID_ARGUMENT when librdkafka refuses
+// the settings.
+absl::StatusOr<KafkaHandle> NewTransactionalProducer(const KafkaConfig& config,
+                                                     const std::string& transactional_id);
 
 // init_transactions: completes or aborts whatever a previous producer with
 // the same transactional.id left open, fencing it. UNAVAILABLE when the broker
 // does not answer within config.timeout_ms.
-absl::Status InitTransactions(rd_kafka_t* producer, const KafkaConfig& config);
+absl::Status InitTransactions(rd_kafka_t* producer, const KafkaConfig& config,
+                              const std::string& transactional_id);
+
+// Writes `value` under `key` to partition 0 of `topic` in one transaction of
+// `producer` (transactions initialised) and returns its offset: how an owner
+// publishes its claim, which a fenced producer cannot.
+absl::StatusOr<int64_t> ProduceInTransaction(rd_kafka_t* producer, const KafkaConfig& config,
+                                             const std::string& topic, const std::string& key,
+                                             const std::string& value);
+
+// What one writer writes: its transactional.id and the partitions (indices)
+// its appends may go to, which are the ones it catches up when it recovers
+// (empty: every partition).
+struct WriterScope {
+  std::string transactional_id;
+  std::vector<int> partitions;
+};
 
 class KafkaWriter {
  public:
@@ -52,11 +74,21 @@ class KafkaWriter {
   // initialised) and starts the writer thread. `topology`, `index` and
   // `reader` are not owned and must outlive the writer; the index must be
   // caught up.
-  KafkaWriter(const KafkaConfig& config, const StoreOptions& options, KafkaHandle producer,
-              const KafkaTopology* topology, KafkaIndex* index, KafkaReader* reader);
+  KafkaWriter(const KafkaConfig& config, const StoreOptions& options, WriterScope scope,
+              KafkaHandle producer, const KafkaTopology* topology, KafkaIndex* index,
+              KafkaReader* reader);
 
-  // Refuses new appends, answers every queued one, and joins the thread.
+  // Close().
   ~KafkaWriter();
+
+  // Refuses new appends (UNAVAILABLE), answers every queued one, and joins
+  // the thread. Idempotent; not from the writer's own thread.
+  void Close();
+  // Whether Close() was called.
+  bool Closed() const { return closed_.load(); }
+  // Whether a newer producer with this writer's transactional.id fenced it:
+  // every append fails from then on.
+  bool Fenced() const { return fenced_flag_.load(); }
 
   KafkaWriter(const KafkaWriter&) = delete;
   KafkaWriter& operator=(const KafkaWriter&) = delete;
@@ -95,6 +127,7 @@ class KafkaWriter {
 
   const KafkaConfig config_;
   const StoreOptions options_;
+  const WriterScope scope_;
   const KafkaTopology* const topology_;
   KafkaIndex* const index_;
   KafkaReader* const reader_;
@@ -104,6 +137,9 @@ class KafkaWriter {
   bool needs_recovery_ = false;
   absl::Status fenced_;
 
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> fenced_flag_{false};
+  absl::Mutex close_mu_;
   AppendQueue queue_{"kafka store is closing"};
   std::thread thread_;
 };

@@ -44,7 +44,7 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
     return absl::InvalidArgumentError("command_id: must be at most 200 bytes");
   }
   GL_ASSIGN_OR_RETURN(std::optional<v1::AppendOutcome> first,
-                      store.LookupCommand(context.command_id));
+                      store.LookupCommandFor(stream_id, context.command_id));
   if (first) {
     if (first->stream_id() != stream_id) {
       return absl::FailedPreconditionError(absl::StrCat(

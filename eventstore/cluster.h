@@ -1,0 +1,88 @@
+// A Kafka event store as one instance of a cluster (docs/ARCHITECTURE.md,
+// "Partition ownership"). Instances of one deployment join the consumer group
+// "<prefix>.owners"; Kafka's assignment decides which partitions each owns
+// and writes. An instance writes an owned partition with a transactional
+// producer of that partition's own ("<prefix>.owner.<topic>.<number>"), so a
+// new owner's init_transactions fences the previous one. Takeover order:
+// fence, read the partition to its end, publish the claim (in a transaction
+// of the fenced producer), then accept appends.
+//
+// What concerns a partition the instance does not own (an append, a stream
+// read, a command lookup) goes through an OwnerForwarder to the owner named by
+// the last claim; while a partition changes owner the call waits up to
+// handover_wait_ms, then fails UNAVAILABLE saying so. Command ids make a
+// client's retry safe.
+#ifndef GRIDLEDGER_EVENTSTORE_CLUSTER_H_
+#define GRIDLEDGER_EVENTSTORE_CLUSTER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eventstore/event_store.h"
+#include "gridledger/v1/cluster.pb.h"
+
+namespace gridledger::eventstore {
+
+// Carries a store call to the instance that owns the stream's partition
+// (implemented over gRPC by the server). Each returns the owner's answer, or
+// UNAVAILABLE when the owner cannot be reached or no longer owns the
+// partition (the caller then looks for the new owner). Thread-safe.
+class OwnerForwarder {
+ public:
+  virtual ~OwnerForwarder() = default;
+  virtual absl::StatusOr<AppendResult> Append(const std::string& owner_address,
+                                              const AppendRequest& request) = 0;
+  // The events (as ReadStream) and the stream's version.
+  virtual absl::StatusOr<v1::ForwardReadStreamReply> ReadStream(const std::string& owner_address,
+                                                                const std::string& stream_id,
+                                                                int64_t from_version,
+                                                                int64_t max_count) = 0;
+  virtual absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
+      const std::string& owner_address, const std::string& stream_id,
+      const std::string& command_id) = 0;
+};
+
+struct ClusterOptions {
+  // This instance's name: its group.instance.id (static membership), so a
+  // restart within the session timeout keeps its partitions. Empty: the
+  // store is a single writer of every partition, not a cluster member.
+  std::string instance;
+  // HOST:PORT where other instances reach this one's Cluster service.
+  std::string advertise;
+  // How long the group waits for a silent instance before moving its
+  // partitions (session.timeout.ms).
+  int64_t session_timeout_ms = 10000;
+  // How long a call for a partition without a reachable owner waits for one.
+  int64_t handover_wait_ms = 15000;
+  // Required with an instance name.
+  std::shared_ptr<OwnerForwarder> forwarder;
+};
+
+// What a clustered store offers the server beside EventStore: the calls an
+// owner answers for other instances (never forwarded again) and its view of
+// the cluster. Obtained with EventStore::cluster().
+class ClusterMember {
+ public:
+  virtual ~ClusterMember() = default;
+  virtual const std::string& instance() const = 0;
+  // As EventStore, for a partition this instance owns and is ready to write;
+  // otherwise UNAVAILABLE "not the owner of <partition>", naming the owner
+  // this instance knows of.
+  virtual absl::StatusOr<AppendResult> AppendOwned(AppendRequest request) = 0;
+  virtual absl::StatusOr<v1::ForwardReadStreamReply> ReadOwned(const std::string& stream_id,
+                                                               int64_t from_version,
+                                                               int64_t max_count) = 0;
+  virtual absl::StatusOr<std::optional<v1::AppendOutcome>> LookupOwned(
+      const std::string& stream_id, const std::string& command_id) = 0;
+  // Every partition: owner by the last claim, whether owned here, end offset
+  // and claim epoch.
+  virtual absl::StatusOr<v1::ClusterStatusReply> Status() = 0;
+};
+
+}  // namespace gridledger::eventstore
+
+#endif  // GRIDLEDGER_EVENTSTORE_CLUSTER_H_

@@ -1,0 +1,199 @@
+#include "eventstore/internal/kafka_ownership.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+
+namespace gridledger::eventstore::internal {
+namespace {
+
+constexpr int kPollMs = 100;
+
+}  // namespace
+
+std::string ClaimsTopic(const KafkaConfig& config) {
+  return absl::StrCat(config.topic_prefix, ".owners.v1");
+}
+
+std::string PartitionTransactionalId(const KafkaConfig& config, const KafkaPartition& partition) {
+  return absl::StrCat(config.topic_prefix, ".owner.", partition.topic, ".", partition.number);
+}
+
+// --- GroupMembership --------------------------------------------------------
+
+GroupMembership::GroupMembership(std::shared_ptr<const KafkaTopology> topology,
+                                 Callbacks callbacks)
+    : topology_(std::move(topology)), callbacks_(std::move(callbacks)) {}
+
+absl::StatusOr<std::unique_ptr<GroupMembership>> GroupMembership::Join(
+    const KafkaConfig& config, std::shared_ptr<const KafkaTopology> topology,
+    const std::string& instance, int64_t session_timeout_ms, Callbacks callbacks) {
+  std::unique_ptr<GroupMembership> membership(
+      new GroupMembership(std::move(topology), std::move(callbacks)));
+  KafkaSettings settings = ClientSettings(config);
+  settings.insert(settings.end(),
+                  {{"group.id", absl::StrCat(config.topic_prefix, ".owners")},
+                   {"group.instance.id", instance},
+                   {"client.id", absl::StrCat("gridledger-", instance)},
+                   {"session.timeout.ms", absl::StrCat(session_timeout_ms)},
+                   {"heartbeat.interval.ms", absl::StrCat(std::max<int64_t>(session_timeout_ms / 5, 100))},
+                   {"partition.assignment.strategy", "cooperative-sticky"},
+                   {"enable.auto.commit", "false"},
+                   {"enable.auto.offset.store", "false"},
+                   {"auto.offset.reset", "latest"}});
+  absl::StatusOr<KafkaHandle> consumer =
+      NewConsumer(settings, &GroupMembership::OnRebalance, membership.get());
+  if (!consumer.ok()) return consumer.status();
+  membership->consumer_ = *std::move(consumer);
+
+  const std::vector<std::string> topics = membership->topology_->Topics();
+  PartitionList subscription(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const std::string& topic : topics) {
+    rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(membership->consumer_.get(), subscription.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return FromKafkaCode(err, "joining the owners group");
+  }
+  GroupMembership* self = membership.get();
+  membership->thread_ = std::thread([self] {
+    pthread_setname_np(pthread_self(), "gl-kafka-group");
+    self->Loop();
+  });
+  return membership;
+}
+
+GroupMembership::~GroupMembership() {
+  stopping_.store(true);
+  if (thread_.joinable()) thread_.join();
+  // Closing runs the rebalance callback for what is still assigned.
+  if (consumer_) rd_kafka_consumer_close(consumer_.get());
+}
+
+void GroupMembership::OnRebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  static_cast<GroupMembership*>(opaque)->Rebalance(err, partitions);
+}
+
+std::vector<int> GroupMembership::IndicesOf(
+    const rd_kafka_topic_partition_list_t* partitions) const {
+  std::vector<int> indices;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const int index =
+        topology_->IndexOf(partitions->elems[i].topic, partitions->elems[i].partition);
+    if (index >= 0) indices.push_back(index);
+  }
+  return indices;
+}
+
+void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
+                                rd_kafka_topic_partition_list_t* partitions) {
+  rd_kafka_t* consumer = consumer_.get();
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (cooperative) {
+      if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer, partitions)) {
+        std::fprintf(stderr, "gridledger: owners group: assign: %s\n",
+                     rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+      }
+    } else {
+      rd_kafka_assign(consumer, partitions);
+    }
+    // Membership only: nothing is consumed.
+    rd_kafka_pause_partitions(consumer, partitions);
+    if (callbacks_.assigned) callbacks_.assigned(IndicesOf(partitions));
+    return;
+  }
+  // Revoked, or lost (the session expired): stop writing first, then let go.
+  if (callbacks_.revoked) callbacks_.revoked(IndicesOf(partitions));
+  if (cooperative) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, partitions)) {
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(consumer, nullptr);
+  }
+}
+
+void GroupMembership::Loop() {
+  while (!stopping_.load()) {
+    if (rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), kPollMs)) {
+      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        std::fprintf(stderr, "gridledger: owners group: %s\n", rd_kafka_message_errstr(message));
+      }
+      rd_kafka_message_destroy(message);
+    }
+    if (callbacks_.tick) callbacks_.tick();
+  }
+}
+
+// --- OwnerDirectory ---------------------------------------------------------
+
+OwnerDirectory::OwnerDirectory(KafkaHandle consumer) : consumer_(std::move(consumer)) {}
+
+absl::StatusOr<std::unique_ptr<OwnerDirectory>> OwnerDirectory::Open(const KafkaConfig& config) {
+  KafkaSettings settings = ReadCommittedConsumerSettings(
+      config, absl::StrCat(config.topic_prefix, ".directory.", NewUuid()));
+  settings.emplace_back("auto.offset.reset", "earliest");
+  settings.emplace_back("enable.partition.eof", "false");
+  absl::StatusOr<KafkaHandle> consumer = NewConsumer(settings);
+  if (!consumer.ok()) return consumer.status();
+  const std::string topic = ClaimsTopic(config);
+  PartitionList assignment(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), 0)->offset =
+      RD_KAFKA_OFFSET_BEGINNING;
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer->get(), assignment.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return FromKafkaCode(err, "following the claims topic");
+  }
+  std::unique_ptr<OwnerDirectory> directory(new OwnerDirectory(*std::move(consumer)));
+  OwnerDirectory* self = directory.get();
+  directory->thread_ = std::thread([self] {
+    pthread_setname_np(pthread_self(), "gl-kafka-dir");
+    self->Loop();
+  });
+  return directory;
+}
+
+OwnerDirectory::~OwnerDirectory() {
+  stopping_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void OwnerDirectory::Loop() {
+  while (!stopping_.load()) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), kPollMs);
+    if (message == nullptr) continue;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      v1::PartitionClaim claim;
+      if (claim.ParseFromArray(message->payload, static_cast<int>(message->len)) &&
+          !claim.partition().empty()) {
+        absl::MutexLock lock(&mu_);
+        OwnerClaim& entry = claims_[claim.partition()];
+        if (message->offset > entry.epoch) entry = OwnerClaim{std::move(claim), message->offset};
+      }
+    }
+    rd_kafka_message_destroy(message);
+  }
+}
+
+std::optional<OwnerClaim> OwnerDirectory::Find(const std::string& partition) const {
+  absl::MutexLock lock(&mu_);
+  auto it = claims_.find(partition);
+  if (it == claims_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::flat_hash_map<std::string, OwnerClaim> OwnerDirectory::All() const {
+  absl::MutexLock lock(&mu_);
+  return claims_;
+}
+
+}  // namespace gridledger::eventstore::internal

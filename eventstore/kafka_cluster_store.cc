@@ -1,0 +1,463 @@
+// The Kafka backend as one instance of a cluster (cluster.h): partitions owned
+// by Kafka's group assignment, one transactional writer per owned partition,
+// everything else forwarded to the owner.
+#include <pthread.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/status_macros.h"
+#include "domain/common/streams.h"
+#include "eventstore/cluster.h"
+#include "eventstore/internal/kafka_client.h"
+#include "eventstore/internal/kafka_index.h"
+#include "eventstore/internal/kafka_ownership.h"
+#include "eventstore/internal/kafka_reader.h"
+#include "eventstore/internal/kafka_topology.h"
+#include "eventstore/internal/kafka_writer.h"
+#include "eventstore/internal/record_codec.h"
+#include "eventstore/kafka_store.h"
+
+namespace gridledger::eventstore {
+namespace {
+
+using internal::KafkaConfig;
+
+constexpr absl::Duration kRetryPause = absl::Milliseconds(100);
+// How often an assigned partition whose takeover failed is tried again.
+constexpr absl::Duration kTakeOverRetry = absl::Seconds(1);
+
+class ClusteredKafkaStore final : public EventStore, public ClusterMember {
+ public:
+  ClusteredKafkaStore(KafkaConfig config, StoreOptions options)
+      : config_(std::move(config)), options_(std::move(options)), cluster_(*options_.cluster) {}
+
+  ~ClusteredKafkaStore() override {
+    if (takeover_thread_.joinable()) {
+      {
+        absl::MutexLock lock(&mu_);
+        stopping_ = true;
+      }
+      takeover_thread_.join();
+    }
+    membership_.reset();  // revokes (and closes) every writer
+    absl::flat_hash_map<int, std::shared_ptr<internal::KafkaWriter>> writers;
+    {
+      absl::MutexLock lock(&mu_);
+      writers.swap(writers_);
+    }
+    for (auto& [index, writer] : writers) writer->Close();
+  }
+
+  // The topology and the claims topic first, then the reader and the
+  // directory, and only then the group: its callbacks use all of them.
+  absl::Status Open() {
+    if (cluster_.forwarder == nullptr) {
+      return absl::InvalidArgumentError("cluster: an instance needs an owner forwarder");
+    }
+    GL_ASSIGN_OR_RETURN(internal::KafkaHandle admin,
+                        internal::NewProducer(internal::ClientSettings(config_), nullptr));
+    GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(admin.get(), config_));
+    GL_RETURN_IF_ERROR(internal::EnsureTopics(admin.get(), {internal::ClaimsTopic(config_)}, 1,
+                                              config_.replication, config_.timeout_ms));
+    index_ = std::make_unique<internal::KafkaIndex>(topology_.get());
+    GL_ASSIGN_OR_RETURN(reader_, internal::KafkaReader::Open(config_, topology_, index_.get()));
+    GL_ASSIGN_OR_RETURN(directory_, internal::OwnerDirectory::Open(config_));
+    internal::GroupMembership::Callbacks callbacks;
+    callbacks.assigned = [this](const std::vector<int>& partitions) { Assigned(partitions); };
+    callbacks.revoked = [this](const std::vector<int>& partitions) { Revoked(partitions); };
+    takeover_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "gl-takeover");
+      TakeOverLoop();
+    });
+    GL_ASSIGN_OR_RETURN(membership_, internal::GroupMembership::Join(
+                                         config_, topology_, cluster_.instance,
+                                         cluster_.session_timeout_ms, std::move(callbacks)));
+    return absl::OkStatus();
+  }
+
+  // --- EventStore -----------------------------------------------------------
+
+  absl::StatusOr<AppendResult> Append(AppendRequest request) override {
+    GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
+    const int partition = topology_->PartitionOfStream(request.stream_id);
+    return Route<AppendResult>(
+        partition,
+        [&](internal::KafkaWriter& writer) { return writer.Append(request); },
+        [&](const std::string& owner) { return cluster_.forwarder->Append(owner, request); });
+  }
+
+  absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(absl::string_view stream_id,
+                                                                 int64_t from_version,
+                                                                 int64_t max_count) override {
+    const int partition = PartitionOf(stream_id);
+    if (partition < 0) return reader_->ReadStream(stream_id, from_version, max_count);
+    const std::string stream(stream_id);
+    GL_ASSIGN_OR_RETURN(
+        v1::ForwardReadStreamReply reply,
+        Route<v1::ForwardReadStreamReply>(
+            partition,
+            [&](internal::KafkaWriter&) { return ReadLocal(stream, from_version, max_count); },
+            [&](const std::string& owner) {
+              return cluster_.forwarder->ReadStream(owner, stream, from_version, max_count);
+            }));
+    return std::vector<v1::EventEnvelope>(reply.events().begin(), reply.events().end());
+  }
+
+  absl::StatusOr<int64_t> StreamVersion(absl::string_view stream_id) override {
+    const int partition = PartitionOf(stream_id);
+    if (partition < 0) return index_->StreamVersion(stream_id);
+    const std::string stream(stream_id);
+    GL_ASSIGN_OR_RETURN(v1::ForwardReadStreamReply reply,
+                        Route<v1::ForwardReadStreamReply>(
+                            partition,
+                            [&](internal::KafkaWriter&) { return ReadLocal(stream, 1, 0); },
+                            [&](const std::string& owner) {
+                              return cluster_.forwarder->ReadStream(owner, stream, 1, 0);
+                            }));
+    return reply.stream_version();
+  }
+
+  absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from, int64_t max_count) override {
+    return reader_->ReadAll(from, max_count);
+  }
+
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const v1::Checkpoint& from,
+                                                          SubscriptionFilter filter,
+                                                          EventHandler handler) override {
+    return reader_->Subscribe(from, std::move(filter), std::move(handler));
+  }
+
+  absl::StatusOr<v1::Checkpoint> EndCheckpoint() override { return reader_->EndCheckpoint(); }
+
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(absl::string_view name) override {
+    return reader_->OpenReader(name);
+  }
+
+  std::string ReaderGroup(absl::string_view name) const override {
+    return reader_->ReaderGroup(name);
+  }
+
+  // Without a stream the command's partition is unknown: what this instance
+  // has read (its own partitions, and others as of when it last owned them).
+  absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
+      const std::string& command_id) override {
+    return index_->LookupCommand(command_id);
+  }
+
+  absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommandFor(
+      const std::string& stream_id, const std::string& command_id) override {
+    const int partition = PartitionOf(stream_id);
+    if (partition < 0) return index_->LookupCommand(command_id);
+    return Route<std::optional<v1::AppendOutcome>>(
+        partition,
+        [&](internal::KafkaWriter&) -> absl::StatusOr<std::optional<v1::AppendOutcome>> {
+          return index_->LookupCommand(command_id);
+        },
+        [&](const std::string& owner) {
+          return cluster_.forwarder->LookupCommand(owner, stream_id, command_id);
+        });
+  }
+
+  ClusterMember* cluster() override { return this; }
+
+  // --- ClusterMember --------------------------------------------------------
+
+  const std::string& instance() const override { return cluster_.instance; }
+
+  absl::StatusOr<AppendResult> AppendOwned(AppendRequest request) override {
+    GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
+    const int partition = topology_->PartitionOfStream(request.stream_id);
+    std::shared_ptr<internal::KafkaWriter> writer = WriterOf(partition);
+    if (writer == nullptr) return NotOwner(partition);
+    return writer->Append(std::move(request));
+  }
+
+  absl::StatusOr<v1::ForwardReadStreamReply> ReadOwned(const std::string& stream_id,
+                                                       int64_t from_version,
+                                                       int64_t max_count) override {
+    const int partition = PartitionOf(stream_id);
+    if (partition >= 0 && WriterOf(partition) == nullptr) return NotOwner(partition);
+    return ReadLocal(stream_id, from_version, max_count);
+  }
+
+  absl::StatusOr<std::optional<v1::AppendOutcome>> LookupOwned(
+      const std::string& stream_id, const std::string& command_id) override {
+    const int partition = PartitionOf(stream_id);
+    if (partition >= 0 && WriterOf(partition) == nullptr) return NotOwner(partition);
+    return index_->LookupCommand(command_id);
+  }
+
+  absl::StatusOr<v1::ClusterStatusReply> Status() override {
+    GL_ASSIGN_OR_RETURN(v1::Checkpoint end, reader_->EndCheckpoint());
+    absl::flat_hash_map<std::string, int64_t> end_offsets;
+    for (const v1::Position& position : end.next()) {
+      end_offsets[position.partition()] = position.offset();
+    }
+    const auto claims = directory_->All();
+    v1::ClusterStatusReply reply;
+    reply.set_instance(cluster_.instance);
+    std::vector<std::string> members;
+    for (int index = 0; index < topology_->size(); ++index) {
+      const std::string& name = topology_->partition(index).name;
+      v1::PartitionStatus* status = reply.add_partitions();
+      status->set_partition(name);
+      auto claim = claims.find(name);
+      if (claim != claims.end()) {
+        status->set_owner_instance(claim->second.claim.instance());
+        status->set_owner_advertise(claim->second.claim.advertise());
+        status->set_claim_epoch(claim->second.epoch);
+        if (std::find(members.begin(), members.end(), claim->second.claim.instance()) ==
+            members.end()) {
+          members.push_back(claim->second.claim.instance());
+        }
+      } else {
+        status->set_claim_epoch(-1);
+      }
+      status->set_owned_here(WriterOf(index) != nullptr);
+      auto offset = end_offsets.find(name);
+      status->set_end_offset(offset == end_offsets.end() ? -1 : offset->second);
+    }
+    std::sort(members.begin(), members.end());
+    for (std::string& member : members) reply.add_members(std::move(member));
+    return reply;
+  }
+
+ private:
+  // The partition index of a valid stream id; -1 for an id whose category is
+  // unknown (such a stream has no events anywhere).
+  int PartitionOf(absl::string_view stream_id) const {
+    if (!domain::UnitOfStream(stream_id).ok()) return -1;
+    return topology_->PartitionOfStream(stream_id);
+  }
+
+  std::shared_ptr<internal::KafkaWriter> WriterOf(int partition) {
+    absl::MutexLock lock(&mu_);
+    auto it = writers_.find(partition);
+    return it == writers_.end() ? nullptr : it->second;
+  }
+
+  absl::StatusOr<v1::ForwardReadStreamReply> ReadLocal(const std::string& stream_id,
+                                                       int64_t from_version, int64_t max_count) {
+    v1::ForwardReadStreamReply reply;
+    if (max_count > 0) {
+      GL_ASSIGN_OR_RETURN(std::vector<v1::EventEnvelope> events,
+                          reader_->ReadStream(stream_id, from_version, max_count));
+      for (v1::EventEnvelope& event : events) *reply.add_events() = std::move(event);
+    }
+    reply.set_stream_version(index_->StreamVersion(stream_id));
+    return reply;
+  }
+
+  absl::Status NotOwner(int partition) const {
+    const std::string& name = topology_->partition(partition).name;
+    std::optional<internal::OwnerClaim> claim = directory_->Find(name);
+    return absl::UnavailableError(absl::StrCat(
+        "instance ", cluster_.instance, " is not the owner of partition ", name,
+        claim ? absl::StrCat(" (its last claim: ", claim->claim.instance(), " at ",
+                             claim->claim.advertise(), ")")
+              : std::string(" (no instance has claimed it yet)")));
+  }
+
+  // Runs `local` when this instance owns `partition`, else `remote` at the
+  // owner the last claim names, until one gives an answer other than
+  // UNAVAILABLE from a partition changing hands, or handover_wait_ms pass.
+  // A local writer that was fenced or closed (the partition moved while the
+  // call waited) is dropped and the call goes on to the new owner: nothing of
+  // it was written, and its command id makes the new attempt safe.
+  template <typename T, typename Local, typename Remote>
+  absl::StatusOr<T> Route(int partition, const Local& local, const Remote& remote) {
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(cluster_.handover_wait_ms);
+    const std::string& name = topology_->partition(partition).name;
+    absl::Status last = absl::UnavailableError("no owner yet");
+    while (true) {
+      if (std::shared_ptr<internal::KafkaWriter> writer = WriterOf(partition)) {
+        absl::StatusOr<T> answer = local(*writer);
+        if (answer.ok() || !(writer->Fenced() || writer->Closed())) return answer;
+        DropWriter(partition, writer);
+        last = answer.status();
+      } else if (std::optional<internal::OwnerClaim> claim = directory_->Find(name);
+                 claim && claim->claim.instance() != cluster_.instance) {
+        absl::StatusOr<T> answer = remote(claim->claim.advertise());
+        if (!absl::IsUnavailable(answer.status())) return answer;
+        last = answer.status();
+      }
+      if (absl::Now() >= deadline) {
+        return absl::UnavailableError(absl::StrCat(
+            "partition ", name, " has no reachable owner after ", cluster_.handover_wait_ms,
+            " ms (it is changing owner; retry with the same command_id): ", last.message()));
+      }
+      absl::SleepFor(kRetryPause);
+    }
+  }
+
+  void DropWriter(int partition, const std::shared_ptr<internal::KafkaWriter>& writer) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = writers_.find(partition);
+      if (it != writers_.end() && it->second == writer) writers_.erase(it);
+    }
+    writer->Close();
+  }
+
+  // Membership thread: partitions Kafka gave this instance. The takeover
+  // thread takes them over, all of them at once.
+  void Assigned(const std::vector<int>& partitions) {
+    absl::MutexLock lock(&mu_);
+    for (int partition : partitions) {
+      ++generation_[partition];
+      pending_[partition] = absl::InfinitePast();
+    }
+  }
+
+  // Membership thread: partitions taken away. Their writers stop before the
+  // group hands them on; calls waiting on them go to the new owner. A
+  // takeover still running for one of them is discarded when it ends.
+  void Revoked(const std::vector<int>& partitions) {
+    std::vector<std::shared_ptr<internal::KafkaWriter>> closing;
+    {
+      absl::MutexLock lock(&mu_);
+      for (int partition : partitions) {
+        ++generation_[partition];
+        pending_.erase(partition);
+        auto it = writers_.find(partition);
+        if (it == writers_.end()) continue;
+        closing.push_back(std::move(it->second));
+        writers_.erase(it);
+      }
+    }
+    for (auto& writer : closing) writer->Close();
+    if (!partitions.empty()) {
+      std::fprintf(stderr, "gridledger: instance %s released %zu partition(s)\n",
+                   cluster_.instance.c_str(), partitions.size());
+    }
+  }
+
+  // The takeover thread: every partition due is taken over in parallel (a
+  // thread each); one that fails is tried again a second later.
+  void TakeOverLoop() {
+    while (true) {
+      std::vector<std::pair<int, uint64_t>> due;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.AwaitWithTimeout(absl::Condition(
+                                 +[](ClusteredKafkaStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                      self->mu_) { return self->stopping_ || self->AnyDue(); },
+                                 this),
+                             kTakeOverRetry);
+        if (stopping_) return;
+        const absl::Time now = absl::Now();
+        for (auto& [partition, next_try] : pending_) {
+          if (next_try > now) continue;
+          due.emplace_back(partition, generation_[partition]);
+          next_try = absl::InfiniteFuture();  // in progress
+        }
+      }
+      std::vector<std::thread> takeovers;
+      takeovers.reserve(due.size());
+      for (const auto& [partition, generation] : due) {
+        takeovers.emplace_back([this, partition = partition, generation = generation] {
+          const absl::Status taken = TakeOver(partition, generation);
+          absl::MutexLock lock(&mu_);
+          auto it = pending_.find(partition);
+          if (it == pending_.end() || generation_[partition] != generation) return;
+          if (taken.ok()) {
+            pending_.erase(it);
+            return;
+          }
+          it->second = absl::Now() + kTakeOverRetry;
+          std::fprintf(stderr, "gridledger: instance %s could not take over %s yet: %s\n",
+                       cluster_.instance.c_str(), topology_->partition(partition).name.c_str(),
+                       std::string(taken.message()).c_str());
+        });
+      }
+      for (std::thread& takeover : takeovers) takeover.join();
+    }
+  }
+
+  bool AnyDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const absl::Time now = absl::Now();
+    for (const auto& [partition, next_try] : pending_) {
+      if (next_try <= now) return true;
+    }
+    return false;
+  }
+
+  // Fence the previous owner, read the partition to its end, publish the
+  // claim with the fenced producer, then accept appends.
+  absl::Status TakeOver(int partition, uint64_t generation) {
+    const internal::KafkaPartition& where = topology_->partition(partition);
+    const std::string transactional_id = internal::PartitionTransactionalId(config_, where);
+    GL_ASSIGN_OR_RETURN(internal::KafkaHandle producer,
+                        internal::NewTransactionalProducer(config_, transactional_id));
+    GL_RETURN_IF_ERROR(internal::InitTransactions(producer.get(), config_, transactional_id));
+    GL_RETURN_IF_ERROR(reader_->CatchUp({partition}));
+    v1::PartitionClaim claim;
+    claim.set_partition(where.name);
+    claim.set_instance(cluster_.instance);
+    claim.set_advertise(cluster_.advertise);
+    claim.set_claimed_at_unix_ms(absl::ToUnixMillis(absl::Now()));
+    GL_ASSIGN_OR_RETURN(int64_t epoch,
+                        internal::ProduceInTransaction(producer.get(), config_,
+                                                       internal::ClaimsTopic(config_), where.name,
+                                                       claim.SerializeAsString()));
+    auto writer = std::make_shared<internal::KafkaWriter>(
+        config_, options_, internal::WriterScope{transactional_id, {partition}},
+        std::move(producer), topology_.get(), index_.get(), reader_.get());
+    {
+      absl::MutexLock lock(&mu_);
+      if (generation_[partition] == generation) {
+        writers_[partition] = writer;
+        writer = nullptr;
+      }
+    }
+    if (writer != nullptr) {  // revoked meanwhile: never accepted anything
+      writer->Close();
+      return absl::OkStatus();
+    }
+    std::fprintf(stderr, "gridledger: instance %s owns %s (epoch %lld)\n",
+                 cluster_.instance.c_str(), where.name.c_str(), static_cast<long long>(epoch));
+    return absl::OkStatus();
+  }
+
+  const KafkaConfig config_;
+  const StoreOptions options_;
+  const ClusterOptions cluster_;
+  std::shared_ptr<const internal::KafkaTopology> topology_;
+  std::unique_ptr<internal::KafkaIndex> index_;
+  std::unique_ptr<internal::KafkaReader> reader_;
+  std::unique_ptr<internal::OwnerDirectory> directory_;
+
+  absl::Mutex mu_;
+  // Ready partitions and their writers; assigned ones not yet taken over,
+  // with when to try next.
+  absl::flat_hash_map<int, std::shared_ptr<internal::KafkaWriter>> writers_ ABSL_GUARDED_BY(mu_);
+  // (InfiniteFuture while a takeover runs). A partition's generation grows
+  // with each assignment and revocation: a takeover installs its writer only
+  // if the generation it started in is still current.
+  absl::flat_hash_map<int, absl::Time> pending_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int, uint64_t> generation_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread takeover_thread_;
+
+  // Last: its callbacks use everything above.
+  std::unique_ptr<internal::GroupMembership> membership_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenClusteredKafkaStore(const KafkaConfig& config,
+                                                                    const StoreOptions& options) {
+  auto store = std::make_unique<ClusteredKafkaStore>(config, options);
+  GL_RETURN_IF_ERROR(store->Open());
+  return store;
+}
+
+}  // namespace gridledger::eventstore

@@ -1,0 +1,224 @@
+#include "server/cluster_service.h"
+
+#include <openssl/crypto.h>
+
+#include <chrono>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_util.h"
+
+namespace gridledger::server {
+namespace {
+
+constexpr size_t kMinSecretLength = 16;
+
+// The store's status as gRPC's; an ABORTED one keeps its current-version
+// payload in the error details, so the forwarding instance can restore it.
+grpc::Status ToForwardedStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  std::string details;
+  if (auto current = status.GetPayload(eventstore::kCurrentVersionPayload)) {
+    details = std::string(*current);
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      details);
+}
+
+// The owner's answer as the store's status. A call that never reached an
+// owner (connection refused, deadline) is UNAVAILABLE: the caller looks for
+// the owner again.
+absl::Status FromForwardedStatus(const grpc::Status& status, const std::string& owner) {
+  if (status.ok()) return absl::OkStatus();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::UnavailableError(
+        absl::StrCat("the owner at ", owner, " did not answer: ", status.error_message()));
+  }
+  absl::Status result(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  if (status.error_code() == grpc::StatusCode::ABORTED && !status.error_details().empty()) {
+    result.SetPayload(eventstore::kCurrentVersionPayload, absl::Cord(status.error_details()));
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> LoadClusterSecret(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    return absl::InvalidArgumentError(absl::StrCat("--cluster_secret: cannot read ", path));
+  }
+  std::string secret(absl::StripAsciiWhitespace(line));
+  if (secret.size() < kMinSecretLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--cluster_secret: the secret in ", path, " must be at least ", kMinSecretLength,
+        " characters on its first line"));
+  }
+  return secret;
+}
+
+// --- ClusterService ----------------------------------------------------------
+
+ClusterService::ClusterService(eventstore::ClusterMember* member,
+                               const service::TokenRegistry* tokens, std::string secret)
+    : member_(member), tokens_(tokens), secret_(std::move(secret)) {}
+
+bool ClusterService::HasSecret(const grpc::ServerContext& context) const {
+  const auto [begin, end] = context.client_metadata().equal_range(kClusterSecretHeader);
+  if (begin == end || std::next(begin) != end) return false;
+  const grpc::string_ref given = begin->second;
+  return given.size() == secret_.size() &&
+         CRYPTO_memcmp(given.data(), secret_.data(), secret_.size()) == 0;
+}
+
+grpc::Status ClusterService::ForwardAppend(grpc::ServerContext* context,
+                                           const v1::ForwardAppendRequest* request,
+                                           v1::ForwardAppendReply* reply) {
+  if (!HasSecret(*context)) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "Cluster: only instances of this deployment may forward");
+  }
+  eventstore::AppendRequest append;
+  append.stream_id = request->stream_id();
+  append.expected_version = request->expected_version();
+  append.command_id = request->command_id();
+  append.request_digest = request->request_digest();
+  append.events.assign(request->events().begin(), request->events().end());
+  absl::StatusOr<eventstore::AppendResult> result = member_->AppendOwned(std::move(append));
+  if (!result.ok()) return ToForwardedStatus(result.status());
+  *reply->mutable_outcome() = result->outcome;
+  reply->set_deduplicated(result->deduplicated);
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterService::ForwardReadStream(grpc::ServerContext* context,
+                                               const v1::ForwardReadStreamRequest* request,
+                                               v1::ForwardReadStreamReply* reply) {
+  if (!HasSecret(*context)) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "Cluster: only instances of this deployment may forward");
+  }
+  absl::StatusOr<v1::ForwardReadStreamReply> result = member_->ReadOwned(
+      request->stream_id(), request->from_version(), request->max_count());
+  if (!result.ok()) return ToForwardedStatus(result.status());
+  *reply = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterService::ForwardLookupCommand(grpc::ServerContext* context,
+                                                  const v1::ForwardLookupCommandRequest* request,
+                                                  v1::ForwardLookupCommandReply* reply) {
+  if (!HasSecret(*context)) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "Cluster: only instances of this deployment may forward");
+  }
+  absl::StatusOr<std::optional<v1::AppendOutcome>> result =
+      member_->LookupOwned(request->stream_id(), request->command_id());
+  if (!result.ok()) return ToForwardedStatus(result.status());
+  if (*result) {
+    reply->set_found(true);
+    *reply->mutable_outcome() = **result;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterService::Status(grpc::ServerContext* context,
+                                    const v1::ClusterStatusRequest* request,
+                                    v1::ClusterStatusReply* reply) {
+  if (!HasSecret(*context)) {
+    absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, *context);
+    if (!principal.ok()) return service::ToGrpcStatus(principal.status());
+    if (!principal->HasRole("admin")) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "Cluster.Status: needs the admin role");
+    }
+  }
+  absl::StatusOr<v1::ClusterStatusReply> status = member_->Status();
+  if (!status.ok()) return service::ToGrpcStatus(status.status());
+  *reply = *std::move(status);
+  return grpc::Status::OK;
+}
+
+// --- GrpcOwnerForwarder ------------------------------------------------------
+
+GrpcOwnerForwarder::GrpcOwnerForwarder(std::string secret,
+                                       std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                       int64_t call_timeout_ms)
+    : secret_(std::move(secret)),
+      credentials_(std::move(credentials)),
+      call_timeout_ms_(call_timeout_ms) {}
+
+v1::Cluster::Stub* GrpcOwnerForwarder::StubFor(const std::string& owner_address) {
+  absl::MutexLock lock(&mu_);
+  std::unique_ptr<v1::Cluster::Stub>& stub = stubs_[owner_address];
+  if (stub == nullptr) {
+    grpc::ChannelArguments arguments;
+    // A dead owner is noticed at once rather than after gRPC's backoff.
+    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+    arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetMaxReceiveMessageSize(256 << 20);
+    arguments.SetMaxSendMessageSize(256 << 20);
+    stub = v1::Cluster::NewStub(
+        grpc::CreateCustomChannel(owner_address, credentials_, arguments));
+  }
+  return stub.get();
+}
+
+void GrpcOwnerForwarder::Prepare(grpc::ClientContext& context) const {
+  context.AddMetadata(kClusterSecretHeader, secret_);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(call_timeout_ms_));
+}
+
+absl::StatusOr<eventstore::AppendResult> GrpcOwnerForwarder::Append(
+    const std::string& owner_address, const eventstore::AppendRequest& request) {
+  v1::ForwardAppendRequest forwarded;
+  forwarded.set_stream_id(request.stream_id);
+  forwarded.set_expected_version(request.expected_version);
+  forwarded.set_command_id(request.command_id);
+  forwarded.set_request_digest(request.request_digest);
+  for (const v1::EventEnvelope& event : request.events) *forwarded.add_events() = event;
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::ForwardAppendReply reply;
+  grpc::Status status = StubFor(owner_address)->ForwardAppend(&context, forwarded, &reply);
+  if (!status.ok()) return FromForwardedStatus(status, owner_address);
+  return eventstore::AppendResult{reply.outcome(), reply.deduplicated()};
+}
+
+absl::StatusOr<v1::ForwardReadStreamReply> GrpcOwnerForwarder::ReadStream(
+    const std::string& owner_address, const std::string& stream_id, int64_t from_version,
+    int64_t max_count) {
+  v1::ForwardReadStreamRequest request;
+  request.set_stream_id(stream_id);
+  request.set_from_version(from_version);
+  request.set_max_count(max_count);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::ForwardReadStreamReply reply;
+  grpc::Status status = StubFor(owner_address)->ForwardReadStream(&context, request, &reply);
+  if (!status.ok()) return FromForwardedStatus(status, owner_address);
+  return reply;
+}
+
+absl::StatusOr<std::optional<v1::AppendOutcome>> GrpcOwnerForwarder::LookupCommand(
+    const std::string& owner_address, const std::string& stream_id,
+    const std::string& command_id) {
+  v1::ForwardLookupCommandRequest request;
+  request.set_stream_id(stream_id);
+  request.set_command_id(command_id);
+  grpc::ClientContext context;
+  Prepare(context);
+  v1::ForwardLookupCommandReply reply;
+  grpc::Status status = StubFor(owner_address)->ForwardLookupCommand(&context, request, &reply);
+  if (!status.ok()) return FromForwardedStatus(status, owner_address);
+  if (!reply.found()) return std::optional<v1::AppendOutcome>();
+  return std::optional<v1::AppendOutcome>(reply.outcome());
+}
+
+}  // namespace gridledger::server

@@ -1,0 +1,92 @@
+// The instance-to-instance side of a clustered `serve` (eventstore/cluster.h):
+//
+//   ClusterService        gridledger.v1.Cluster: answers what other instances
+//                         forward to this one for the partitions it owns, and
+//                         the cluster's status for operators.
+//   GrpcOwnerForwarder    the eventstore::OwnerForwarder that carries a call
+//                         to the owner's ClusterService.
+//
+// Instances authenticate each other with the deployment's cluster secret, in
+// metadata "x-gridledger-cluster-secret". Forward* calls without it are
+// UNAUTHENTICATED, so a client cannot forward (nor state an actor: the
+// forwarding instance authenticated the client and wrote its identity into
+// the events). Status also takes a bearer token with the admin role.
+#ifndef GRIDLEDGER_SERVER_CLUSTER_SERVICE_H_
+#define GRIDLEDGER_SERVER_CLUSTER_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "eventstore/cluster.h"
+#include "gridledger/v1/cluster.grpc.pb.h"
+#include "services/common/auth.h"
+
+namespace gridledger::server {
+
+inline constexpr char kClusterSecretHeader[] = "x-gridledger-cluster-secret";
+
+// The secret in `path`: its first line, at least 16 characters.
+// INVALID_ARGUMENT naming --cluster_secret otherwise.
+absl::StatusOr<std::string> LoadClusterSecret(const std::string& path);
+
+class ClusterService final : public v1::Cluster::Service {
+ public:
+  // Neither is owned; both outlive the service.
+  ClusterService(eventstore::ClusterMember* member, const service::TokenRegistry* tokens,
+                 std::string secret);
+
+  grpc::Status ForwardAppend(grpc::ServerContext* context, const v1::ForwardAppendRequest* request,
+                             v1::ForwardAppendReply* reply) override;
+  grpc::Status ForwardReadStream(grpc::ServerContext* context,
+                                 const v1::ForwardReadStreamRequest* request,
+                                 v1::ForwardReadStreamReply* reply) override;
+  grpc::Status ForwardLookupCommand(grpc::ServerContext* context,
+                                    const v1::ForwardLookupCommandRequest* request,
+                                    v1::ForwardLookupCommandReply* reply) override;
+  grpc::Status Status(grpc::ServerContext* context, const v1::ClusterStatusRequest* request,
+                      v1::ClusterStatusReply* reply) override;
+
+ private:
+  bool HasSecret(const grpc::ServerContext& context) const;
+
+  eventstore::ClusterMember* const member_;
+  const service::TokenRegistry* const tokens_;
+  const std::string secret_;
+};
+
+// One channel per owner address, made on first use. `channel_credentials`
+// (plaintext or TLS) applies to every owner. Thread-safe.
+class GrpcOwnerForwarder final : public eventstore::OwnerForwarder {
+ public:
+  GrpcOwnerForwarder(std::string secret, std::shared_ptr<grpc::ChannelCredentials> credentials,
+                     int64_t call_timeout_ms);
+
+  absl::StatusOr<eventstore::AppendResult> Append(const std::string& owner_address,
+                                                  const eventstore::AppendRequest& request) override;
+  absl::StatusOr<v1::ForwardReadStreamReply> ReadStream(const std::string& owner_address,
+                                                        const std::string& stream_id,
+                                                        int64_t from_version,
+                                                        int64_t max_count) override;
+  absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
+      const std::string& owner_address, const std::string& stream_id,
+      const std::string& command_id) override;
+
+ private:
+  v1::Cluster::Stub* StubFor(const std::string& owner_address);
+  void Prepare(grpc::ClientContext& context) const;
+
+  const std::string secret_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const int64_t call_timeout_ms_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<v1::Cluster::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace gridledger::server
+
+#endif  // GRIDLEDGER_SERVER_CLUSTER_SERVICE_H_

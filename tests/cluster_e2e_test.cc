@@ -1,0 +1,336 @@
+// A clustered deployment on the ctest broker (Kafka only): real `gridledger
+// serve --instance` processes owning partitions by Kafka's group assignment,
+// killed with SIGKILL or paused with SIGSTOP under a command load. Afterwards
+// the log is read with a store of its own: every acknowledged command is there
+// exactly once, every stream's versions are contiguous, and `gridledger
+// verify` passes.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/ids.h"
+#include "eventstore/event_store_factory.h"
+#include "eventstore/internal/kafka_topology.h"
+#include "gridledger/v1/cluster.grpc.pb.h"
+#include "gridledger/v1/metering_service.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/common/auth.h"
+#include "tests/testing/serve_process.h"
+#include "tests/testing/test_util.h"
+
+namespace gridledger {
+namespace {
+
+constexpr int kPartitions = 3;
+constexpr int kSessionTimeoutS = 6;
+
+std::string FreePort() {
+  return testing::RunCommand(
+      "python3 -c 'import socket; s=socket.socket(); s.bind((\"127.0.0.1\",0)); "
+      "print(s.getsockname()[1], end=\"\")'");
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
+    if (!bootstrap) GTEST_SKIP() << "no Kafka broker (run through ctest)";
+    prefix_ = testing::UniqueTopicPrefix();
+    store_uri_ = absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", prefix_,
+                              "&partitions=", kPartitions, "&timeout_ms=8000");
+    std::ofstream tokens(dir_.path() + "/tokens");
+    for (const auto& [name, unit, roles] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"registrar", "sn", "admin"}, {"tech", "sn/xa/huyi", "metering_technician"}}) {
+      absl::StatusOr<service::IssuedToken> issued = service::IssueToken(name, unit, roles);
+      ASSERT_TRUE(issued.ok());
+      tokens_[name] = issued->token;
+      tokens << issued->line << "\n";
+    }
+    std::ofstream(dir_.path() + "/secret") << "a-cluster-secret-for-tests-" << NewUuid() << "\n";
+  }
+
+  void TearDown() override {
+    for (auto& instance : instances_) {
+      if (instance.process) instance.process->Wait(SIGKILL);
+    }
+  }
+
+  struct Instance {
+    std::string name;
+    std::string address;
+    std::unique_ptr<testing::ServeProcess> process;
+  };
+
+  // Starts instance i (a new one gets a port of its own, kept across
+  // restarts) and waits for it to serve.
+  void StartInstance(size_t i) {
+    if (instances_.size() <= i) instances_.resize(i + 1);
+    Instance& instance = instances_[i];
+    if (instance.address.empty()) {
+      instance.name = absl::StrCat("c", i);
+      instance.address = "127.0.0.1:" + FreePort();
+    }
+    instance.process = std::make_unique<testing::ServeProcess>(
+        GL_GRIDLEDGER_PATH,
+        std::vector<std::string>{
+            "serve", "--store", store_uri_, "--listen", instance.address, "--instance",
+            instance.name, "--advertise", instance.address, "--cluster_secret",
+            dir_.path() + "/secret", "--session_timeout_s", absl::StrCat(kSessionTimeoutS),
+            "--handover_wait_ms", "20000", "--tokens", dir_.path() + "/tokens", "--views",
+            "none"});
+    const std::string banner = instance.process->LineContaining("serving on");
+    ASSERT_TRUE(absl::StrContains(banner, "serving on")) << banner;
+  }
+
+  // The cluster's status as instance i sees it.
+  std::optional<v1::ClusterStatusReply> Status(size_t i) {
+    auto stub = v1::Cluster::NewStub(
+        grpc::CreateChannel(instances_[i].address, grpc::InsecureChannelCredentials()));
+    v1::ClusterStatusReply reply;
+    if (!stub->Status(testing::CallAs(tokens_["registrar"], 5).get(), {}, &reply).ok()) {
+      return std::nullopt;
+    }
+    return reply;
+  }
+
+  // Waits until every partition's claim names an instance in `owners` and
+  // each of them owns at least one.
+  bool AwaitOwners(size_t asking, const std::set<std::string>& owners, absl::Duration limit) {
+    const absl::Time deadline = absl::Now() + limit;
+    while (absl::Now() < deadline) {
+      if (std::optional<v1::ClusterStatusReply> status = Status(asking)) {
+        std::set<std::string> seen;
+        bool all_owned = true;
+        for (const v1::PartitionStatus& partition : status->partitions()) {
+          all_owned = all_owned && owners.count(partition.owner_instance()) > 0;
+          seen.insert(partition.owner_instance());
+        }
+        if (all_owned && seen == owners) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return false;
+  }
+
+  // The owner (by the last claim) of the partition `stream_id` is in.
+  std::string OwnerOf(size_t asking, const std::string& stream_id) {
+    const std::string name =
+        absl::StrCat(prefix_, ".metering.v1/",
+                     eventstore::internal::PartitionFor(stream_id, kPartitions));
+    std::optional<v1::ClusterStatusReply> status = Status(asking);
+    if (!status) return "";
+    for (const v1::PartitionStatus& partition : status->partitions()) {
+      if (partition.partition() == name) return partition.owner_instance();
+    }
+    return "";
+  }
+
+  // Sends `request` to instance `first`, then to the next ones while the
+  // answer is UNAVAILABLE (the client's retry with the same command id),
+  // for up to `limit`. Counts the failed attempts in *errors.
+  grpc::Status ReceiveWithRetries(const v1::ReceiveMeterRequest& request, size_t first,
+                                  absl::Duration limit, int* errors) {
+    const absl::Time deadline = absl::Now() + limit;
+    grpc::Status status;
+    for (size_t attempt = 0;; ++attempt) {
+      const Instance& instance = instances_[(first + attempt) % instances_.size()];
+      auto stub = v1::MeteringCenter::NewStub(
+          grpc::CreateChannel(instance.address, grpc::InsecureChannelCredentials()));
+      v1::CommandReply reply;
+      status = stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 30).get(), request, &reply);
+      if (status.ok()) return status;
+      ++*errors;
+      const bool retryable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      if (!retryable || absl::Now() >= deadline) return status;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+
+  // Reads the whole log with a store of its own (a writer id nobody else
+  // uses, so it fences no one; opening verifies every chain) and returns how
+  // many events each command id has, failing on non-contiguous versions.
+  std::map<std::string, int> EventsPerCommand() {
+    absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
+        eventstore::OpenEventStore(absl::StrCat(store_uri_, "&writer_id=check-", NewUuid()));
+    EXPECT_TRUE(store.ok()) << store.status();
+    if (!store.ok()) return {};
+    std::map<std::string, int> per_command;
+    std::map<std::string, int64_t> last_version;
+    v1::Checkpoint from;
+    while (true) {
+      absl::StatusOr<eventstore::ReadAllResult> batch = (*store)->ReadAll(from, 1000);
+      EXPECT_TRUE(batch.ok()) << batch.status();
+      if (!batch.ok() || batch->events.empty()) break;
+      for (const v1::EventEnvelope& event : batch->events) {
+        ++per_command[event.command_id()];
+        int64_t& last = last_version[event.stream_id()];
+        EXPECT_EQ(event.stream_version(), last + 1) << event.stream_id();
+        last = event.stream_version();
+      }
+      from = batch->next;
+    }
+    return per_command;
+  }
+
+  void ExpectVerifies() {
+    const std::string out = testing::RunCommand(absl::StrCat(
+        GL_GRIDLEDGER_PATH, " verify --store '", store_uri_, "' 2>&1; echo exit=$?"));
+    EXPECT_TRUE(absl::StrContains(out, "exit=0")) << out;
+  }
+
+  testing::TempDir dir_;
+  std::string prefix_;
+  std::string store_uri_;
+  std::map<std::string, std::string> tokens_;
+  std::vector<Instance> instances_;
+};
+
+TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
+  for (size_t i = 0; i < 3; ++i) StartInstance(i);
+  ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
+  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
+                                        testing::TestOrgUnits()));
+  // A meter received through each instance, whoever owns its partition.
+  int errors = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    v1::ReceiveMeterRequest request =
+        testing::NewMeterRequest(absl::StrCat("ANY-", i), v1::STORE_TIER_PROVINCE, "sn-central");
+    grpc::Status status = ReceiveWithRetries(request, i, absl::Seconds(1), &errors);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(errors, 0);
+  // A forwarding call without the cluster secret is refused.
+  auto stub = v1::Cluster::NewStub(
+      grpc::CreateChannel(instances_[1].address, grpc::InsecureChannelCredentials()));
+  v1::ForwardAppendRequest forged;
+  forged.set_stream_id("meter-FORGED");
+  forged.set_command_id("x");
+  v1::ForwardAppendReply reply;
+  grpc::Status refused =
+      stub->ForwardAppend(testing::CallAs(tokens_["registrar"], 5).get(), forged, &reply);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// Ten SIGKILLs of instances under a command load spread over all three: some
+// restarted at once (static membership keeps their partitions), some only
+// after their partitions moved to the others.
+TEST_F(ClusterTest, KillsUnderLoadLoseNothingAndDoubleNothing) {
+  for (size_t i = 0; i < 3; ++i) StartInstance(i);
+  ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
+  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
+                                        testing::TestOrgUnits()));
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::string> acknowledged;  // command ids
+  std::atomic<int> errors{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int n = 0; !stop.load(); ++n) {
+        v1::ReceiveMeterRequest request = testing::NewMeterRequest(
+            absl::StrCat("K", c, "N", n), v1::STORE_TIER_PROVINCE, "sn-central");
+        int attempt_errors = 0;
+        grpc::Status status = ReceiveWithRetries(request, (c + n) % 3, absl::Seconds(60),
+                                                 &attempt_errors);
+        errors += attempt_errors;
+        if (!status.ok()) {
+          ++failed;
+          ADD_FAILURE() << "not acknowledged after retries: " << status.error_message();
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        acknowledged.push_back(request.command_id());
+      }
+    });
+  }
+  constexpr int kKills = 10;
+  for (int k = 0; k < kKills; ++k) {
+    absl::SleepFor(absl::Milliseconds(1500));
+    const size_t victim = k % 3;
+    instances_[victim].process->Wait(SIGKILL);
+    if (k % 2 == 1) absl::SleepFor(absl::Seconds(kSessionTimeoutS + 3));  // its partitions move
+    StartInstance(victim);
+  }
+  absl::SleepFor(absl::Seconds(2));
+  stop.store(true);
+  for (std::thread& client : clients) client.join();
+
+  const std::map<std::string, int> per_command = EventsPerCommand();
+  ASSERT_GT(acknowledged.size(), 50u);
+  for (const std::string& command_id : acknowledged) {
+    auto it = per_command.find("tech:" + command_id);
+    ASSERT_NE(it, per_command.end()) << "acknowledged but missing: " << command_id;
+    EXPECT_EQ(it->second, 1) << command_id;
+  }
+  for (const auto& [command_id, count] : per_command) EXPECT_EQ(count, 1) << command_id;
+  ExpectVerifies();
+  std::printf("cluster: %zu commands acknowledged over %d kills; %d failed attempts retried\n",
+              acknowledged.size(), kKills, errors.load());
+  EXPECT_EQ(failed.load(), 0);
+}
+
+// An owner paused past its session is a zombie: its partitions move, and
+// when it resumes, what it still tries to write on them is fenced. A command
+// sent to it while paused is answered (through the new owner) and lands once.
+TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
+  for (size_t i = 0; i < 2; ++i) StartInstance(i);
+  ASSERT_TRUE(AwaitOwners(1, {"c0", "c1"}, absl::Seconds(60)));
+  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[1].address, tokens_["registrar"],
+                                        testing::TestOrgUnits()));
+  // A meter whose partition the future zombie (c0) owns.
+  std::string bar_code;
+  for (int n = 0; bar_code.empty(); ++n) {
+    ASSERT_LT(n, 100);
+    const std::string candidate = absl::StrCat("Z", n);
+    if (OwnerOf(1, "meter-" + candidate) == "c0") bar_code = candidate;
+  }
+  int errors = 0;
+  ASSERT_TRUE(ReceiveWithRetries(testing::NewMeterRequest(bar_code, v1::STORE_TIER_PROVINCE,
+                                                          "sn-central"),
+                                 0, absl::Seconds(5), &errors)
+                  .ok());
+  instances_[0].process->Signal(SIGSTOP);
+  // Sent to the paused owner: it sits in its socket until it resumes.
+  v1::ReceiveMeterRequest late =
+      testing::NewMeterRequest(bar_code + "-2", v1::STORE_TIER_PROVINCE, "sn-central");
+  grpc::Status late_status;
+  std::thread late_call([&] {
+    auto stub = v1::MeteringCenter::NewStub(
+        grpc::CreateChannel(instances_[0].address, grpc::InsecureChannelCredentials()));
+    v1::CommandReply reply;
+    late_status = stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 90).get(), late, &reply);
+  });
+  ASSERT_TRUE(AwaitOwners(1, {"c1"}, absl::Seconds(kSessionTimeoutS * 4)));
+  instances_[0].process->Signal(SIGCONT);
+  late_call.join();
+  if (!late_status.ok()) {
+    // Refused by the zombie: the client retries elsewhere with the same id.
+    EXPECT_EQ(late_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << late_status.error_message();
+    ASSERT_TRUE(ReceiveWithRetries(late, 1, absl::Seconds(30), &errors).ok());
+  }
+  // The zombie rejoins and gets partitions again; the log stays whole.
+  ASSERT_TRUE(AwaitOwners(1, {"c0", "c1"}, absl::Seconds(60)));
+  const std::map<std::string, int> per_command = EventsPerCommand();
+  auto it = per_command.find("tech:" + late.command_id());
+  ASSERT_NE(it, per_command.end());
+  EXPECT_EQ(it->second, 1);
+  ExpectVerifies();
+}
+
+}  // namespace
+}  // namespace gridledger
