@@ -123,6 +123,9 @@ void AddServeCommands(CLI::App& app, int* exit_code) {
           "with --instance: seconds of silence before Kafka moves this instance's partitions "
           "(default 10)")
       ->check(CLI::Range(int64_t{1}, int64_t{300}));
+  command->add_option("--state_dir", o.state_dir,
+                      "with --instance: where its owner state lives (default "
+                      "./gridledger-state/<topic prefix>-<instance>)");
   command
       ->add_option("--handover_wait_ms", o.handover_wait_ms,
                    "with --instance: how long a call waits for a partition changing owner")

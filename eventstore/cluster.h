@@ -60,6 +60,11 @@ struct ClusterOptions {
   int64_t handover_wait_ms = 15000;
   // Required with an instance name.
   std::shared_ptr<OwnerForwarder> forwarder;
+  // Where the owner state lives (a RocksDB: stream heads, events, command
+  // index and the offset each partition's state reflects), so a restart
+  // reads only the tail of its partitions. Empty: in memory, rebuilt from
+  // each partition's start at every takeover.
+  std::string state_dir;
 };
 
 // What a clustered store offers the server beside EventStore: the calls an

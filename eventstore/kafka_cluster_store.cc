@@ -67,7 +67,12 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(admin.get(), config_));
     GL_RETURN_IF_ERROR(internal::EnsureTopics(admin.get(), {internal::ClaimsTopic(config_)}, 1,
                                               config_.replication, config_.timeout_ms));
-    index_ = std::make_unique<internal::KafkaIndex>(topology_.get());
+    if (cluster_.state_dir.empty()) {
+      index_ = internal::NewMemoryKafkaIndex(topology_.get());
+    } else {
+      GL_ASSIGN_OR_RETURN(index_, internal::OpenDiskKafkaIndex(topology_.get(), cluster_.state_dir,
+                                                               config_.topic_prefix));
+    }
     GL_ASSIGN_OR_RETURN(reader_, internal::KafkaReader::Open(config_, topology_, index_.get()));
     GL_ASSIGN_OR_RETURN(directory_, internal::OwnerDirectory::Open(config_));
     internal::GroupMembership::Callbacks callbacks;
@@ -89,8 +94,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
     const int partition = topology_->PartitionOfStream(request.stream_id);
     return Route<AppendResult>(
-        partition,
-        [&](internal::KafkaWriter& writer) { return writer.Append(request); },
+        partition, [&](internal::KafkaWriter& writer) { return writer.Append(request); },
         [&](const std::string& owner) { return cluster_.forwarder->Append(owner, request); });
   }
 
@@ -115,13 +119,13 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     const int partition = PartitionOf(stream_id);
     if (partition < 0) return index_->StreamVersion(stream_id);
     const std::string stream(stream_id);
-    GL_ASSIGN_OR_RETURN(v1::ForwardReadStreamReply reply,
-                        Route<v1::ForwardReadStreamReply>(
-                            partition,
-                            [&](internal::KafkaWriter&) { return ReadLocal(stream, 1, 0); },
-                            [&](const std::string& owner) {
-                              return cluster_.forwarder->ReadStream(owner, stream, 1, 0);
-                            }));
+    GL_ASSIGN_OR_RETURN(
+        v1::ForwardReadStreamReply reply,
+        Route<v1::ForwardReadStreamReply>(
+            partition, [&](internal::KafkaWriter&) { return ReadLocal(stream, 1, 0); },
+            [&](const std::string& owner) {
+              return cluster_.forwarder->ReadStream(owner, stream, 1, 0);
+            }));
     return reply.stream_version();
   }
 
@@ -259,11 +263,11 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
   absl::Status NotOwner(int partition) const {
     const std::string& name = topology_->partition(partition).name;
     std::optional<internal::OwnerClaim> claim = directory_->Find(name);
-    return absl::UnavailableError(absl::StrCat(
-        "instance ", cluster_.instance, " is not the owner of partition ", name,
-        claim ? absl::StrCat(" (its last claim: ", claim->claim.instance(), " at ",
-                             claim->claim.advertise(), ")")
-              : std::string(" (no instance has claimed it yet)")));
+    return absl::UnavailableError(
+        absl::StrCat("instance ", cluster_.instance, " is not the owner of partition ", name,
+                     claim ? absl::StrCat(" (its last claim: ", claim->claim.instance(), " at ",
+                                          claim->claim.advertise(), ")")
+                           : std::string(" (no instance has claimed it yet)")));
   }
 
   // Runs `local` when this instance owns `partition`, else `remote` at the
@@ -404,10 +408,9 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     claim.set_instance(cluster_.instance);
     claim.set_advertise(cluster_.advertise);
     claim.set_claimed_at_unix_ms(absl::ToUnixMillis(absl::Now()));
-    GL_ASSIGN_OR_RETURN(int64_t epoch,
-                        internal::ProduceInTransaction(producer.get(), config_,
-                                                       internal::ClaimsTopic(config_), where.name,
-                                                       claim.SerializeAsString()));
+    GL_ASSIGN_OR_RETURN(int64_t epoch, internal::ProduceInTransaction(
+                                           producer.get(), config_, internal::ClaimsTopic(config_),
+                                           where.name, claim.SerializeAsString()));
     auto writer = std::make_shared<internal::KafkaWriter>(
         config_, options_, internal::WriterScope{transactional_id, {partition}},
         std::move(producer), topology_.get(), index_.get(), reader_.get());

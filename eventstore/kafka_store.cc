@@ -32,7 +32,7 @@ class KafkaStore final : public EventStore {
                         internal::NewTransactionalProducer(config_, transactional_id));
     GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(producer.get(), config_));
     GL_RETURN_IF_ERROR(internal::InitTransactions(producer.get(), config_, transactional_id));
-    index_ = std::make_unique<internal::KafkaIndex>(topology_.get());
+    index_ = internal::NewMemoryKafkaIndex(topology_.get());
     GL_ASSIGN_OR_RETURN(reader_, internal::KafkaReader::Open(config_, topology_, index_.get()));
     GL_RETURN_IF_ERROR(reader_->CatchUp());
     writer_ = std::make_unique<internal::KafkaWriter>(

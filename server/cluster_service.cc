@@ -54,9 +54,9 @@ absl::StatusOr<std::string> LoadClusterSecret(const std::string& path) {
   }
   std::string secret(absl::StripAsciiWhitespace(line));
   if (secret.size() < kMinSecretLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--cluster_secret: the secret in ", path, " must be at least ", kMinSecretLength,
-        " characters on its first line"));
+    return absl::InvalidArgumentError(absl::StrCat("--cluster_secret: the secret in ", path,
+                                                   " must be at least ", kMinSecretLength,
+                                                   " characters on its first line"));
   }
   return secret;
 }
@@ -102,8 +102,8 @@ grpc::Status ClusterService::ForwardReadStream(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "Cluster: only instances of this deployment may forward");
   }
-  absl::StatusOr<v1::ForwardReadStreamReply> result = member_->ReadOwned(
-      request->stream_id(), request->from_version(), request->max_count());
+  absl::StatusOr<v1::ForwardReadStreamReply> result =
+      member_->ReadOwned(request->stream_id(), request->from_version(), request->max_count());
   if (!result.ok()) return ToForwardedStatus(result.status());
   *reply = *std::move(result);
   return grpc::Status::OK;
@@ -163,8 +163,7 @@ v1::Cluster::Stub* GrpcOwnerForwarder::StubFor(const std::string& owner_address)
     arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
     arguments.SetMaxReceiveMessageSize(256 << 20);
     arguments.SetMaxSendMessageSize(256 << 20);
-    stub = v1::Cluster::NewStub(
-        grpc::CreateCustomChannel(owner_address, credentials_, arguments));
+    stub = v1::Cluster::NewStub(grpc::CreateCustomChannel(owner_address, credentials_, arguments));
   }
   return stub.get();
 }
@@ -207,8 +206,7 @@ absl::StatusOr<v1::ForwardReadStreamReply> GrpcOwnerForwarder::ReadStream(
 }
 
 absl::StatusOr<std::optional<v1::AppendOutcome>> GrpcOwnerForwarder::LookupCommand(
-    const std::string& owner_address, const std::string& stream_id,
-    const std::string& command_id) {
+    const std::string& owner_address, const std::string& stream_id, const std::string& command_id) {
   v1::ForwardLookupCommandRequest request;
   request.set_stream_id(stream_id);
   request.set_command_id(command_id);

@@ -66,8 +66,8 @@ class GrpcOwnerForwarder final : public eventstore::OwnerForwarder {
   GrpcOwnerForwarder(std::string secret, std::shared_ptr<grpc::ChannelCredentials> credentials,
                      int64_t call_timeout_ms);
 
-  absl::StatusOr<eventstore::AppendResult> Append(const std::string& owner_address,
-                                                  const eventstore::AppendRequest& request) override;
+  absl::StatusOr<eventstore::AppendResult> Append(
+      const std::string& owner_address, const eventstore::AppendRequest& request) override;
   absl::StatusOr<v1::ForwardReadStreamReply> ReadStream(const std::string& owner_address,
                                                         const std::string& stream_id,
                                                         int64_t from_version,

@@ -140,17 +140,18 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials(
   grpc::SslCredentialsOptions ssl;
   GL_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadWholeFile("tls_cert", options.tls_cert_file));
   GL_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadWholeFile("tls_key", options.tls_key_file));
-  GL_ASSIGN_OR_RETURN(ssl.pem_root_certs,
-                      ReadWholeFile(options.tls_client_ca_file.empty() ? "tls_cert" : "tls_client_ca",
-                                    options.tls_client_ca_file.empty() ? options.tls_cert_file
-                                                                       : options.tls_client_ca_file));
+  GL_ASSIGN_OR_RETURN(
+      ssl.pem_root_certs,
+      ReadWholeFile(
+          options.tls_client_ca_file.empty() ? "tls_cert" : "tls_client_ca",
+          options.tls_client_ca_file.empty() ? options.tls_cert_file : options.tls_client_ca_file));
   return grpc::SslCredentials(ssl);
 }
 
 // The store's options: a cluster instance's name, address, timeouts and
 // forwarder when --instance is given (and its secret in *secret).
 absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& options,
-                                                        std::string* secret) {
+                                                         std::string* secret) {
   eventstore::StoreOptions store_options;
   if (options.instance.empty()) {
     if (!options.advertise.empty() || !options.cluster_secret_file.empty()) {
@@ -187,6 +188,10 @@ absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& opt
   cluster->advertise = options.advertise;
   cluster->session_timeout_ms = options.session_timeout_ms;
   cluster->handover_wait_ms = options.handover_wait_ms;
+  cluster->state_dir = options.state_dir.empty()
+                           ? absl::StrCat("./gridledger-state/", options.store.kafka().topic_prefix,
+                                          "-", options.instance)
+                           : options.state_dir;
   cluster->forwarder = std::make_shared<GrpcOwnerForwarder>(
       *secret, std::move(credentials), std::max<int64_t>(options.handover_wait_ms, 5000));
   store_options.cluster = std::move(cluster);

@@ -72,6 +72,8 @@ struct ServeOptions {
   std::string cluster_secret_file;
   int64_t session_timeout_ms = 10000;
   int64_t handover_wait_ms = 15000;
+  // The instance's owner state (empty: ./gridledger-state/<prefix>-<instance>).
+  std::string state_dir;
 
   explicit ServeOptions(eventstore::StoreUri store_uri) : store(std::move(store_uri)) {}
 };

@@ -84,13 +84,27 @@ class ClusterTest : public ::testing::Test {
       instance.address = "127.0.0.1:" + FreePort();
     }
     instance.process = std::make_unique<testing::ServeProcess>(
-        GL_GRIDLEDGER_PATH,
-        std::vector<std::string>{
-            "serve", "--store", store_uri_, "--listen", instance.address, "--instance",
-            instance.name, "--advertise", instance.address, "--cluster_secret",
-            dir_.path() + "/secret", "--session_timeout_s", absl::StrCat(kSessionTimeoutS),
-            "--handover_wait_ms", "20000", "--tokens", dir_.path() + "/tokens", "--views",
-            "none"});
+        GL_GRIDLEDGER_PATH, std::vector<std::string>{"serve",
+                                                     "--store",
+                                                     store_uri_,
+                                                     "--listen",
+                                                     instance.address,
+                                                     "--instance",
+                                                     instance.name,
+                                                     "--advertise",
+                                                     instance.address,
+                                                     "--cluster_secret",
+                                                     dir_.path() + "/secret",
+                                                     "--session_timeout_s",
+                                                     absl::StrCat(kSessionTimeoutS),
+                                                     "--handover_wait_ms",
+                                                     "20000",
+                                                     "--tokens",
+                                                     dir_.path() + "/tokens",
+                                                     "--views",
+                                                     "none",
+                                                     "--state_dir",
+                                                     dir_.path() + "/state-" + instance.name});
     const std::string banner = instance.process->LineContaining("serving on");
     ASSERT_TRUE(absl::StrContains(banner, "serving on")) << banner;
   }
@@ -127,9 +141,8 @@ class ClusterTest : public ::testing::Test {
 
   // The owner (by the last claim) of the partition `stream_id` is in.
   std::string OwnerOf(size_t asking, const std::string& stream_id) {
-    const std::string name =
-        absl::StrCat(prefix_, ".metering.v1/",
-                     eventstore::internal::PartitionFor(stream_id, kPartitions));
+    const std::string name = absl::StrCat(
+        prefix_, ".metering.v1/", eventstore::internal::PartitionFor(stream_id, kPartitions));
     std::optional<v1::ClusterStatusReply> status = Status(asking);
     if (!status) return "";
     for (const v1::PartitionStatus& partition : status->partitions()) {
@@ -187,8 +200,8 @@ class ClusterTest : public ::testing::Test {
   }
 
   void ExpectVerifies() {
-    const std::string out = testing::RunCommand(absl::StrCat(
-        GL_GRIDLEDGER_PATH, " verify --store '", store_uri_, "' 2>&1; echo exit=$?"));
+    const std::string out = testing::RunCommand(
+        absl::StrCat(GL_GRIDLEDGER_PATH, " verify --store '", store_uri_, "' 2>&1; echo exit=$?"));
     EXPECT_TRUE(absl::StrContains(out, "exit=0")) << out;
   }
 
@@ -244,8 +257,8 @@ TEST_F(ClusterTest, KillsUnderLoadLoseNothingAndDoubleNothing) {
         v1::ReceiveMeterRequest request = testing::NewMeterRequest(
             absl::StrCat("K", c, "N", n), v1::STORE_TIER_PROVINCE, "sn-central");
         int attempt_errors = 0;
-        grpc::Status status = ReceiveWithRetries(request, (c + n) % 3, absl::Seconds(60),
-                                                 &attempt_errors);
+        grpc::Status status =
+            ReceiveWithRetries(request, (c + n) % 3, absl::Seconds(60), &attempt_errors);
         errors += attempt_errors;
         if (!status.ok()) {
           ++failed;
@@ -299,10 +312,10 @@ TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
     if (OwnerOf(1, "meter-" + candidate) == "c0") bar_code = candidate;
   }
   int errors = 0;
-  ASSERT_TRUE(ReceiveWithRetries(testing::NewMeterRequest(bar_code, v1::STORE_TIER_PROVINCE,
-                                                          "sn-central"),
-                                 0, absl::Seconds(5), &errors)
-                  .ok());
+  ASSERT_TRUE(
+      ReceiveWithRetries(testing::NewMeterRequest(bar_code, v1::STORE_TIER_PROVINCE, "sn-central"),
+                         0, absl::Seconds(5), &errors)
+          .ok());
   instances_[0].process->Signal(SIGSTOP);
   // Sent to the paused owner: it sits in its socket until it resumes.
   v1::ReceiveMeterRequest late =

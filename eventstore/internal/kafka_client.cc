@@ -74,8 +74,8 @@ absl::StatusOr<KafkaHandle> NewProducer(const KafkaSettings& settings,
   return NewHandle(RD_KAFKA_PRODUCER, *conf);
 }
 
-absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings, RebalanceCallback on_rebalance,
-                                        void* opaque) {
+absl::StatusOr<KafkaHandle> NewConsumer(const KafkaSettings& settings,
+                                        RebalanceCallback on_rebalance, void* opaque) {
   absl::StatusOr<rd_kafka_conf_t*> conf = NewConf(settings);
   if (!conf.ok()) return conf.status();
   if (on_rebalance != nullptr) {

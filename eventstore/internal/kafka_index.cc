@@ -9,11 +9,55 @@
 #include "eventstore/internal/record_codec.h"
 
 namespace gridledger::eventstore::internal {
+namespace {
 
-KafkaIndex::KafkaIndex(const KafkaTopology* topology)
-    : topology_(topology), partitions_(topology->size()) {}
+class MemoryKafkaIndex final : public KafkaIndex {
+ public:
+  explicit MemoryKafkaIndex(const KafkaTopology* topology)
+      : topology_(topology), partitions_(topology->size()) {}
 
-absl::Status KafkaIndex::CheckRecordLocked(int partition, const v1::EventEnvelope& event) {
+  absl::Status ApplyRecord(int partition, int64_t offset, absl::string_view bytes) override;
+  absl::Status ApplyCommitted(
+      const std::vector<CommittedAppend>& appends,
+      const absl::flat_hash_map<int, std::string>& partition_hashes) override;
+  PartitionOffsets NextReads() const override;
+  int64_t StreamVersion(absl::string_view stream_id) const override;
+  StreamOffsets FindOffsets(absl::string_view stream_id, int64_t from_version,
+                            int64_t max_count) const override;
+  std::optional<v1::AppendOutcome> LookupCommand(const std::string& command_id) const override;
+  absl::StatusOr<std::optional<v1::AppendOutcome>> FindCommand(
+      const std::string& command_id) override;
+  absl::StatusOr<StreamHead> FindStream(const std::string& stream_id) override;
+  std::string PartitionHash(int partition) override;
+
+ private:
+  struct Stream {
+    StreamHead head{0, GenesisHash(), -1};  // partition -1: no events yet
+    std::vector<int64_t> offsets;           // offsets[v-1] is version v's offset
+  };
+  struct Partition {
+    int64_t next_read = 0;  // offset after the last record applied
+    std::string head_hash = GenesisHash();
+  };
+
+  // ApplyRecord's checks of `event`, read from `partition`.
+  absl::Status CheckRecordLocked(int partition, const v1::EventEnvelope& event)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const KafkaTopology* const topology_;
+  mutable absl::Mutex mu_;
+  std::vector<Partition> partitions_ ABSL_GUARDED_BY(mu_);  // by partition index
+  absl::flat_hash_map<std::string, Stream> streams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, v1::AppendOutcome> commands_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::unique_ptr<KafkaIndex> NewMemoryKafkaIndex(const KafkaTopology* topology) {
+  return std::make_unique<MemoryKafkaIndex>(topology);
+}
+
+absl::Status MemoryKafkaIndex::CheckRecordLocked(int partition, const v1::EventEnvelope& event) {
   GL_RETURN_IF_ERROR(CheckPartitionLink(event, partitions_[partition].head_hash));
   StreamHead head;
   head.partition = -1;
@@ -27,7 +71,7 @@ absl::Status KafkaIndex::CheckRecordLocked(int partition, const v1::EventEnvelop
   return absl::OkStatus();
 }
 
-absl::Status KafkaIndex::ApplyRecord(int partition, int64_t offset, absl::string_view bytes) {
+absl::Status MemoryKafkaIndex::ApplyRecord(int partition, int64_t offset, absl::string_view bytes) {
   GL_ASSIGN_OR_RETURN(v1::EventEnvelope event,
                       OpenRecord(bytes, topology_->PositionOf(partition, offset)));
   absl::MutexLock lock(&mu_);
@@ -50,8 +94,9 @@ absl::Status KafkaIndex::ApplyRecord(int partition, int64_t offset, absl::string
   return absl::OkStatus();
 }
 
-void KafkaIndex::ApplyCommitted(const std::vector<CommittedAppend>& appends,
-                                const absl::flat_hash_map<int, std::string>& partition_hashes) {
+absl::Status MemoryKafkaIndex::ApplyCommitted(
+    const std::vector<CommittedAppend>& appends,
+    const absl::flat_hash_map<int, std::string>& partition_hashes) {
   absl::MutexLock lock(&mu_);
   for (const CommittedAppend& append : appends) {
     Stream& stream = streams_[append.outcome->stream_id()];
@@ -66,9 +111,10 @@ void KafkaIndex::ApplyCommitted(const std::vector<CommittedAppend>& appends,
     commands_[*append.command_id] = *append.outcome;
   }
   for (const auto& [index, hash] : partition_hashes) partitions_[index].head_hash = hash;
+  return absl::OkStatus();
 }
 
-PartitionOffsets KafkaIndex::NextReads() const {
+PartitionOffsets MemoryKafkaIndex::NextReads() const {
   absl::MutexLock lock(&mu_);
   PartitionOffsets next;
   next.reserve(partitions_.size());
@@ -78,14 +124,14 @@ PartitionOffsets KafkaIndex::NextReads() const {
   return next;
 }
 
-int64_t KafkaIndex::StreamVersion(absl::string_view stream_id) const {
+int64_t MemoryKafkaIndex::StreamVersion(absl::string_view stream_id) const {
   absl::MutexLock lock(&mu_);
   auto it = streams_.find(stream_id);
   return it == streams_.end() ? 0 : it->second.head.version;
 }
 
-StreamOffsets KafkaIndex::FindOffsets(absl::string_view stream_id, int64_t from_version,
-                                      int64_t max_count) const {
+StreamOffsets MemoryKafkaIndex::FindOffsets(absl::string_view stream_id, int64_t from_version,
+                                            int64_t max_count) const {
   absl::MutexLock lock(&mu_);
   StreamOffsets found;
   auto it = streams_.find(stream_id);
@@ -99,19 +145,20 @@ StreamOffsets KafkaIndex::FindOffsets(absl::string_view stream_id, int64_t from_
   return found;
 }
 
-std::optional<v1::AppendOutcome> KafkaIndex::LookupCommand(const std::string& command_id) const {
+std::optional<v1::AppendOutcome> MemoryKafkaIndex::LookupCommand(
+    const std::string& command_id) const {
   absl::MutexLock lock(&mu_);
   auto it = commands_.find(command_id);
   if (it == commands_.end()) return std::nullopt;
   return it->second;
 }
 
-absl::StatusOr<std::optional<v1::AppendOutcome>> KafkaIndex::FindCommand(
+absl::StatusOr<std::optional<v1::AppendOutcome>> MemoryKafkaIndex::FindCommand(
     const std::string& command_id) {
   return LookupCommand(command_id);
 }
 
-absl::StatusOr<StreamHead> KafkaIndex::FindStream(const std::string& stream_id) {
+absl::StatusOr<StreamHead> MemoryKafkaIndex::FindStream(const std::string& stream_id) {
   StreamHead head;
   head.partition = -1;
   {
@@ -123,7 +170,7 @@ absl::StatusOr<StreamHead> KafkaIndex::FindStream(const std::string& stream_id) 
   return head;
 }
 
-std::string KafkaIndex::PartitionHash(int partition) {
+std::string MemoryKafkaIndex::PartitionHash(int partition) {
   absl::MutexLock lock(&mu_);
   return partitions_[partition].head_hash;
 }

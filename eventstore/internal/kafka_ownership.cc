@@ -26,8 +26,7 @@ std::string PartitionTransactionalId(const KafkaConfig& config, const KafkaParti
 
 // --- GroupMembership --------------------------------------------------------
 
-GroupMembership::GroupMembership(std::shared_ptr<const KafkaTopology> topology,
-                                 Callbacks callbacks)
+GroupMembership::GroupMembership(std::shared_ptr<const KafkaTopology> topology, Callbacks callbacks)
     : topology_(std::move(topology)), callbacks_(std::move(callbacks)) {}
 
 absl::StatusOr<std::unique_ptr<GroupMembership>> GroupMembership::Join(
@@ -36,16 +35,16 @@ absl::StatusOr<std::unique_ptr<GroupMembership>> GroupMembership::Join(
   std::unique_ptr<GroupMembership> membership(
       new GroupMembership(std::move(topology), std::move(callbacks)));
   KafkaSettings settings = ClientSettings(config);
-  settings.insert(settings.end(),
-                  {{"group.id", absl::StrCat(config.topic_prefix, ".owners")},
-                   {"group.instance.id", instance},
-                   {"client.id", absl::StrCat("gridledger-", instance)},
-                   {"session.timeout.ms", absl::StrCat(session_timeout_ms)},
-                   {"heartbeat.interval.ms", absl::StrCat(std::max<int64_t>(session_timeout_ms / 5, 100))},
-                   {"partition.assignment.strategy", "cooperative-sticky"},
-                   {"enable.auto.commit", "false"},
-                   {"enable.auto.offset.store", "false"},
-                   {"auto.offset.reset", "latest"}});
+  settings.insert(settings.end(), {{"group.id", absl::StrCat(config.topic_prefix, ".owners")},
+                                   {"group.instance.id", instance},
+                                   {"client.id", absl::StrCat("gridledger-", instance)},
+                                   {"session.timeout.ms", absl::StrCat(session_timeout_ms)},
+                                   {"heartbeat.interval.ms",
+                                    absl::StrCat(std::max<int64_t>(session_timeout_ms / 5, 100))},
+                                   {"partition.assignment.strategy", "cooperative-sticky"},
+                                   {"enable.auto.commit", "false"},
+                                   {"enable.auto.offset.store", "false"},
+                                   {"auto.offset.reset", "latest"}});
   absl::StatusOr<KafkaHandle> consumer =
       NewConsumer(settings, &GroupMembership::OnRebalance, membership.get());
   if (!consumer.ok()) return consumer.status();

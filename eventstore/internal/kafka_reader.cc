@@ -250,6 +250,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> KafkaReader::ReadStream(absl::str
     return absl::InvalidArgumentError(
         absl::StrCat("from_version: must be at least 1, got ", from_version));
   }
+  if (auto local = index_->ReadEvents(stream_id, from_version, max_count)) return *local;
   const StreamOffsets where = index_->FindOffsets(stream_id, from_version, max_count);
   if (where.offsets.empty()) return std::vector<v1::EventEnvelope>();
   absl::flat_hash_map<int64_t, v1::EventEnvelope> found;

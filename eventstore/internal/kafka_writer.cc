@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -108,9 +109,9 @@ absl::StatusOr<int64_t> ProduceInTransaction(rd_kafka_t* producer, const KafkaCo
                         RD_KAFKA_V_END),
       "producing a claim");
   if (status.ok()) {
-    status = FromKafkaError(
-        rd_kafka_commit_transaction(producer, static_cast<int>(config.timeout_ms)),
-        "committing a claim");
+    status =
+        FromKafkaError(rd_kafka_commit_transaction(producer, static_cast<int>(config.timeout_ms)),
+                       "committing a claim");
   }
   if (!status.ok()) {
     // Nothing of it is visible; the slot must outlive any report still queued.
@@ -123,13 +124,14 @@ absl::StatusOr<int64_t> ProduceInTransaction(rd_kafka_t* producer, const KafkaCo
   while (slot.offset.load() < 0 && slot.error.load() == 0 && absl::Now() < deadline) {
     rd_kafka_poll(producer, 10);
   }
-  if (slot.offset.load() < 0) return absl::InternalError("a committed claim has no delivery report");
+  if (slot.offset.load() < 0)
+    return absl::InternalError("a committed claim has no delivery report");
   return slot.offset.load();
 }
 
-KafkaWriter::KafkaWriter(const KafkaConfig& config, const StoreOptions& options,
-                         WriterScope scope, KafkaHandle producer, const KafkaTopology* topology,
-                         KafkaIndex* index, KafkaReader* reader)
+KafkaWriter::KafkaWriter(const KafkaConfig& config, const StoreOptions& options, WriterScope scope,
+                         KafkaHandle producer, const KafkaTopology* topology, KafkaIndex* index,
+                         KafkaReader* reader)
     : config_(config),
       options_(options),
       scope_(std::move(scope)),
@@ -296,9 +298,17 @@ void KafkaWriter::ApplyAndAnswer(Transaction& transaction) {
       *d.outcome.add_positions() = topology_->PositionOf(d.head.partition, offset);
     }
     committed.push_back(
-        {&transaction.group[i]->command_id, &d.outcome, d.head.partition, &d.head.hash});
+        {&transaction.group[i]->command_id, &d.outcome, d.head.partition, &d.head.hash, &d.events});
   }
-  index_->ApplyCommitted(committed, transaction.decision.partition_hashes);
+  if (absl::Status applied =
+          index_->ApplyCommitted(committed, transaction.decision.partition_hashes);
+      !applied.ok()) {
+    // Committed on the broker, so answered as such; the index catches the
+    // transaction up from the log before the next group.
+    std::fprintf(stderr, "gridledger: kafka writer: the index did not take a commit: %s\n",
+                 std::string(applied.message()).c_str());
+    needs_recovery_ = true;
+  }
   transaction.Answer(absl::OkStatus());
 }
 

@@ -1,7 +1,10 @@
 #include "services/billing_center/billing_service.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "domain/billing_center/account.h"
 #include "domain/billing_center/tariff/money.h"
@@ -131,6 +134,55 @@ grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
             DecideRecordRead(account, request->read(), principal.name, domain::UtilityToday()));
       },
       reply);
+}
+
+grpc::Status BillingService::RecordReads(grpc::ServerContext* context,
+                                         const v1::RecordReadsRequest* request,
+                                         v1::RecordReadsReply* reply) {
+  constexpr int kMaxReads = 1000;
+  constexpr size_t kMaxWorkers = 64;
+  absl::StatusOr<Principal> principal = service::Authenticate(*tokens_, *context);
+  if (!principal.ok()) return service::ToGrpcStatus(principal.status());
+  if (absl::Status role = principal->RequireAnyRole({"meter_reader"}); !role.ok()) {
+    return service::ToGrpcStatus(role);
+  }
+  if (request->reads_size() < 1 || request->reads_size() > kMaxReads) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("reads: 1 to ", kMaxReads, " reads per call, got ", request->reads_size()));
+  }
+  // Reads of one account, in the order given, go to one worker.
+  std::vector<std::vector<int>> by_account;
+  absl::flat_hash_map<std::string, size_t> account_slot;
+  for (int i = 0; i < request->reads_size(); ++i) {
+    auto [it, added] =
+        account_slot.try_emplace(request->reads(i).read().account_id(), by_account.size());
+    if (added) by_account.emplace_back();
+    by_account[it->second].push_back(i);
+  }
+  for (int i = 0; i < request->reads_size(); ++i) reply->add_results();
+  std::atomic<size_t> next_account{0};
+  auto work = [&] {
+    for (size_t slot = next_account++; slot < by_account.size(); slot = next_account++) {
+      for (int i : by_account[slot]) {
+        v1::RecordReadResult* result = reply->mutable_results(i);
+        const grpc::Status status =
+            RecordRead(context, &request->reads(i), result->mutable_reply());
+        result->set_code(status.error_code());
+        result->set_message(status.error_message());
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  const size_t worker_count = std::min(kMaxWorkers, by_account.size());
+  workers.reserve(worker_count);
+  for (size_t w = 1; w < worker_count; ++w) workers.emplace_back(work);
+  work();
+  for (std::thread& worker : workers) worker.join();
+  int accepted = 0;
+  for (const v1::RecordReadResult& result : reply->results()) accepted += result.code() == 0;
+  reply->set_accepted(accepted);
+  return grpc::Status::OK;
 }
 
 grpc::Status BillingService::CheckRead(grpc::ServerContext* context,

@@ -31,6 +31,8 @@ class BillingService final : public v1::BillingCenter::Service {
                                     v1::CommandReply* reply) override;
   grpc::Status RecordRead(grpc::ServerContext* context, const v1::RecordReadRequest* request,
                           v1::CommandReply* reply) override;
+  grpc::Status RecordReads(grpc::ServerContext* context, const v1::RecordReadsRequest* request,
+                           v1::RecordReadsReply* reply) override;
   grpc::Status CheckRead(grpc::ServerContext* context, const v1::CheckReadRequest* request,
                          v1::CheckReadReply* reply) override;
   grpc::Status DecideRead(grpc::ServerContext* context, const v1::DecideReadRequest* request,

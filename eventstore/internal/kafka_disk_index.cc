@@ -1,0 +1,368 @@
+// The disk kind of KafkaIndex (kafka_index.h): a cluster instance's owner
+// state in RocksDB. Keys, each with a one-letter kind:
+//   "m"                          the store label (topic prefix) it belongs to
+//   "p" <partition name>         next offset (8 bytes, big-endian) ‖ chain head hash
+//   "h" <stream id>              version (8) ‖ partition index (4) ‖ stream hash
+//   "e" <stream id> 0 <version>  offset (8) ‖ the stored record (as in Kafka)
+//   "c" <command id>             the first AppendOutcome, serialized
+// Every record or committed transaction is one WriteBatch (the WAL is not
+// synced: Kafka holds the truth, and a batch lost in a crash is read again
+// from the partition's stored next offset).
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "eventstore/internal/chain_check.h"
+#include "eventstore/internal/kafka_index.h"
+#include "eventstore/internal/record_codec.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/slice_transform.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace gridledger::eventstore::internal {
+namespace {
+
+void PutBigEndian(std::string& out, uint64_t value, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+uint64_t GetBigEndian(absl::string_view in, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
+  return value;
+}
+
+std::string PartitionKey(const std::string& name) { return absl::StrCat("p", name); }
+std::string HeadKey(absl::string_view stream) { return absl::StrCat("h", stream); }
+std::string CommandKey(absl::string_view command) { return absl::StrCat("c", command); }
+std::string EventPrefix(absl::string_view stream) {
+  std::string key = absl::StrCat("e", stream);
+  key.push_back('\0');
+  return key;
+}
+std::string EventKey(absl::string_view stream, int64_t version) {
+  std::string key = EventPrefix(stream);
+  PutBigEndian(key, static_cast<uint64_t>(version), 8);
+  return key;
+}
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view doing) {
+  if (status.ok()) return absl::OkStatus();
+  if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(doing, ": ", status.ToString()));
+  }
+  return absl::UnavailableError(absl::StrCat(doing, ": ", status.ToString()));
+}
+
+struct PartitionState {
+  int64_t next_read = 0;
+  std::string head_hash = GenesisHash();
+};
+
+class DiskKafkaIndex final : public KafkaIndex {
+ public:
+  DiskKafkaIndex(const KafkaTopology* topology, std::unique_ptr<rocksdb::DB> db)
+      : topology_(topology), db_(std::move(db)), partitions_(topology->size()) {}
+
+  absl::Status Load(const std::string& label) {
+    std::string stored;
+    rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), "m", &stored);
+    if (got.IsNotFound()) {
+      GL_RETURN_IF_ERROR(FromRocks(db_->Put(WriteOptions(), "m", label), "owner state"));
+    } else if (!got.ok()) {
+      return FromRocks(got, "owner state");
+    } else if (stored != label) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("owner state: this directory holds the state of store \"", stored,
+                       "\", not \"", label, "\"; give each store a --state_dir of its own"));
+    }
+    for (int i = 0; i < topology_->size(); ++i) {
+      std::string value;
+      rocksdb::Status status =
+          db_->Get(rocksdb::ReadOptions(), PartitionKey(topology_->partition(i).name), &value);
+      if (status.IsNotFound()) continue;
+      GL_RETURN_IF_ERROR(FromRocks(status, "owner state"));
+      if (value.size() < 8) return absl::DataLossError("owner state: a partition entry is cut");
+      partitions_[i].next_read = static_cast<int64_t>(GetBigEndian(value, 8));
+      partitions_[i].head_hash = value.substr(8);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyRecord(int partition, int64_t offset, absl::string_view bytes) override {
+    GL_ASSIGN_OR_RETURN(v1::EventEnvelope event,
+                        OpenRecord(bytes, topology_->PositionOf(partition, offset)));
+    GL_ASSIGN_OR_RETURN(StoredHead head, ReadHead(event.stream_id()));
+    const std::string partition_hash = PartitionHash(partition);
+    GL_RETURN_IF_ERROR(CheckPartitionLink(event, partition_hash));
+    GL_RETURN_IF_ERROR(
+        CheckStreamLink(event, event.stream_id(), head.head.version + 1, head.head.hash));
+    if (head.exists && head.head.partition != partition) {
+      return absl::DataLossError(absl::StrCat(
+          "event at ", DescribePosition(event.position()), ": stream ", event.stream_id(),
+          " lives in partition ", topology_->partition(head.head.partition).name, ", not here"));
+    }
+    rocksdb::WriteBatch batch;
+    PutHead(batch, event.stream_id(), event.stream_version(), partition, event.hash());
+    PutEvent(batch, event.stream_id(), event.stream_version(), offset, bytes);
+    GL_ASSIGN_OR_RETURN(std::optional<v1::AppendOutcome> outcome, ReadCommand(event.command_id()));
+    if (!outcome) {
+      outcome.emplace();
+      outcome->set_stream_id(event.stream_id());
+      outcome->set_first_version(event.stream_version());
+      outcome->set_request_digest(event.request_digest());
+    }
+    outcome->set_last_version(event.stream_version());
+    *outcome->add_positions() = event.position();
+    batch.Put(CommandKey(event.command_id()), outcome->SerializeAsString());
+    PartitionState next{offset + 1, event.partition_hash()};
+    PutPartition(batch, partition, next);
+    GL_RETURN_IF_ERROR(FromRocks(db_->Write(WriteOptions(), &batch), "owner state"));
+    absl::MutexLock lock(&mu_);
+    partitions_[partition] = std::move(next);
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyCommitted(
+      const std::vector<CommittedAppend>& appends,
+      const absl::flat_hash_map<int, std::string>& partition_hashes) override {
+    rocksdb::WriteBatch batch;
+    absl::flat_hash_map<int, int64_t> next_reads;
+    for (const CommittedAppend& append : appends) {
+      const v1::AppendOutcome& outcome = *append.outcome;
+      for (int i = 0; i < outcome.positions_size(); ++i) {
+        const int64_t offset = outcome.positions(i).offset();
+        PutEvent(batch, outcome.stream_id(), outcome.first_version() + i, offset,
+                 (*append.events)[i].record_bytes);
+        next_reads[append.partition] = offset + 1;
+      }
+      PutHead(batch, outcome.stream_id(), outcome.last_version(), append.partition,
+              *append.stream_hash);
+      batch.Put(CommandKey(*append.command_id), outcome.SerializeAsString());
+    }
+    absl::flat_hash_map<int, PartitionState> after;
+    for (const auto& [index, hash] : partition_hashes) {
+      PartitionState& state = after[index];
+      state.head_hash = hash;
+      auto next = next_reads.find(index);
+      state.next_read = next == next_reads.end() ? NextRead(index) : next->second;
+      PutPartition(batch, index, state);
+    }
+    GL_RETURN_IF_ERROR(FromRocks(db_->Write(WriteOptions(), &batch), "owner state"));
+    absl::MutexLock lock(&mu_);
+    for (auto& [index, state] : after) partitions_[index] = std::move(state);
+    return absl::OkStatus();
+  }
+
+  PartitionOffsets NextReads() const override {
+    absl::MutexLock lock(&mu_);
+    PartitionOffsets next;
+    next.reserve(partitions_.size());
+    for (size_t i = 0; i < partitions_.size(); ++i) {
+      next.emplace_back(static_cast<int>(i), partitions_[i].next_read);
+    }
+    return next;
+  }
+
+  int64_t StreamVersion(absl::string_view stream_id) const override {
+    absl::StatusOr<StoredHead> head = ReadHead(stream_id);
+    return head.ok() ? head->head.version : 0;
+  }
+
+  StreamOffsets FindOffsets(absl::string_view stream_id, int64_t from_version,
+                            int64_t max_count) const override {
+    StreamOffsets found;
+    ForEachEvent(stream_id, from_version, max_count,
+                 [&](int64_t, int64_t offset, absl::string_view) {
+                   found.offsets.push_back(offset);
+                   return absl::OkStatus();
+                 })
+        .IgnoreError();  // none found on a read error: ReadEvents reports it
+    if (!found.offsets.empty()) {
+      absl::StatusOr<StoredHead> head = ReadHead(stream_id);
+      found.partition = head.ok() ? head->head.partition : -1;
+    }
+    return found;
+  }
+
+  std::optional<v1::AppendOutcome> LookupCommand(const std::string& command_id) const override {
+    absl::StatusOr<std::optional<v1::AppendOutcome>> found = ReadCommand(command_id);
+    return found.ok() ? *found : std::nullopt;
+  }
+
+  std::optional<absl::StatusOr<std::vector<v1::EventEnvelope>>> ReadEvents(
+      absl::string_view stream_id, int64_t from_version, int64_t max_count) const override {
+    std::vector<v1::EventEnvelope> events;
+    absl::StatusOr<StoredHead> head = ReadHead(stream_id);
+    if (!head.ok()) return absl::StatusOr<std::vector<v1::EventEnvelope>>(head.status());
+    if (!head->exists) return absl::StatusOr<std::vector<v1::EventEnvelope>>(std::move(events));
+    StreamChainChecker chain(stream_id, from_version);
+    absl::Status read = ForEachEvent(
+        stream_id, from_version, max_count,
+        [&](int64_t version, int64_t offset, absl::string_view record) -> absl::Status {
+          GL_ASSIGN_OR_RETURN(
+              v1::EventEnvelope event,
+              OpenRecord(record, topology_->PositionOf(head->head.partition, offset)));
+          GL_RETURN_IF_ERROR(chain.Next(event));
+          events.push_back(std::move(event));
+          return absl::OkStatus();
+        });
+    if (!read.ok()) return absl::StatusOr<std::vector<v1::EventEnvelope>>(read);
+    const int64_t expected =
+        std::min<int64_t>(max_count, std::max<int64_t>(0, head->head.version - from_version + 1));
+    if (static_cast<int64_t>(events.size()) != expected) {
+      return absl::StatusOr<std::vector<v1::EventEnvelope>>(absl::DataLossError(absl::StrCat(
+          "owner state: stream ", stream_id, " version ", chain.next_version(), " is missing")));
+    }
+    return absl::StatusOr<std::vector<v1::EventEnvelope>>(std::move(events));
+  }
+
+  absl::StatusOr<std::optional<v1::AppendOutcome>> FindCommand(
+      const std::string& command_id) override {
+    return ReadCommand(command_id);
+  }
+
+  absl::StatusOr<StreamHead> FindStream(const std::string& stream_id) override {
+    GL_ASSIGN_OR_RETURN(StoredHead head, ReadHead(stream_id));
+    // A stream's first event goes where the partitioner says.
+    if (!head.exists) head.head.partition = topology_->PartitionOfStream(stream_id);
+    return head.head;
+  }
+
+  std::string PartitionHash(int partition) override {
+    absl::MutexLock lock(&mu_);
+    return partitions_[partition].head_hash;
+  }
+
+ private:
+  struct StoredHead {
+    bool exists = false;
+    StreamHead head;
+  };
+
+  static rocksdb::WriteOptions WriteOptions() {
+    rocksdb::WriteOptions options;
+    options.sync = false;
+    return options;
+  }
+
+  int64_t NextRead(int partition) const {
+    absl::MutexLock lock(&mu_);
+    return partitions_[partition].next_read;
+  }
+
+  absl::StatusOr<StoredHead> ReadHead(absl::string_view stream_id) const {
+    StoredHead head;
+    std::string value;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), HeadKey(stream_id), &value);
+    if (status.IsNotFound()) return head;
+    GL_RETURN_IF_ERROR(FromRocks(status, "owner state"));
+    if (value.size() < 12) return absl::DataLossError("owner state: a stream head is cut");
+    head.exists = true;
+    head.head.version = static_cast<int64_t>(GetBigEndian(value, 8));
+    head.head.partition = static_cast<int>(GetBigEndian(value.substr(8), 4));
+    head.head.hash = value.substr(12);
+    return head;
+  }
+
+  absl::StatusOr<std::optional<v1::AppendOutcome>> ReadCommand(
+      const std::string& command_id) const {
+    std::string value;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), CommandKey(command_id), &value);
+    if (status.IsNotFound()) return std::optional<v1::AppendOutcome>();
+    GL_RETURN_IF_ERROR(FromRocks(status, "owner state"));
+    v1::AppendOutcome outcome;
+    if (!outcome.ParseFromString(value)) {
+      return absl::DataLossError("owner state: a command index entry does not parse");
+    }
+    return std::optional<v1::AppendOutcome>(std::move(outcome));
+  }
+
+  // Calls fn(version, offset, record) for versions from_version… (at most
+  // max_count) in order; stops at the first error.
+  template <typename Fn>
+  absl::Status ForEachEvent(absl::string_view stream_id, int64_t from_version, int64_t max_count,
+                            const Fn& fn) const {
+    if (max_count <= 0) return absl::OkStatus();
+    const std::string prefix = EventPrefix(stream_id);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    int64_t count = 0;
+    for (it->Seek(EventKey(stream_id, from_version)); it->Valid() && count < max_count;
+         it->Next(), ++count) {
+      const rocksdb::Slice key = it->key();
+      if (!key.starts_with(prefix)) break;
+      const rocksdb::Slice value = it->value();
+      if (value.size() < 8 || key.size() != prefix.size() + 8) {
+        return absl::DataLossError("owner state: an event entry is cut");
+      }
+      const absl::string_view view(value.data(), value.size());
+      GL_RETURN_IF_ERROR(fn(
+          static_cast<int64_t>(GetBigEndian(absl::string_view(key.data() + prefix.size(), 8), 8)),
+          static_cast<int64_t>(GetBigEndian(view, 8)), view.substr(8)));
+    }
+    return FromRocks(it->status(), "owner state");
+  }
+
+  static void PutHead(rocksdb::WriteBatch& batch, absl::string_view stream, int64_t version,
+                      int partition, absl::string_view hash) {
+    std::string value;
+    PutBigEndian(value, static_cast<uint64_t>(version), 8);
+    PutBigEndian(value, static_cast<uint64_t>(partition), 4);
+    value.append(hash.data(), hash.size());
+    batch.Put(HeadKey(stream), value);
+  }
+
+  static void PutEvent(rocksdb::WriteBatch& batch, absl::string_view stream, int64_t version,
+                       int64_t offset, absl::string_view record) {
+    std::string value;
+    value.reserve(8 + record.size());
+    PutBigEndian(value, static_cast<uint64_t>(offset), 8);
+    value.append(record.data(), record.size());
+    batch.Put(EventKey(stream, version), value);
+  }
+
+  void PutPartition(rocksdb::WriteBatch& batch, int partition, const PartitionState& state) const {
+    std::string value;
+    PutBigEndian(value, static_cast<uint64_t>(state.next_read), 8);
+    value += state.head_hash;
+    batch.Put(PartitionKey(topology_->partition(partition).name), value);
+  }
+
+  const KafkaTopology* const topology_;
+  const std::unique_ptr<rocksdb::DB> db_;
+  mutable absl::Mutex mu_;
+  std::vector<PartitionState> partitions_ ABSL_GUARDED_BY(mu_);  // by partition index
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaIndex>> OpenDiskKafkaIndex(const KafkaTopology* topology,
+                                                               const std::string& directory,
+                                                               const std::string& store_label) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("owner state: cannot create ", directory, ": ", error.message()));
+  }
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* raw = nullptr;
+  GL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(options, directory, &raw),
+                               absl::StrCat("owner state in ", directory)));
+  auto index = std::make_unique<DiskKafkaIndex>(topology, std::unique_ptr<rocksdb::DB>(raw));
+  GL_RETURN_IF_ERROR(index->Load(store_label));
+  return index;
+}
+
+}  // namespace gridledger::eventstore::internal
