@@ -411,6 +411,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     GL_ASSIGN_OR_RETURN(int64_t epoch, internal::ProduceInTransaction(
                                            producer.get(), config_, internal::ClaimsTopic(config_),
                                            where.name, claim.SerializeAsString()));
+    internal::WarmUpTopic(producer.get(), config_, where.topic);
     auto writer = std::make_shared<internal::KafkaWriter>(
         config_, options_, internal::WriterScope{transactional_id, {partition}},
         std::move(producer), topology_.get(), index_.get(), reader_.get());

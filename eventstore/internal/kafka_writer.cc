@@ -82,6 +82,10 @@ absl::StatusOr<KafkaHandle> NewTransactionalProducer(const KafkaConfig& config,
                                    {"enable.idempotence", "true"},
                                    {"acks", "all"},
                                    {"linger.ms", "1"},
+                                   // A transaction begun while the last one's
+                                   // markers are still being written is retried
+                                   // (CONCURRENT_TRANSACTIONS): soon, not in 100 ms.
+                                   {"retry.backoff.ms", "5"},
                                    {"message.max.bytes", "2000000"},
                                    {"message.timeout.ms", absl::StrCat(config.timeout_ms)},
                                    {"transaction.timeout.ms",
@@ -127,6 +131,17 @@ absl::StatusOr<int64_t> ProduceInTransaction(rd_kafka_t* producer, const KafkaCo
   if (slot.offset.load() < 0)
     return absl::InternalError("a committed claim has no delivery report");
   return slot.offset.load();
+}
+
+void WarmUpTopic(rd_kafka_t* producer, const KafkaConfig& config, const std::string& topic) {
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
+  if (handle == nullptr) return;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_metadata(producer, 0, handle, &metadata, static_cast<int>(config.timeout_ms)) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(metadata);
+  }
+  rd_kafka_topic_destroy(handle);
 }
 
 KafkaWriter::KafkaWriter(const KafkaConfig& config, const StoreOptions& options, WriterScope scope,

@@ -60,6 +60,10 @@ absl::StatusOr<int64_t> ProduceInTransaction(rd_kafka_t* producer, const KafkaCo
                                              const std::string& topic, const std::string& key,
                                              const std::string& value);
 
+// Fetches `topic`'s metadata into `producer`, so its first append there does
+// not wait for a metadata refresh (best effort: a failure is ignored).
+void WarmUpTopic(rd_kafka_t* producer, const KafkaConfig& config, const std::string& topic);
+
 // What one writer writes: its transactional.id and the partitions (indices)
 // its appends may go to, which are the ones it catches up when it recovers
 // (empty: every partition).
