@@ -351,10 +351,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
       std::vector<std::pair<int, uint64_t>> due;
       {
         absl::MutexLock lock(&mu_);
-        mu_.AwaitWithTimeout(absl::Condition(
-                                 +[](ClusteredKafkaStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                                      self->mu_) { return self->stopping_ || self->AnyDue(); },
-                                 this),
+        mu_.AwaitWithTimeout(absl::Condition(this, &ClusteredKafkaStore::StoppingOrDue),
                              kTakeOverRetry);
         if (stopping_) return;
         const absl::Time now = absl::Now();
@@ -386,7 +383,9 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     }
   }
 
-  bool AnyDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Whether the takeover thread has work: stopping, or a partition due.
+  bool StoppingOrDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stopping_) return true;
     const absl::Time now = absl::Now();
     for (const auto& [partition, next_try] : pending_) {
       if (next_try <= now) return true;

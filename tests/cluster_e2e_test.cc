@@ -14,6 +14,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -77,12 +78,8 @@ class ClusterTest : public ::testing::Test {
   // Starts instance i (a new one gets a port of its own, kept across
   // restarts) and waits for it to serve.
   void StartInstance(size_t i) {
-    if (instances_.size() <= i) instances_.resize(i + 1);
+    if (instances_.size() <= i) PrepareInstances(i + 1);
     Instance& instance = instances_[i];
-    if (instance.address.empty()) {
-      instance.name = absl::StrCat("c", i);
-      instance.address = "127.0.0.1:" + FreePort();
-    }
     instance.process = std::make_unique<testing::ServeProcess>(
         GL_GRIDLEDGER_PATH, std::vector<std::string>{"serve",
                                                      "--store",
@@ -159,7 +156,7 @@ class ClusterTest : public ::testing::Test {
     const absl::Time deadline = absl::Now() + limit;
     grpc::Status status;
     for (size_t attempt = 0;; ++attempt) {
-      const Instance& instance = instances_[(first + attempt) % instances_.size()];
+      const Instance& instance = instances_[(first + attempt) % active_.load()];
       auto stub = v1::MeteringCenter::NewStub(
           grpc::CreateChannel(instance.address, grpc::InsecureChannelCredentials()));
       v1::CommandReply reply;
@@ -171,6 +168,73 @@ class ClusterTest : public ::testing::Test {
       if (!retryable || absl::Now() >= deadline) return status;
       absl::SleepFor(absl::Milliseconds(100));
     }
+  }
+
+  // Names and addresses for n instances (started later): the load may send
+  // to any of the first active_ of them.
+  void PrepareInstances(size_t n) {
+    instances_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      instances_[i].name = absl::StrCat("c", i);
+      instances_[i].address = "127.0.0.1:" + FreePort();
+    }
+    active_.store(n);
+  }
+
+  // Client threads sending new meters, each to the next instance in turn,
+  // retrying UNAVAILABLE elsewhere with the same command id.
+  void StartLoad(int clients) {
+    for (int c = 0; c < clients; ++c) {
+      load_threads_.emplace_back([this, c] {
+        for (int n = 0; !load_stop_.load(); ++n) {
+          v1::ReceiveMeterRequest request =
+              testing::NewMeterRequest(absl::StrCat("L", c, "N", n, "-", load_round_),
+                                       v1::STORE_TIER_PROVINCE, "sn-central");
+          int attempt_errors = 0;
+          grpc::Status status =
+              ReceiveWithRetries(request, c + n, absl::Seconds(60), &attempt_errors);
+          std::lock_guard<std::mutex> lock(load_mu_);
+          load_.errors += attempt_errors;
+          if (!status.ok()) {
+            ++load_.failed;
+            ADD_FAILURE() << "not acknowledged after retries: " << status.error_message();
+            continue;
+          }
+          load_.acknowledged.push_back(request.command_id());
+        }
+      });
+    }
+  }
+
+  struct LoadResult {
+    std::vector<std::string> acknowledged;  // command ids
+    int errors = 0;                         // failed attempts, retried
+    int failed = 0;                         // commands never acknowledged
+  };
+
+  LoadResult StopLoad() {
+    load_stop_.store(true);
+    for (std::thread& thread : load_threads_) thread.join();
+    load_threads_.clear();
+    load_stop_.store(false);
+    ++load_round_;
+    std::lock_guard<std::mutex> lock(load_mu_);
+    return std::exchange(load_, LoadResult());
+  }
+
+  // Every acknowledged command is in the log exactly once, nothing is there
+  // twice, and verify passes.
+  void ExpectExactlyOnce(const LoadResult& load) {
+    const std::map<std::string, int> per_command = EventsPerCommand();
+    EXPECT_GT(load.acknowledged.size(), 20u);
+    for (const std::string& command_id : load.acknowledged) {
+      auto it = per_command.find("tech:" + command_id);
+      ASSERT_NE(it, per_command.end()) << "acknowledged but missing: " << command_id;
+      EXPECT_EQ(it->second, 1) << command_id;
+    }
+    for (const auto& [command_id, count] : per_command) EXPECT_EQ(count, 1) << command_id;
+    ExpectVerifies();
+    EXPECT_EQ(load.failed, 0);
   }
 
   // Reads the whole log with a store of its own (a writer id nobody else
@@ -210,9 +274,16 @@ class ClusterTest : public ::testing::Test {
   std::string store_uri_;
   std::map<std::string, std::string> tokens_;
   std::vector<Instance> instances_;
+  std::atomic<size_t> active_{0};
+  std::atomic<bool> load_stop_{false};
+  int load_round_ = 0;
+  std::vector<std::thread> load_threads_;
+  std::mutex load_mu_;
+  LoadResult load_;
 };
 
 TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
+  PrepareInstances(3);
   for (size_t i = 0; i < 3; ++i) StartInstance(i);
   ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
   ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
@@ -242,34 +313,12 @@ TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
 // restarted at once (static membership keeps their partitions), some only
 // after their partitions moved to the others.
 TEST_F(ClusterTest, KillsUnderLoadLoseNothingAndDoubleNothing) {
+  PrepareInstances(3);
   for (size_t i = 0; i < 3; ++i) StartInstance(i);
   ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
   ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
                                         testing::TestOrgUnits()));
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::vector<std::string> acknowledged;  // command ids
-  std::atomic<int> errors{0}, failed{0};
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      for (int n = 0; !stop.load(); ++n) {
-        v1::ReceiveMeterRequest request = testing::NewMeterRequest(
-            absl::StrCat("K", c, "N", n), v1::STORE_TIER_PROVINCE, "sn-central");
-        int attempt_errors = 0;
-        grpc::Status status =
-            ReceiveWithRetries(request, (c + n) % 3, absl::Seconds(60), &attempt_errors);
-        errors += attempt_errors;
-        if (!status.ok()) {
-          ++failed;
-          ADD_FAILURE() << "not acknowledged after retries: " << status.error_message();
-          continue;
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        acknowledged.push_back(request.command_id());
-      }
-    });
-  }
+  StartLoad(4);
   constexpr int kKills = 10;
   for (int k = 0; k < kKills; ++k) {
     absl::SleepFor(absl::Milliseconds(1500));
@@ -279,27 +328,65 @@ TEST_F(ClusterTest, KillsUnderLoadLoseNothingAndDoubleNothing) {
     StartInstance(victim);
   }
   absl::SleepFor(absl::Seconds(2));
-  stop.store(true);
-  for (std::thread& client : clients) client.join();
-
-  const std::map<std::string, int> per_command = EventsPerCommand();
-  ASSERT_GT(acknowledged.size(), 50u);
-  for (const std::string& command_id : acknowledged) {
-    auto it = per_command.find("tech:" + command_id);
-    ASSERT_NE(it, per_command.end()) << "acknowledged but missing: " << command_id;
-    EXPECT_EQ(it->second, 1) << command_id;
-  }
-  for (const auto& [command_id, count] : per_command) EXPECT_EQ(count, 1) << command_id;
-  ExpectVerifies();
+  const LoadResult load = StopLoad();
+  ExpectExactlyOnce(load);
   std::printf("cluster: %zu commands acknowledged over %d kills; %d failed attempts retried\n",
-              acknowledged.size(), kKills, errors.load());
-  EXPECT_EQ(failed.load(), 0);
+              load.acknowledged.size(), kKills, load.errors);
+}
+
+// Every instance stopped (SIGTERM) and started again in turn under load.
+TEST_F(ClusterTest, RollingRestartLosesNothing) {
+  PrepareInstances(3);
+  for (size_t i = 0; i < 3; ++i) StartInstance(i);
+  ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
+  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
+                                        testing::TestOrgUnits()));
+  StartLoad(4);
+  for (size_t i = 0; i < 3; ++i) {
+    absl::SleepFor(absl::Seconds(2));
+    EXPECT_EQ(instances_[i].process->Wait(SIGTERM), 0);
+    StartInstance(i);
+  }
+  absl::SleepFor(absl::Seconds(2));
+  const LoadResult load = StopLoad();
+  ExpectExactlyOnce(load);
+  std::printf("rolling restart: %zu commands acknowledged; %d client-visible errors, retried\n",
+              load.acknowledged.size(), load.errors);
+}
+
+// One instance, then three (the new ones take partitions over), then one
+// again (the two stopped ones' partitions come back after their session).
+TEST_F(ClusterTest, ScaleOneToThreeToOneUnderLoad) {
+  PrepareInstances(3);
+  active_.store(1);
+  StartInstance(0);
+  ASSERT_TRUE(AwaitOwners(0, {"c0"}, absl::Seconds(60)));
+  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
+                                        testing::TestOrgUnits()));
+  StartLoad(3);
+  absl::SleepFor(absl::Seconds(2));
+  StartInstance(1);
+  StartInstance(2);
+  active_.store(3);
+  EXPECT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
+  absl::SleepFor(absl::Seconds(2));
+  active_.store(1);
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(instances_[1].process->Wait(SIGTERM), 0);
+  EXPECT_EQ(instances_[2].process->Wait(SIGTERM), 0);
+  EXPECT_TRUE(AwaitOwners(0, {"c0"}, absl::Seconds(kSessionTimeoutS * 5)));
+  absl::SleepFor(absl::Seconds(2));
+  const LoadResult load = StopLoad();
+  ExpectExactlyOnce(load);
+  std::printf("scale 1-3-1: %zu commands acknowledged; %d client-visible errors, retried\n",
+              load.acknowledged.size(), load.errors);
 }
 
 // An owner paused past its session is a zombie: its partitions move, and
 // when it resumes, what it still tries to write on them is fenced. A command
 // sent to it while paused is answered (through the new owner) and lands once.
 TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
+  PrepareInstances(2);
   for (size_t i = 0; i < 2; ++i) StartInstance(i);
   ASSERT_TRUE(AwaitOwners(1, {"c0", "c1"}, absl::Seconds(60)));
   ASSERT_TRUE(testing::RegisterOrgUnits(instances_[1].address, tokens_["registrar"],
