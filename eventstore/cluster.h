@@ -44,6 +44,9 @@ class OwnerForwarder {
   virtual absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& owner_address, const std::string& stream_id,
       const std::string& command_id) = 0;
+  // Cancels the calls in flight and refuses new ones (UNAVAILABLE): the
+  // process is stopping. Idempotent.
+  virtual void Shutdown() = 0;
 };
 
 struct ClusterOptions {
@@ -86,6 +89,10 @@ class ClusterMember {
   // Every partition: owner by the last claim, whether owned here, end offset
   // and claim epoch.
   virtual absl::StatusOr<v1::ClusterStatusReply> Status() = 0;
+  // The process is stopping: calls waiting for a partition's owner give up
+  // now with UNAVAILABLE (the client retries elsewhere with its command id)
+  // instead of being cancelled when the server stops. Idempotent.
+  virtual void BeginShutdown() = 0;
 };
 
 }  // namespace gridledger::eventstore

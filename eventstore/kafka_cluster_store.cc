@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <thread>
 #include <utility>
@@ -172,6 +173,11 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
 
   ClusterMember* cluster() override { return this; }
 
+  void BeginShutdown() override {
+    shutting_down_.store(true);
+    cluster_.forwarder->Shutdown();
+  }
+
   // --- ClusterMember --------------------------------------------------------
 
   const std::string& instance() const override { return cluster_.instance; }
@@ -292,6 +298,11 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
         absl::StatusOr<T> answer = remote(claim->claim.advertise());
         if (!absl::IsUnavailable(answer.status())) return answer;
         last = answer.status();
+      }
+      if (shutting_down_.load()) {
+        return absl::UnavailableError(
+            absl::StrCat("instance ", cluster_.instance, " is shutting down; partition ", name,
+                         " is elsewhere: retry with the same command_id (", last.message(), ")"));
       }
       if (absl::Now() >= deadline) {
         return absl::UnavailableError(absl::StrCat(
@@ -433,6 +444,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
   const KafkaConfig config_;
   const StoreOptions options_;
   const ClusterOptions cluster_;
+  std::atomic<bool> shutting_down_{false};
   std::shared_ptr<const internal::KafkaTopology> topology_;
   std::unique_ptr<internal::KafkaIndex> index_;
   std::unique_ptr<internal::KafkaReader> reader_;

@@ -33,7 +33,8 @@ grpc::Status ToForwardedStatus(const absl::Status& status) {
 absl::Status FromForwardedStatus(const grpc::Status& status, const std::string& owner) {
   if (status.ok()) return absl::OkStatus();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+      status.error_code() == grpc::StatusCode::CANCELLED) {
     return absl::UnavailableError(
         absl::StrCat("the owner at ", owner, " did not answer: ", status.error_message()));
   }
@@ -145,6 +146,36 @@ grpc::Status ClusterService::Status(grpc::ServerContext* context,
 
 // --- GrpcOwnerForwarder ------------------------------------------------------
 
+class GrpcOwnerForwarder::CallScope {
+ public:
+  CallScope(GrpcOwnerForwarder* forwarder, grpc::ClientContext* context)
+      : forwarder_(forwarder), context_(context) {
+    absl::MutexLock lock(&forwarder_->mu_);
+    registered_ = !forwarder_->shut_down_;
+    if (registered_) forwarder_->in_flight_.insert(context_);
+  }
+  ~CallScope() {
+    absl::MutexLock lock(&forwarder_->mu_);
+    forwarder_->in_flight_.erase(context_);
+  }
+  // UNAVAILABLE once the forwarder is shut down.
+  absl::Status Check() const {
+    return registered_ ? absl::OkStatus()
+                       : absl::UnavailableError("this instance is shutting down");
+  }
+
+ private:
+  GrpcOwnerForwarder* const forwarder_;
+  grpc::ClientContext* const context_;
+  bool registered_ = false;
+};
+
+void GrpcOwnerForwarder::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  shut_down_ = true;
+  for (grpc::ClientContext* context : in_flight_) context->TryCancel();
+}
+
 GrpcOwnerForwarder::GrpcOwnerForwarder(std::string secret,
                                        std::shared_ptr<grpc::ChannelCredentials> credentials,
                                        int64_t call_timeout_ms)
@@ -184,6 +215,8 @@ absl::StatusOr<eventstore::AppendResult> GrpcOwnerForwarder::Append(
   for (const v1::EventEnvelope& event : request.events) *forwarded.add_events() = event;
   grpc::ClientContext context;
   Prepare(context);
+  CallScope scope(this, &context);
+  if (absl::Status open = scope.Check(); !open.ok()) return open;
   v1::ForwardAppendReply reply;
   grpc::Status status = StubFor(owner_address)->ForwardAppend(&context, forwarded, &reply);
   if (!status.ok()) return FromForwardedStatus(status, owner_address);
@@ -199,6 +232,8 @@ absl::StatusOr<v1::ForwardReadStreamReply> GrpcOwnerForwarder::ReadStream(
   request.set_max_count(max_count);
   grpc::ClientContext context;
   Prepare(context);
+  CallScope scope(this, &context);
+  if (absl::Status open = scope.Check(); !open.ok()) return open;
   v1::ForwardReadStreamReply reply;
   grpc::Status status = StubFor(owner_address)->ForwardReadStream(&context, request, &reply);
   if (!status.ok()) return FromForwardedStatus(status, owner_address);
@@ -212,6 +247,8 @@ absl::StatusOr<std::optional<v1::AppendOutcome>> GrpcOwnerForwarder::LookupComma
   request.set_command_id(command_id);
   grpc::ClientContext context;
   Prepare(context);
+  CallScope scope(this, &context);
+  if (absl::Status open = scope.Check(); !open.ok()) return open;
   v1::ForwardLookupCommandReply reply;
   grpc::Status status = StubFor(owner_address)->ForwardLookupCommand(&context, request, &reply);
   if (!status.ok()) return FromForwardedStatus(status, owner_address);

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "eventstore/cluster.h"
@@ -75,8 +76,13 @@ class GrpcOwnerForwarder final : public eventstore::OwnerForwarder {
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& owner_address, const std::string& stream_id,
       const std::string& command_id) override;
+  void Shutdown() override;
 
  private:
+  // A call's context, registered while it runs so Shutdown can cancel it;
+  // null after Shutdown (the call is then refused).
+  class CallScope;
+
   v1::Cluster::Stub* StubFor(const std::string& owner_address);
   void Prepare(grpc::ClientContext& context) const;
 
@@ -85,6 +91,8 @@ class GrpcOwnerForwarder final : public eventstore::OwnerForwarder {
   const int64_t call_timeout_ms_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<v1::Cluster::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace gridledger::server

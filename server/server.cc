@@ -360,6 +360,7 @@ void Server::Shutdown() {
     p.shut_down = true;
   }
   p.health->SetShuttingDown();
+  if (eventstore::ClusterMember* member = p.store->cluster()) member->BeginShutdown();
   p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   p.grpc_server->Wait();
   p.exporter.reset();
