@@ -86,6 +86,7 @@ bool SetUp(const Flags& flags) {
   std::atomic<int> next{0};
   std::atomic<bool> ok{true};
   std::vector<std::thread> openers;
+  openers.reserve(16);
   for (int t = 0; t < 16; ++t) {
     openers.emplace_back([&] {
       auto stub = v1::BillingCenter::NewStub(channel);
@@ -163,8 +164,9 @@ int main(int argc, char** argv) {
   if (!SetUp(flags)) return 1;
   std::vector<v1::RecordReadsRequest> calls;
   for (int month = 1; month <= flags.months; ++month) {
-    for (v1::RecordReadsRequest& call : MonthOfReads(flags, month))
+    for (v1::RecordReadsRequest& call : MonthOfReads(flags, month)) {
       calls.push_back(std::move(call));
+    }
   }
   std::atomic<size_t> next{0};
   std::atomic<int64_t> accepted{0}, refused{0};
@@ -172,6 +174,7 @@ int main(int argc, char** argv) {
   const size_t calls_per_month = (flags.accounts + flags.batch - 1) / flags.batch;
   std::vector<std::atomic<size_t>> done_in_month(flags.months + 1);
   std::vector<std::thread> senders;
+  senders.reserve(flags.concurrency);
   for (int t = 0; t < flags.concurrency; ++t) {
     senders.emplace_back([&, t] {
       auto stub = v1::BillingCenter::NewStub(grpc::CreateChannel(

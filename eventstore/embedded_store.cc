@@ -121,7 +121,7 @@ class EmbeddedStore final : public EventStore {
                 StoreOptions options, StreamHead partition_head)
       : db_(std::move(db)),
         handles_(std::move(cfs)),
-        options_(options),
+        options_(std::move(options)),
         decided_offset_(partition_head.version),
         decided_partition_hash_(std::move(partition_head.hash)),
         next_offset_(partition_head.version) {

@@ -20,7 +20,7 @@ using internal::KafkaConfig;
 class KafkaStore final : public EventStore {
  public:
   KafkaStore(KafkaConfig config, StoreOptions options)
-      : config_(std::move(config)), options_(options) {}
+      : config_(std::move(config)), options_(std::move(options)) {}
 
   // Builds the parts in the order the protocol needs: the producer first (its
   // handle checks the broker and the topics), init_transactions (ending what

@@ -128,8 +128,9 @@ absl::StatusOr<int64_t> ProduceInTransaction(rd_kafka_t* producer, const KafkaCo
   while (slot.offset.load() < 0 && slot.error.load() == 0 && absl::Now() < deadline) {
     rd_kafka_poll(producer, 10);
   }
-  if (slot.offset.load() < 0)
+  if (slot.offset.load() < 0) {
     return absl::InternalError("a committed claim has no delivery report");
+  }
   return slot.offset.load();
 }
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -31,7 +32,7 @@ namespace gridledger::fuzzing {
 
 class MemoryStore final : public eventstore::EventStore {
  public:
-  explicit MemoryStore(eventstore::StoreOptions options = {}) : options_(options) {}
+  explicit MemoryStore(eventstore::StoreOptions options = {}) : options_(std::move(options)) {}
 
   absl::StatusOr<eventstore::AppendResult> Append(eventstore::AppendRequest request) override;
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(absl::string_view stream_id,
