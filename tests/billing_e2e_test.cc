@@ -592,6 +592,73 @@ TEST_P(BillingE2eTest, FlaggedReadsNeedADecisionAndWholesaleIsSettled) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// Bulk ingest: each read of a RecordReads call is its own command with its
+// own result; one refused read leaves the others appended; a repeated call
+// is answered from the command ids; the count and the role are checked for
+// the whole call.
+TEST_P(BillingE2eTest, RecordReadsAnswersEachReadOnItsOwn) {
+  OpenResidentialAccount();
+  v1::AccountOpened second = Residential();
+  second.set_account_id("6101000124");
+  ASSERT_TRUE(OpenAccount(second).ok());
+  v1::RecordReadsRequest batch;
+  auto add = [&](const std::string& account, const std::string& read_id, int month,
+                 int64_t total_wh) {
+    v1::RecordReadRequest* request = batch.add_reads();
+    request->set_command_id(NewUuid());
+    v1::MeterReadRecorded* read = request->mutable_read();
+    read->set_read_id(read_id);
+    read->set_account_id(account);
+    read->mutable_period()->set_year(year_);
+    read->mutable_period()->set_month(month);
+    read->mutable_registers()->set_total_wh(total_wh);
+    read->set_source(v1::READ_SOURCE_REMOTE_COLLECTION);
+  };
+  add(kAccount, "b1", 1, 1'000'000);
+  add(kAccount, "b2", 2, 1'200'000);  // after b1: reads of one account in order
+  add("6101000124", "c1", 1, 500'000);
+  add("6101009999", "x1", 1, 1'000);  // no such account
+  add(kAccount, "b3", 3, -5);         // a negative register
+  v1::RecordReadsReply reply;
+  grpc::Status status = stub_->RecordReads(As("reader").get(), batch, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(reply.results_size(), 5);
+  EXPECT_EQ(reply.accepted(), 3);
+  for (int i : {0, 1, 2}) {
+    EXPECT_EQ(reply.results(i).code(), 0) << i << ": " << reply.results(i).message();
+    EXPECT_FALSE(reply.results(i).reply().deduplicated());
+  }
+  EXPECT_EQ(reply.results(1).reply().first_version(), reply.results(0).reply().first_version() + 1);
+  EXPECT_EQ(reply.results(3).code(), grpc::StatusCode::NOT_FOUND) << reply.results(3).message();
+  EXPECT_EQ(reply.results(4).code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << reply.results(4).message();
+
+  // The same call again: the accepted reads are answered from their command
+  // ids, nothing is appended twice.
+  v1::RecordReadsReply again;
+  ASSERT_TRUE(stub_->RecordReads(As("reader").get(), batch, &again).ok());
+  for (int i : {0, 1, 2}) {
+    EXPECT_TRUE(again.results(i).reply().deduplicated()) << i;
+    EXPECT_EQ(again.results(i).reply().first_version(), reply.results(i).reply().first_version());
+  }
+  v1::ReadStreamRequest read;
+  read.set_stream_id(std::string("account-") + kAccount);
+  v1::ReadStreamReply events;
+  ASSERT_TRUE(gateway_->ReadStream(As("supervisor").get(), read, &events).ok());
+  EXPECT_EQ(events.events_size(), 3) << "opened, b1, b2";
+
+  EXPECT_EQ(stub_->RecordReads(As("collector").get(), batch, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::RecordReadsRequest empty;
+  EXPECT_EQ(stub_->RecordReads(As("reader").get(), empty, &reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::RecordReadsRequest too_many;
+  for (int i = 0; i < 1001; ++i) *too_many.add_reads() = batch.reads(0);
+  status = stub_->RecordReads(As("reader").get(), too_many, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("reads"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BillingE2eTest, ::testing::Values("embedded", "kafka"),
                          testing::BackendTestName);
 
