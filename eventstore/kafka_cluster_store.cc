@@ -66,6 +66,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     GL_ASSIGN_OR_RETURN(internal::KafkaHandle admin,
                         internal::NewProducer(internal::ClientSettings(config_), nullptr));
     GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(admin.get(), config_));
+    GL_RETURN_IF_ERROR(CheckPartitionCounts());
     GL_RETURN_IF_ERROR(internal::EnsureTopics(admin.get(), {internal::ClaimsTopic(config_)}, 1,
                                               config_.replication, config_.timeout_ms));
     if (cluster_.state_dir.empty()) {
@@ -86,6 +87,24 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     GL_ASSIGN_OR_RETURN(membership_, internal::GroupMembership::Join(
                                          config_, topology_, cluster_.instance,
                                          cluster_.session_timeout_ms, std::move(callbacks)));
+    return absl::OkStatus();
+  }
+
+  // Every instance places streams by FNV-1a(stream id) mod the topic's
+  // partition count, so the deployment's count (the URI's `partitions`) must
+  // be the topics' own.
+  absl::Status CheckPartitionCounts() const {
+    absl::flat_hash_map<std::string, int> counts;
+    for (int i = 0; i < topology_->size(); ++i) ++counts[topology_->partition(i).topic];
+    for (const auto& [topic, count] : counts) {
+      if (count != config_.partitions) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "store: topic ", topic, " has ", count, " partitions, the deployment expects ",
+            config_.partitions,
+            " (partitions= in the store URI): streams are placed by hash "
+            "modulo the count, so every instance must see the count the topics were made with"));
+      }
+    }
     return absl::OkStatus();
   }
 

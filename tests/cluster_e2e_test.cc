@@ -24,6 +24,7 @@
 #include "common/ids.h"
 #include "eventstore/event_store_factory.h"
 #include "eventstore/internal/kafka_topology.h"
+#include "gmock/gmock.h"
 #include "gridledger/v1/cluster.grpc.pb.h"
 #include "gridledger/v1/metering_service.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -380,6 +381,26 @@ TEST_F(ClusterTest, ScaleOneToThreeToOneUnderLoad) {
   ExpectExactlyOnce(load);
   std::printf("scale 1-3-1: %zu commands acknowledged; %d client-visible errors, retried\n",
               load.acknowledged.size(), load.errors);
+}
+
+// A deployment whose store URI states another partition count than the
+// topics have is refused before it owns anything: streams would land in
+// other partitions than the other instances put them.
+TEST_F(ClusterTest, PartitionCountOtherThanTheTopicsIsRefused) {
+  PrepareInstances(1);
+  StartInstance(0);  // makes the topics with kPartitions
+  std::string other_uri = store_uri_;
+  other_uri.replace(other_uri.find(absl::StrCat("partitions=", kPartitions)),
+                    std::string("partitions=3").size(), "partitions=2");
+  const std::string address = "127.0.0.1:" + FreePort();
+  testing::ServeProcess wrong(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", other_uri, "--listen", address, "--instance", "c9", "--advertise",
+       address, "--cluster_secret", dir_.path() + "/secret", "--tokens", dir_.path() + "/tokens",
+       "--views", "none", "--state_dir", dir_.path() + "/state-c9"});
+  const std::string said = wrong.LineContaining("partitions");
+  EXPECT_THAT(said, ::testing::HasSubstr("has 3 partitions, the deployment expects 2")) << said;
+  EXPECT_NE(wrong.Wait(), 0);
 }
 
 // An owner paused past its session is a zombie: its partitions move, and

@@ -123,13 +123,31 @@ void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
 void GroupMembership::Loop() {
   while (!stopping_.load()) {
     if (rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), kPollMs)) {
-      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-          message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      const rd_kafka_resp_err_t err = message->err;
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         std::fprintf(stderr, "gridledger: owners group: %s\n", rd_kafka_message_errstr(message));
       }
       rd_kafka_message_destroy(message);
+      if (err == RD_KAFKA_RESP_ERR__FATAL) return LoseEverything();
     }
     if (callbacks_.tick) callbacks_.tick();
+  }
+}
+
+void GroupMembership::LoseEverything() {
+  char reason[512] = "";
+  const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
+  std::fprintf(stderr,
+               "gridledger: owners group: this instance left the group for good (%s: %s)%s; it "
+               "owns no partition any more and forwards everything: restart it\n",
+               rd_kafka_err2name(cause), reason,
+               cause == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                   ? ": another instance joined with the same --instance name"
+                   : "");
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(consumer_.get(), &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (callbacks_.revoked) callbacks_.revoked(IndicesOf(assigned));
+    rd_kafka_topic_partition_list_destroy(assigned);
   }
 }
 

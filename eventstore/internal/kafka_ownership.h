@@ -71,6 +71,9 @@ class GroupMembership {
   void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
   std::vector<int> IndicesOf(const rd_kafka_topic_partition_list_t* partitions) const;
   void Loop();
+  // After a fatal group error (another instance joined with this one's
+  // name): lets every partition go and stops taking part.
+  void LoseEverything();
 
   const std::shared_ptr<const KafkaTopology> topology_;
   const Callbacks callbacks_;
