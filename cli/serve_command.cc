@@ -121,8 +121,8 @@ void AddServeCommands(CLI::App& app, int* exit_code) {
           "--session_timeout_s",
           [&o](const int64_t& seconds) { o.session_timeout_ms = seconds * 1000; },
           "with --instance: seconds of silence before Kafka moves this instance's partitions "
-          "(default 10)")
-      ->check(CLI::Range(int64_t{1}, int64_t{300}));
+          "(default 10; at least the broker's group.min.session.timeout.ms, 6 by default)")
+      ->check(CLI::Range(int64_t{6}, int64_t{300}));
   command->add_option("--state_dir", o.state_dir,
                       "with --instance: where its owner state lives (default "
                       "./gridledger-state/<topic prefix>-<instance>)");

@@ -65,8 +65,8 @@ struct ClusterOptions {
   std::shared_ptr<OwnerForwarder> forwarder;
   // Where the owner state lives (a RocksDB: stream heads, events, command
   // index and the offset each partition's state reflects), so a restart
-  // reads only the tail of its partitions. Empty: in memory, rebuilt from
-  // each partition's start at every takeover.
+  // reads only the tail of its partitions. Empty: in memory (a new process
+  // reads each partition it takes over from the start).
   std::string state_dir;
 };
 

@@ -10,10 +10,12 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/ids.h"
 #include "common/status_macros.h"
 #include "domain/common/streams.h"
 #include "eventstore/cluster.h"
@@ -38,7 +40,10 @@ constexpr absl::Duration kTakeOverRetry = absl::Seconds(1);
 class ClusteredKafkaStore final : public EventStore, public ClusterMember {
  public:
   ClusteredKafkaStore(KafkaConfig config, StoreOptions options)
-      : config_(std::move(config)), options_(std::move(options)), cluster_(*options_.cluster) {}
+      : config_(std::move(config)),
+        options_(std::move(options)),
+        cluster_(*options_.cluster),
+        process_(NewUuid()) {}
 
   ~ClusteredKafkaStore() override {
     if (takeover_thread_.joinable()) {
@@ -48,13 +53,14 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
       }
       takeover_thread_.join();
     }
-    membership_.reset();  // revokes (and closes) every writer
+    // Writers first (their recovery asks the membership), then the group.
     absl::flat_hash_map<int, std::shared_ptr<internal::KafkaWriter>> writers;
     {
       absl::MutexLock lock(&mu_);
       writers.swap(writers_);
     }
     for (auto& [index, writer] : writers) writer->Close();
+    membership_.reset();
   }
 
   // The topology and the claims topic first, then the reader and the
@@ -80,13 +86,14 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     internal::GroupMembership::Callbacks callbacks;
     callbacks.assigned = [this](const std::vector<int>& partitions) { Assigned(partitions); };
     callbacks.revoked = [this](const std::vector<int>& partitions) { Revoked(partitions); };
+    GL_ASSIGN_OR_RETURN(membership_, internal::GroupMembership::Join(
+                                         config_, topology_, cluster_.instance,
+                                         cluster_.session_timeout_ms, std::move(callbacks)));
+    // After the group: takeovers ask it whether this instance still owns.
     takeover_thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "gl-takeover");
       TakeOverLoop();
     });
-    GL_ASSIGN_OR_RETURN(membership_, internal::GroupMembership::Join(
-                                         config_, topology_, cluster_.instance,
-                                         cluster_.session_timeout_ms, std::move(callbacks)));
     return absl::OkStatus();
   }
 
@@ -205,22 +212,27 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
     const int partition = topology_->PartitionOfStream(request.stream_id);
     std::shared_ptr<internal::KafkaWriter> writer = WriterOf(partition);
-    if (writer == nullptr) return NotOwner(partition);
-    return writer->Append(std::move(request));
+    if (writer == nullptr || writer->Fenced()) return NotOwner(partition);
+    absl::StatusOr<AppendResult> answer = writer->Append(std::move(request));
+    if (answer.ok() || !(writer->Fenced() || writer->Closed())) return answer;
+    // Fenced or closed while it waited: nothing of it was written; the
+    // forwarding instance looks for the new owner.
+    DropWriter(partition, writer);
+    return NotOwner(partition);
   }
 
   absl::StatusOr<v1::ForwardReadStreamReply> ReadOwned(const std::string& stream_id,
                                                        int64_t from_version,
                                                        int64_t max_count) override {
     const int partition = PartitionOf(stream_id);
-    if (partition >= 0 && WriterOf(partition) == nullptr) return NotOwner(partition);
+    if (partition >= 0 && !Writes(partition)) return NotOwner(partition);
     return ReadLocal(stream_id, from_version, max_count);
   }
 
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupOwned(
       const std::string& stream_id, const std::string& command_id) override {
     const int partition = PartitionOf(stream_id);
-    if (partition >= 0 && WriterOf(partition) == nullptr) return NotOwner(partition);
+    if (partition >= 0 && !Writes(partition)) return NotOwner(partition);
     return index_->LookupCommand(command_id);
   }
 
@@ -265,6 +277,12 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
   int PartitionOf(absl::string_view stream_id) const {
     if (!domain::UnitOfStream(stream_id).ok()) return -1;
     return topology_->PartitionOfStream(stream_id);
+  }
+
+  // Whether this instance owns `partition` with a writer not fenced.
+  bool Writes(int partition) {
+    std::shared_ptr<internal::KafkaWriter> writer = WriterOf(partition);
+    return writer != nullptr && !writer->Fenced();
   }
 
   std::shared_ptr<internal::KafkaWriter> WriterOf(int partition) {
@@ -313,7 +331,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
         DropWriter(partition, writer);
         last = answer.status();
       } else if (std::optional<internal::OwnerClaim> claim = directory_->Find(name);
-                 claim && claim->claim.instance() != cluster_.instance) {
+                 claim && claim->claim.process() != process_) {
         absl::StatusOr<T> answer = remote(claim->claim.advertise());
         if (!absl::IsUnavailable(answer.status())) return answer;
         last = answer.status();
@@ -332,11 +350,19 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     }
   }
 
+  // Lets a fenced, closed or failed writer go. While Kafka still assigns the
+  // partition here, it is taken over again — after the group confirms this
+  // instance is still a member, so a zombie fences no one.
   void DropWriter(int partition, const std::shared_ptr<internal::KafkaWriter>& writer) {
     {
       absl::MutexLock lock(&mu_);
       auto it = writers_.find(partition);
-      if (it != writers_.end() && it->second == writer) writers_.erase(it);
+      if (it != writers_.end() && it->second == writer) {
+        writers_.erase(it);
+        if (assigned_.contains(partition) && !pending_.contains(partition)) {
+          pending_[partition] = absl::Now() + kTakeOverRetry;
+        }
+      }
     }
     writer->Close();
   }
@@ -347,6 +373,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     absl::MutexLock lock(&mu_);
     for (int partition : partitions) {
       ++generation_[partition];
+      assigned_.insert(partition);
       pending_[partition] = absl::InfinitePast();
     }
   }
@@ -360,6 +387,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
       absl::MutexLock lock(&mu_);
       for (int partition : partitions) {
         ++generation_[partition];
+        assigned_.erase(partition);
         pending_.erase(partition);
         auto it = writers_.find(partition);
         if (it == writers_.end()) continue;
@@ -368,6 +396,22 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
       }
     }
     for (auto& writer : closing) writer->Close();
+    {
+      // A takeover of a revoked partition still running is let finish (it
+      // finds its generation gone and lets go) before the group may give the
+      // partition to another instance, so it cannot fence the next owner.
+      const absl::Time deadline = absl::Now() + absl::Milliseconds(config_.timeout_ms);
+      while (absl::Now() < deadline) {
+        {
+          absl::MutexLock lock(&mu_);
+          if (std::none_of(partitions.begin(), partitions.end(),
+                           [&](int partition) { return taking_over_.contains(partition); })) {
+            break;
+          }
+        }
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    }
     if (!partitions.empty()) {
       std::fprintf(stderr, "gridledger: instance %s released %zu partition(s)\n",
                    cluster_.instance.c_str(), partitions.size());
@@ -389,6 +433,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
           if (next_try > now) continue;
           due.emplace_back(partition, generation_[partition]);
           next_try = absl::InfiniteFuture();  // in progress
+          taking_over_.insert(partition);
         }
       }
       std::vector<std::thread> takeovers;
@@ -397,6 +442,7 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
         takeovers.emplace_back([this, partition = partition, generation = generation] {
           const absl::Status taken = TakeOver(partition, generation);
           absl::MutexLock lock(&mu_);
+          taking_over_.erase(partition);
           auto it = pending_.find(partition);
           if (it == pending_.end() || generation_[partition] != generation) return;
           if (taken.ok()) {
@@ -423,27 +469,48 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     return false;
   }
 
+  // Whether the group still gives `partition` to this instance in the
+  // assignment `generation` counted: FAILED_PRECONDITION when it was revoked
+  // meanwhile or the instance is no longer a member; UNAVAILABLE when the
+  // group cannot say now.
+  absl::Status StillOwner(int partition, uint64_t generation) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (generation_[partition] != generation) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(topology_->partition(partition).name, " was revoked meanwhile"));
+      }
+    }
+    return membership_->ConfirmMember(partition);
+  }
+
   // Fence the previous owner, read the partition to its end, publish the
   // claim with the fenced producer, then accept appends.
   absl::Status TakeOver(int partition, uint64_t generation) {
     const internal::KafkaPartition& where = topology_->partition(partition);
     const std::string transactional_id = internal::PartitionTransactionalId(config_, where);
+    GL_RETURN_IF_ERROR(StillOwner(partition, generation));
     GL_ASSIGN_OR_RETURN(internal::KafkaHandle producer,
                         internal::NewTransactionalProducer(config_, transactional_id));
     GL_RETURN_IF_ERROR(internal::InitTransactions(producer.get(), config_, transactional_id));
     GL_RETURN_IF_ERROR(reader_->CatchUp({partition}));
+    GL_RETURN_IF_ERROR(StillOwner(partition, generation));
     v1::PartitionClaim claim;
     claim.set_partition(where.name);
     claim.set_instance(cluster_.instance);
     claim.set_advertise(cluster_.advertise);
+    claim.set_process(process_);
     claim.set_claimed_at_unix_ms(absl::ToUnixMillis(absl::Now()));
     GL_ASSIGN_OR_RETURN(int64_t epoch, internal::ProduceInTransaction(
                                            producer.get(), config_, internal::ClaimsTopic(config_),
                                            where.name, claim.SerializeAsString()));
     internal::WarmUpTopic(producer.get(), config_, where.topic);
-    auto writer = std::make_shared<internal::KafkaWriter>(
-        config_, options_, internal::WriterScope{transactional_id, {partition}},
-        std::move(producer), topology_.get(), index_.get(), reader_.get());
+    internal::WriterScope scope{transactional_id, {partition}, [this, partition, generation] {
+                                  return StillOwner(partition, generation);
+                                }};
+    auto writer = std::make_shared<internal::KafkaWriter>(config_, options_, std::move(scope),
+                                                          std::move(producer), topology_.get(),
+                                                          index_.get(), reader_.get());
     {
       absl::MutexLock lock(&mu_);
       if (generation_[partition] == generation) {
@@ -463,6 +530,9 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
   const KafkaConfig config_;
   const StoreOptions options_;
   const ClusterOptions cluster_;
+  // This process's id in its claims (a restarted or duplicate instance of the
+  // same name is another process).
+  const std::string process_;
   std::atomic<bool> shutting_down_{false};
   std::shared_ptr<const internal::KafkaTopology> topology_;
   std::unique_ptr<internal::KafkaIndex> index_;
@@ -478,6 +548,8 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
   // if the generation it started in is still current.
   absl::flat_hash_map<int, absl::Time> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<int, uint64_t> generation_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<int> assigned_ ABSL_GUARDED_BY(mu_);     // by Kafka, now
+  absl::flat_hash_set<int> taking_over_ ABSL_GUARDED_BY(mu_);  // a takeover runs
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread takeover_thread_;
 

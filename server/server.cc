@@ -176,9 +176,10 @@ absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& opt
         "--cluster_secret: required with --instance: a file whose first line is the secret "
         "every instance of the deployment shares");
   }
-  if (options.session_timeout_ms < 1000 || options.handover_wait_ms < 0) {
+  if (options.session_timeout_ms < 6000 || options.handover_wait_ms < 0) {
     return absl::InvalidArgumentError(
-        "--session_timeout_s: at least 1 s; --handover_wait_ms: not negative");
+        "--session_timeout_s: at least 6 s (the broker's default group.min.session.timeout.ms); "
+        "--handover_wait_ms: not negative");
   }
   GL_ASSIGN_OR_RETURN(*secret, LoadClusterSecret(options.cluster_secret_file));
   GL_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,

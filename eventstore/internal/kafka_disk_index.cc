@@ -203,8 +203,11 @@ class DiskKafkaIndex final : public KafkaIndex {
     if (!head.ok()) return absl::StatusOr<std::vector<v1::EventEnvelope>>(head.status());
     if (!head->exists) return absl::StatusOr<std::vector<v1::EventEnvelope>>(std::move(events));
     StreamChainChecker chain(stream_id, from_version);
+    // Up to the head read above: a commit landing meanwhile is not half seen.
+    const int64_t expected =
+        std::min<int64_t>(max_count, std::max<int64_t>(0, head->head.version - from_version + 1));
     absl::Status read = ForEachEvent(
-        stream_id, from_version, max_count,
+        stream_id, from_version, expected,
         [&](int64_t version, int64_t offset, absl::string_view record) -> absl::Status {
           GL_ASSIGN_OR_RETURN(
               v1::EventEnvelope event,
@@ -214,8 +217,6 @@ class DiskKafkaIndex final : public KafkaIndex {
           return absl::OkStatus();
         });
     if (!read.ok()) return absl::StatusOr<std::vector<v1::EventEnvelope>>(read);
-    const int64_t expected =
-        std::min<int64_t>(max_count, std::max<int64_t>(0, head->head.version - from_version + 1));
     if (static_cast<int64_t>(events.size()) != expected) {
       return absl::StatusOr<std::vector<v1::EventEnvelope>>(absl::DataLossError(absl::StrCat(
           "owner state: stream ", stream_id, " version ", chain.next_version(), " is missing")));

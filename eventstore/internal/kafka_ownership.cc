@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <cstdio>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -70,8 +69,35 @@ absl::StatusOr<std::unique_ptr<GroupMembership>> GroupMembership::Join(
 GroupMembership::~GroupMembership() {
   stopping_.store(true);
   if (thread_.joinable()) thread_.join();
-  // Closing runs the rebalance callback for what is still assigned.
-  if (consumer_) rd_kafka_consumer_close(consumer_.get());
+  // Closing runs the rebalance callback for what is still assigned; then
+  // the handle is destroyed without a second close.
+  if (consumer_) {
+    rd_kafka_consumer_close(consumer_.get());
+    rd_kafka_destroy(consumer_.release());
+  }
+}
+
+absl::Status GroupMembership::ConfirmMember(int partition) const {
+  const KafkaPartition& where = topology_->partition(partition);
+  PartitionList offsets(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(offsets.get(), where.topic.c_str(), where.number)->offset = 0;
+  if (rd_kafka_assignment_lost(consumer_.get())) {
+    return absl::FailedPreconditionError("owners group: this instance's assignment is lost");
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), /*async=*/0);
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      return absl::OkStatus();
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "owners group: this instance is no longer a member (", rd_kafka_err2name(err), ")"));
+    default:
+      return absl::UnavailableError(
+          absl::StrCat("owners group: membership not confirmed: ", rd_kafka_err2str(err)));
+  }
 }
 
 void GroupMembership::OnRebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
@@ -92,17 +118,15 @@ std::vector<int> GroupMembership::IndicesOf(
 
 void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* partitions) {
+  // The assignor is cooperative-sticky by configuration: every change is
+  // incremental (and rd_kafka_rebalance_protocol is not asked here: it can
+  // hang inside consumer_close's callback in this librdkafka).
   rd_kafka_t* consumer = consumer_.get();
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(consumer), "COOPERATIVE") == 0;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    if (cooperative) {
-      if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer, partitions)) {
-        std::fprintf(stderr, "gridledger: owners group: assign: %s\n",
-                     rd_kafka_error_string(error));
-        rd_kafka_error_destroy(error);
-      }
-    } else {
-      rd_kafka_assign(consumer, partitions);
+    if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer, partitions)) {
+      std::fprintf(stderr, "gridledger: owners group: assign: %s\n", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      return;
     }
     // Membership only: nothing is consumed.
     rd_kafka_pause_partitions(consumer, partitions);
@@ -111,12 +135,9 @@ void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
   }
   // Revoked, or lost (the session expired): stop writing first, then let go.
   if (callbacks_.revoked) callbacks_.revoked(IndicesOf(partitions));
-  if (cooperative) {
-    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, partitions)) {
-      rd_kafka_error_destroy(error);
-    }
-  } else {
-    rd_kafka_assign(consumer, nullptr);
+  if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, partitions)) {
+    std::fprintf(stderr, "gridledger: owners group: unassign: %s\n", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
   }
 }
 

@@ -56,6 +56,14 @@ class GroupMembership {
       const KafkaConfig& config, std::shared_ptr<const KafkaTopology> topology,
       const std::string& instance, int64_t session_timeout_ms, Callbacks callbacks);
 
+  // Asks the group coordinator whether this instance is still a member of
+  // the current generation (a synchronous offset commit for `partition`,
+  // which a stale generation is refused): FAILED_PRECONDITION when it is not
+  // (expelled after its session, or replaced by another of its name), and
+  // UNAVAILABLE when it cannot tell (a rebalance in progress, no broker). What
+  // must come before fencing a partition's producer, so a zombie fences no one.
+  absl::Status ConfirmMember(int partition) const;
+
   // Stops the thread and closes the consumer (a static member stays in the
   // group until its session times out, so a restart keeps its partitions).
   // `revoked` is called for what it still held.

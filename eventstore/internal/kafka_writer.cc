@@ -208,6 +208,7 @@ absl::Status KafkaWriter::ReadyToWrite() {
 }
 
 absl::Status KafkaWriter::Recover() {
+  if (scope_.before_recover) GL_RETURN_IF_ERROR(scope_.before_recover());
   producer_.reset();
   GL_ASSIGN_OR_RETURN(producer_, NewTransactionalProducer(config_, scope_.transactional_id));
   if (absl::Status status = InitTransactions(producer_.get(), config_, scope_.transactional_id);

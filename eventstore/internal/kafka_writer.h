@@ -20,6 +20,7 @@
 #define GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_WRITER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -70,6 +71,11 @@ void WarmUpTopic(rd_kafka_t* producer, const KafkaConfig& config, const std::str
 struct WriterScope {
   std::string transactional_id;
   std::vector<int> partitions;
+  // Optional: asked before a recovery fences the transactional.id again; an
+  // error stops the recovery (FAILED_PRECONDITION ends the writer as if
+  // fenced). A cluster instance confirms it is still the partition's owner,
+  // so a zombie's recovery fences no one.
+  std::function<absl::Status()> before_recover;
 };
 
 class KafkaWriter {
