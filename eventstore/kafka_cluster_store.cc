@@ -23,6 +23,7 @@
 #include "eventstore/internal/kafka_index.h"
 #include "eventstore/internal/kafka_ownership.h"
 #include "eventstore/internal/kafka_reader.h"
+#include "eventstore/internal/kafka_store_base.h"
 #include "eventstore/internal/kafka_topology.h"
 #include "eventstore/internal/kafka_writer.h"
 #include "eventstore/internal/record_codec.h"
@@ -37,11 +38,10 @@ constexpr absl::Duration kRetryPause = absl::Milliseconds(100);
 // How often an assigned partition whose takeover failed is tried again.
 constexpr absl::Duration kTakeOverRetry = absl::Seconds(1);
 
-class ClusteredKafkaStore final : public EventStore, public ClusterMember {
+class ClusteredKafkaStore final : public internal::KafkaStoreBase, public ClusterMember {
  public:
   ClusteredKafkaStore(KafkaConfig config, StoreOptions options)
-      : config_(std::move(config)),
-        options_(std::move(options)),
+      : KafkaStoreBase(std::move(config), std::move(options)),
         cluster_(*options_.cluster),
         process_(NewUuid()) {}
 
@@ -154,26 +154,6 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
               return cluster_.forwarder->ReadStream(owner, stream, 1, 0);
             }));
     return reply.stream_version();
-  }
-
-  absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from, int64_t max_count) override {
-    return reader_->ReadAll(from, max_count);
-  }
-
-  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const v1::Checkpoint& from,
-                                                          SubscriptionFilter filter,
-                                                          EventHandler handler) override {
-    return reader_->Subscribe(from, std::move(filter), std::move(handler));
-  }
-
-  absl::StatusOr<v1::Checkpoint> EndCheckpoint() override { return reader_->EndCheckpoint(); }
-
-  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(absl::string_view name) override {
-    return reader_->OpenReader(name);
-  }
-
-  std::string ReaderGroup(absl::string_view name) const override {
-    return reader_->ReaderGroup(name);
   }
 
   // Without a stream the command's partition is unknown: what this instance
@@ -527,16 +507,11 @@ class ClusteredKafkaStore final : public EventStore, public ClusterMember {
     return absl::OkStatus();
   }
 
-  const KafkaConfig config_;
-  const StoreOptions options_;
   const ClusterOptions cluster_;
   // This process's id in its claims (a restarted or duplicate instance of the
   // same name is another process).
   const std::string process_;
   std::atomic<bool> shutting_down_{false};
-  std::shared_ptr<const internal::KafkaTopology> topology_;
-  std::unique_ptr<internal::KafkaIndex> index_;
-  std::unique_ptr<internal::KafkaReader> reader_;
   std::unique_ptr<internal::OwnerDirectory> directory_;
 
   absl::Mutex mu_;

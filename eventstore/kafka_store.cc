@@ -6,6 +6,7 @@
 #include "eventstore/internal/kafka_client.h"
 #include "eventstore/internal/kafka_index.h"
 #include "eventstore/internal/kafka_reader.h"
+#include "eventstore/internal/kafka_store_base.h"
 #include "eventstore/internal/kafka_topology.h"
 #include "eventstore/internal/kafka_writer.h"
 
@@ -17,10 +18,10 @@ using internal::KafkaConfig;
 // The composition of the backend's parts: the topology (where events live),
 // the index (what the log holds), the reader and the writer. Every call goes
 // to one of them; see their headers for what each does.
-class KafkaStore final : public EventStore {
+class KafkaStore final : public internal::KafkaStoreBase {
  public:
   KafkaStore(KafkaConfig config, StoreOptions options)
-      : config_(std::move(config)), options_(std::move(options)) {}
+      : KafkaStoreBase(std::move(config), std::move(options)) {}
 
   // Builds the parts in the order the protocol needs: the producer first (its
   // handle checks the broker and the topics), init_transactions (ending what
@@ -55,39 +56,13 @@ class KafkaStore final : public EventStore {
     return index_->StreamVersion(stream_id);
   }
 
-  absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from, int64_t max_count) override {
-    return reader_->ReadAll(from, max_count);
-  }
-
-  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const v1::Checkpoint& from,
-                                                          SubscriptionFilter filter,
-                                                          EventHandler handler) override {
-    return reader_->Subscribe(from, std::move(filter), std::move(handler));
-  }
-
-  absl::StatusOr<v1::Checkpoint> EndCheckpoint() override { return reader_->EndCheckpoint(); }
-
-  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(absl::string_view name) override {
-    return reader_->OpenReader(name);
-  }
-
-  std::string ReaderGroup(absl::string_view name) const override {
-    return reader_->ReaderGroup(name);
-  }
-
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& command_id) override {
     return index_->LookupCommand(command_id);
   }
 
  private:
-  const KafkaConfig config_;
-  const StoreOptions options_;
-  // Declared in dependency order: each part may use the ones above it, and
-  // the writer (whose thread uses all of them) is destroyed first.
-  std::shared_ptr<const internal::KafkaTopology> topology_;
-  std::unique_ptr<internal::KafkaIndex> index_;
-  std::unique_ptr<internal::KafkaReader> reader_;
+  // Destroyed before the base's parts, which its thread uses.
   std::unique_ptr<internal::KafkaWriter> writer_;
 };
 

@@ -107,6 +107,20 @@ class ClusterTest : public ::testing::Test {
     ASSERT_TRUE(absl::StrContains(banner, "serving on")) << banner;
   }
 
+  // n instances c0… started, every partition claimed with each of them
+  // owning some, and the test org units registered.
+  void StartCluster(size_t n) {
+    PrepareInstances(n);
+    std::set<std::string> names;
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_NO_FATAL_FAILURE(StartInstance(i));
+      names.insert(instances_[i].name);
+    }
+    ASSERT_TRUE(AwaitOwners(0, names, absl::Seconds(60)));
+    ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
+                                          testing::TestOrgUnits()));
+  }
+
   // The cluster's status as instance i sees it.
   std::optional<v1::ClusterStatusReply> Status(size_t i) {
     auto stub = v1::Cluster::NewStub(
@@ -284,11 +298,7 @@ class ClusterTest : public ::testing::Test {
 };
 
 TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
-  PrepareInstances(3);
-  for (size_t i = 0; i < 3; ++i) StartInstance(i);
-  ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
-  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
-                                        testing::TestOrgUnits()));
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   // A meter received through each instance, whoever owns its partition.
   int errors = 0;
   for (size_t i = 0; i < 3; ++i) {
@@ -314,11 +324,7 @@ TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
 // restarted at once (static membership keeps their partitions), some only
 // after their partitions moved to the others.
 TEST_F(ClusterTest, KillsUnderLoadLoseNothingAndDoubleNothing) {
-  PrepareInstances(3);
-  for (size_t i = 0; i < 3; ++i) StartInstance(i);
-  ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
-  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
-                                        testing::TestOrgUnits()));
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   StartLoad(4);
   constexpr int kKills = 10;
   for (int k = 0; k < kKills; ++k) {
@@ -337,11 +343,7 @@ TEST_F(ClusterTest, KillsUnderLoadLoseNothingAndDoubleNothing) {
 
 // Every instance stopped (SIGTERM) and started again in turn under load.
 TEST_F(ClusterTest, RollingRestartLosesNothing) {
-  PrepareInstances(3);
-  for (size_t i = 0; i < 3; ++i) StartInstance(i);
-  ASSERT_TRUE(AwaitOwners(0, {"c0", "c1", "c2"}, absl::Seconds(60)));
-  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[0].address, tokens_["registrar"],
-                                        testing::TestOrgUnits()));
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   StartLoad(4);
   for (size_t i = 0; i < 3; ++i) {
     absl::SleepFor(absl::Seconds(2));
@@ -407,11 +409,7 @@ TEST_F(ClusterTest, PartitionCountOtherThanTheTopicsIsRefused) {
 // when it resumes, what it still tries to write on them is fenced. A command
 // sent to it while paused is answered (through the new owner) and lands once.
 TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
-  PrepareInstances(2);
-  for (size_t i = 0; i < 2; ++i) StartInstance(i);
-  ASSERT_TRUE(AwaitOwners(1, {"c0", "c1"}, absl::Seconds(60)));
-  ASSERT_TRUE(testing::RegisterOrgUnits(instances_[1].address, tokens_["registrar"],
-                                        testing::TestOrgUnits()));
+  ASSERT_NO_FATAL_FAILURE(StartCluster(2));
   // A meter whose partition the future zombie (c0) owns.
   std::string bar_code;
   for (int n = 0; bar_code.empty(); ++n) {

@@ -2,7 +2,7 @@
 // state in RocksDB. Keys, each with a one-letter kind:
 //   "m"                          the store label (topic prefix) it belongs to
 //   "p" <partition name>         next offset (8 bytes, big-endian) ‖ chain head hash
-//   "h" <stream id>              version (8) ‖ partition index (4) ‖ stream hash
+//   "h" <stream id>              version (8) ‖ partition index (8) ‖ stream hash
 //   "e" <stream id> 0 <version>  offset (8) ‖ the stored record (as in Kafka)
 //   "c" <command id>             the first AppendOutcome, serialized
 // Every record or committed transaction is one WriteBatch (the WAL is not
@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/big_endian.h"
 #include "common/status_macros.h"
 #include "eventstore/internal/chain_check.h"
 #include "eventstore/internal/kafka_index.h"
@@ -28,14 +29,10 @@
 namespace gridledger::eventstore::internal {
 namespace {
 
-void PutBigEndian(std::string& out, uint64_t value, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-uint64_t GetBigEndian(absl::string_view in, int bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
-  return value;
+// The 8-byte big-endian integer at `at` of `bytes` (whose size the caller
+// checked).
+int64_t Int64At(absl::string_view bytes, size_t at) {
+  return static_cast<int64_t>(ReadBigEndian64(bytes.substr(at)).value_or(0));
 }
 
 std::string PartitionKey(const std::string& name) { return absl::StrCat("p", name); }
@@ -48,7 +45,7 @@ std::string EventPrefix(absl::string_view stream) {
 }
 std::string EventKey(absl::string_view stream, int64_t version) {
   std::string key = EventPrefix(stream);
-  PutBigEndian(key, static_cast<uint64_t>(version), 8);
+  AppendBigEndian64(static_cast<uint64_t>(version), &key);
   return key;
 }
 
@@ -89,7 +86,7 @@ class DiskKafkaIndex final : public KafkaIndex {
       if (status.IsNotFound()) continue;
       GL_RETURN_IF_ERROR(FromRocks(status, "owner state"));
       if (value.size() < 8) return absl::DataLossError("owner state: a partition entry is cut");
-      partitions_[i].next_read = static_cast<int64_t>(GetBigEndian(value, 8));
+      partitions_[i].next_read = Int64At(value, 0);
       partitions_[i].head_hash = value.substr(8);
     }
     return absl::OkStatus();
@@ -264,11 +261,11 @@ class DiskKafkaIndex final : public KafkaIndex {
     rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), HeadKey(stream_id), &value);
     if (status.IsNotFound()) return head;
     GL_RETURN_IF_ERROR(FromRocks(status, "owner state"));
-    if (value.size() < 12) return absl::DataLossError("owner state: a stream head is cut");
+    if (value.size() < 16) return absl::DataLossError("owner state: a stream head is cut");
     head.exists = true;
-    head.head.version = static_cast<int64_t>(GetBigEndian(value, 8));
-    head.head.partition = static_cast<int>(GetBigEndian(value.substr(8), 4));
-    head.head.hash = value.substr(12);
+    head.head.version = Int64At(value, 0);
+    head.head.partition = static_cast<int>(Int64At(value, 8));
+    head.head.hash = value.substr(16);
     return head;
   }
 
@@ -303,9 +300,8 @@ class DiskKafkaIndex final : public KafkaIndex {
         return absl::DataLossError("owner state: an event entry is cut");
       }
       const absl::string_view view(value.data(), value.size());
-      GL_RETURN_IF_ERROR(fn(
-          static_cast<int64_t>(GetBigEndian(absl::string_view(key.data() + prefix.size(), 8), 8)),
-          static_cast<int64_t>(GetBigEndian(view, 8)), view.substr(8)));
+      GL_RETURN_IF_ERROR(fn(Int64At(absl::string_view(key.data(), key.size()), prefix.size()),
+                            Int64At(view, 0), view.substr(8)));
     }
     return FromRocks(it->status(), "owner state");
   }
@@ -313,8 +309,8 @@ class DiskKafkaIndex final : public KafkaIndex {
   static void PutHead(rocksdb::WriteBatch& batch, absl::string_view stream, int64_t version,
                       int partition, absl::string_view hash) {
     std::string value;
-    PutBigEndian(value, static_cast<uint64_t>(version), 8);
-    PutBigEndian(value, static_cast<uint64_t>(partition), 4);
+    AppendBigEndian64(static_cast<uint64_t>(version), &value);
+    AppendBigEndian64(static_cast<uint64_t>(partition), &value);
     value.append(hash.data(), hash.size());
     batch.Put(HeadKey(stream), value);
   }
@@ -323,14 +319,14 @@ class DiskKafkaIndex final : public KafkaIndex {
                        int64_t offset, absl::string_view record) {
     std::string value;
     value.reserve(8 + record.size());
-    PutBigEndian(value, static_cast<uint64_t>(offset), 8);
+    AppendBigEndian64(static_cast<uint64_t>(offset), &value);
     value.append(record.data(), record.size());
     batch.Put(EventKey(stream, version), value);
   }
 
   void PutPartition(rocksdb::WriteBatch& batch, int partition, const PartitionState& state) const {
     std::string value;
-    PutBigEndian(value, static_cast<uint64_t>(state.next_read), 8);
+    AppendBigEndian64(static_cast<uint64_t>(state.next_read), &value);
     value += state.head_hash;
     batch.Put(PartitionKey(topology_->partition(partition).name), value);
   }
