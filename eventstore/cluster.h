@@ -34,8 +34,11 @@ namespace gridledger::eventstore {
 class OwnerForwarder {
  public:
   virtual ~OwnerForwarder() = default;
-  virtual absl::StatusOr<AppendResult> Append(const std::string& owner_address,
-                                              const AppendRequest& request) = 0;
+  // The owner's answer to each request, in order (as
+  // ClusterMember::AppendOwnedBatch); one UNAVAILABLE for the whole call when
+  // it did not reach the owner.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> AppendBatch(
+      const std::string& owner_address, const std::vector<const AppendRequest*>& requests) = 0;
   // The events (as ReadStream) and the stream's version.
   virtual absl::StatusOr<v1::ForwardReadStreamReply> ReadStream(const std::string& owner_address,
                                                                 const std::string& stream_id,
@@ -77,10 +80,11 @@ class ClusterMember {
  public:
   virtual ~ClusterMember() = default;
   virtual const std::string& instance() const = 0;
-  // As EventStore, for a partition this instance owns and is ready to write;
-  // otherwise UNAVAILABLE "not the owner of <partition>", naming the owner
-  // this instance knows of.
-  virtual absl::StatusOr<AppendResult> AppendOwned(AppendRequest request) = 0;
+  // As EventStore (AppendOwnedBatch as AppendBatch), for a partition this
+  // instance owns and is ready to write; otherwise UNAVAILABLE "not the owner
+  // of <partition>", naming the owner this instance knows of.
+  virtual std::vector<absl::StatusOr<AppendResult>> AppendOwnedBatch(
+      std::vector<AppendRequest> requests) = 0;
   virtual absl::StatusOr<v1::ForwardReadStreamReply> ReadOwned(const std::string& stream_id,
                                                                int64_t from_version,
                                                                int64_t max_count) = 0;

@@ -153,6 +153,11 @@ class EmbeddedStore final : public EventStore {
     return queue_.Submit(std::move(request), options_);
   }
 
+  std::vector<absl::StatusOr<AppendResult>> AppendBatch(
+      std::vector<AppendRequest> requests) override {
+    return queue_.SubmitAll(std::move(requests), options_);
+  }
+
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(absl::string_view stream_id,
                                                                  int64_t from_version,
                                                                  int64_t max_count) override {

@@ -56,6 +56,14 @@ class ReadAllReader final : public LogReader {
 
 }  // namespace
 
+std::vector<absl::StatusOr<AppendResult>> EventStore::AppendBatch(
+    std::vector<AppendRequest> requests) {
+  std::vector<absl::StatusOr<AppendResult>> results;
+  results.reserve(requests.size());
+  for (AppendRequest& request : requests) results.push_back(Append(std::move(request)));
+  return results;
+}
+
 absl::StatusOr<std::unique_ptr<LogReader>> EventStore::OpenReader(absl::string_view) {
   return std::unique_ptr<LogReader>(new ReadAllReader(this));
 }

@@ -143,6 +143,15 @@ class EventStore {
   // disk, or committed on the broker with acks=all).
   virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
 
+  // Many independent appends at once, each with its own result (index for
+  // index), exactly as if each were Append-ed alone; requests on one stream
+  // are applied in the order given. A backend writes what it can in one
+  // group commit (one WriteBatch, one Kafka transaction per partition), so a
+  // batch costs far less than its appends one by one. The default appends
+  // them one by one.
+  virtual std::vector<absl::StatusOr<AppendResult>> AppendBatch(
+      std::vector<AppendRequest> requests);
+
   // Events of one stream from `from_version` (1-based), at most `max_count`.
   // An unknown stream has no events (an empty vector, not NOT_FOUND).
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(

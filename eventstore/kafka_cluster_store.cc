@@ -118,11 +118,19 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
   // --- EventStore -----------------------------------------------------------
 
   absl::StatusOr<AppendResult> Append(AppendRequest request) override {
-    GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
-    const int partition = topology_->PartitionOfStream(request.stream_id);
-    return Route<AppendResult>(
-        partition, [&](internal::KafkaWriter& writer) { return writer.Append(request); },
-        [&](const std::string& owner) { return cluster_.forwarder->Append(owner, request); });
+    std::vector<AppendRequest> one;
+    one.push_back(std::move(request));
+    return std::move(AppendBatch(std::move(one)).front());
+  }
+
+  // Each partition's requests go to its owner (this instance's writer or
+  // another's, forwarded) as one batch; the partitions in parallel.
+  std::vector<absl::StatusOr<AppendResult>> AppendBatch(
+      std::vector<AppendRequest> requests) override {
+    return ByPartition(requests, [&](int partition, const std::vector<size_t>& indices,
+                                     std::vector<absl::StatusOr<AppendResult>>& results) {
+      RouteAppends(partition, requests, indices, results);
+    });
   }
 
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(absl::string_view stream_id,
@@ -188,17 +196,26 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
 
   const std::string& instance() const override { return cluster_.instance; }
 
-  absl::StatusOr<AppendResult> AppendOwned(AppendRequest request) override {
-    GL_RETURN_IF_ERROR(internal::ValidateAppendRequest(request, options_));
-    const int partition = topology_->PartitionOfStream(request.stream_id);
-    std::shared_ptr<internal::KafkaWriter> writer = WriterOf(partition);
-    if (writer == nullptr || writer->Fenced()) return NotOwner(partition);
-    absl::StatusOr<AppendResult> answer = writer->Append(std::move(request));
-    if (answer.ok() || !(writer->Fenced() || writer->Closed())) return answer;
-    // Fenced or closed while it waited: nothing of it was written; the
-    // forwarding instance looks for the new owner.
-    DropWriter(partition, writer);
-    return NotOwner(partition);
+  std::vector<absl::StatusOr<AppendResult>> AppendOwnedBatch(
+      std::vector<AppendRequest> requests) override {
+    return ByPartition(requests, [&](int partition, const std::vector<size_t>& indices,
+                                     std::vector<absl::StatusOr<AppendResult>>& results) {
+      std::shared_ptr<internal::KafkaWriter> writer = WriterOf(partition);
+      if (writer == nullptr || writer->Fenced()) {
+        for (size_t i : indices) results[i] = NotOwner(partition);
+        return;
+      }
+      std::vector<absl::StatusOr<AppendResult>> answers =
+          writer->AppendAll(Take(requests, indices));
+      // Fenced or closed while they waited: nothing of the failed ones was
+      // written; the forwarding instance looks for the new owner.
+      const bool lost = writer->Fenced() || writer->Closed();
+      for (size_t k = 0; k < indices.size(); ++k) {
+        results[indices[k]] =
+            answers[k].ok() || !lost ? std::move(answers[k]) : NotOwner(partition);
+      }
+      if (lost) DropWriter(partition, writer);
+    });
   }
 
   absl::StatusOr<v1::ForwardReadStreamReply> ReadOwned(const std::string& stream_id,
@@ -293,6 +310,23 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
                            : std::string(" (no instance has claimed it yet)")));
   }
 
+  // UNAVAILABLE saying why a call for partition `name` stops waiting for an
+  // owner (the process stops, or `deadline` passed; `last` is the last
+  // failure); OK while it should keep trying.
+  absl::Status GiveUp(const std::string& name, absl::Time deadline, const absl::Status& last) {
+    if (shutting_down_.load()) {
+      return absl::UnavailableError(
+          absl::StrCat("instance ", cluster_.instance, " is shutting down; partition ", name,
+                       " is elsewhere: retry with the same command_id (", last.message(), ")"));
+    }
+    if (absl::Now() >= deadline) {
+      return absl::UnavailableError(absl::StrCat(
+          "partition ", name, " has no reachable owner after ", cluster_.handover_wait_ms,
+          " ms (it is changing owner; retry with the same command_id): ", last.message()));
+    }
+    return absl::OkStatus();
+  }
+
   // Runs `local` when this instance owns `partition`, else `remote` at the
   // owner the last claim names, until one gives an answer other than
   // UNAVAILABLE from a partition changing hands, or handover_wait_ms pass.
@@ -316,15 +350,104 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
         if (!absl::IsUnavailable(answer.status())) return answer;
         last = answer.status();
       }
-      if (shutting_down_.load()) {
-        return absl::UnavailableError(
-            absl::StrCat("instance ", cluster_.instance, " is shutting down; partition ", name,
-                         " is elsewhere: retry with the same command_id (", last.message(), ")"));
+      if (absl::Status given_up = GiveUp(name, deadline, last); !given_up.ok()) return given_up;
+      absl::SleepFor(kRetryPause);
+    }
+  }
+
+  // Validates each request (an invalid one is answered with why), then calls
+  // `append(partition, indices, results)` once per partition the valid ones
+  // go to, the partitions in parallel; it answers results[i] for each index.
+  template <typename PerPartition>
+  std::vector<absl::StatusOr<AppendResult>> ByPartition(const std::vector<AppendRequest>& requests,
+                                                        const PerPartition& append) {
+    std::vector<absl::StatusOr<AppendResult>> results(requests.size(), absl::UnknownError(""));
+    absl::flat_hash_map<int, std::vector<size_t>> by_partition;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (absl::Status valid = internal::ValidateAppendRequest(requests[i], options_);
+          !valid.ok()) {
+        results[i] = std::move(valid);
+        continue;
       }
-      if (absl::Now() >= deadline) {
-        return absl::UnavailableError(absl::StrCat(
-            "partition ", name, " has no reachable owner after ", cluster_.handover_wait_ms,
-            " ms (it is changing owner; retry with the same command_id): ", last.message()));
+      by_partition[topology_->PartitionOfStream(requests[i].stream_id)].push_back(i);
+    }
+    std::vector<std::thread> others;
+    others.reserve(by_partition.size());
+    for (const auto& [partition, indices] : by_partition) {
+      if (others.size() + 1 < by_partition.size()) {
+        others.emplace_back([&, partition = partition, indices = &indices] {
+          append(partition, *indices, results);
+        });
+      } else {
+        append(partition, indices, results);
+      }
+    }
+    for (std::thread& other : others) other.join();
+    return results;
+  }
+
+  // Copies of requests[indices], in that order.
+  static std::vector<AppendRequest> Take(const std::vector<AppendRequest>& requests,
+                                         const std::vector<size_t>& indices) {
+    std::vector<AppendRequest> taken;
+    taken.reserve(indices.size());
+    for (size_t i : indices) taken.push_back(requests[i]);
+    return taken;
+  }
+
+  // Route for the appends requests[indices], all on `partition`, answering
+  // each in results[index]. Those that fail only because the partition
+  // changed hands (a local writer fenced or closed, an owner that did not
+  // answer or no longer owns it) go on to the new owner; the rest are final.
+  void RouteAppends(int partition, const std::vector<AppendRequest>& requests,
+                    std::vector<size_t> indices,
+                    std::vector<absl::StatusOr<AppendResult>>& results) {
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(cluster_.handover_wait_ms);
+    const std::string& name = topology_->partition(partition).name;
+    absl::Status last = absl::UnavailableError("no owner yet");
+    while (true) {
+      std::vector<size_t> again;
+      if (std::shared_ptr<internal::KafkaWriter> writer = WriterOf(partition)) {
+        std::vector<absl::StatusOr<AppendResult>> answers =
+            writer->AppendAll(Take(requests, indices));
+        const bool lost = writer->Fenced() || writer->Closed();
+        for (size_t k = 0; k < indices.size(); ++k) {
+          if (!answers[k].ok() && lost) {
+            last = answers[k].status();
+            again.push_back(indices[k]);
+          } else {
+            results[indices[k]] = std::move(answers[k]);
+          }
+        }
+        if (lost) DropWriter(partition, writer);
+      } else if (std::optional<internal::OwnerClaim> claim = directory_->Find(name);
+                 claim && claim->claim.process() != process_) {
+        std::vector<const AppendRequest*> forwarded;
+        forwarded.reserve(indices.size());
+        for (size_t i : indices) forwarded.push_back(&requests[i]);
+        absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> answers =
+            cluster_.forwarder->AppendBatch(claim->claim.advertise(), forwarded);
+        if (!answers.ok()) {
+          last = answers.status();
+          again = indices;
+        } else {
+          for (size_t k = 0; k < indices.size(); ++k) {
+            if (absl::IsUnavailable((*answers)[k].status())) {
+              last = (*answers)[k].status();
+              again.push_back(indices[k]);
+            } else {
+              results[indices[k]] = std::move((*answers)[k]);
+            }
+          }
+        }
+      } else {
+        again = indices;
+      }
+      if (again.empty()) return;
+      indices = std::move(again);
+      if (absl::Status given_up = GiveUp(name, deadline, last); !given_up.ok()) {
+        for (size_t i : indices) results[i] = given_up;
+        return;
       }
       absl::SleepFor(kRetryPause);
     }

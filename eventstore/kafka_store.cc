@@ -46,6 +46,11 @@ class KafkaStore final : public internal::KafkaStoreBase {
     return writer_->Append(std::move(request));
   }
 
+  std::vector<absl::StatusOr<AppendResult>> AppendBatch(
+      std::vector<AppendRequest> requests) override {
+    return writer_->AppendAll(std::move(requests));
+  }
+
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(absl::string_view stream_id,
                                                                  int64_t from_version,
                                                                  int64_t max_count) override {

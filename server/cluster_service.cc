@@ -76,23 +76,37 @@ bool ClusterService::HasSecret(const grpc::ServerContext& context) const {
          CRYPTO_memcmp(given.data(), secret_.data(), secret_.size()) == 0;
 }
 
-grpc::Status ClusterService::ForwardAppend(grpc::ServerContext* context,
-                                           const v1::ForwardAppendRequest* request,
-                                           v1::ForwardAppendReply* reply) {
+grpc::Status ClusterService::ForwardAppends(grpc::ServerContext* context,
+                                            const v1::ForwardAppendsRequest* request,
+                                            v1::ForwardAppendsReply* reply) {
   if (!HasSecret(*context)) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "Cluster: only instances of this deployment may forward");
   }
-  eventstore::AppendRequest append;
-  append.stream_id = request->stream_id();
-  append.expected_version = request->expected_version();
-  append.command_id = request->command_id();
-  append.request_digest = request->request_digest();
-  append.events.assign(request->events().begin(), request->events().end());
-  absl::StatusOr<eventstore::AppendResult> result = member_->AppendOwned(std::move(append));
-  if (!result.ok()) return ToForwardedStatus(result.status());
-  *reply->mutable_outcome() = result->outcome;
-  reply->set_deduplicated(result->deduplicated);
+  std::vector<eventstore::AppendRequest> appends;
+  appends.reserve(request->appends_size());
+  for (const v1::ForwardAppendRequest& forwarded : request->appends()) {
+    eventstore::AppendRequest& append = appends.emplace_back();
+    append.stream_id = forwarded.stream_id();
+    append.expected_version = forwarded.expected_version();
+    append.command_id = forwarded.command_id();
+    append.request_digest = forwarded.request_digest();
+    append.events.assign(forwarded.events().begin(), forwarded.events().end());
+  }
+  for (absl::StatusOr<eventstore::AppendResult>& result :
+       member_->AppendOwnedBatch(std::move(appends))) {
+    v1::ForwardAppendResult* answer = reply->add_results();
+    if (!result.ok()) {
+      answer->set_code(static_cast<int32_t>(result.status().code()));
+      answer->set_message(std::string(result.status().message()));
+      if (auto current = result.status().GetPayload(eventstore::kCurrentVersionPayload)) {
+        answer->set_current_version(std::string(*current));
+      }
+      continue;
+    }
+    *answer->mutable_outcome() = std::move(result->outcome);
+    answer->set_deduplicated(result->deduplicated);
+  }
   return grpc::Status::OK;
 }
 
@@ -205,22 +219,45 @@ void GrpcOwnerForwarder::Prepare(grpc::ClientContext& context) const {
                        std::chrono::milliseconds(call_timeout_ms_));
 }
 
-absl::StatusOr<eventstore::AppendResult> GrpcOwnerForwarder::Append(
-    const std::string& owner_address, const eventstore::AppendRequest& request) {
-  v1::ForwardAppendRequest forwarded;
-  forwarded.set_stream_id(request.stream_id);
-  forwarded.set_expected_version(request.expected_version);
-  forwarded.set_command_id(request.command_id);
-  forwarded.set_request_digest(request.request_digest);
-  for (const v1::EventEnvelope& event : request.events) *forwarded.add_events() = event;
+absl::StatusOr<std::vector<absl::StatusOr<eventstore::AppendResult>>>
+GrpcOwnerForwarder::AppendBatch(const std::string& owner_address,
+                                const std::vector<const eventstore::AppendRequest*>& requests) {
+  v1::ForwardAppendsRequest forwarded;
+  for (const eventstore::AppendRequest* request : requests) {
+    v1::ForwardAppendRequest* append = forwarded.add_appends();
+    append->set_stream_id(request->stream_id);
+    append->set_expected_version(request->expected_version);
+    append->set_command_id(request->command_id);
+    append->set_request_digest(request->request_digest);
+    for (const v1::EventEnvelope& event : request->events) *append->add_events() = event;
+  }
   grpc::ClientContext context;
   Prepare(context);
   CallScope scope(this, &context);
   if (absl::Status open = scope.Check(); !open.ok()) return open;
-  v1::ForwardAppendReply reply;
-  grpc::Status status = StubFor(owner_address)->ForwardAppend(&context, forwarded, &reply);
+  v1::ForwardAppendsReply reply;
+  grpc::Status status = StubFor(owner_address)->ForwardAppends(&context, forwarded, &reply);
   if (!status.ok()) return FromForwardedStatus(status, owner_address);
-  return eventstore::AppendResult{reply.outcome(), reply.deduplicated()};
+  if (reply.results_size() != static_cast<int>(requests.size())) {
+    return absl::UnavailableError(absl::StrCat("the owner at ", owner_address, " answered ",
+                                               reply.results_size(), " of ", requests.size(),
+                                               " appends"));
+  }
+  std::vector<absl::StatusOr<eventstore::AppendResult>> results;
+  results.reserve(requests.size());
+  for (v1::ForwardAppendResult& answer : *reply.mutable_results()) {
+    if (answer.code() == 0) {
+      results.emplace_back(
+          eventstore::AppendResult{std::move(*answer.mutable_outcome()), answer.deduplicated()});
+      continue;
+    }
+    absl::Status refused(static_cast<absl::StatusCode>(answer.code()), answer.message());
+    if (!answer.current_version().empty()) {
+      refused.SetPayload(eventstore::kCurrentVersionPayload, absl::Cord(answer.current_version()));
+    }
+    results.emplace_back(std::move(refused));
+  }
+  return results;
 }
 
 absl::StatusOr<v1::ForwardReadStreamReply> GrpcOwnerForwarder::ReadStream(

@@ -41,8 +41,9 @@ class ClusterService final : public v1::Cluster::Service {
   ClusterService(eventstore::ClusterMember* member, const service::TokenRegistry* tokens,
                  std::string secret);
 
-  grpc::Status ForwardAppend(grpc::ServerContext* context, const v1::ForwardAppendRequest* request,
-                             v1::ForwardAppendReply* reply) override;
+  grpc::Status ForwardAppends(grpc::ServerContext* context,
+                              const v1::ForwardAppendsRequest* request,
+                              v1::ForwardAppendsReply* reply) override;
   grpc::Status ForwardReadStream(grpc::ServerContext* context,
                                  const v1::ForwardReadStreamRequest* request,
                                  v1::ForwardReadStreamReply* reply) override;
@@ -67,8 +68,9 @@ class GrpcOwnerForwarder final : public eventstore::OwnerForwarder {
   GrpcOwnerForwarder(std::string secret, std::shared_ptr<grpc::ChannelCredentials> credentials,
                      int64_t call_timeout_ms);
 
-  absl::StatusOr<eventstore::AppendResult> Append(
-      const std::string& owner_address, const eventstore::AppendRequest& request) override;
+  absl::StatusOr<std::vector<absl::StatusOr<eventstore::AppendResult>>> AppendBatch(
+      const std::string& owner_address,
+      const std::vector<const eventstore::AppendRequest*>& requests) override;
   absl::StatusOr<v1::ForwardReadStreamReply> ReadStream(const std::string& owner_address,
                                                         const std::string& stream_id,
                                                         int64_t from_version,

@@ -311,12 +311,12 @@ TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
   // A forwarding call without the cluster secret is refused.
   auto stub = v1::Cluster::NewStub(
       grpc::CreateChannel(instances_[1].address, grpc::InsecureChannelCredentials()));
-  v1::ForwardAppendRequest forged;
-  forged.set_stream_id("meter-FORGED");
-  forged.set_command_id("x");
-  v1::ForwardAppendReply reply;
+  v1::ForwardAppendsRequest forged;
+  forged.add_appends()->set_stream_id("meter-FORGED");
+  forged.mutable_appends(0)->set_command_id("x");
+  v1::ForwardAppendsReply reply;
   grpc::Status refused =
-      stub->ForwardAppend(testing::CallAs(tokens_["registrar"], 5).get(), forged, &reply);
+      stub->ForwardAppends(testing::CallAs(tokens_["registrar"], 5).get(), forged, &reply);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 

@@ -4,8 +4,11 @@
 
 namespace gridledger::eventstore::internal {
 
-absl::StatusOr<AppendResult> AppendQueue::Submit(AppendRequest request,
-                                                 const StoreOptions& options) {
+namespace {
+
+// A validated request, its events serialized, ready for the writer.
+absl::StatusOr<std::unique_ptr<PendingAppend>> Prepare(AppendRequest request,
+                                                       const StoreOptions& options) {
   GL_RETURN_IF_ERROR(ValidateAppendRequest(request, options));
   auto pending = std::make_unique<PendingAppend>();
   pending->events.reserve(request.events.size());
@@ -17,13 +20,45 @@ absl::StatusOr<AppendResult> AppendQueue::Submit(AppendRequest request,
   pending->stream_id = std::move(request.stream_id);
   pending->command_id = std::move(request.command_id);
   pending->expected_version = request.expected_version;
-  std::future<absl::StatusOr<AppendResult>> result = pending->promise.get_future();
+  return pending;
+}
+
+}  // namespace
+
+absl::StatusOr<AppendResult> AppendQueue::Submit(AppendRequest request,
+                                                 const StoreOptions& options) {
+  std::vector<AppendRequest> one;
+  one.push_back(std::move(request));
+  return std::move(SubmitAll(std::move(one), options).front());
+}
+
+std::vector<absl::StatusOr<AppendResult>> AppendQueue::SubmitAll(
+    std::vector<AppendRequest> requests, const StoreOptions& options) {
+  std::vector<absl::StatusOr<AppendResult>> results(requests.size(), absl::UnknownError(""));
+  std::vector<std::pair<size_t, std::future<absl::StatusOr<AppendResult>>>> waiting;
+  waiting.reserve(requests.size());
+  std::vector<std::unique_ptr<PendingAppend>> ready;
+  ready.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    absl::StatusOr<std::unique_ptr<PendingAppend>> pending =
+        Prepare(std::move(requests[i]), options);
+    if (!pending.ok()) {
+      results[i] = pending.status();
+      continue;
+    }
+    waiting.emplace_back(i, (*pending)->promise.get_future());
+    ready.push_back(*std::move(pending));
+  }
   {
     absl::MutexLock lock(&mu_);
-    if (closed_) return absl::UnavailableError(closed_message_);
-    queue_.push_back(std::move(pending));
+    if (closed_) {
+      for (const auto& [i, future] : waiting) results[i] = absl::UnavailableError(closed_message_);
+      return results;
+    }
+    for (auto& pending : ready) queue_.push_back(std::move(pending));
   }
-  return result.get();
+  for (auto& [i, future] : waiting) results[i] = future.get();
+  return results;
 }
 
 std::vector<std::unique_ptr<PendingAppend>> AppendQueue::TakeGroup(size_t max_requests) {

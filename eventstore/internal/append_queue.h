@@ -38,6 +38,10 @@ class AppendQueue {
   // events, queues it and blocks until the writer answers. UNAVAILABLE once
   // the queue is closed.
   absl::StatusOr<AppendResult> Submit(AppendRequest request, const StoreOptions& options);
+  // As Submit for each request, all queued together (in order, so the
+  // writer takes them into as few groups as it can); one result per request.
+  std::vector<absl::StatusOr<AppendResult>> SubmitAll(std::vector<AppendRequest> requests,
+                                                      const StoreOptions& options);
 
   // For the writer: blocks until something is queued or the queue is closed,
   // then takes up to `max_requests` in arrival order. Empty only when the

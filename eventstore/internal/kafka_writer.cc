@@ -174,6 +174,11 @@ absl::StatusOr<AppendResult> KafkaWriter::Append(AppendRequest request) {
   return queue_.Submit(std::move(request), options_);
 }
 
+std::vector<absl::StatusOr<AppendResult>> KafkaWriter::AppendAll(
+    std::vector<AppendRequest> requests) {
+  return queue_.SubmitAll(std::move(requests), options_);
+}
+
 void KafkaWriter::WriterLoop() {
   while (true) {
     std::vector<std::unique_ptr<PendingAppend>> group = queue_.TakeGroup(kMaxGroupRequests);

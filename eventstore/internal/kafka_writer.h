@@ -106,6 +106,9 @@ class KafkaWriter {
   // As EventStore::Append: validates, queues, and blocks until the group
   // holding the request is committed (or failed).
   absl::StatusOr<AppendResult> Append(AppendRequest request);
+  // As EventStore::AppendBatch: every request queued at once, so they share
+  // as few transactions as the group limit allows.
+  std::vector<absl::StatusOr<AppendResult>> AppendAll(std::vector<AppendRequest> requests);
 
  private:
   struct Transaction;

@@ -52,17 +52,30 @@ absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> BillingService::
   return VersionsIn(*history);
 }
 
+service::CommandCall BillingService::AccountCall(const std::string& role,
+                                                 const google::protobuf::Message& request,
+                                                 const std::string& command_id,
+                                                 const std::string& account_field,
+                                                 const std::string& account_id,
+                                                 AccountDecision decide) {
+  CommandCall call{{role}, command_id, AccountStream(account_id)};
+  call.precheck = [account_field, account_id](const Principal&) {
+    return CheckId(account_field, account_id);
+  };
+  call.decide = [decide = std::move(decide)](const Principal& principal, const History& history) {
+    return decide(FoldAccount(history), principal);
+  };
+  call.request = &request;
+  return call;
+}
+
 grpc::Status BillingService::AccountCommand(
     grpc::ServerContext* context, const std::string& role, const google::protobuf::Message& request,
     const std::string& command_id, const std::string& account_field, const std::string& account_id,
     const AccountDecision& decide, v1::CommandReply* reply) {
-  CommandCall call{{role}, command_id, AccountStream(account_id)};
-  call.precheck = [&](const Principal&) { return CheckId(account_field, account_id); };
-  call.decide = [&](const Principal& principal, const History& history) {
-    return decide(FoldAccount(history), principal);
-  };
-  call.request = &request;
-  return ServeCommand(*store_, *tokens_, *context, call, reply);
+  return ServeCommand(*store_, *tokens_, *context,
+                      AccountCall(role, request, command_id, account_field, account_id, decide),
+                      reply);
 }
 
 grpc::Status BillingService::OpenAccount(grpc::ServerContext* context,
@@ -123,24 +136,30 @@ grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
   return ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
+namespace {
+
+// The rules of one read, for AccountCall.
+std::function<absl::StatusOr<Events>(const Account&, const Principal&)> ReadDecision(
+    const v1::RecordReadRequest& request) {
+  return [&request](const Account& account, const Principal& principal) {
+    return service::OneEvent(
+        DecideRecordRead(account, request.read(), principal.name, domain::UtilityToday()));
+  };
+}
+
+}  // namespace
+
 grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
                                         const v1::RecordReadRequest* request,
                                         v1::CommandReply* reply) {
-  return AccountCommand(
-      context, "meter_reader", *request, request->command_id(), "read.account_id",
-      request->read().account_id(),
-      [&](const Account& account, const Principal& principal) {
-        return service::OneEvent(
-            DecideRecordRead(account, request->read(), principal.name, domain::UtilityToday()));
-      },
-      reply);
+  return AccountCommand(context, "meter_reader", *request, request->command_id(), "read.account_id",
+                        request->read().account_id(), ReadDecision(*request), reply);
 }
 
 grpc::Status BillingService::RecordReads(grpc::ServerContext* context,
                                          const v1::RecordReadsRequest* request,
                                          v1::RecordReadsReply* reply) {
   constexpr int kMaxReads = 1000;
-  constexpr size_t kMaxWorkers = 64;
   absl::StatusOr<Principal> principal = service::Authenticate(*tokens_, *context);
   if (!principal.ok()) return service::ToGrpcStatus(principal.status());
   if (absl::Status role = principal->RequireAnyRole({"meter_reader"}); !role.ok()) {
@@ -151,36 +170,27 @@ grpc::Status BillingService::RecordReads(grpc::ServerContext* context,
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("reads: 1 to ", kMaxReads, " reads per call, got ", request->reads_size()));
   }
-  // Reads of one account, in the order given, go to one worker.
-  std::vector<std::vector<int>> by_account;
-  absl::flat_hash_map<std::string, size_t> account_slot;
-  for (int i = 0; i < request->reads_size(); ++i) {
-    auto [it, added] =
-        account_slot.try_emplace(request->reads(i).read().account_id(), by_account.size());
-    if (added) by_account.emplace_back();
-    by_account[it->second].push_back(i);
+  std::vector<CommandCall> calls;
+  calls.reserve(request->reads_size());
+  for (const v1::RecordReadRequest& read : request->reads()) {
+    calls.push_back(AccountCall("meter_reader", read, read.command_id(), "read.account_id",
+                                read.read().account_id(), ReadDecision(read)));
   }
-  for (int i = 0; i < request->reads_size(); ++i) reply->add_results();
-  std::atomic<size_t> next_account{0};
-  auto work = [&] {
-    for (size_t slot = next_account++; slot < by_account.size(); slot = next_account++) {
-      for (int i : by_account[slot]) {
-        v1::RecordReadResult* result = reply->mutable_results(i);
-        const grpc::Status status =
-            RecordRead(context, &request->reads(i), result->mutable_reply());
-        result->set_code(status.error_code());
-        result->set_message(status.error_message());
-      }
-    }
-  };
-  std::vector<std::thread> workers;
-  const size_t worker_count = std::min(kMaxWorkers, by_account.size());
-  workers.reserve(worker_count);
-  for (size_t w = 1; w < worker_count; ++w) workers.emplace_back(work);
-  work();
-  for (std::thread& worker : workers) worker.join();
+  std::vector<grpc::Status> statuses;
+  std::vector<v1::CommandReply> replies;
+  if (grpc::Status served =
+          service::ServeCommands(*store_, *tokens_, *context, calls, &statuses, &replies);
+      !served.ok()) {
+    return served;
+  }
   int accepted = 0;
-  for (const v1::RecordReadResult& result : reply->results()) accepted += result.code() == 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    v1::RecordReadResult* result = reply->add_results();
+    result->set_code(statuses[i].error_code());
+    result->set_message(statuses[i].error_message());
+    *result->mutable_reply() = std::move(replies[i]);
+    accepted += statuses[i].ok();
+  }
   reply->set_accepted(accepted);
   return grpc::Status::OK;
 }

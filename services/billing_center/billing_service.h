@@ -11,6 +11,7 @@
 #include "eventstore/event_store.h"
 #include "gridledger/v1/billing_service.grpc.pb.h"
 #include "services/common/auth.h"
+#include "services/common/service_call.h"
 
 namespace gridledger::billing {
 
@@ -71,6 +72,11 @@ class BillingService final : public v1::BillingCenter::Service {
   // `decide` (OneEvent for one).
   using AccountDecision = std::function<absl::StatusOr<std::vector<v1::DomainEvent>>(
       const Account& account, const service::Principal& principal)>;
+  static service::CommandCall AccountCall(const std::string& role,
+                                          const google::protobuf::Message& request,
+                                          const std::string& command_id,
+                                          const std::string& account_field,
+                                          const std::string& account_id, AccountDecision decide);
   grpc::Status AccountCommand(grpc::ServerContext* context, const std::string& role,
                               const google::protobuf::Message& request,
                               const std::string& command_id, const std::string& account_field,

@@ -52,6 +52,23 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
                                               const CommandContext& context,
                                               const std::string& stream_id, const Decide& decide);
 
+// One command of a batch.
+struct BatchedCommand {
+  const CommandContext* context = nullptr;
+  std::string stream_id;
+  Decide decide;
+};
+
+// As ExecuteCommand for each command, its result at the same index, with the
+// appends of many commands made together (EventStore::AppendBatch: one group
+// commit, one Kafka transaction per partition) instead of one by one.
+// Commands on one stream run in the order given: the batch runs in waves,
+// each taking at most one command per stream, decided on the streams as the
+// waves before left them. A command whose append meets a concurrent writer
+// (ABORTED) runs again alone, as ExecuteCommand does.
+std::vector<absl::StatusOr<CommandOutcome>> ExecuteCommands(
+    eventstore::EventStore& store, const std::vector<BatchedCommand>& commands);
+
 }  // namespace gridledger::service
 
 #endif  // GRIDLEDGER_SERVICES_COMMON_COMMAND_RUNNER_H_

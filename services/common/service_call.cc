@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
+#include "common/status_macros.h"
 #include "services/common/grpc_util.h"
 #include "services/common/request_check.h"
 #include "services/common/scope.h"
@@ -49,15 +50,17 @@ std::string RequestDigest(const google::protobuf::Message& request) {
   return Sha256(bytes);
 }
 
-grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
-                          const grpc::ServerContext& context, const CommandCall& call,
-                          v1::CommandReply* reply) {
-  absl::StatusOr<Principal> principal = Authenticate(tokens, context);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+namespace {
+
+// The command's context once the caller may run it: the role it acts in,
+// the request's fields, the precheck, the command id and the unit it names
+// checked, in that order; the first failure otherwise.
+absl::StatusOr<CommandContext> Admit(eventstore::EventStore& store, const Principal& principal,
+                                     const CommandCall& call) {
   std::string acting_role = "admin";
-  bool allowed = principal->HasRole("admin");
+  bool allowed = principal.HasRole("admin");
   for (const std::string& role : call.roles) {
-    if (principal->HasRole(role)) {
+    if (principal.HasRole(role)) {
       acting_role = role;
       allowed = true;
       break;
@@ -66,40 +69,86 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
   if (!allowed) {
     std::string needed;
     for (const std::string& role : call.roles) needed += (needed.empty() ? "" : ", ") + role;
-    return grpc::Status(
-        grpc::StatusCode::PERMISSION_DENIED,
-        principal->name + " lacks the role for this: one of " + needed + " is needed");
+    return absl::PermissionDeniedError(principal.name + " lacks the role for this: one of " +
+                                       needed + " is needed");
   }
-  if (call.request != nullptr) {
-    if (absl::Status s = CheckRequestFields(*call.request); !s.ok()) return ToGrpcStatus(s);
-  }
-  if (call.precheck) {
-    if (absl::Status s = call.precheck(*principal); !s.ok()) return ToGrpcStatus(s);
-  }
-  if (absl::Status s = CheckCommandId(call.command_id); !s.ok()) return ToGrpcStatus(s);
-  if (call.request == nullptr) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, "a command was served without its request");
-  }
+  if (call.request != nullptr) GL_RETURN_IF_ERROR(CheckRequestFields(*call.request));
+  if (call.precheck) GL_RETURN_IF_ERROR(call.precheck(principal));
+  GL_RETURN_IF_ERROR(CheckCommandId(call.command_id));
+  if (call.request == nullptr)
+    return absl::InternalError("a command was served without its request");
   if (!call.unit_field.empty() && !call.unit.empty()) {
-    if (absl::Status s = CheckUnitToActIn(store, *principal, call.unit_field, call.unit); !s.ok()) {
-      return ToGrpcStatus(s);
-    }
+    GL_RETURN_IF_ERROR(CheckUnitToActIn(store, principal, call.unit_field, call.unit));
   }
-  CommandContext command{&*principal, acting_role, ScopedCommandId(*principal, call.command_id),
-                         ""};
+  CommandContext command{&principal, acting_role, ScopedCommandId(principal, call.command_id), ""};
   command.request_digest = RequestDigest(*call.request);
   command.creates = call.creates;
   command.creates_in = call.unit;
+  return command;
+}
+
+void FillReply(const CommandOutcome& outcome, v1::CommandReply* reply) {
+  reply->set_stream_id(outcome.outcome.stream_id());
+  reply->set_first_version(outcome.outcome.first_version());
+  reply->set_last_version(outcome.outcome.last_version());
+  *reply->mutable_positions() = outcome.outcome.positions();
+  reply->set_deduplicated(outcome.deduplicated);
+}
+
+}  // namespace
+
+grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
+                          const grpc::ServerContext& context, const CommandCall& call,
+                          v1::CommandReply* reply) {
+  absl::StatusOr<Principal> principal = Authenticate(tokens, context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  absl::StatusOr<CommandContext> command = Admit(store, *principal, call);
+  if (!command.ok()) return ToGrpcStatus(command.status());
   absl::StatusOr<CommandOutcome> outcome = ExecuteCommand(
-      store, command, call.stream_id, [&](const std::vector<v1::EventEnvelope>& history) {
+      store, *command, call.stream_id, [&](const std::vector<v1::EventEnvelope>& history) {
         return call.decide(*principal, history);
       });
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
-  reply->set_stream_id(outcome->outcome.stream_id());
-  reply->set_first_version(outcome->outcome.first_version());
-  reply->set_last_version(outcome->outcome.last_version());
-  *reply->mutable_positions() = outcome->outcome.positions();
-  reply->set_deduplicated(outcome->deduplicated);
+  FillReply(*outcome, reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status ServeCommands(eventstore::EventStore& store, const TokenRegistry& tokens,
+                           const grpc::ServerContext& context,
+                           const std::vector<CommandCall>& calls,
+                           std::vector<grpc::Status>* statuses,
+                           std::vector<v1::CommandReply>* replies) {
+  absl::StatusOr<Principal> principal = Authenticate(tokens, context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  statuses->assign(calls.size(), grpc::Status::OK);
+  replies->assign(calls.size(), v1::CommandReply());
+  // Stable addresses: the batch refers to them.
+  std::vector<CommandContext> contexts;
+  contexts.reserve(calls.size());
+  std::vector<size_t> admitted;
+  std::vector<BatchedCommand> batch;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    absl::StatusOr<CommandContext> command = Admit(store, *principal, calls[i]);
+    if (!command.ok()) {
+      (*statuses)[i] = ToGrpcStatus(command.status());
+      continue;
+    }
+    contexts.push_back(*std::move(command));
+    admitted.push_back(i);
+    const CommandCall* call = &calls[i];
+    batch.push_back(BatchedCommand{&contexts.back(), call->stream_id,
+                                   [call, &principal](const std::vector<v1::EventEnvelope>& h) {
+                                     return call->decide(*principal, h);
+                                   }});
+  }
+  std::vector<absl::StatusOr<CommandOutcome>> outcomes = ExecuteCommands(store, batch);
+  for (size_t k = 0; k < admitted.size(); ++k) {
+    if (!outcomes[k].ok()) {
+      (*statuses)[admitted[k]] = ToGrpcStatus(outcomes[k].status());
+    } else {
+      FillReply(*outcomes[k], &(*replies)[admitted[k]]);
+    }
+  }
   return grpc::Status::OK;
 }
 

@@ -66,6 +66,17 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
                           const grpc::ServerContext& context, const CommandCall& call,
                           v1::CommandReply* reply);
 
+// ServeCommand for many commands of one caller in one RPC (bulk ingest): the
+// call is authenticated once (its failure is the returned status, and then
+// nothing runs); otherwise OK, and each command's own status and reply are
+// at its index in `statuses` and `replies` (both resized to calls.size()).
+// The commands' appends are made together (ExecuteCommands).
+grpc::Status ServeCommands(eventstore::EventStore& store, const TokenRegistry& tokens,
+                           const grpc::ServerContext& context,
+                           const std::vector<CommandCall>& calls,
+                           std::vector<grpc::Status>* statuses,
+                           std::vector<v1::CommandReply>* replies);
+
 }  // namespace gridledger::service
 
 #endif  // GRIDLEDGER_SERVICES_COMMON_SERVICE_CALL_H_
