@@ -6,7 +6,7 @@
 // stored record size (for a baseline of the same record size).
 //
 //   ingest_bench --targets A1[,A2…] --token TOKEN [--accounts 2000] [--months 6]
-//                [--batch 1000] [--concurrency 4]
+//                [--batch 1000] [--concurrency 4] [--year 2024]
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -119,7 +119,7 @@ std::vector<v1::RecordReadsRequest> MonthOfReads(const Flags& flags, int month) 
     v1::RecordReadRequest* request = calls.back().add_reads();
     request->set_command_id(gridledger::NewUuid());
     v1::MeterReadRecorded* read = request->mutable_read();
-    read->set_read_id(absl::StrCat("m", month));
+    read->set_read_id(absl::StrCat("m", flags.year, "-", month));
     read->set_account_id(AccountId(i));
     read->mutable_period()->set_year(flags.year);
     read->mutable_period()->set_month(month);
@@ -147,6 +147,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &flags.months);
     } else if (name == "--batch") {
       ok = absl::SimpleAtoi(value, &flags.batch);
+    } else if (name == "--year") {
+      ok = absl::SimpleAtoi(value, &flags.year);
     } else if (name == "--concurrency") {
       ok = absl::SimpleAtoi(value, &flags.concurrency);
     } else {

@@ -164,11 +164,29 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
     return reply.stream_version();
   }
 
-  // Without a stream the command's partition is unknown: what this instance
-  // has read (its own partitions, and others as of when it last owned them).
+  // Without a stream the command's partition is unknown: this instance's
+  // index first (its partitions, and others' as of when it last owned them),
+  // then every other owner's. UNAVAILABLE when it is found nowhere but an
+  // owner did not answer.
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& command_id) override {
-    return index_->LookupCommand(command_id);
+    if (std::optional<v1::AppendOutcome> here = index_->LookupCommand(command_id)) return here;
+    absl::flat_hash_set<std::string> owners;
+    for (const auto& [partition, claim] : directory_->All()) {
+      if (claim.claim.process() != process_) owners.insert(claim.claim.advertise());
+    }
+    absl::Status unanswered;
+    for (const std::string& owner : owners) {
+      absl::StatusOr<std::optional<v1::AppendOutcome>> there =
+          cluster_.forwarder->LookupCommand(owner, "", command_id);
+      if (!there.ok()) {
+        unanswered = there.status();
+      } else if (there->has_value()) {
+        return there;
+      }
+    }
+    if (!unanswered.ok()) return unanswered;
+    return std::optional<v1::AppendOutcome>();
   }
 
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommandFor(

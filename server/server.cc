@@ -362,7 +362,14 @@ void Server::Shutdown() {
   }
   p.health->SetShuttingDown();
   if (eventstore::ClusterMember* member = p.store->cluster()) member->BeginShutdown();
-  p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // Calls in flight may finish: on Kafka long enough for a transaction to
+  // commit or time out (the store's timeout_ms), so an orderly stop does not
+  // cancel a call whose append is still being decided by the broker; a call
+  // still running after that is cancelled.
+  const int64_t grace_ms = std::max<int64_t>(
+      5000, p.options.store.is_embedded() ? 0 : p.options.store.kafka().timeout_ms + 2000);
+  p.grpc_server->Shutdown(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(grace_ms));
   p.grpc_server->Wait();
   p.exporter.reset();
   p.view_host->Stop();

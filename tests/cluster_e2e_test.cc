@@ -178,8 +178,12 @@ class ClusterTest : public ::testing::Test {
       status = stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 30).get(), request, &reply);
       if (status.ok()) return status;
       ++*errors;
+      // What a client retries with the same command id: no answer, or a
+      // call the server gave up (CANCELLED by a stopping instance: its
+      // outcome is unknown, and the command id makes the retry safe).
       const bool retryable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+                             status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+                             status.error_code() == grpc::StatusCode::CANCELLED;
       if (!retryable || absl::Now() >= deadline) return status;
       absl::SleepFor(absl::Milliseconds(100));
     }

@@ -1,5 +1,13 @@
 // The EventStore contract, run against both backends: embedded (RocksDB in a
-// temp dir) and Kafka (the real broker ctest's fixture started).
+// temp dir) and Kafka (the real broker ctest's fixture started) — the latter
+// both as a single writer and as one instance of a three-instance cluster
+// whose other two instances own most partitions (calls forwarded over gRPC).
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -11,11 +19,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
+#include "eventstore/cluster.h"
 #include "eventstore/event_store_factory.h"
 #include "eventstore/internal/kafka_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "server/cluster_service.h"
 #include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
 
@@ -48,6 +58,9 @@ class Backend {
   virtual void Corrupt(const v1::Position& at, Corruption kind) = 0;
   // Whether opening the store reads (and so verifies) every record.
   virtual bool VerifiesAtOpen() const = 0;
+  // Whether stream reads come from the log itself (and so meet a damaged
+  // record); a cluster instance reads streams from its owner state.
+  virtual bool ReadsStreamsFromTheLog() const { return true; }
 
   eventstore::StoreOptions options;
 };
@@ -139,10 +152,109 @@ class KafkaBackend : public Backend {
   std::string prefix_;
 };
 
+// Three instances of one deployment on the Kafka backend, in this process.
+// The store under test is instance "c0"; "c1" and "c2" run beside it for the
+// backend's lifetime, each with the Cluster gRPC service on a loopback port,
+// so most of c0's partitions are owned elsewhere and its calls for them are
+// forwarded (GrpcOwnerForwarder → ClusterService). c0 serves no Cluster
+// service: only it is called, so nobody forwards to it. Damage is forged as
+// for KafkaBackend.
+class ClusterBackend : public KafkaBackend {
+ public:
+  explicit ClusterBackend(std::string bootstrap) : KafkaBackend(std::move(bootstrap)) {
+    for (int i = 1; i <= 2; ++i) {
+      Peer& peer = peers_.emplace_back();
+      peer.port = FreeLoopbackPort();
+      absl::StatusOr<std::unique_ptr<EventStore>> store = eventstore::OpenEventStore(
+          Uri(), InstanceOptions(absl::StrCat("c", i), absl::StrCat("127.0.0.1:", peer.port)));
+      EXPECT_TRUE(store.ok()) << store.status();
+      if (!store.ok()) return;
+      peer.store = *std::move(store);
+      peer.service =
+          std::make_unique<server::ClusterService>(peer.store->cluster(), &no_tokens_, kSecret);
+      grpc::ServerBuilder builder;
+      builder.AddListeningPort(absl::StrCat("127.0.0.1:", peer.port),
+                               grpc::InsecureServerCredentials());
+      builder.RegisterService(peer.service.get());
+      peer.server = builder.BuildAndStart();
+    }
+    options = InstanceOptions("c0", "127.0.0.1:1");
+  }
+  ~ClusterBackend() override {
+    for (Peer& peer : peers_) {
+      if (peer.store != nullptr) peer.store->cluster()->BeginShutdown();
+      if (peer.server != nullptr) peer.server->Shutdown();
+    }
+  }
+  bool VerifiesAtOpen() const override { return false; }
+  bool ReadsStreamsFromTheLog() const override { return false; }
+
+  // Opens c0 and waits until every partition has a claim by a live instance.
+  absl::StatusOr<std::unique_ptr<EventStore>> OpenInstance() const {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = Open();
+    if (!store.ok()) return store;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline) {
+      absl::StatusOr<v1::ClusterStatusReply> status = (*store)->cluster()->Status();
+      bool settled = status.ok() && status->partitions_size() > 0;
+      if (settled) {
+        for (const v1::PartitionStatus& partition : status->partitions()) {
+          // c0's partitions must be claimed by this very process (owned here).
+          settled = settled && !partition.owner_instance().empty() &&
+                    (partition.owner_instance() != "c0" || partition.owned_here());
+        }
+      }
+      if (settled) return store;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return absl::DeadlineExceededError("the cluster's partitions were not all claimed in 60 s");
+  }
+
+ private:
+  static constexpr char kSecret[] = "contract-suite-cluster-secret";
+  struct Peer {
+    int port = 0;
+    std::unique_ptr<EventStore> store;
+    std::unique_ptr<server::ClusterService> service;
+    std::unique_ptr<grpc::Server> server;
+  };
+
+  // A port nothing listens on now (the kernel's choice), for a peer's server.
+  static int FreeLoopbackPort() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    close(fd);
+    return ntohs(address.sin_port);
+  }
+
+  eventstore::StoreOptions InstanceOptions(const std::string& name, const std::string& advertise) {
+    auto cluster = std::make_shared<eventstore::ClusterOptions>();
+    cluster->instance = name;
+    cluster->advertise = advertise;
+    cluster->session_timeout_ms = 6000;
+    cluster->handover_wait_ms = 20000;
+    cluster->state_dir = absl::StrCat(state_.path(), "/", name);
+    cluster->forwarder = std::make_shared<server::GrpcOwnerForwarder>(
+        kSecret, grpc::InsecureChannelCredentials(), 10000);
+    eventstore::StoreOptions options;
+    options.cluster = std::move(cluster);
+    return options;
+  }
+
+  testing::TempDir state_;
+  service::TokenRegistry no_tokens_;
+  std::vector<Peer> peers_;
+};
+
 class EventStoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "kafka" && !testing::TestKafkaBootstrap()) {
+    if (GetParam() != "embedded" && !testing::TestKafkaBootstrap()) {
       GTEST_SKIP() << "GRIDLEDGER_TEST_KAFKA_BOOTSTRAP_FILE is unset; run through ctest";
     }
     UseFreshBackend();
@@ -153,17 +265,26 @@ class EventStoreContractTest : public ::testing::TestWithParam<std::string> {
     store_.reset();
     if (GetParam() == "embedded") {
       backend_ = std::make_unique<EmbeddedBackend>();
-    } else {
+    } else if (GetParam() == "kafka") {
       backend_ = std::make_unique<KafkaBackend>(*testing::TestKafkaBootstrap());
+    } else {
+      backend_ = std::make_unique<ClusterBackend>(*testing::TestKafkaBootstrap());
     }
     Reopen();
   }
 
   void Reopen() {
     store_.reset();
-    absl::StatusOr<std::unique_ptr<EventStore>> store = backend_->Open();
+    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
+  }
+
+  absl::StatusOr<std::unique_ptr<EventStore>> OpenStore() {
+    if (auto* cluster = dynamic_cast<ClusterBackend*>(backend_.get())) {
+      return cluster->OpenInstance();
+    }
+    return backend_->Open();
   }
 
   std::vector<v1::EventEnvelope> ReadEverything() {
@@ -499,7 +620,7 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
     const v1::Position victim = appended->outcome.positions(1);
     store_.reset();
     backend_->Corrupt(victim, kind);
-    absl::StatusOr<std::unique_ptr<EventStore>> reopened = backend_->Open();
+    absl::StatusOr<std::unique_ptr<EventStore>> reopened = OpenStore();
     if (backend_->VerifiesAtOpen()) {
       EXPECT_THAT(reopened, StatusIs(absl::StatusCode::kDataLoss, victim.partition() + "@"));
       UseFreshBackend();  // this log stays damaged, as it should
@@ -507,6 +628,22 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
     }
     ASSERT_TRUE(reopened.ok()) << reopened.status();
     store_ = *std::move(reopened);
+    if (!backend_->ReadsStreamsFromTheLog()) {
+      // The damaged copy follows the genuine record: whoever reads the log
+      // meets it (an instance taking the partition over would too, and
+      // refuse to write it); the owner's stream reads never included it.
+      const std::string in = victim.partition() + "@";
+      EXPECT_THAT(store_->ReadAll(v1::Checkpoint(), 1000),
+                  StatusIs(absl::StatusCode::kDataLoss, in));
+      auto subscription =
+          store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(),
+                            [](const v1::EventEnvelope&) { return absl::OkStatus(); });
+      ASSERT_TRUE(subscription.ok());
+      EXPECT_THAT((*subscription)->Wait(), StatusIs(absl::StatusCode::kDataLoss, in));
+      EXPECT_EQ(store_->ReadStream(stream)->size(), 3u);
+      UseFreshBackend();
+      continue;
+    }
     const std::string where = absl::StrCat(victim.partition(), "@", victim.offset());
     EXPECT_THAT(store_->ReadStream(stream), StatusIs(absl::StatusCode::kDataLoss, where));
     EXPECT_THAT(store_->ReadAll(v1::Checkpoint(), 1000),
@@ -524,7 +661,7 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
   }
 }
 
-std::vector<std::string> Backends() { return {"embedded", "kafka"}; }
+std::vector<std::string> Backends() { return {"embedded", "kafka", "cluster"}; }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventStoreContractTest, ::testing::ValuesIn(Backends()),
                          testing::BackendTestName);

@@ -157,7 +157,8 @@ std::string AddressFrom(const std::string& line) {
 }
 
 std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info) {
-  return info.param == "embedded" ? "Embedded" : "Kafka";
+  if (info.param == "embedded") return "Embedded";
+  return info.param == "cluster" ? "Cluster" : "Kafka";
 }
 
 std::unique_ptr<grpc::ClientContext> CallAs(const std::string& token, int seconds) {
