@@ -277,7 +277,7 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
       } else {
         status->set_claim_epoch(-1);
       }
-      status->set_owned_here(WriterOf(index) != nullptr);
+      status->set_owned_here(Writes(index));
       auto offset = end_offsets.find(name);
       status->set_end_offset(offset == end_offsets.end() ? -1 : offset->second);
     }
@@ -340,7 +340,9 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
     if (absl::Now() >= deadline) {
       return absl::UnavailableError(absl::StrCat(
           "partition ", name, " has no reachable owner after ", cluster_.handover_wait_ms,
-          " ms (it is changing owner; retry with the same command_id): ", last.message()));
+          " ms (it is changing owner, or its owner cannot reach the broker; retry with the same "
+          "command_id): ",
+          last.message()));
     }
     return absl::OkStatus();
   }

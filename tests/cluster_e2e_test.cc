@@ -102,7 +102,7 @@ class ClusterTest : public ::testing::Test {
                                                      "--views",
                                                      "none",
                                                      "--state_dir",
-                                                     dir_.path() + "/state-" + instance.name});
+                                                     absl::StrCat(dir_.path(), "/state-", i)});
     const std::string banner = instance.process->LineContaining("serving on");
     ASSERT_TRUE(absl::StrContains(banner, "serving on")) << banner;
   }
@@ -453,6 +453,145 @@ TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
   ASSERT_NE(it, per_command.end());
   EXPECT_EQ(it->second, 1);
   ExpectVerifies();
+}
+
+// A broker of this test's own (scripts/kafka with its own directory), so it
+// can be paused without disturbing other tests; stopped at the end.
+class PrivateBroker {
+ public:
+  PrivateBroker() {
+    const char* scripts = std::getenv("GRIDLEDGER_SCRIPTS_DIR");
+    if (scripts != nullptr) script_ = absl::StrCat(scripts, "/kafka");
+    bootstrap_ = testing::RunCommand(Env() + script_ + " start 2>/dev/null");
+    while (!bootstrap_.empty() && std::isspace(static_cast<unsigned char>(bootstrap_.back()))) {
+      bootstrap_.pop_back();
+    }
+  }
+  ~PrivateBroker() { testing::RunCommand(Env() + script_ + " stop >/dev/null 2>&1"); }
+  const std::string& bootstrap() const { return bootstrap_; }
+  void Signal(const char* signal) {
+    testing::RunCommand(absl::StrCat("kill -", signal, " $(cat ", dir_.path(), "/pid)"));
+  }
+
+ private:
+  std::string Env() const { return absl::StrCat("KAFKA_DIR=", dir_.path(), " KAFKA_PORT=0 "); }
+  testing::TempDir dir_;
+  std::string script_ = "scripts/kafka";
+  std::string bootstrap_;
+};
+
+// An instance cut off from the broker (the broker paused) refuses writes
+// with UNAVAILABLE within its timeouts and writes nothing of them; once the
+// broker is back the retry with the same command id is applied once and new
+// commands go through.
+TEST_F(ClusterTest, CutOffFromTheBrokerRefusesWritesAndResumesAfter) {
+  PrivateBroker broker;
+  ASSERT_FALSE(broker.bootstrap().empty()) << "the test's own broker did not start";
+  store_uri_ = absl::StrCat("kafka://", broker.bootstrap(), "?topic_prefix=", prefix_,
+                            "&partitions=", kPartitions, "&timeout_ms=8000");
+  ASSERT_NO_FATAL_FAILURE(StartCluster(1));
+  LoadResult load;
+  v1::ReceiveMeterRequest before =
+      testing::NewMeterRequest("CUT-0", v1::STORE_TIER_PROVINCE, "sn-central");
+  ASSERT_TRUE(ReceiveWithRetries(before, 0, absl::Seconds(10), &load.errors).ok());
+  load.acknowledged.push_back(before.command_id());
+  broker.Signal("STOP");
+  v1::ReceiveMeterRequest during =
+      testing::NewMeterRequest("CUT-1", v1::STORE_TIER_PROVINCE, "sn-central");
+  auto stub = v1::MeteringCenter::NewStub(
+      grpc::CreateChannel(instances_[0].address, grpc::InsecureChannelCredentials()));
+  v1::CommandReply reply;
+  const absl::Time sent = absl::Now();
+  grpc::Status refused =
+      stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 90).get(), during, &reply);
+  const absl::Duration waited = absl::Now() - sent;
+  broker.Signal("CONT");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_LT(waited, absl::Seconds(60));
+  std::printf("cut off: refused after %.1f s: %s\n", absl::ToDoubleSeconds(waited),
+              refused.error_message().c_str());
+  // Back: the retry is applied once, and new commands go through.
+  ASSERT_TRUE(ReceiveWithRetries(during, 0, absl::Seconds(60), &load.errors).ok());
+  load.acknowledged.push_back(during.command_id());
+  for (int n = 2; n < 25; ++n) {
+    v1::ReceiveMeterRequest after =
+        testing::NewMeterRequest(absl::StrCat("CUT-", n), v1::STORE_TIER_PROVINCE, "sn-central");
+    ASSERT_TRUE(ReceiveWithRetries(after, 0, absl::Seconds(30), &load.errors).ok());
+    load.acknowledged.push_back(after.command_id());
+  }
+  ExpectExactlyOnce(load);
+}
+
+// A second process started with a name already in use (an operator's
+// mistake): Kafka's static membership fences the first (FENCED_INSTANCE_ID);
+// it lets every partition go, says why, and only forwards from then on; the
+// newcomer writes the name's partitions. Commands through either process are
+// applied exactly once.
+TEST_F(ClusterTest, TwoInstancesWithOneNameTheNewerTakesItOver) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(2));
+  // The same name, another address (and on another machine: another state).
+  instances_.push_back(Instance{"c0", "127.0.0.1:" + FreePort(), nullptr});
+  ASSERT_NO_FATAL_FAILURE(StartInstance(2));
+  // On one machine with one --state_dir, a second process is refused at once.
+  {
+    testing::ServeProcess same_state(
+        GL_GRIDLEDGER_PATH,
+        {"serve", "--store", store_uri_, "--listen", "127.0.0.1:0", "--instance", "c0",
+         "--advertise", "127.0.0.1:1", "--cluster_secret", dir_.path() + "/secret", "--tokens",
+         dir_.path() + "/tokens", "--views", "none", "--state_dir", dir_.path() + "/state-2"});
+    EXPECT_THAT(same_state.LineContaining("in use by another process"),
+                ::testing::HasSubstr("--state_dir"));
+    EXPECT_NE(same_state.Wait(), 0);
+  }
+  active_.store(3);
+  // Every partition of the name "c0" is claimed by the newcomer, and the
+  // first process writes none.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  bool moved = false;
+  std::string last_seen;
+  while (!moved && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    std::optional<v1::ClusterStatusReply> seen_by_c1 = Status(1);
+    std::optional<v1::ClusterStatusReply> seen_by_old = Status(0);
+    last_seen =
+        absl::StrCat("c1 sees: ", seen_by_c1 ? seen_by_c1->ShortDebugString() : "-",
+                     "; the first c0 sees: ", seen_by_old ? seen_by_old->ShortDebugString() : "-");
+    if (!seen_by_c1 || !seen_by_old) continue;
+    moved = true;
+    int newcomer_partitions = 0;
+    for (const v1::PartitionStatus& partition : seen_by_c1->partitions()) {
+      if (partition.owner_instance() == "c0") {
+        moved = moved && partition.owner_advertise() == instances_[2].address;
+        ++newcomer_partitions;
+      }
+    }
+    moved = moved && newcomer_partitions > 0;
+    for (const v1::PartitionStatus& partition : seen_by_old->partitions()) {
+      moved = moved && !partition.owned_here();
+    }
+  }
+  if (!moved) {
+    instances_[0].process->Wait(SIGTERM);
+    std::printf("first c0 said: %s\n", instances_[0].process->LineContaining("@@").c_str());
+  }
+  ASSERT_TRUE(moved) << "the newcomer (" << instances_[2].address
+                     << ") did not take the name's partitions over from " << instances_[0].address
+                     << ": " << last_seen;
+  // Commands through each of the three processes, the fenced one included.
+  LoadResult load;
+  for (int n = 0; n < 30; ++n) {
+    v1::ReceiveMeterRequest request =
+        testing::NewMeterRequest(absl::StrCat("TWIN-", n), v1::STORE_TIER_PROVINCE, "sn-central");
+    grpc::Status status = ReceiveWithRetries(request, n % 3, absl::Seconds(30), &load.errors);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    load.acknowledged.push_back(request.command_id());
+  }
+  // Through the fenced process, the first attempt already succeeds: it forwards.
+  EXPECT_EQ(load.errors, 0);
+  EXPECT_EQ(instances_[0].process->Wait(SIGTERM), 0);
+  EXPECT_THAT(instances_[0].process->LineContaining("same --instance name"),
+              ::testing::HasSubstr("FENCED_INSTANCE_ID"));
+  ExpectExactlyOnce(load);
 }
 
 }  // namespace

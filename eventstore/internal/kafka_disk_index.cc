@@ -52,7 +52,11 @@ std::string EventKey(absl::string_view stream, int64_t version) {
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view doing) {
   if (status.ok()) return absl::OkStatus();
   if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
-    return absl::FailedPreconditionError(absl::StrCat(doing, ": ", status.ToString()));
+    return absl::FailedPreconditionError(
+        absl::StrCat(doing,
+                     " is in use by another process (another instance with this "
+                     "--instance name and --state_dir on this machine?): ",
+                     status.ToString()));
   }
   return absl::UnavailableError(absl::StrCat(doing, ": ", status.ToString()));
 }

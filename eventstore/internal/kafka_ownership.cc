@@ -130,11 +130,15 @@ void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
     }
     // Membership only: nothing is consumed.
     rd_kafka_pause_partitions(consumer, partitions);
-    if (callbacks_.assigned) callbacks_.assigned(IndicesOf(partitions));
+    const std::vector<int> indices = IndicesOf(partitions);
+    assigned_.insert(indices.begin(), indices.end());
+    if (callbacks_.assigned) callbacks_.assigned(indices);
     return;
   }
   // Revoked, or lost (the session expired): stop writing first, then let go.
-  if (callbacks_.revoked) callbacks_.revoked(IndicesOf(partitions));
+  const std::vector<int> indices = IndicesOf(partitions);
+  for (int index : indices) assigned_.erase(index);
+  if (callbacks_.revoked) callbacks_.revoked(indices);
   if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, partitions)) {
     std::fprintf(stderr, "gridledger: owners group: unassign: %s\n", rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
@@ -165,11 +169,9 @@ void GroupMembership::LoseEverything() {
                cause == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
                    ? ": another instance joined with the same --instance name"
                    : "");
-  rd_kafka_topic_partition_list_t* assigned = nullptr;
-  if (rd_kafka_assignment(consumer_.get(), &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (callbacks_.revoked) callbacks_.revoked(IndicesOf(assigned));
-    rd_kafka_topic_partition_list_destroy(assigned);
-  }
+  const std::vector<int> everything(assigned_.begin(), assigned_.end());
+  assigned_.clear();
+  if (callbacks_.revoked) callbacks_.revoked(everything);
 }
 
 // --- OwnerDirectory ---------------------------------------------------------

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,6 +87,10 @@ class GroupMembership {
   const std::shared_ptr<const KafkaTopology> topology_;
   const Callbacks callbacks_;
   KafkaHandle consumer_;
+  // The partitions assigned and not revoked, as the callbacks were told
+  // (the poll thread's: rebalances run inside its poll). After a fatal error
+  // librdkafka's own assignment may already be empty.
+  std::set<int> assigned_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
