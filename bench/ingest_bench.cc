@@ -6,12 +6,15 @@
 // stored record size (for a baseline of the same record size).
 //
 //   ingest_bench --targets A1[,A2…] --token TOKEN [--accounts 2000] [--months 6]
-//                [--batch 1000] [--concurrency 4] [--year 2024]
+//                [--batch 1000] [--concurrency 4] [--year 2024] [--route 1]
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "common/ids.h"
 #include "gridledger/v1/billing_service.grpc.pb.h"
+#include "gridledger/v1/cluster.grpc.pb.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 #include "gridledger/v1/marketing_service.grpc.pb.h"
 
@@ -39,6 +43,9 @@ struct Flags {
   int batch = 1000;
   int concurrency = 4;
   int year = 2024;
+  // Send each account's reads to the owner of its partition (Cluster.Locate),
+  // as a smart head-end would; otherwise calls go to the targets in turn.
+  bool route = false;
 };
 
 std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
@@ -111,20 +118,57 @@ bool SetUp(const Flags& flags) {
   return ok.load();
 }
 
-// The reads of one month, in calls of flags.batch.
-std::vector<v1::RecordReadsRequest> MonthOfReads(const Flags& flags, int month) {
-  std::vector<v1::RecordReadsRequest> calls;
+// One RecordReads call: the month it belongs to, and the instance it goes to
+// (empty: the sender's own target).
+struct Call {
+  int month = 0;
+  std::string target;
+  v1::RecordReadsRequest request;
+};
+
+// Where each account's stream is written (--route): the owners' addresses,
+// asked of the first target with Cluster.Locate, 1,000 at a time.
+std::vector<std::string> LocateAccounts(const Flags& flags) {
+  auto cluster = v1::Cluster::NewStub(
+      grpc::CreateChannel(flags.targets[0], grpc::InsecureChannelCredentials()));
+  std::vector<std::string> owners;
+  for (int first = 0; first < flags.accounts; first += 1000) {
+    v1::LocateRequest request;
+    for (int i = first; i < std::min(flags.accounts, first + 1000); ++i) {
+      request.add_stream_ids("account-" + AccountId(i));
+    }
+    v1::LocateReply reply;
+    if (!Check(cluster->Locate(As(flags.token).get(), request, &reply), "Locate")) return {};
+    for (const v1::StreamLocation& location : reply.locations()) {
+      owners.push_back(location.owner_advertise());
+    }
+  }
+  return owners;
+}
+
+// The reads of one month, in calls of up to flags.batch; with `owners`, one
+// set of calls per owner, each sent to it.
+std::vector<Call> MonthOfReads(const Flags& flags, int month,
+                               const std::vector<std::string>& owners) {
+  std::map<std::string, std::vector<int>> accounts_by_target;
   for (int i = 0; i < flags.accounts; ++i) {
-    if (i % flags.batch == 0) calls.emplace_back();
-    v1::RecordReadRequest* request = calls.back().add_reads();
-    request->set_command_id(gridledger::NewUuid());
-    v1::MeterReadRecorded* read = request->mutable_read();
-    read->set_read_id(absl::StrCat("m", flags.year, "-", month));
-    read->set_account_id(AccountId(i));
-    read->mutable_period()->set_year(flags.year);
-    read->mutable_period()->set_month(month);
-    read->mutable_registers()->set_total_wh(int64_t{150000} * month + i % 1000);
-    read->set_source(v1::READ_SOURCE_REMOTE_COLLECTION);
+    accounts_by_target[owners.empty() ? std::string() : owners[i]].push_back(i);
+  }
+  std::vector<Call> calls;
+  for (const auto& [target, accounts] : accounts_by_target) {
+    for (size_t k = 0; k < accounts.size(); ++k) {
+      if (k % flags.batch == 0) calls.push_back(Call{month, target, {}});
+      const int i = accounts[k];
+      v1::RecordReadRequest* request = calls.back().request.add_reads();
+      request->set_command_id(gridledger::NewUuid());
+      v1::MeterReadRecorded* read = request->mutable_read();
+      read->set_read_id(absl::StrCat("m", flags.year, "-", month));
+      read->set_account_id(AccountId(i));
+      read->mutable_period()->set_year(flags.year);
+      read->mutable_period()->set_month(month);
+      read->mutable_registers()->set_total_wh(int64_t{150000} * month + i % 1000);
+      read->set_source(v1::READ_SOURCE_REMOTE_COLLECTION);
+    }
   }
   return calls;
 }
@@ -147,6 +191,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &flags.months);
     } else if (name == "--batch") {
       ok = absl::SimpleAtoi(value, &flags.batch);
+    } else if (name == "--route") {
+      flags.route = value == "1" || value == "true";
     } else if (name == "--year") {
       ok = absl::SimpleAtoi(value, &flags.year);
     } else if (name == "--concurrency") {
@@ -164,33 +210,43 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!SetUp(flags)) return 1;
-  std::vector<v1::RecordReadsRequest> calls;
+  const std::vector<std::string> owners =
+      flags.route ? LocateAccounts(flags) : std::vector<std::string>();
+  if (flags.route && owners.size() != static_cast<size_t>(flags.accounts)) return 1;
+  std::vector<Call> calls;
+  std::vector<size_t> calls_in_month(flags.months + 1, 0);
   for (int month = 1; month <= flags.months; ++month) {
-    for (v1::RecordReadsRequest& call : MonthOfReads(flags, month)) {
+    for (Call& call : MonthOfReads(flags, month, owners)) {
+      ++calls_in_month[month];
       calls.push_back(std::move(call));
     }
   }
   std::atomic<size_t> next{0};
   std::atomic<int64_t> accepted{0}, refused{0};
   const auto start = Clock::now();
-  const size_t calls_per_month = (flags.accounts + flags.batch - 1) / flags.batch;
   std::vector<std::atomic<size_t>> done_in_month(flags.months + 1);
   std::vector<std::thread> senders;
   senders.reserve(flags.concurrency);
   for (int t = 0; t < flags.concurrency; ++t) {
     senders.emplace_back([&, t] {
-      auto stub = v1::BillingCenter::NewStub(grpc::CreateChannel(
-          flags.targets[t % flags.targets.size()], grpc::InsecureChannelCredentials()));
+      std::map<std::string, std::unique_ptr<v1::BillingCenter::Stub>> stubs;
       for (size_t c = next++; c < calls.size(); c = next++) {
-        const size_t month = c / calls_per_month + 1;
-        while (month > 1 && done_in_month[month - 1].load() < calls_per_month) {
+        const int month = calls[c].month;
+        while (month > 1 && done_in_month[month - 1].load() < calls_in_month[month - 1]) {
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
+        const std::string& target =
+            calls[c].target.empty() ? flags.targets[t % flags.targets.size()] : calls[c].target;
+        std::unique_ptr<v1::BillingCenter::Stub>& stub = stubs[target];
+        if (stub == nullptr) {
+          stub = v1::BillingCenter::NewStub(
+              grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+        }
         v1::RecordReadsReply reply;
-        grpc::Status status = stub->RecordReads(As(flags.token).get(), calls[c], &reply);
+        grpc::Status status = stub->RecordReads(As(flags.token).get(), calls[c].request, &reply);
         if (!status.ok()) {
           std::fprintf(stderr, "ingest_bench: RecordReads: %s\n", status.error_message().c_str());
-          refused += calls[c].reads_size();
+          refused += calls[c].request.reads_size();
         } else {
           accepted += reply.accepted();
           refused += reply.results_size() - reply.accepted();

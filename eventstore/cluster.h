@@ -90,6 +90,10 @@ class ClusterMember {
                                                                int64_t max_count) = 0;
   virtual absl::StatusOr<std::optional<v1::AppendOutcome>> LookupOwned(
       const std::string& stream_id, const std::string& command_id) = 0;
+  // The partition `stream_id` is written to and its owner by the last claim
+  // (empty when unclaimed). INVALID_ARGUMENT for a malformed stream id or
+  // unknown category.
+  virtual absl::StatusOr<v1::StreamLocation> Locate(const std::string& stream_id) = 0;
   // Every partition: owner by the last claim, whether owned here, end offset
   // and claim epoch.
   virtual absl::StatusOr<v1::ClusterStatusReply> Status() = 0;

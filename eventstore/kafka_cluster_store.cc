@@ -251,6 +251,19 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
     return index_->LookupCommand(command_id);
   }
 
+  absl::StatusOr<v1::StreamLocation> Locate(const std::string& stream_id) override {
+    GL_RETURN_IF_ERROR(domain::UnitOfStream(stream_id).status());
+    const std::string& name = topology_->partition(topology_->PartitionOfStream(stream_id)).name;
+    v1::StreamLocation location;
+    location.set_stream_id(stream_id);
+    location.set_partition(name);
+    if (std::optional<internal::OwnerClaim> claim = directory_->Find(name)) {
+      location.set_owner_instance(claim->claim.instance());
+      location.set_owner_advertise(claim->claim.advertise());
+    }
+    return location;
+  }
+
   absl::StatusOr<v1::ClusterStatusReply> Status() override {
     GL_ASSIGN_OR_RETURN(v1::Checkpoint end, reader_->EndCheckpoint());
     absl::flat_hash_map<std::string, int64_t> end_offsets;

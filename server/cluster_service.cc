@@ -293,4 +293,27 @@ absl::StatusOr<std::optional<v1::AppendOutcome>> GrpcOwnerForwarder::LookupComma
   return std::optional<v1::AppendOutcome>(reply.outcome());
 }
 
+grpc::Status ClusterService::Locate(grpc::ServerContext* context,
+                                    const v1::LocateRequest* request, v1::LocateReply* reply) {
+  constexpr int kMaxStreams = 1000;
+  if (!HasSecret(*context)) {
+    absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, *context);
+    if (!principal.ok()) return service::ToGrpcStatus(principal.status());
+  }
+  if (request->stream_ids_size() < 1 || request->stream_ids_size() > kMaxStreams) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("stream_ids: 1 to ", kMaxStreams, " per call, got ",
+                                     request->stream_ids_size()));
+  }
+  for (int i = 0; i < request->stream_ids_size(); ++i) {
+    absl::StatusOr<v1::StreamLocation> location = member_->Locate(request->stream_ids(i));
+    if (!location.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("stream_ids[", i, "]: ", location.status().message()));
+    }
+    *reply->add_locations() = *std::move(location);
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace gridledger::server

@@ -10,7 +10,8 @@
 // metadata "x-gridledger-cluster-secret". Forward* calls without it are
 // UNAUTHENTICATED, so a client cannot forward (nor state an actor: the
 // forwarding instance authenticated the client and wrote its identity into
-// the events). Status also takes a bearer token with the admin role.
+// the events). Status also takes a bearer token with the admin role; Locate
+// any valid token.
 #ifndef GRIDLEDGER_SERVER_CLUSTER_SERVICE_H_
 #define GRIDLEDGER_SERVER_CLUSTER_SERVICE_H_
 
@@ -52,6 +53,8 @@ class ClusterService final : public v1::Cluster::Service {
                                     v1::ForwardLookupCommandReply* reply) override;
   grpc::Status Status(grpc::ServerContext* context, const v1::ClusterStatusRequest* request,
                       v1::ClusterStatusReply* reply) override;
+  grpc::Status Locate(grpc::ServerContext* context, const v1::LocateRequest* request,
+                      v1::LocateReply* reply) override;
 
  private:
   bool HasSecret(const grpc::ServerContext& context) const;

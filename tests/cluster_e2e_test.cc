@@ -322,6 +322,37 @@ TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
   grpc::Status refused =
       stub->ForwardAppends(testing::CallAs(tokens_["registrar"], 5).get(), forged, &reply);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // Smart clients: Locate names each stream's partition and its owner, as
+  // the operator's status does; any valid token may ask, none is refused.
+  v1::LocateRequest locate;
+  for (int n = 0; n < 6; ++n) {
+    locate.add_stream_ids(absl::StrCat("meter-ANY-", n));
+    locate.add_stream_ids(absl::StrCat("account-ANY-", n));
+  }
+  std::map<std::string, std::string> owner_of_partition;
+  std::optional<v1::ClusterStatusReply> status = Status(0);
+  ASSERT_TRUE(status.has_value());
+  for (const v1::PartitionStatus& partition : status->partitions()) {
+    owner_of_partition[partition.partition()] = partition.owner_instance();
+  }
+  v1::LocateReply located;
+  grpc::Status asked = stub->Locate(testing::CallAs(tokens_["tech"], 5).get(), locate, &located);
+  ASSERT_TRUE(asked.ok()) << asked.error_message();
+  ASSERT_EQ(located.locations_size(), 12);
+  std::set<std::string> owners;
+  for (const v1::StreamLocation& location : located.locations()) {
+    EXPECT_EQ(location.owner_instance(), owner_of_partition[location.partition()]);
+    EXPECT_FALSE(location.owner_advertise().empty());
+    owners.insert(location.owner_instance());
+  }
+  EXPECT_GT(owners.size(), 1u) << "twelve streams of two topics all owned by one instance";
+  locate.add_stream_ids("gizmo-1");
+  grpc::Status bad = stub->Locate(testing::CallAs(tokens_["tech"], 5).get(), locate, &located);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.error_message(), ::testing::HasSubstr("stream_ids[12]: "));
+  EXPECT_EQ(stub->Locate(testing::CallAs("", 5).get(), locate, &located).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 // Ten SIGKILLs of instances under a command load spread over all three: some
