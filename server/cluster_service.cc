@@ -293,8 +293,8 @@ absl::StatusOr<std::optional<v1::AppendOutcome>> GrpcOwnerForwarder::LookupComma
   return std::optional<v1::AppendOutcome>(reply.outcome());
 }
 
-grpc::Status ClusterService::Locate(grpc::ServerContext* context,
-                                    const v1::LocateRequest* request, v1::LocateReply* reply) {
+grpc::Status ClusterService::Locate(grpc::ServerContext* context, const v1::LocateRequest* request,
+                                    v1::LocateReply* reply) {
   constexpr int kMaxStreams = 1000;
   if (!HasSecret(*context)) {
     absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, *context);

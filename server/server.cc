@@ -368,8 +368,7 @@ void Server::Shutdown() {
   // still running after that is cancelled.
   const int64_t grace_ms = std::max<int64_t>(
       5000, p.options.store.is_embedded() ? 0 : p.options.store.kafka().timeout_ms + 2000);
-  p.grpc_server->Shutdown(std::chrono::system_clock::now() +
-                          std::chrono::milliseconds(grace_ms));
+  p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   p.grpc_server->Wait();
   p.exporter.reset();
   p.view_host->Stop();

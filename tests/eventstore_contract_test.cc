@@ -22,6 +22,7 @@
 #include "eventstore/cluster.h"
 #include "eventstore/event_store_factory.h"
 #include "eventstore/internal/kafka_client.h"
+#include "eventstore/internal/kafka_topology.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -61,6 +62,9 @@ class Backend {
   // Whether stream reads come from the log itself (and so meet a damaged
   // record); a cluster instance reads streams from its owner state.
   virtual bool ReadsStreamsFromTheLog() const { return true; }
+  // Whether a command id is known across every partition: in a cluster each
+  // owner's command index covers its own partitions only.
+  virtual bool CommandIdsAreGlobal() const { return true; }
 
   eventstore::StoreOptions options;
 };
@@ -188,6 +192,7 @@ class ClusterBackend : public KafkaBackend {
   }
   bool VerifiesAtOpen() const override { return false; }
   bool ReadsStreamsFromTheLog() const override { return false; }
+  bool CommandIdsAreGlobal() const override { return false; }
 
   // Opens c0 and waits until every partition has a claim by a live instance.
   absl::StatusOr<std::unique_ptr<EventStore>> OpenInstance() const {
@@ -382,9 +387,18 @@ TEST_P(EventStoreContractTest, RetriedCommandAppendsNothingAndReturnsTheFirstOut
   EXPECT_EQ((*known)->stream_id(), "meter-3003");
   EXPECT_EQ((*known)->last_version(), 2);
   EXPECT_FALSE(store_->LookupCommand("never-used")->has_value());
-  // The same command id on another stream is refused, not silently merged.
+  // The same command id on another stream is refused, not silently merged
+  // (in a cluster: another stream of the same partition; see
+  // CommandIdsAreGlobal).
+  std::string other = "meter-3004";
+  for (int n = 0;
+       !backend_->CommandIdsAreGlobal() && eventstore::internal::PartitionFor(other, 2) !=
+                                               eventstore::internal::PartitionFor("meter-3003", 2);
+       ++n) {
+    other = absl::StrCat("meter-3004-", n);
+  }
   EXPECT_THAT(
-      store_->Append(MeterReadAppend("meter-3004", kNoStream, command)),
+      store_->Append(MeterReadAppend(other, kNoStream, command)),
       StatusIs(absl::StatusCode::kFailedPrecondition, "already used for stream meter-3003"));
   // Dedup survives a restart.
   Reopen();
