@@ -75,8 +75,9 @@ absl::StatusOr<CommandContext> Admit(eventstore::EventStore& store, const Princi
   if (call.request != nullptr) GL_RETURN_IF_ERROR(CheckRequestFields(*call.request));
   if (call.precheck) GL_RETURN_IF_ERROR(call.precheck(principal));
   GL_RETURN_IF_ERROR(CheckCommandId(call.command_id));
-  if (call.request == nullptr)
+  if (call.request == nullptr) {
     return absl::InternalError("a command was served without its request");
+  }
   if (!call.unit_field.empty() && !call.unit.empty()) {
     GL_RETURN_IF_ERROR(CheckUnitToActIn(store, principal, call.unit_field, call.unit));
   }
