@@ -634,7 +634,10 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
     const v1::Position victim = appended->outcome.positions(1);
     store_.reset();
     backend_->Corrupt(victim, kind);
-    absl::StatusOr<std::unique_ptr<EventStore>> reopened = OpenStore();
+    // A cluster instance that owned the damaged partition will not take it
+    // over again (its catch-up meets the damage), so it is not waited for.
+    absl::StatusOr<std::unique_ptr<EventStore>> reopened =
+        backend_->ReadsStreamsFromTheLog() ? OpenStore() : backend_->Open();
     if (backend_->VerifiesAtOpen()) {
       EXPECT_THAT(reopened, StatusIs(absl::StatusCode::kDataLoss, victim.partition() + "@"));
       UseFreshBackend();  // this log stays damaged, as it should
@@ -654,7 +657,17 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
                             [](const v1::EventEnvelope&) { return absl::OkStatus(); });
       ASSERT_TRUE(subscription.ok());
       EXPECT_THAT((*subscription)->Wait(), StatusIs(absl::StatusCode::kDataLoss, in));
-      EXPECT_EQ(store_->ReadStream(stream)->size(), 3u);
+      // The owner's stream read never includes the damaged copy: an owner
+      // that has not re-read the partition answers the genuine events; one
+      // that must catch up through the damage refuses to own it, and the
+      // read finds no owner.
+      absl::StatusOr<std::vector<v1::EventEnvelope>> events = store_->ReadStream(stream);
+      if (events.ok()) {
+        EXPECT_EQ(events->size(), 3u);
+      } else {
+        EXPECT_TRUE(absl::IsUnavailable(events.status()) || absl::IsDataLoss(events.status()))
+            << events.status();
+      }
       UseFreshBackend();
       continue;
     }
