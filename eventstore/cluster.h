@@ -35,8 +35,10 @@ class OwnerForwarder {
  public:
   virtual ~OwnerForwarder() = default;
   // The owner's answer to each request, in order (as
-  // ClusterMember::AppendOwnedBatch); one UNAVAILABLE for the whole call when
-  // it did not reach the owner.
+  // ClusterMember::AppendOwnedBatch); a request whose call did not reach the
+  // owner is answered UNAVAILABLE, one refused as a whole (e.g. without the
+  // secret) with that refusal. An error for the whole batch only when none
+  // of it could be sent.
   virtual absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> AppendBatch(
       const std::string& owner_address, const std::vector<const AppendRequest*>& requests) = 0;
   // The events (as ReadStream) and the stream's version.

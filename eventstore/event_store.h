@@ -144,8 +144,11 @@ class EventStore {
   virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
 
   // Many independent appends at once, each with its own result (index for
-  // index), exactly as if each were Append-ed alone; requests on one stream
-  // are applied in the order given. A backend writes what it can in one
+  // index), exactly as if each were Append-ed alone. Requests on one stream
+  // are decided in the order given; when a cluster re-routes some of them
+  // (their partition changed owner mid-call) a kAnyVersion request may land
+  // after a later one on its stream, so callers that need an order state
+  // expected versions. A backend writes what it can in one
   // group commit (one WriteBatch, one Kafka transaction per partition), so a
   // batch costs far less than its appends one by one. The default appends
   // them one by one.

@@ -460,9 +460,13 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
         for (size_t i : indices) forwarded.push_back(&requests[i]);
         absl::StatusOr<std::vector<absl::StatusOr<AppendResult>>> answers =
             cluster_.forwarder->AppendBatch(claim->claim.advertise(), forwarded);
-        if (!answers.ok()) {
+        if (absl::IsUnavailable(answers.status())) {
           last = answers.status();
           again = indices;
+        } else if (!answers.ok()) {
+          // The owner was reached and refused the call as a whole (a
+          // mismatched secret, an oversized call): final for every append.
+          for (size_t i : indices) results[i] = answers.status();
         } else {
           for (size_t k = 0; k < indices.size(); ++k) {
             if (absl::IsUnavailable((*answers)[k].status())) {

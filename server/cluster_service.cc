@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "services/common/grpc_util.h"
 
 namespace gridledger::server {
@@ -222,42 +223,66 @@ void GrpcOwnerForwarder::Prepare(grpc::ClientContext& context) const {
 absl::StatusOr<std::vector<absl::StatusOr<eventstore::AppendResult>>>
 GrpcOwnerForwarder::AppendBatch(const std::string& owner_address,
                                 const std::vector<const eventstore::AppendRequest*>& requests) {
+  // Calls of at most kMaxForwardBytes each, well under the owner's receive
+  // limit (gRPC's default, 4 MB).
+  constexpr size_t kMaxForwardBytes = size_t{2} << 20;
+  std::vector<absl::StatusOr<eventstore::AppendResult>> results;
+  results.reserve(requests.size());
   v1::ForwardAppendsRequest forwarded;
-  for (const eventstore::AppendRequest* request : requests) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const eventstore::AppendRequest& request = *requests[i];
     v1::ForwardAppendRequest* append = forwarded.add_appends();
-    append->set_stream_id(request->stream_id);
-    append->set_expected_version(request->expected_version);
-    append->set_command_id(request->command_id);
-    append->set_request_digest(request->request_digest);
-    for (const v1::EventEnvelope& event : request->events) *append->add_events() = event;
+    append->set_stream_id(request.stream_id);
+    append->set_expected_version(request.expected_version);
+    append->set_command_id(request.command_id);
+    append->set_request_digest(request.request_digest);
+    for (const v1::EventEnvelope& event : request.events) *append->add_events() = event;
+    bytes += append->ByteSizeLong();
+    if (bytes >= kMaxForwardBytes || i + 1 == requests.size()) {
+      // A call that failed as a whole answers each of its appends with why
+      // (the earlier calls' answers stand).
+      if (absl::Status sent = SendAppends(owner_address, forwarded, results); !sent.ok()) {
+        for (int k = 0; k < forwarded.appends_size(); ++k) results.emplace_back(sent);
+      }
+      forwarded.clear_appends();
+      bytes = 0;
+    }
   }
+  return results;
+}
+
+absl::Status GrpcOwnerForwarder::SendAppends(
+    const std::string& owner_address, const v1::ForwardAppendsRequest& forwarded,
+    std::vector<absl::StatusOr<eventstore::AppendResult>>& results) {
   grpc::ClientContext context;
   Prepare(context);
   CallScope scope(this, &context);
-  if (absl::Status open = scope.Check(); !open.ok()) return open;
+  GL_RETURN_IF_ERROR(scope.Check());
   v1::ForwardAppendsReply reply;
   grpc::Status status = StubFor(owner_address)->ForwardAppends(&context, forwarded, &reply);
   if (!status.ok()) return FromForwardedStatus(status, owner_address);
-  if (reply.results_size() != static_cast<int>(requests.size())) {
+  if (reply.results_size() != forwarded.appends_size()) {
     return absl::UnavailableError(absl::StrCat("the owner at ", owner_address, " answered ",
-                                               reply.results_size(), " of ", requests.size(),
-                                               " appends"));
+                                               reply.results_size(), " of ",
+                                               forwarded.appends_size(), " appends"));
   }
-  std::vector<absl::StatusOr<eventstore::AppendResult>> results;
-  results.reserve(requests.size());
   for (v1::ForwardAppendResult& answer : *reply.mutable_results()) {
     if (answer.code() == 0) {
       results.emplace_back(
           eventstore::AppendResult{std::move(*answer.mutable_outcome()), answer.deduplicated()});
       continue;
     }
-    absl::Status refused(static_cast<absl::StatusCode>(answer.code()), answer.message());
+    const bool known = answer.code() > 0 && answer.code() <= 16;
+    absl::Status refused(
+        known ? static_cast<absl::StatusCode>(answer.code()) : absl::StatusCode::kUnknown,
+        answer.message());
     if (!answer.current_version().empty()) {
       refused.SetPayload(eventstore::kCurrentVersionPayload, absl::Cord(answer.current_version()));
     }
     results.emplace_back(std::move(refused));
   }
-  return results;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ForwardReadStreamReply> GrpcOwnerForwarder::ReadStream(

@@ -89,6 +89,11 @@ class GrpcOwnerForwarder final : public eventstore::OwnerForwarder {
   class CallScope;
 
   v1::Cluster::Stub* StubFor(const std::string& owner_address);
+  // One ForwardAppends call; appends its answers to `results`. The call's
+  // own failure (UNAVAILABLE when it did not reach the owner) otherwise.
+  absl::Status SendAppends(const std::string& owner_address,
+                           const v1::ForwardAppendsRequest& forwarded,
+                           std::vector<absl::StatusOr<eventstore::AppendResult>>& results);
   void Prepare(grpc::ClientContext& context) const;
 
   const std::string secret_;

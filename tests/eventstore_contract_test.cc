@@ -365,6 +365,51 @@ TEST_P(EventStoreContractTest, VersionConflictIsAbortedWithTheCurrentVersion) {
   EXPECT_EQ(*store_->StreamVersion("account-2002"), 4);
 }
 
+// Many appends in one call, each answered on its own, exactly as if alone:
+// new streams on several partitions, two in order on one stream, a stale
+// expected version, a retry of an earlier command, an invalid request — and
+// nothing of the refused ones written.
+TEST_P(EventStoreContractTest, AppendBatchAnswersEachRequestOnItsOwn) {
+  const std::string earlier = NewUuid();
+  ASSERT_TRUE(store_->Append(MeterReadAppend("account-7000", kNoStream, earlier)).ok());
+  std::vector<AppendRequest> batch;
+  for (int i = 1; i <= 6; ++i) {
+    batch.push_back(MeterReadAppend(absl::StrCat("account-700", i), kNoStream, NewUuid(), 2));
+  }
+  batch.push_back(MeterReadAppend("meter-7100", kNoStream, NewUuid()));    // [6]
+  batch.push_back(MeterReadAppend("meter-7100", 1, NewUuid()));            // [7] after [6]
+  batch.push_back(MeterReadAppend("account-7000", kNoStream, NewUuid()));  // [8] stale
+  batch.push_back(MeterReadAppend("account-7000", kAnyVersion, earlier));  // [9] a retry
+  batch.push_back(MeterReadAppend("account-7009", kNoStream, NewUuid()));  // [10] invalid
+  batch.back().events[0].clear_type();
+  std::vector<absl::StatusOr<AppendResult>> results = store_->AppendBatch(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    EXPECT_EQ(results[i]->outcome.stream_id(), batch[i].stream_id);
+    EXPECT_EQ(results[i]->outcome.last_version(), 2);
+    EXPECT_EQ(results[i]->outcome.positions_size(), 2);
+    EXPECT_FALSE(results[i]->deduplicated);
+  }
+  ASSERT_TRUE(results[6].ok()) << results[6].status();
+  ASSERT_TRUE(results[7].ok()) << results[7].status();
+  EXPECT_EQ(results[7]->outcome.first_version(), 2);
+  EXPECT_THAT(results[8], StatusIs(absl::StatusCode::kAborted, "is at version 1, expected 0"));
+  absl::optional<absl::Cord> current =
+      results[8].status().GetPayload(eventstore::kCurrentVersionPayload);
+  ASSERT_TRUE(current.has_value());
+  EXPECT_EQ(std::string(*current), "1");
+  ASSERT_TRUE(results[9].ok()) << results[9].status();
+  EXPECT_TRUE(results[9]->deduplicated);
+  EXPECT_EQ(results[9]->outcome.last_version(), 1);
+  EXPECT_THAT(results[10],
+              StatusIs(absl::StatusCode::kInvalidArgument, "events[0].type: must not be empty"));
+  EXPECT_EQ(*store_->StreamVersion("account-7000"), 1);
+  EXPECT_EQ(*store_->StreamVersion("account-7009"), 0);
+  EXPECT_EQ(*store_->StreamVersion("meter-7100"), 2);
+  EXPECT_EQ(ReadEverything().size(), 1u + 12u + 2u);
+}
+
 TEST_P(EventStoreContractTest, RetriedCommandAppendsNothingAndReturnsTheFirstOutcome) {
   const std::string command = NewUuid();
   absl::StatusOr<AppendResult> first =
