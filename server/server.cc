@@ -193,8 +193,14 @@ absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& opt
                            ? absl::StrCat("./gridledger-state/", options.store.kafka().topic_prefix,
                                           "-", options.instance)
                            : options.state_dir;
-  cluster->forwarder = std::make_shared<GrpcOwnerForwarder>(
-      *secret, std::move(credentials), std::max<int64_t>(options.handover_wait_ms, 5000));
+  // One forwarded call may wait this long: an owner that hangs (paused, cut
+  // off) loses its partitions after the session timeout, so the call tries
+  // again (the command id makes that safe) and finds the new owner within
+  // the handover wait instead of spending all of it on the hung one.
+  const int64_t attempt_ms = std::clamp<int64_t>(options.session_timeout_ms / 2, 2000,
+                                                 std::max<int64_t>(options.handover_wait_ms, 2000));
+  cluster->forwarder =
+      std::make_shared<GrpcOwnerForwarder>(*secret, std::move(credentials), attempt_ms);
   store_options.cluster = std::move(cluster);
   return store_options;
 }

@@ -457,6 +457,12 @@ TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
       ReceiveWithRetries(testing::NewMeterRequest(bar_code, v1::STORE_TIER_PROVINCE, "sn-central"),
                          0, absl::Seconds(5), &errors)
           .ok());
+  // Through c1 too: c1 now holds a connection to the owner, as a busy
+  // instance would when the owner hangs.
+  ASSERT_TRUE(ReceiveWithRetries(
+                  testing::NewMeterRequest(bar_code + "-1", v1::STORE_TIER_PROVINCE, "sn-central"),
+                  1, absl::Seconds(5), &errors)
+                  .ok());
   instances_[0].process->Signal(SIGSTOP);
   // Sent to the paused owner: it sits in its socket until it resumes.
   v1::ReceiveMeterRequest late =
@@ -468,7 +474,22 @@ TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
     v1::CommandReply reply;
     late_status = stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 90).get(), late, &reply);
   });
+  // Sent to the other instance, which forwards to the paused owner: the
+  // forward gives up after its attempt timeout and finds the new owner
+  // (c1 itself) within the handover wait, so the call succeeds at once.
+  v1::ReceiveMeterRequest forwarded =
+      testing::NewMeterRequest(bar_code + "-3", v1::STORE_TIER_PROVINCE, "sn-central");
+  grpc::Status forwarded_status;
+  std::thread forwarded_call([&] {
+    auto stub = v1::MeteringCenter::NewStub(
+        grpc::CreateChannel(instances_[1].address, grpc::InsecureChannelCredentials()));
+    v1::CommandReply reply;
+    forwarded_status =
+        stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 90).get(), forwarded, &reply);
+  });
   ASSERT_TRUE(AwaitOwners(1, {"c1"}, absl::Seconds(kSessionTimeoutS * 4)));
+  forwarded_call.join();
+  EXPECT_TRUE(forwarded_status.ok()) << forwarded_status.error_message();
   instances_[0].process->Signal(SIGCONT);
   late_call.join();
   if (!late_status.ok()) {
