@@ -189,6 +189,18 @@ class ClusterTest : public ::testing::Test {
     }
   }
 
+  // Sends `request` once to instance i on a thread of its own (up to 90 s);
+  // its status lands in *status when the thread is joined.
+  std::thread ReceiveInBackground(size_t i, const v1::ReceiveMeterRequest& request,
+                                  grpc::Status* status) {
+    return std::thread([this, i, &request, status] {
+      auto stub = v1::MeteringCenter::NewStub(
+          grpc::CreateChannel(instances_[i].address, grpc::InsecureChannelCredentials()));
+      v1::CommandReply reply;
+      *status = stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 90).get(), request, &reply);
+    });
+  }
+
   // Names and addresses for n instances (started later): the load may send
   // to any of the first active_ of them.
   void PrepareInstances(size_t n) {
@@ -470,25 +482,14 @@ TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
   v1::ReceiveMeterRequest late =
       testing::NewMeterRequest(bar_code + "-2", v1::STORE_TIER_PROVINCE, "sn-central");
   grpc::Status late_status;
-  std::thread late_call([&] {
-    auto stub = v1::MeteringCenter::NewStub(
-        grpc::CreateChannel(instances_[0].address, grpc::InsecureChannelCredentials()));
-    v1::CommandReply reply;
-    late_status = stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 90).get(), late, &reply);
-  });
+  std::thread late_call = ReceiveInBackground(0, late, &late_status);
   // Sent to the other instance, which forwards to the paused owner: the
   // forward gives up after its attempt timeout and finds the new owner
   // (c1 itself) within the handover wait, so the call succeeds at once.
   v1::ReceiveMeterRequest forwarded =
       testing::NewMeterRequest(bar_code + "-3", v1::STORE_TIER_PROVINCE, "sn-central");
   grpc::Status forwarded_status;
-  std::thread forwarded_call([&] {
-    auto stub = v1::MeteringCenter::NewStub(
-        grpc::CreateChannel(instances_[1].address, grpc::InsecureChannelCredentials()));
-    v1::CommandReply reply;
-    forwarded_status =
-        stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 90).get(), forwarded, &reply);
-  });
+  std::thread forwarded_call = ReceiveInBackground(1, forwarded, &forwarded_status);
   ASSERT_TRUE(AwaitOwners(1, {"c1"}, absl::Seconds(kSessionTimeoutS * 4)));
   forwarded_call.join();
   EXPECT_TRUE(forwarded_status.ok()) << forwarded_status.error_message();

@@ -53,6 +53,8 @@ class Backend {
   absl::StatusOr<std::unique_ptr<EventStore>> Open() const {
     return eventstore::OpenEventStore(Uri(), options);
   }
+  // Open, and wait until the store is ready for the contract's calls.
+  virtual absl::StatusOr<std::unique_ptr<EventStore>> OpenReady() const { return Open(); }
   // Damages the stored record at `at` (the store must be closed): embedded
   // rewrites it in place through RocksDB; Kafka cannot rewrite, so it forges a
   // damaged copy as a new record right after it in the same partition.
@@ -195,7 +197,7 @@ class ClusterBackend : public KafkaBackend {
   bool CommandIdsAreGlobal() const override { return false; }
 
   // Opens c0 and waits until every partition has a claim by a live instance.
-  absl::StatusOr<std::unique_ptr<EventStore>> OpenInstance() const {
+  absl::StatusOr<std::unique_ptr<EventStore>> OpenReady() const override {
     absl::StatusOr<std::unique_ptr<EventStore>> store = Open();
     if (!store.ok()) return store;
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
@@ -280,16 +282,9 @@ class EventStoreContractTest : public ::testing::TestWithParam<std::string> {
 
   void Reopen() {
     store_.reset();
-    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenStore();
+    absl::StatusOr<std::unique_ptr<EventStore>> store = backend_->OpenReady();
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-  }
-
-  absl::StatusOr<std::unique_ptr<EventStore>> OpenStore() {
-    if (auto* cluster = dynamic_cast<ClusterBackend*>(backend_.get())) {
-      return cluster->OpenInstance();
-    }
-    return backend_->Open();
   }
 
   std::vector<v1::EventEnvelope> ReadEverything() {
@@ -303,6 +298,18 @@ class EventStoreContractTest : public ::testing::TestWithParam<std::string> {
       from = batch->next;
     }
     return all;
+  }
+
+  // ReadAll and Subscribe from the start both stop with DATA_LOSS naming
+  // `where`.
+  void ExpectLogReadsReportDamage(const std::string& where) {
+    EXPECT_THAT(store_->ReadAll(v1::Checkpoint(), 1000),
+                StatusIs(absl::StatusCode::kDataLoss, where));
+    auto subscription =
+        store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(),
+                          [](const v1::EventEnvelope&) { return absl::OkStatus(); });
+    ASSERT_TRUE(subscription.ok());
+    EXPECT_THAT((*subscription)->Wait(), StatusIs(absl::StatusCode::kDataLoss, where));
   }
 
   std::unique_ptr<Backend> backend_;
@@ -682,7 +689,7 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
     // A cluster instance that owned the damaged partition will not take it
     // over again (its catch-up meets the damage), so it is not waited for.
     absl::StatusOr<std::unique_ptr<EventStore>> reopened =
-        backend_->ReadsStreamsFromTheLog() ? OpenStore() : backend_->Open();
+        backend_->ReadsStreamsFromTheLog() ? backend_->OpenReady() : backend_->Open();
     if (backend_->VerifiesAtOpen()) {
       EXPECT_THAT(reopened, StatusIs(absl::StatusCode::kDataLoss, victim.partition() + "@"));
       UseFreshBackend();  // this log stays damaged, as it should
@@ -694,14 +701,7 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
       // The damaged copy follows the genuine record: whoever reads the log
       // meets it (an instance taking the partition over would too, and
       // refuse to write it); the owner's stream reads never included it.
-      const std::string in = victim.partition() + "@";
-      EXPECT_THAT(store_->ReadAll(v1::Checkpoint(), 1000),
-                  StatusIs(absl::StatusCode::kDataLoss, in));
-      auto subscription =
-          store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(),
-                            [](const v1::EventEnvelope&) { return absl::OkStatus(); });
-      ASSERT_TRUE(subscription.ok());
-      EXPECT_THAT((*subscription)->Wait(), StatusIs(absl::StatusCode::kDataLoss, in));
+      ASSERT_NO_FATAL_FAILURE(ExpectLogReadsReportDamage(victim.partition() + "@"));
       // The owner's stream read never includes the damaged copy: an owner
       // that has not re-read the partition answers the genuine events; one
       // that must catch up through the damage refuses to own it, and the
@@ -718,13 +718,7 @@ TEST_P(EventStoreContractTest, CorruptedOrTruncatedEventIsReportedNotSkipped) {
     }
     const std::string where = absl::StrCat(victim.partition(), "@", victim.offset());
     EXPECT_THAT(store_->ReadStream(stream), StatusIs(absl::StatusCode::kDataLoss, where));
-    EXPECT_THAT(store_->ReadAll(v1::Checkpoint(), 1000),
-                StatusIs(absl::StatusCode::kDataLoss, where));
-    auto subscription =
-        store_->Subscribe(v1::Checkpoint(), SubscriptionFilter(),
-                          [](const v1::EventEnvelope&) { return absl::OkStatus(); });
-    ASSERT_TRUE(subscription.ok());
-    EXPECT_THAT((*subscription)->Wait(), StatusIs(absl::StatusCode::kDataLoss, where));
+    ASSERT_NO_FATAL_FAILURE(ExpectLogReadsReportDamage(where));
     // Reading what comes before the damage still works.
     absl::StatusOr<std::vector<v1::EventEnvelope>> first = store_->ReadStream(stream, 1, 1);
     ASSERT_TRUE(first.ok()) << first.status();
