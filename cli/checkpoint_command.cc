@@ -37,7 +37,8 @@ int RunCheckpoint(const CheckpointFlags& flags) {
   if (!private_pem.ok()) return Report("checkpoint", private_pem.status(), kExitUsage);
   absl::StatusOr<eventstore::StoreUri> uri = eventstore::StoreUri::Parse(flags.store);
   if (!uri.ok()) return Report("checkpoint", uri.status());
-  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store = eventstore::OpenEventStore(*uri);
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
+      eventstore::OpenEventStore(*uri, eventstore::ReadOnlyStoreOptions());
   eventstore::ChainWalker walker;
   absl::Status walked = store.ok() ? walker.Advance(**store) : store.status();
   if (!walked.ok()) {

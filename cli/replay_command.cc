@@ -150,7 +150,7 @@ int RunReplay(const ReplayFlags& flags) {
   absl::StatusOr<ReplayRequest> request = RequestOf(flags);
   if (!request.ok()) return Report("replay", request.status());
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(flags.store);
+      eventstore::OpenEventStore(flags.store, eventstore::ReadOnlyStoreOptions());
   if (!store.ok()) return Report("replay", store.status(), kExitFailed);
   if (!flags.stream.empty()) {
     if (absl::Status s = PrintStream(**store, flags, request->options); !s.ok()) {

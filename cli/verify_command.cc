@@ -7,6 +7,7 @@
 #include "cli/command_line.h"
 #include "common/sha256.h"
 #include "eventstore/chain_verifier.h"
+#include "eventstore/embedded_store.h"
 #include "eventstore/event_store_factory.h"
 #include "server/audit_files.h"
 
@@ -39,6 +40,31 @@ void PrintIntact(const eventstore::ChainWalker& walker, bool against_checkpoint)
   }
 }
 
+// The store's own indexes against the log: each disagreement is a break.
+int ReportIndexes(eventstore::EventStore& store) {
+  constexpr int64_t kMostReported = 100;
+  absl::StatusOr<std::vector<eventstore::IndexDiscrepancy>> found =
+      store.CheckIndexes(kMostReported);
+  if (absl::IsUnimplemented(found.status())) {
+    std::printf("indexes: none kept on disk (%s)\n", std::string(found.status().message()).c_str());
+    return kExitOk;
+  }
+  if (!found.ok()) return ReportWalk(found.status());
+  if (found->empty()) {
+    std::printf("indexes: the command index, stream index and stream heads agree with the log\n");
+    return kExitOk;
+  }
+  for (const eventstore::IndexDiscrepancy& d : *found) {
+    std::printf("BROKEN: index %s, key %s: %s\n", d.index.c_str(), d.key.c_str(),
+                d.problem.c_str());
+  }
+  std::printf(
+      "%s%zu index entries disagree with the log; `gridledger reindex` rebuilds the "
+      "indexes from it (with serve stopped)\n",
+      found->size() == kMostReported ? "at least " : "", found->size());
+  return kExitFailed;
+}
+
 int RunVerify(const VerifyFlags& flags) {
   eventstore::ChainWalker walker;
   if (!flags.checkpoint.empty()) {
@@ -55,7 +81,7 @@ int RunVerify(const VerifyFlags& flags) {
     walker.Expect(*checkpoint);
   }
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(flags.store);
+      eventstore::OpenEventStore(flags.store, eventstore::ReadOnlyStoreOptions());
   // A Kafka store reads every record when it opens: a break can show here.
   if (!store.ok()) return ReportWalk(store.status());
   if (absl::Status walked = walker.Advance(**store); !walked.ok()) return ReportWalk(walked);
@@ -63,6 +89,24 @@ int RunVerify(const VerifyFlags& flags) {
     return ReportWalk(reached);
   }
   PrintIntact(walker, !flags.checkpoint.empty());
+  return ReportIndexes(**store);
+}
+
+int RunReindex(const std::string& store_text) {
+  absl::StatusOr<eventstore::StoreUri> uri = eventstore::StoreUri::Parse(store_text);
+  if (!uri.ok()) return Report("reindex", uri.status());
+  if (!uri->is_embedded()) {
+    return Report("reindex", absl::InvalidArgumentError(
+                                 "--store: only the embedded store keeps indexes on disk (Kafka "
+                                 "rebuilds its index from the log at every open)"));
+  }
+  absl::StatusOr<int64_t> indexed = eventstore::RebuildEmbeddedIndexes(uri->embedded_path());
+  if (!indexed.ok()) {
+    return Report("reindex", indexed.status(),
+                  absl::IsDataLoss(indexed.status()) ? kExitFailed : kExitUsage);
+  }
+  std::printf("reindexed %lld events: command index, stream index and heads rebuilt from the log\n",
+              static_cast<long long>(*indexed));
   return kExitOk;
 }
 
@@ -71,7 +115,9 @@ int RunVerify(const VerifyFlags& flags) {
 void AddVerifyCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<VerifyFlags>();
   CLI::App* command = app.add_subcommand(
-      "verify", "walk every stream and partition chain; report the first break (exit 1)");
+      "verify",
+      "walk every stream and partition chain and check the store's indexes against the log; "
+      "report the first break (exit 1)");
   command->add_option("--store", flags->store, "the event store to verify")->required();
   CLI::Option* checkpoint = command->add_option(
       "--checkpoint", flags->checkpoint, "also prove the log extends this signed checkpoint");
@@ -80,6 +126,14 @@ void AddVerifyCommand(CLI::App& app, int* exit_code) {
   checkpoint->needs(public_key);
   public_key->needs(checkpoint);
   command->callback([flags, exit_code] { *exit_code = RunVerify(*flags); });
+
+  auto store = std::make_shared<std::string>();
+  command = app.add_subcommand(
+      "reindex",
+      "rebuild the embedded store's command index, stream index and heads from its log (serve "
+      "stopped)");
+  command->add_option("--store", *store, "the embedded store (embedded:PATH)")->required();
+  command->callback([store, exit_code] { *exit_code = RunReindex(*store); });
 }
 
 }  // namespace gridledger::cli

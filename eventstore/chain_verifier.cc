@@ -48,7 +48,10 @@ absl::Status ChainWalker::Walk(const v1::EventEnvelope& event) {
 absl::Status ChainWalker::Advance(EventStore& store,
                                   const std::function<void(int64_t events)>& progress) {
   if (!broken_.ok()) return broken_;
-  while (true) {
+  // A live log keeps growing: walk it up to its end as of now.
+  absl::StatusOr<v1::Checkpoint> until = store.EndCheckpoint();
+  if (!until.ok()) return until.status();
+  while (!ReachedAll(next_, *until)) {
     absl::StatusOr<ReadAllResult> chunk = store.ReadAll(next_, 4096);
     if (!chunk.ok()) {
       if (absl::IsDataLoss(chunk.status())) broken_ = chunk.status();
@@ -64,6 +67,7 @@ absl::Status ChainWalker::Advance(EventStore& store,
     next_ = std::move(chunk->next);
     if (progress) progress(events_);
   }
+  return absl::OkStatus();
 }
 
 absl::Status ChainWalker::ExpectedHeadsReached() const {

@@ -29,7 +29,8 @@ class ChainWalker {
   // Holds the walk to `checkpoint`'s heads (call before the first Advance).
   void Expect(const v1::ChainCheckpoint& checkpoint);
 
-  // Walks from where the last call stopped to the store's end. DATA_LOSS
+  // Walks from where the last call stopped to the store's end as it was when
+  // the call began (a live log keeps growing; the next call continues). DATA_LOSS
   // naming the first break ("event at P@O: …"); other codes when the store
   // cannot be read. After a break the walker stays broken.
   absl::Status Advance(EventStore& store,

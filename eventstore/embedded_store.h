@@ -19,9 +19,15 @@
 // disk, so a process killed right after an acknowledgement loses nothing. If a
 // write fails, no later batch is written and every later append fails with
 // UNAVAILABLE until the store is reopened.
+//
+// Opened read-only (StoreOptions::read_only), it is a RocksDB secondary
+// instance beside the writing process: reads follow the writer (catching up
+// with its manifest and write-ahead log at most every 50 ms), appends fail.
 #ifndef GRIDLEDGER_EVENTSTORE_EMBEDDED_STORE_H_
 #define GRIDLEDGER_EVENTSTORE_EMBEDDED_STORE_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,9 +39,20 @@ namespace gridledger::eventstore {
 
 // Opens (creating if missing) the embedded store in directory `path`.
 // FAILED_PRECONDITION when another process (or another store in this one)
-// holds it; DATA_LOSS when its metadata is inconsistent.
+// holds it; DATA_LOSS when its metadata is inconsistent. With
+// options.read_only: never exclusive, never creates (NOT_FOUND when `path`
+// holds no store).
 absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedStore(const std::string& path,
                                                               const StoreOptions& options);
+
+// Rebuilds the indexes of the embedded store in `path` (command index,
+// stream index, stream heads, partition head) from its log, which must be
+// intact (DATA_LOSS names the first break; nothing past it is indexed).
+// Returns how many events it indexed; `progress` (optional) gets the count
+// as it goes. Needs the store to itself: FAILED_PRECONDITION while `serve`
+// holds it; NOT_FOUND when `path` holds no store.
+absl::StatusOr<int64_t> RebuildEmbeddedIndexes(
+    const std::string& path, const std::function<void(int64_t)>& progress = nullptr);
 
 }  // namespace gridledger::eventstore
 

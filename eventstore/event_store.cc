@@ -21,6 +21,17 @@ bool CountsAsOf(const v1::EventEnvelope& event, v1::TimeAxis axis,
                     as_of);
 }
 
+bool ReachedAll(const v1::Checkpoint& next, const v1::Checkpoint& until) {
+  for (const v1::Position& end : until.next()) {
+    int64_t offset = 0;
+    for (const v1::Position& p : next.next()) {
+      if (p.partition() == end.partition()) offset = p.offset();
+    }
+    if (offset < end.offset()) return false;
+  }
+  return true;
+}
+
 bool SubscriptionFilter::Matches(const v1::EventEnvelope& event) const {
   if (!event_types.empty()) {
     bool type_matches = false;

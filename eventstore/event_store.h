@@ -36,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "gridledger/v1/common.pb.h"
 #include "gridledger/v1/envelope.pb.h"
 
@@ -88,6 +89,11 @@ bool AtOrBefore(const google::protobuf::Timestamp& time, const google::protobuf:
 bool CountsAsOf(const v1::EventEnvelope& event, v1::TimeAxis axis,
                 const google::protobuf::Timestamp& as_of);
 
+// Whether `next` is at or past `until` on every partition `until` names (a
+// partition missing from `next` is at offset 0): a reader that started when
+// the log ended at `until` has read all of it.
+bool ReachedAll(const v1::Checkpoint& next, const v1::Checkpoint& until);
+
 // Which events a subscriber wants. Empty lists match everything.
 struct SubscriptionFilter {
   std::vector<std::string> event_types;      // exact "gridledger.v1.BillIssued"
@@ -132,6 +138,13 @@ class LogReader {
   virtual absl::Status Commit(const v1::Checkpoint& next) = 0;
 };
 
+// One way a store's own index disagrees with its log (CheckIndexes).
+struct IndexDiscrepancy {
+  std::string index;    // "commands", "streams" or "heads"
+  std::string key;      // the entry's key: a command id, "stream@version", a stream id
+  std::string problem;  // "missing", "not in the log", or what differs
+};
+
 class ClusterMember;
 
 class EventStore {
@@ -172,6 +185,9 @@ class EventStore {
 
   // Up to max_count events of all partitions from `from`, in order within
   // each partition. Returns fewer (possibly none) at the end of the log.
+  // `next` may lie past the last event returned where the log holds no
+  // events there (Kafka's transaction markers): a reader bounded by an
+  // EndCheckpoint (ReachedAll) still reaches it.
   virtual absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from, int64_t max_count) = 0;
 
   // Delivers every matching event from `from` (catch-up), then new ones as
@@ -204,6 +220,24 @@ class EventStore {
       const std::string& stream_id, const std::string& command_id) {
     return LookupCommand(command_id);
   }
+
+  // Checks the indexes the store keeps on disk beside its log (the command
+  // index that answers retries, the stream index and the stream heads)
+  // against the log itself: an entry missing, one the log does not have, or
+  // one that differs from what the log says. Returns at most `limit` of
+  // them (none: the indexes agree). UNIMPLEMENTED for a backend that keeps
+  // no index on disk (Kafka rebuilds its index from the log at every open).
+  virtual absl::StatusOr<std::vector<IndexDiscrepancy>> CheckIndexes(int64_t limit) {
+    return absl::UnimplementedError("the store keeps no index on disk: it rebuilds it at open");
+  }
+
+  // Whether an append made now could be written, as far as the store can
+  // tell within about `timeout` (never much longer; health checks ask it):
+  // OK; FAILED_PRECONDITION when it never will without a restart (fenced by
+  // another writer, opened read-only); UNAVAILABLE while it cannot (no
+  // broker answers, the disk refused a write). The default asks for the end
+  // of the log.
+  virtual absl::Status CheckWritable(absl::Duration timeout) { return EndCheckpoint().status(); }
 
   // The cluster side of a store that is one instance of a cluster
   // (cluster.h); null otherwise.

@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(const StoreUri& uri,
                                                            const StoreOptions& options) {
   const bool clustered = options.cluster != nullptr && !options.cluster->instance.empty();
   if (uri.is_embedded()) {
-    if (clustered) {
+    if (clustered && !options.read_only) {
       return absl::InvalidArgumentError(
           "instance: a cluster instance needs a Kafka store (kafka://…); the embedded store has "
           "one writer");
@@ -22,7 +22,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(const StoreUri& uri,
   }
   internal::KafkaConfig config = uri.kafka();
   if (config.timeout_ms == 0) config.timeout_ms = options.kafka_timeout_ms;
-  if (clustered) return OpenClusteredKafkaStore(config, options);
+  if (clustered && !options.read_only) return OpenClusteredKafkaStore(config, options);
   return OpenKafkaStore(config, options);
 }
 

@@ -26,6 +26,7 @@
 #include "eventstore/internal/kafka_store_base.h"
 #include "eventstore/internal/kafka_topology.h"
 #include "eventstore/internal/kafka_writer.h"
+#include "eventstore/internal/kafka_writer_lock.h"
 #include "eventstore/internal/record_codec.h"
 #include "eventstore/kafka_store.h"
 
@@ -73,6 +74,8 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
                         internal::NewProducer(internal::ClientSettings(config_), nullptr));
     GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(admin.get(), config_));
     GL_RETURN_IF_ERROR(CheckPartitionCounts());
+    // A single writer and cluster instances never write the same topics.
+    GL_RETURN_IF_ERROR(internal::RequireNoSingleWriter(admin.get(), config_));
     GL_RETURN_IF_ERROR(internal::EnsureTopics(admin.get(), {internal::ClaimsTopic(config_)}, 1,
                                               config_.replication, config_.timeout_ms));
     if (cluster_.state_dir.empty()) {

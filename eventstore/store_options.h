@@ -18,10 +18,22 @@ struct StoreOptions {
   // Kafka: how long an append, or opening, may wait on the broker before it
   // fails with UNAVAILABLE. The URI's timeout_ms overrides it.
   int64_t kafka_timeout_ms = 10000;
+  // Opens the store for reading only, beside whatever writes it: appends fail
+  // FAILED_PRECONDITION, nothing is created, no writer is fenced. Embedded: a
+  // RocksDB secondary instance that follows the writer's files. Kafka: no
+  // producer and no transactional id; the topics must exist (NOT_FOUND).
+  bool read_only = false;
   // Kafka: this store as one instance of a cluster (cluster.h); null or with
   // an empty instance name: the single writer of every partition.
   std::shared_ptr<const ClusterOptions> cluster;
 };
+
+// StoreOptions for a tool that only reads (read_only set).
+inline StoreOptions ReadOnlyStoreOptions() {
+  StoreOptions options;
+  options.read_only = true;
+  return options;
+}
 
 }  // namespace gridledger::eventstore
 

@@ -10,17 +10,10 @@ namespace {
 bool KnownService(const std::string& name) { return name.empty() || name == "gridledger"; }
 }  // namespace
 
-HealthCheckResponse::ServingStatus HealthService::Current() {
+HealthCheckResponse::ServingStatus HealthService::Current() const {
   if (shutting_down_.load()) return HealthCheckResponse::NOT_SERVING;
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
-  if (now - checked_at_ >= absl::Seconds(1)) {
-    // The end of the log is the cheapest question every backend must answer
-    // from its storage (RocksDB state, or the broker's watermarks).
-    store_ok_ = store_->EndCheckpoint().ok();
-    checked_at_ = now;
-  }
-  return store_ok_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+  return monitor_->Current().writable.ok() ? HealthCheckResponse::SERVING
+                                           : HealthCheckResponse::NOT_SERVING;
 }
 
 grpc::Status HealthService::Check(grpc::ServerContext*,
@@ -54,7 +47,7 @@ grpc::Status HealthService::Watch(grpc::ServerContext* context,
       last = now;
     }
     if (shutting_down_.load()) break;
-    absl::SleepFor(absl::Seconds(1));
+    absl::SleepFor(absl::Milliseconds(250));
   }
   return grpc::Status::OK;
 }

@@ -1,24 +1,26 @@
 // grpc.health.v1.Health for `gridledger serve`. The server as a whole ("")
-// and "gridledger" are SERVING while the event store answers (asked at most
-// once a second; answers in between reuse the last one); any other service
-// name is NOT_FOUND (Check) or SERVICE_UNKNOWN (Watch).
+// and "gridledger" are SERVING while the event store can write (as the
+// StoreMonitor last found, so an answer never waits on the store: within
+// milliseconds, whatever the store is doing) and NOT_SERVING while it cannot
+// (no broker, fenced, read-only, a refused disk write) or the server is
+// shutting down. Any other service name is NOT_FOUND (Check) or
+// SERVICE_UNKNOWN (Watch). Watch sends the status, then each change (looked
+// at every 250 ms).
 //
-// Thread-safe; the store must outlive the service.
+// Thread-safe; the monitor must outlive the service.
 #ifndef GRIDLEDGER_SERVER_HEALTH_SERVICE_H_
 #define GRIDLEDGER_SERVER_HEALTH_SERVICE_H_
 
 #include <atomic>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
-#include "eventstore/event_store.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/store_monitor.h"
 
 namespace gridledger::server {
 
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
-  explicit HealthService(eventstore::EventStore* store) : store_(store) {}
+  explicit HealthService(const StoreMonitor* monitor) : monitor_(monitor) {}
 
   // After this, every check answers NOT_SERVING (used while shutting down).
   void SetShuttingDown() { shutting_down_.store(true); }
@@ -31,13 +33,10 @@ class HealthService final : public grpc::health::v1::Health::Service {
                      grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
 
  private:
-  grpc::health::v1::HealthCheckResponse::ServingStatus Current();
+  grpc::health::v1::HealthCheckResponse::ServingStatus Current() const;
 
-  eventstore::EventStore* const store_;
+  const StoreMonitor* const monitor_;
   std::atomic<bool> shutting_down_{false};
-  absl::Mutex mu_;
-  absl::Time checked_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  bool store_ok_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace gridledger::server

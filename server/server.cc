@@ -26,6 +26,7 @@
 #include "server/cluster_service.h"
 #include "server/health_service.h"
 #include "server/parse_error_interceptor.h"
+#include "server/store_monitor.h"
 #include "server/token_watcher.h"
 #include "services/billing_center/billing_service.h"
 #include "services/common/auth.h"
@@ -153,6 +154,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials(
 absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& options,
                                                          std::string* secret) {
   eventstore::StoreOptions store_options;
+  // A projection process only reads: it never fences the API's writer and
+  // runs beside a live `serve` on the embedded store too.
+  store_options.read_only = options.project_only;
   if (options.instance.empty()) {
     if (!options.advertise.empty() || !options.cluster_secret_file.empty()) {
       return absl::InvalidArgumentError("--advertise and --cluster_secret need --instance");
@@ -237,6 +241,7 @@ struct Server::Parts {
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<projections::ViewHost> view_host;
   std::unique_ptr<CheckpointExporter> exporter;
+  std::unique_ptr<StoreMonitor> monitor;
   std::unique_ptr<HealthService> health;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -277,10 +282,6 @@ struct Server::Parts {
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
-  if (options.project_only && options.store.is_kafka() && !options.store.has_writer_id()) {
-    // A projection process must not fence the API's transactional writer.
-    options.store = options.store.WithWriterId("projector-" + NewUuid().substr(0, 8));
-  }
   auto parts = std::make_unique<Parts>(std::move(options));
   const ServeOptions& o = parts->options;
   GL_ASSIGN_OR_RETURN(auto views, projections::ViewsNamed(o.views));
@@ -318,7 +319,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   }
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  parts->health = std::make_unique<HealthService>(parts->store.get());
+  parts->monitor = std::make_unique<StoreMonitor>(parts->store.get());
+  parts->health = std::make_unique<HealthService>(parts->monitor.get());
   parts->AddServices(enabled);
   grpc::ServerBuilder builder;
   builder.RegisterService(parts->health.get());
@@ -328,6 +330,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   builder.AddListeningPort(o.listen, transport.credentials, &parts->port);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(NewParseErrorInterceptorFactory());
+  interceptors.push_back(NewStalenessInterceptorFactory(parts->monitor.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   parts->grpc_server = builder.BuildAndStart();
   if (parts->grpc_server == nullptr || parts->port == 0) {
@@ -380,6 +383,8 @@ void Server::Shutdown() {
   p.view_host->Stop();
   p.services.clear();
   p.view_host.reset();
+  p.health.reset();
+  p.monitor.reset();
   p.store.reset();  // closes the store after the last request
   p.token_watcher.reset();
 }

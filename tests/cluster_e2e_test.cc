@@ -29,6 +29,7 @@
 #include "gridledger/v1/metering_service.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/common/auth.h"
+#include "tests/testing/private_broker.h"
 #include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
 
@@ -268,12 +269,12 @@ class ClusterTest : public ::testing::Test {
     EXPECT_EQ(load.failed, 0);
   }
 
-  // Reads the whole log with a store of its own (a writer id nobody else
-  // uses, so it fences no one; opening verifies every chain) and returns how
+  // Reads the whole log with a read-only store of its own (it fences no
+  // one; opening verifies every chain) and returns how
   // many events each command id has, failing on non-contiguous versions.
   std::map<std::string, int> EventsPerCommand() {
     absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-        eventstore::OpenEventStore(absl::StrCat(store_uri_, "&writer_id=check-", NewUuid()));
+        eventstore::OpenEventStore(store_uri_, eventstore::ReadOnlyStoreOptions());
     EXPECT_TRUE(store.ok()) << store.status();
     if (!store.ok()) return {};
     std::map<std::string, int> per_command;
@@ -510,37 +511,12 @@ TEST_F(ClusterTest, ZombieIsFencedAndWritesNothing) {
   ExpectVerifies();
 }
 
-// A broker of this test's own (scripts/kafka with its own directory), so it
-// can be paused without disturbing other tests; stopped at the end.
-class PrivateBroker {
- public:
-  PrivateBroker() {
-    const char* scripts = std::getenv("GRIDLEDGER_SCRIPTS_DIR");
-    if (scripts != nullptr) script_ = absl::StrCat(scripts, "/kafka");
-    bootstrap_ = testing::RunCommand(Env() + script_ + " start 2>/dev/null");
-    while (!bootstrap_.empty() && std::isspace(static_cast<unsigned char>(bootstrap_.back()))) {
-      bootstrap_.pop_back();
-    }
-  }
-  ~PrivateBroker() { testing::RunCommand(Env() + script_ + " stop >/dev/null 2>&1"); }
-  const std::string& bootstrap() const { return bootstrap_; }
-  void Signal(const char* signal) {
-    testing::RunCommand(absl::StrCat("kill -", signal, " $(cat ", dir_.path(), "/pid)"));
-  }
-
- private:
-  std::string Env() const { return absl::StrCat("KAFKA_DIR=", dir_.path(), " KAFKA_PORT=0 "); }
-  testing::TempDir dir_;
-  std::string script_ = "scripts/kafka";
-  std::string bootstrap_;
-};
-
 // An instance cut off from the broker (the broker paused) refuses writes
 // with UNAVAILABLE within its timeouts and writes nothing of them; once the
 // broker is back the retry with the same command id is applied once and new
 // commands go through.
 TEST_F(ClusterTest, CutOffFromTheBrokerRefusesWritesAndResumesAfter) {
-  PrivateBroker broker;
+  testing::PrivateBroker broker;
   ASSERT_FALSE(broker.bootstrap().empty()) << "the test's own broker did not start";
   store_uri_ = absl::StrCat("kafka://", broker.bootstrap(), "?topic_prefix=", prefix_,
                             "&partitions=", kPartitions, "&timeout_ms=8000");

@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -104,6 +106,56 @@ TEST(EmbeddedStoreTest, SecondOpenInTheSameProcessIsRefused) {
   absl::StatusOr<std::unique_ptr<EventStore>> first = OpenEventStore(uri);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_THAT(OpenEventStore(uri), StatusIs(absl::StatusCode::kFailedPrecondition, "locked"));
+}
+
+TEST(EmbeddedStoreTest, AReadOnlyOpenFollowsTheWriterBesideIt) {
+  testing::TempDir dir;
+  const std::string uri = "embedded:" + dir.path() + "/store";
+  EXPECT_THAT(OpenEventStore(uri, eventstore::ReadOnlyStoreOptions()),
+              StatusIs(absl::StatusCode::kNotFound, "no embedded store"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/store"))
+      << "a read-only open creates nothing";
+
+  absl::StatusOr<std::unique_ptr<EventStore>> writer = OpenEventStore(uri);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  const std::string first_command = NewUuid();
+  ASSERT_TRUE((*writer)
+                  ->Append(MeterReadAppend("account-ro", eventstore::kNoStream, first_command, 2))
+                  .ok());
+  absl::StatusOr<std::unique_ptr<EventStore>> reader =
+      OpenEventStore(uri, eventstore::ReadOnlyStoreOptions());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(*(*reader)->StreamVersion("account-ro"), 2);
+  EXPECT_THAT((*reader)->Append(MeterReadAppend("account-ro", 2, NewUuid())),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
+  EXPECT_THAT((*reader)->CheckWritable(absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
+
+  // What the writer appends next reaches the reader: the stream, the whole
+  // log, the command index and a live subscription.
+  std::atomic<int> delivered{0};
+  auto subscription = (*reader)->Subscribe({}, {}, [&](const v1::EventEnvelope&) {
+    delivered.fetch_add(1);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(subscription.ok());
+  const std::string second_command = NewUuid();
+  ASSERT_TRUE((*writer)->Append(MeterReadAppend("account-ro", 2, second_command)).ok());
+  absl::SleepFor(absl::Milliseconds(100));  // past the reader's catch-up interval
+  auto events = (*reader)->ReadStream("account-ro");
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), 3u);
+  auto all = (*reader)->ReadAll({}, 100);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->events.size(), 3u);
+  auto looked_up = (*reader)->LookupCommand(second_command);
+  ASSERT_TRUE(looked_up.ok() && looked_up->has_value());
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (delivered.load() < 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(delivered.load(), 3);
+  (*subscription)->Stop();
+  EXPECT_TRUE((*subscription)->Wait().ok());
+  EXPECT_TRUE((*writer)->CheckWritable(absl::Seconds(1)).ok());
 }
 
 TEST(EmbeddedStoreTest, UrisAreCheckedWithClearErrors) {

@@ -1,6 +1,8 @@
-// What only the Kafka backend promises: a second writer fences the first; an
-// unreachable or stopped broker gives UNAVAILABLE within the configured time,
-// and the store recovers when the broker returns.
+// What only the Kafka backend promises: a second writer with the same writer
+// id fences the first, one with another writer id is refused before it
+// writes; a read-only store fences no one and writes nothing; an unreachable
+// or stopped broker gives UNAVAILABLE within the configured time, and the
+// store recovers when the broker returns.
 #include <cstdlib>
 #include <fstream>
 
@@ -47,6 +49,37 @@ TEST(KafkaStoreTest, SecondWriterFencesTheFirst) {
   auto events = (*second)->ReadStream("account-f1");
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ(events->size(), 3u);
+}
+
+TEST(KafkaStoreTest, AWriterWithAnotherWriterIdIsRefusedBeforeItWrites) {
+  const std::string uri = SharedBrokerUri(testing::UniqueTopicPrefix());
+  ASSERT_FALSE(uri.empty()) << "run through ctest: it starts the broker";
+  auto first = OpenEventStore(uri);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)->Append(MeterReadAppend("account-g1", kNoStream, NewUuid())).ok());
+
+  EXPECT_THAT(OpenEventStore(uri + "&writer_id=other"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "another writer holds"));
+  // The first writer was neither fenced nor disturbed.
+  ASSERT_TRUE((*first)->Append(MeterReadAppend("account-g1", 1, NewUuid())).ok());
+  EXPECT_TRUE((*first)->CheckWritable(absl::Seconds(1)).ok());
+
+  // A read-only store beside it fences no one, refuses to write, and reads
+  // what the writer appends after it opened.
+  auto reader = OpenEventStore(uri, eventstore::ReadOnlyStoreOptions());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_THAT((*reader)->Append(MeterReadAppend("account-g2", kNoStream, NewUuid())),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
+  ASSERT_TRUE((*first)->Append(MeterReadAppend("account-g1", 2, NewUuid())).ok());
+  EXPECT_EQ(*(*reader)->StreamVersion("account-g1"), 3);
+  EXPECT_THAT((*reader)->CheckWritable(absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
+  EXPECT_TRUE((*first)->CheckWritable(absl::Seconds(1)).ok());
+
+  // A read-only open of topics that do not exist creates nothing.
+  EXPECT_THAT(OpenEventStore(SharedBrokerUri(testing::UniqueTopicPrefix()),
+                             eventstore::ReadOnlyStoreOptions()),
+              StatusIs(absl::StatusCode::kNotFound, "does not exist"));
 }
 
 TEST(KafkaStoreTest, UnreachableBrokerIsUnavailableWithinTheTimeout) {

@@ -13,6 +13,7 @@
 #include "common/big_endian.h"
 #include "common/sha256.h"
 #include "eventstore/event_store_factory.h"
+#include "eventstore/internal/embedded_log.h"
 #include "eventstore/internal/record_codec.h"
 #include "gmock/gmock.h"
 #include "gridledger/v1/envelope.pb.h"
@@ -90,6 +91,13 @@ class RawLog {
   }
   void Delete(int64_t offset) {
     EXPECT_TRUE(db_->Delete({}, handles_[1], BigEndian64(offset)).ok());
+  }
+  // Any column family, by its place in {default, log, streams, commands, heads}.
+  void PutIn(int family, const std::string& key, const std::string& value) {
+    EXPECT_TRUE(db_->Put({}, handles_[family], key, value).ok());
+  }
+  void DeleteIn(int family, const std::string& key) {
+    EXPECT_TRUE(db_->Delete({}, handles_[family], key).ok());
   }
 
  private:
@@ -174,6 +182,55 @@ TEST_F(VerifyEmbeddedTest, AnInsertedEventIsCaught) {
   Verified verified = Verify("embedded:" + Path());
   EXPECT_EQ(verified.status, 1);
   EXPECT_THAT(verified.output, HasSubstr("BROKEN: event at log@151"));
+}
+
+TEST_F(VerifyEmbeddedTest, IndexEntriesThatDisagreeWithTheLogAreCaughtAndReindexRepairsThem) {
+  v1::EventEnvelope event;
+  {
+    auto store =
+        eventstore::OpenEventStore("embedded:" + Path(), eventstore::ReadOnlyStoreOptions());
+    ASSERT_TRUE(store.ok());
+    auto all = (*store)->ReadAll({}, kEvents);
+    ASSERT_TRUE(all.ok());
+    event = all->events[100];
+  }
+  const std::string stream_key = absl::StrCat(event.stream_id(), "@", event.stream_version());
+  {
+    RawLog log(Path());
+    log.DeleteIn(3, event.command_id());  // a retry would append it again
+    log.PutIn(2, eventstore::internal::StreamKey(event.stream_id(), event.stream_version()),
+              BigEndian64(5));
+    log.PutIn(4, "account-ghost", eventstore::internal::EncodeHead(1, std::string(32, 'x')));
+    v1::AppendOutcome ghost;
+    ghost.set_stream_id("account-ghost");
+    *ghost.add_positions() = eventstore::internal::EmbeddedPosition(0);
+    log.PutIn(3, "ghost-command", ghost.SerializeAsString());
+  }
+  Verified verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 1) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr("intact: "));  // the chains are fine
+  EXPECT_THAT(verified.output, HasSubstr(absl::StrCat("BROKEN: index commands, key ",
+                                                      event.command_id(), ": missing")));
+  EXPECT_THAT(verified.output, HasSubstr(absl::StrCat("BROKEN: index streams, key ", stream_key,
+                                                      ": points at offset 5; the log has it at ",
+                                                      event.position().offset())));
+  EXPECT_THAT(verified.output, HasSubstr("BROKEN: index heads, key account-ghost: not in the log"));
+  EXPECT_THAT(verified.output,
+              HasSubstr("BROKEN: index commands, key ghost-command: not in the log"));
+
+  testing::ServeProcess reindex(GL_GRIDLEDGER_PATH, {"reindex", "--store", "embedded:" + Path()});
+  EXPECT_THAT(reindex.NextLine(), HasSubstr(absl::StrCat("reindexed ", kEvents, " events")));
+  EXPECT_EQ(reindex.Wait(), 0);
+  verified = Verify("embedded:" + Path());
+  EXPECT_EQ(verified.status, 0) << verified.output;
+  EXPECT_THAT(verified.output,
+              HasSubstr("indexes: the command index, stream index and stream heads "
+                        "agree with the log"));
+  auto store = eventstore::OpenEventStore("embedded:" + Path());
+  ASSERT_TRUE(store.ok());
+  auto retry = (*store)->LookupCommand(event.command_id());
+  ASSERT_TRUE(retry.ok() && retry->has_value()) << "a retry finds its first outcome again";
+  EXPECT_EQ((*retry)->stream_id(), event.stream_id());
 }
 
 TEST_F(VerifyEmbeddedTest, ARechainedPartitionStillBreaksTheStreamChain) {

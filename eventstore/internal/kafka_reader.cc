@@ -195,7 +195,10 @@ absl::Status KafkaLogReader::Take(const rd_kafka_message_t* message, ReadAllResu
                                   bool* stop) {
   const int index = topology_->IndexOf(message);
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    if (index >= 0 && message->offset >= next_[index]) at_end_[index] = true;
+    if (index >= 0 && message->offset >= next_[index]) {
+      at_end_[index] = true;
+      next_[index] = message->offset;  // past any transaction markers
+    }
     *stop = AllAtEnd();
     return absl::OkStatus();
   }
@@ -290,6 +293,7 @@ absl::StatusOr<ReadAllResult> KafkaReader::ReadAll(const v1::Checkpoint& from, i
   absl::flat_hash_map<int, int64_t> next(starts.begin(), starts.end());
   if (max_count > 0) {
     const PartitionOffsets committed = index_->NextReads();
+    absl::flat_hash_map<int, int64_t> ends;
     const absl::flat_hash_map<int, int64_t> committed_end(committed.begin(), committed.end());
     PartitionChainFollower chains;
     absl::MutexLock lock(&mu_);
@@ -304,7 +308,9 @@ absl::StatusOr<ReadAllResult> KafkaReader::ReadAll(const v1::Checkpoint& from, i
           *done = static_cast<int64_t>(result.events.size()) >= max_count;
           return absl::OkStatus();
         },
-        committed_end));
+        committed_end, &ends));
+    // A partition read to its end continues after it (past its markers).
+    for (const auto& [index, end] : ends) next[index] = std::max(next[index], end);
   }
   for (int i = 0; i < topology_->size(); ++i) {
     *result.next.add_next() = topology_->PositionOf(i, next[i]);
@@ -342,6 +348,19 @@ absl::StatusOr<v1::Checkpoint> KafkaReader::EndCheckpoint() {
   return checkpoint;
 }
 
+absl::Status KafkaReader::Ping(absl::Duration timeout) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(
+      consumer_.get(), 0, nullptr, &metadata, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("no Kafka broker answered at ", config_.bootstrap_servers, " within ",
+                     absl::FormatDuration(timeout), " (", rd_kafka_err2str(err), ")"));
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return absl::OkStatus();
+}
+
 std::string KafkaReader::ReaderGroup(absl::string_view name) const {
   return absl::StrCat(config_.topic_prefix, ".view.", name);
 }
@@ -355,7 +374,8 @@ absl::StatusOr<std::unique_ptr<LogReader>> KafkaReader::OpenReader(absl::string_
 
 absl::Status KafkaReader::ConsumeLocked(const PartitionOffsets& starts, int64_t max_events,
                                         const RecordFn& fn,
-                                        const absl::flat_hash_map<int, int64_t>& required_end) {
+                                        const absl::flat_hash_map<int, int64_t>& required_end,
+                                        absl::flat_hash_map<int, int64_t>* ends) {
   PartitionList list = topology_->ToList(starts);
   absl::flat_hash_map<int, int64_t> open;
   for (const auto& [index, offset] : starts) {
@@ -364,14 +384,14 @@ absl::Status KafkaReader::ConsumeLocked(const PartitionOffsets& starts, int64_t 
   }
   GL_RETURN_IF_ERROR(
       FromKafkaCode(rd_kafka_assign(consumer_.get(), list.get()), "assigning partitions"));
-  absl::Status status = PollLocked(open, max_events, fn);
+  absl::Status status = PollLocked(open, max_events, fn, ends);
   // Unassigning cannot fail in a way we could act on; the next assign replaces it anyway.
   rd_kafka_assign(consumer_.get(), nullptr);
   return status;
 }
 
 absl::Status KafkaReader::PollLocked(absl::flat_hash_map<int, int64_t>& open, int64_t max_events,
-                                     const RecordFn& fn) {
+                                     const RecordFn& fn, absl::flat_hash_map<int, int64_t>* ends) {
   int64_t seen = 0;
   absl::Time last_progress = absl::Now();
   bool done = false;
@@ -389,6 +409,10 @@ absl::Status KafkaReader::PollLocked(absl::flat_hash_map<int, int64_t>& open, in
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       auto it = open.find(index);
       if (it != open.end() && message->offset >= it->second) open.erase(it);
+      if (ends != nullptr && index >= 0) {
+        int64_t& end = (*ends)[index];
+        end = std::max(end, message->offset);
+      }
       continue;
     }
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {

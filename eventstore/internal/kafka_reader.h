@@ -61,6 +61,8 @@ class KafkaReader {
                                                           SubscriptionFilter filter,
                                                           EventHandler handler);
   absl::StatusOr<v1::Checkpoint> EndCheckpoint();
+  // OK when a broker answers a metadata request within `timeout`.
+  absl::Status Ping(absl::Duration timeout);
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(absl::string_view name);
 
   // "<topic_prefix>.view.<name>": the consumer group of OpenReader(name).
@@ -76,15 +78,19 @@ class KafkaReader {
   // Reads the given partitions from the given offsets with the shared
   // consumer until each reaches its end (EOF, but not before
   // required_end[index] when given), `fn` says done, or max_events (> 0)
-  // records were passed to `fn`. Unassigns the consumer after.
+  // records were passed to `fn`. Unassigns the consumer after. When `ends`
+  // is given, records there each partition's end offset as reported (past
+  // any transaction markers).
   absl::Status ConsumeLocked(const PartitionOffsets& starts, int64_t max_events, const RecordFn& fn,
-                             const absl::flat_hash_map<int, int64_t>& required_end = {})
+                             const absl::flat_hash_map<int, int64_t>& required_end = {},
+                             absl::flat_hash_map<int, int64_t>* ends = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The poll loop of ConsumeLocked; `open` maps each partition still being
   // read to the offset it must reach.
   absl::Status PollLocked(absl::flat_hash_map<int, int64_t>& open, int64_t max_events,
-                          const RecordFn& fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                          const RecordFn& fn, absl::flat_hash_map<int, int64_t>* ends)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const KafkaConfig config_;
   const std::shared_ptr<const KafkaTopology> topology_;

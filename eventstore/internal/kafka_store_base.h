@@ -43,6 +43,9 @@ class KafkaStoreBase : public EventStore {
     return reader_->ReaderGroup(name);
   }
 
+  // Whether a broker answers (derived stores add what their writers know).
+  absl::Status CheckWritable(absl::Duration timeout) override { return reader_->Ping(timeout); }
+
  protected:
   KafkaStoreBase(KafkaConfig config, StoreOptions options)
       : config_(std::move(config)), options_(std::move(options)) {}

@@ -25,6 +25,35 @@ absl::Status CheckReachable(rd_kafka_t* handle, const KafkaConfig& config) {
   return absl::OkStatus();
 }
 
+// NOT_FOUND naming the first of `topics` the cluster does not know.
+absl::Status RequireTopics(rd_kafka_t* handle, const std::vector<std::string>& topics,
+                           const KafkaConfig& config) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle, 1, nullptr, &metadata, static_cast<int>(config.timeout_ms));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("store: reading cluster metadata: ", rd_kafka_err2str(err)));
+  }
+  absl::Status status;
+  for (const std::string& wanted : topics) {
+    bool found = false;
+    for (int i = 0; i < metadata->topic_cnt && !found; ++i) {
+      found = wanted == metadata->topics[i].topic &&
+              metadata->topics[i].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    }
+    if (!found) {
+      status = absl::NotFoundError(
+          absl::StrCat("store: topic ", wanted, " does not exist at ", config.bootstrap_servers,
+                       " (nothing was written with topic_prefix=", config.topic_prefix,
+                       "; a read-only open creates nothing)"));
+      break;
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return status;
+}
+
 }  // namespace
 
 int32_t PartitionFor(absl::string_view stream_id, int32_t partitions) {
@@ -37,15 +66,20 @@ int32_t PartitionFor(absl::string_view stream_id, int32_t partitions) {
 }
 
 absl::StatusOr<std::unique_ptr<KafkaTopology>> KafkaTopology::Load(rd_kafka_t* handle,
-                                                                   const KafkaConfig& config) {
+                                                                   const KafkaConfig& config,
+                                                                   MissingTopics missing) {
   // Reachability first, so an unreachable broker is a clear UNAVAILABLE.
   GL_RETURN_IF_ERROR(CheckReachable(handle, config));
   std::vector<std::string> topics;
   for (absl::string_view unit : domain::kUnits) {
     topics.push_back(TopicOf(config.topic_prefix, unit));
   }
-  GL_RETURN_IF_ERROR(
-      EnsureTopics(handle, topics, config.partitions, config.replication, config.timeout_ms));
+  if (missing == MissingTopics::kCreate) {
+    GL_RETURN_IF_ERROR(
+        EnsureTopics(handle, topics, config.partitions, config.replication, config.timeout_ms));
+  } else {
+    GL_RETURN_IF_ERROR(RequireTopics(handle, topics, config));
+  }
   GL_ASSIGN_OR_RETURN(std::vector<int32_t> counts,
                       PartitionCounts(handle, topics, config.timeout_ms));
   std::unique_ptr<KafkaTopology> topology(new KafkaTopology());

@@ -38,13 +38,18 @@ int32_t PartitionFor(absl::string_view stream_id, int32_t partitions);
 
 class KafkaTopology {
  public:
+  // What Load does about a unit topic that does not exist.
+  enum class MissingTopics { kCreate, kRefuse };
+
   // Through `handle` (any client of config's cluster): checks that a broker
   // answers (UNAVAILABLE "no Kafka broker answered at …" within
   // config.timeout_ms), creates the unit topics that are missing (with
-  // config.partitions and config.replication, retention forever) and learns
-  // every topic's partition count.
-  static absl::StatusOr<std::unique_ptr<KafkaTopology>> Load(rd_kafka_t* handle,
-                                                             const KafkaConfig& config);
+  // config.partitions and config.replication, retention forever) or, with
+  // kRefuse, fails NOT_FOUND naming the first missing one, and learns every
+  // topic's partition count.
+  static absl::StatusOr<std::unique_ptr<KafkaTopology>> Load(
+      rd_kafka_t* handle, const KafkaConfig& config,
+      MissingTopics missing = MissingTopics::kCreate);
 
   int size() const { return static_cast<int>(partitions_.size()); }
   // 0 <= index < size().

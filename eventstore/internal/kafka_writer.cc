@@ -203,6 +203,13 @@ void KafkaWriter::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group
 
 absl::Status KafkaWriter::ReadyToWrite() {
   if (!fenced_.ok()) return fenced_;
+  if (scope_.lock != nullptr) {
+    if (absl::Status held = scope_.lock->Held(); !held.ok()) {
+      fenced_ = held;
+      fenced_flag_.store(true);
+      return held;
+    }
+  }
   if (!needs_recovery_) return absl::OkStatus();
   absl::Status recovered = Recover();
   if (absl::IsFailedPrecondition(recovered)) {
@@ -230,6 +237,9 @@ absl::Status KafkaWriter::ProduceAndCommit(Transaction& transaction) {
   absl::Status status =
       FromKafkaError(rd_kafka_begin_transaction(producer_.get()), "beginning a transaction");
   if (status.ok()) status = ProduceAll(transaction);
+  if (status.ok() && scope_.lock != nullptr) {
+    status = scope_.lock->AddToTransaction(producer_.get(), config_.timeout_ms);
+  }
   if (status.ok()) {
     status = FromKafkaError(
         rd_kafka_commit_transaction(producer_.get(), static_cast<int>(config_.timeout_ms)),

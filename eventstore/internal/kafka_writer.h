@@ -35,6 +35,7 @@
 #include "eventstore/internal/kafka_reader.h"
 #include "eventstore/internal/kafka_topology.h"
 #include "eventstore/internal/kafka_uri.h"
+#include "eventstore/internal/kafka_writer_lock.h"
 #include "eventstore/store_options.h"
 
 namespace gridledger::eventstore::internal {
@@ -76,6 +77,10 @@ struct WriterScope {
   // fenced). A cluster instance confirms it is still the partition's owner,
   // so a zombie's recovery fences no one.
   std::function<absl::Status()> before_recover;
+  // Optional (the single writer's): checked before every transaction (lost:
+  // the writer is fenced) and added to each, so the broker refuses a
+  // transaction of a writer the lock group expelled. Not owned.
+  const WriterLock* lock = nullptr;
 };
 
 class KafkaWriter {

@@ -236,14 +236,17 @@ void ProjectionRunner::Throttle(int64_t events_read) {
 }
 
 absl::StatusOr<int64_t> ProjectionRunner::CatchUp() {
+  // A live log keeps growing: catch up with its end as of now.
+  GL_ASSIGN_OR_RETURN(const v1::Checkpoint until, store_->EndCheckpoint());
   int64_t total = 0;
-  while (true) {
+  while (!eventstore::ReachedAll(Applied(), until)) {
     GL_ASSIGN_OR_RETURN(ChunkResult chunk, ApplyChunk());
     // An empty read is the end (a chunk of only non-matching events is not).
-    if (chunk.read == 0) return total;
+    if (chunk.read == 0) break;
     total += chunk.applied;
     Throttle(chunk.read);
   }
+  return total;
 }
 
 void ProjectionRunner::Start() {

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gridledger/v1/marketing_service.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "services/common/auth.h"
 #include "tests/testing/test_util.h"
 
@@ -166,6 +167,20 @@ std::unique_ptr<grpc::ClientContext> CallAs(const std::string& token, int second
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
   return context;
+}
+
+std::string HealthOf(const std::string& address, double seconds) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, {}, &response);
+  if (!status.ok()) {
+    return absl::StrCat("no answer: ", status.error_code(), " ", status.error_message());
+  }
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
 std::string RunCommand(const std::string& command) {

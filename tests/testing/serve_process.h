@@ -97,6 +97,10 @@ std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info);
 // empty), with a deadline `seconds` from now.
 std::unique_ptr<grpc::ClientContext> CallAs(const std::string& token, int seconds = 30);
 
+// grpc.health.v1.Health/Check of the server as a whole at `address`, waiting
+// at most `seconds`: "SERVING", "NOT_SERVING", or "no answer: CODE message".
+std::string HealthOf(const std::string& address, double seconds = 5);
+
 // Runs a shell command and returns its stdout.
 std::string RunCommand(const std::string& command);
 

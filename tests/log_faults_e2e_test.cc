@@ -1,0 +1,329 @@
+// The log under faults, through a real `gridledger serve` on each backend:
+// the tools that only read (verify, checkpoint, replay, project) run beside
+// a live server under load without disturbing its writes; health answers
+// within a second and says whether the store can write (a paused broker, a
+// fenced writer), and answers given meanwhile say how stale they are.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <tuple>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "eventstore/event_store_factory.h"
+#include "gmock/gmock.h"
+#include "gridledger/v1/event_gateway.grpc.pb.h"
+#include "gridledger/v1/metering_service.grpc.pb.h"
+#include "gridledger/v1/query_service.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/common/auth.h"
+#include "tests/testing/private_broker.h"
+#include "tests/testing/serve_process.h"
+#include "tests/testing/test_util.h"
+
+namespace gridledger {
+namespace {
+
+class ReadOnlyToolsTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    served_ = testing::StartGridLedger(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
+                                       {{"tech", "metering_technician"}, {"admin", "admin"}});
+    if (served_.store_uri.empty()) GTEST_SKIP() << "no Kafka broker (run through ctest)";
+    ASSERT_FALSE(served_.address.empty());
+  }
+
+  // Client threads receiving new meters as fast as the server takes them;
+  // every answer but OK is a failure (nothing here should disturb them).
+  void StartLoad(int clients) {
+    for (int c = 0; c < clients; ++c) {
+      load_threads_.emplace_back([this, c] {
+        auto stub = v1::MeteringCenter::NewStub(
+            grpc::CreateChannel(served_.address, grpc::InsecureChannelCredentials()));
+        for (int n = 0; !load_stop_.load(); ++n) {
+          v1::ReceiveMeterRequest request = testing::NewMeterRequest(
+              absl::StrCat("RO", c, "N", n), v1::STORE_TIER_PROVINCE, "sn-central");
+          v1::CommandReply reply;
+          grpc::Status status = stub->ReceiveMeter(
+              testing::CallAs(served_.tokens["tech"], 30).get(), request, &reply);
+          std::lock_guard<std::mutex> lock(load_mu_);
+          if (status.ok()) {
+            acknowledged_.push_back("tech:" + request.command_id());
+          } else {
+            failures_.push_back(absl::StrCat(status.error_code(), " ", status.error_message()));
+          }
+        }
+      });
+    }
+  }
+
+  void StopLoad() {
+    load_stop_.store(true);
+    for (std::thread& thread : load_threads_) thread.join();
+    load_threads_.clear();
+  }
+
+  size_t Acknowledged() {
+    std::lock_guard<std::mutex> lock(load_mu_);
+    return acknowledged_.size();
+  }
+
+  // Waits (up to 60 s) until `more` further commands are acknowledged.
+  void AwaitMoreAcknowledged(size_t more) {
+    const size_t target = Acknowledged() + more;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (Acknowledged() < target && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    ASSERT_GE(Acknowledged(), target);
+  }
+
+  // Runs the gridledger binary with `args`; its exit status and output.
+  std::pair<int, std::string> Run(const std::vector<std::string>& args) {
+    testing::ServeProcess process(GL_GRIDLEDGER_PATH, args);
+    std::string output;
+    for (std::string line = process.NextLine(); !line.empty(); line = process.NextLine()) {
+      output += line + "\n";
+    }
+    return {process.Wait(), output};
+  }
+
+  testing::TempDir dir_;
+  testing::ServedGridLedger served_;
+  std::atomic<bool> load_stop_{false};
+  std::vector<std::thread> load_threads_;
+  std::mutex load_mu_;
+  std::vector<std::string> acknowledged_;
+  std::vector<std::string> failures_;
+};
+
+TEST_P(ReadOnlyToolsTest, ToolsThatOnlyReadRunBesideALiveServerUnderLoad) {
+  const std::string& store = served_.store_uri;
+  ASSERT_EQ(Run({"keygen", "--out", dir_.path() + "/signer"}).first, 0);
+  StartLoad(2);
+  ASSERT_NO_FATAL_FAILURE(AwaitMoreAcknowledged(20));
+
+  auto [verified, verify_out] = Run({"verify", "--store", store});
+  EXPECT_EQ(verified, 0) << verify_out;
+  EXPECT_THAT(verify_out, ::testing::HasSubstr("intact:"));
+  auto [signed_status, sign_out] =
+      Run({"checkpoint", "--store", store, "--key", dir_.path() + "/signer.key", "--out",
+           dir_.path() + "/checkpoint"});
+  EXPECT_EQ(signed_status, 0) << sign_out;
+  ASSERT_NO_FATAL_FAILURE(AwaitMoreAcknowledged(10));
+  auto [replayed, replay_out] =
+      Run({"replay", "--store", store, "--as-of",
+           absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()), "--out",
+           dir_.path() + "/replay"});
+  EXPECT_EQ(replayed, 0) << replay_out;
+  // The log grew after the checkpoint was signed, and still extends it.
+  ASSERT_NO_FATAL_FAILURE(AwaitMoreAcknowledged(10));
+  auto [extended, extend_out] =
+      Run({"verify", "--store", store, "--checkpoint", dir_.path() + "/checkpoint", "--public_key",
+           dir_.path() + "/signer.pub"});
+  EXPECT_EQ(extended, 0) << extend_out;
+  EXPECT_THAT(extend_out, ::testing::HasSubstr("extends the signed checkpoint"));
+
+  // A projection process beside the server, with views of its own.
+  {
+    testing::ServeProcess project(
+        GL_GRIDLEDGER_PATH, {"project", "--store", store, "--views", "assets", "--view_dir",
+                             dir_.path() + "/project-views", "--listen", "127.0.0.1:0", "--tokens",
+                             dir_.path() + "/tokens"});
+    const std::string banner = project.LineContaining("projecting on");
+    EXPECT_THAT(banner, ::testing::HasSubstr("projecting on")) << banner;
+    ASSERT_NO_FATAL_FAILURE(AwaitMoreAcknowledged(10));
+    project.Wait(SIGTERM);
+  }
+
+  ASSERT_NO_FATAL_FAILURE(AwaitMoreAcknowledged(10));
+  StopLoad();
+  EXPECT_THAT(failures_, ::testing::IsEmpty());
+  EXPECT_EQ(testing::HealthOf(served_.address), "SERVING");
+
+  // Every acknowledged command is in the log once, read with a read-only
+  // store beside the live server.
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> reader =
+      eventstore::OpenEventStore(store, eventstore::ReadOnlyStoreOptions());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::map<std::string, int> per_command;
+  v1::Checkpoint from;
+  while (true) {
+    absl::StatusOr<eventstore::ReadAllResult> batch = (*reader)->ReadAll(from, 1000);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    if (batch->events.empty()) break;
+    for (const v1::EventEnvelope& event : batch->events) ++per_command[event.command_id()];
+    from = batch->next;
+  }
+  for (const std::string& command_id : acknowledged_) {
+    EXPECT_EQ(per_command[command_id], 1) << command_id;
+  }
+  // The read-only store refuses to write.
+  eventstore::AppendRequest append = testing::MeterReadAppend("meter-RO-1", 0, "ro-1");
+  EXPECT_THAT((*reader)->Append(append),
+              testing::StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
+}
+
+// A `gridledger serve` on a Kafka store of the test's choice, with an admin
+// and a metering technician of sn/xa/huyi.
+class KafkaFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream tokens(dir_.path() + "/tokens");
+    for (const auto& [name, unit, roles] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"registrar", "sn", "admin"}, {"tech", "sn/xa/huyi", "metering_technician"}}) {
+      absl::StatusOr<service::IssuedToken> issued = service::IssueToken(name, unit, roles);
+      ASSERT_TRUE(issued.ok());
+      tokens_[name] = issued->token;
+      tokens << issued->line << "\n";
+    }
+  }
+
+  // Starts serve on `store_uri`; address_ is where it serves.
+  void Serve(const std::string& store_uri) {
+    serve_ = std::make_unique<testing::ServeProcess>(
+        GL_GRIDLEDGER_PATH,
+        std::vector<std::string>{"serve", "--store", store_uri, "--listen", "127.0.0.1:0",
+                                 "--tokens", dir_.path() + "/tokens", "--views", "assets",
+                                 "--view_dir", dir_.path() + "/views"});
+    address_ = testing::AddressFrom(serve_->LineContaining("serving on"));
+    ASSERT_FALSE(address_.empty());
+    ASSERT_TRUE(testing::RegisterOrgUnits(address_, tokens_["registrar"], testing::TestOrgUnits()));
+  }
+
+  grpc::Status ReceiveMeter(const std::string& bar_code) {
+    auto stub = v1::MeteringCenter::NewStub(
+        grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    v1::CommandReply reply;
+    return stub->ReceiveMeter(
+        testing::CallAs(tokens_["tech"], 30).get(),
+        testing::NewMeterRequest(bar_code, v1::STORE_TIER_PROVINCE, "sn-central"), &reply);
+  }
+
+  // Asks for health every 100 ms until it says `wanted` (true) or `limit`
+  // passes (false); every answer must come within one second.
+  bool AwaitHealth(const std::string& wanted, absl::Duration limit) {
+    const absl::Time deadline = absl::Now() + limit;
+    while (absl::Now() < deadline) {
+      const absl::Time asked = absl::Now();
+      const std::string health = testing::HealthOf(address_, 1.0);
+      EXPECT_FALSE(absl::StartsWith(health, "no answer")) << health;
+      EXPECT_LT(absl::Now() - asked, absl::Seconds(1));
+      if (health == wanted) return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
+  // The trailing metadata of an answer from the assets view (the meter
+  // received as `bar_code`), which a server answers from its own disk.
+  std::multimap<std::string, std::string> AssetAnswerTrailers(const std::string& bar_code) {
+    auto stub =
+        v1::AssetQuery::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+    v1::GetAssetRequest request;
+    request.set_bar_code(bar_code);
+    std::multimap<std::string, std::string> trailers;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      std::unique_ptr<grpc::ClientContext> context = testing::CallAs(tokens_["registrar"], 5);
+      v1::AssetReply reply;
+      grpc::Status status = stub->GetAsset(context.get(), request, &reply);
+      if (status.error_code() == grpc::StatusCode::NOT_FOUND) {  // not applied yet
+        absl::SleepFor(absl::Milliseconds(100));
+        continue;
+      }
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      for (const auto& [key, value] : context->GetServerTrailingMetadata()) {
+        trailers.emplace(std::string(key.data(), key.size()),
+                         std::string(value.data(), value.size()));
+      }
+      break;
+    }
+    return trailers;
+  }
+
+  // The value of `key` in `trailers`, or "(none)".
+  static std::string Trailer(const std::multimap<std::string, std::string>& trailers,
+                             const std::string& key) {
+    auto it = trailers.find(key);
+    return it == trailers.end() ? "(none)" : it->second;
+  }
+
+  testing::TempDir dir_;
+  std::map<std::string, std::string> tokens_;
+  std::unique_ptr<testing::ServeProcess> serve_;
+  std::string address_;
+};
+
+TEST_F(KafkaFaults, HealthFollowsTheBrokerAndAnswersWithinASecond) {
+  testing::PrivateBroker broker;
+  ASSERT_FALSE(broker.bootstrap().empty()) << "the test's own broker did not start";
+  ASSERT_NO_FATAL_FAILURE(Serve(absl::StrCat("kafka://", broker.bootstrap(), "?topic_prefix=",
+                                             testing::UniqueTopicPrefix(), "&timeout_ms=5000")));
+  ASSERT_TRUE(AwaitHealth("SERVING", absl::Seconds(5)));
+  ASSERT_TRUE(ReceiveMeter("HEALTH-0").ok());
+  EXPECT_EQ(Trailer(AssetAnswerTrailers("HEALTH-0"), "gridledger-stale-since"), "(none)");
+
+  broker.Signal("STOP");
+  EXPECT_TRUE(AwaitHealth("NOT_SERVING", absl::Seconds(5)));
+  // Answers from what the server had read carry how stale they may be.
+  const std::multimap<std::string, std::string> trailers = AssetAnswerTrailers("HEALTH-0");
+  const std::string since = Trailer(trailers, "gridledger-stale-since");
+  absl::Time stale_since;
+  std::string error;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, since, &stale_since, &error)) << since;
+  EXPECT_LT(absl::Now() - stale_since, absl::Seconds(30)) << since;
+  EXPECT_THAT(Trailer(trailers, "gridledger-store-unwritable"),
+              ::testing::HasSubstr("no Kafka broker answered"));
+
+  broker.Signal("CONT");
+  EXPECT_TRUE(AwaitHealth("SERVING", absl::Seconds(30)));
+  EXPECT_EQ(Trailer(AssetAnswerTrailers("HEALTH-0"), "gridledger-stale-since"), "(none)");
+  grpc::Status after = ReceiveMeter("HEALTH-1");
+  EXPECT_TRUE(after.ok()) << after.error_message();
+}
+
+TEST_F(KafkaFaults, AFencedServerIsNotServingAndReadsWhatTheNewWriterWrote) {
+  std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
+  if (!bootstrap) GTEST_SKIP() << "no Kafka broker (run through ctest)";
+  const std::string store_uri =
+      absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix());
+  ASSERT_NO_FATAL_FAILURE(Serve(store_uri));
+  ASSERT_TRUE(ReceiveMeter("FENCE-0").ok());
+  ASSERT_TRUE(AwaitHealth("SERVING", absl::Seconds(5)));
+
+  // A second process with the same writer id fences the server's writer.
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> newer =
+      eventstore::OpenEventStore(store_uri);
+  ASSERT_TRUE(newer.ok()) << newer.status();
+  ASSERT_TRUE((*newer)->Append(testing::MeterReadAppend("meter-FENCE-NEW", 0, "fence-new")).ok());
+
+  EXPECT_TRUE(AwaitHealth("NOT_SERVING", absl::Seconds(5)));
+  grpc::Status refused = ReceiveMeter("FENCE-1");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("fenced"));
+  EXPECT_THAT(Trailer(AssetAnswerTrailers("FENCE-0"), "gridledger-store-unwritable"),
+              ::testing::HasSubstr("fenced"));
+  // Reads of the fenced server follow the log the newer writer extends.
+  auto gateway =
+      v1::EventGateway::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  v1::ReadStreamRequest read;
+  read.set_stream_id("meter-FENCE-NEW");
+  v1::ReadStreamReply events;
+  grpc::Status status =
+      gateway->ReadStream(testing::CallAs(tokens_["registrar"], 10).get(), read, &events);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(events.events_size(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadOnlyToolsTest, ::testing::Values("embedded", "kafka"),
+                         testing::BackendTestName);
+
+}  // namespace
+}  // namespace gridledger
