@@ -82,6 +82,21 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
       .add_option("--max_apply_rate", o.max_apply_rate,
                   "cap each view's catch-up at N events/s (0: no cap)")
       ->check(CLI::NonNegativeNumber);
+  command
+      .add_option("--idle_connection_s", o.idle_connection_s,
+                  "close a connection that carried no call for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  command
+      .add_option("--handshake_timeout_s", o.handshake_timeout_s,
+                  "close a connection whose TLS/HTTP2 handshake takes longer")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{600}));
+  command
+      .add_option("--max_streams_per_connection", o.max_streams_per_connection,
+                  "calls one connection may run at once")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   command.add_option("--tls_cert", o.tls_cert_file, "serve TLS with this certificate (PEM)");
   command.add_option("--tls_key", o.tls_key_file, "and this private key (PEM)");
   command.add_option("--tls_client_ca", o.tls_client_ca_file,

@@ -242,7 +242,9 @@ class EmbeddedStore final : public internal::EmbeddedLog {
         // be written, and the decided state is no longer the disk's.
         absl::MutexLock lock(&sync_mu_);
         if (broken_.ok()) {
-          broken_ = absl::UnavailableError(
+          // The cause's code (a full disk stays RESOURCE_EXHAUSTED).
+          broken_ = absl::Status(
+              written.code(),
               absl::StrCat(written.message(), "; the embedded store stopped writing: reopen it"));
         }
         for (auto& group : groups) {
@@ -311,8 +313,9 @@ class EmbeddedStore final : public internal::EmbeddedLog {
 
 absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedStore(const std::string& path,
                                                               const StoreOptions& options) {
-  if (options.read_only) return internal::OpenEmbeddedReadOnly(path);
-  GL_ASSIGN_OR_RETURN(EmbeddedDb db, internal::OpenEmbeddedDb(path, /*read_only=*/false));
+  if (options.read_only) return internal::OpenEmbeddedReadOnly(path, options.embedded_env);
+  GL_ASSIGN_OR_RETURN(EmbeddedDb db,
+                      internal::OpenEmbeddedDb(path, /*read_only=*/false, options.embedded_env));
   return std::make_unique<EmbeddedStore>(std::move(db), options);
 }
 

@@ -6,6 +6,10 @@
 #include <memory>
 #include <string>
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace gridledger::eventstore {
 
 struct ClusterOptions;
@@ -23,6 +27,9 @@ struct StoreOptions {
   // RocksDB secondary instance that follows the writer's files. Kafka: no
   // producer and no transactional id; the topics must exist (NOT_FOUND).
   bool read_only = false;
+  // Embedded: the RocksDB environment (file system) to use; null: the
+  // default. Tests inject disk faults through it.
+  std::shared_ptr<rocksdb::Env> embedded_env;
   // Kafka: this store as one instance of a cluster (cluster.h); null or with
   // an empty instance name: the single writer of every partition.
   std::shared_ptr<const ClusterOptions> cluster;

@@ -328,6 +328,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
     builder.RegisterService(service.get());
   }
   builder.AddListeningPort(o.listen, transport.credentials, &parts->port);
+  // Bounded connections: idle ones closed, slow handshakes dropped, calls
+  // per connection capped.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(o.idle_connection_s * 1000));
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(o.handshake_timeout_s * 1000));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(o.max_streams_per_connection));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(NewParseErrorInterceptorFactory());
   interceptors.push_back(NewStalenessInterceptorFactory(parts->monitor.get()));

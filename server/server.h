@@ -64,6 +64,13 @@ struct ServeOptions {
   std::string tls_client_ca_file;
   // Plaintext off loopback is refused unless this is set.
   bool insecure_allow_remote = false;
+  // Connections: one with no call for idle_connection_s is closed; a
+  // connection must finish its TLS/HTTP2 handshake within
+  // handshake_timeout_s (so unauthenticated sockets are not held); at most
+  // max_streams_per_connection calls run at once on one connection.
+  int64_t idle_connection_s = 300;
+  int64_t handshake_timeout_s = 10;
+  int64_t max_streams_per_connection = 100;
   // Kafka only: this process as one instance of a cluster (docs/ARCHITECTURE.md,
   // "Partition ownership"). With an instance name, advertise (HOST:PORT other
   // instances reach this one at) and the cluster secret file are required.

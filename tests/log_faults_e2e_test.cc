@@ -3,12 +3,17 @@
 // a live server under load without disturbing its writes; health answers
 // within a second and says whether the store can write (a paused broker, a
 // fenced writer), and answers given meanwhile say how stale they are.
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <tuple>
 
@@ -21,6 +26,7 @@
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 #include "gridledger/v1/metering_service.grpc.pb.h"
 #include "gridledger/v1/query_service.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/common/auth.h"
 #include "tests/testing/private_broker.h"
@@ -261,6 +267,111 @@ class KafkaFaults : public ::testing::Test {
   std::string address_;
 };
 
+// Kills the broker (SIGKILL) while two clients send commands, restarts it,
+// twenty times: clients retry what fails with the same command id, and in
+// the end every acknowledged command is in the log exactly once and the
+// chains verify.
+TEST_F(KafkaFaults, TheBrokerKilledMidTransactionTwentyTimesLosesAndDoublesNothing) {
+  testing::PrivateBroker broker;
+  ASSERT_FALSE(broker.bootstrap().empty()) << "the test's own broker did not start";
+  const std::string store_uri =
+      absl::StrCat("kafka://", broker.bootstrap(), "?topic_prefix=", testing::UniqueTopicPrefix(),
+                   "&timeout_ms=5000");
+  ASSERT_NO_FATAL_FAILURE(Serve(store_uri));
+  std::atomic<bool> stop{false};
+  std::atomic<bool> loop_done{false};
+  std::atomic<int64_t> restarted_at{absl::ToUnixNanos(absl::Now())};
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::vector<std::string> lost;
+  int failed_attempts = 0;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = v1::MeteringCenter::NewStub(
+          grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+      for (int n = 0; !stop.load(); ++n) {
+        const v1::ReceiveMeterRequest request = testing::NewMeterRequest(
+            absl::StrCat("KILL", c, "N", n), v1::STORE_TIER_PROVINCE, "sn-central");
+        grpc::Status status;
+        while (true) {
+          v1::CommandReply reply;
+          status = stub->ReceiveMeter(testing::CallAs(tokens_["tech"], 30).get(), request, &reply);
+          // While the broker keeps dying a write may not get through at
+          // all; a client keeps retrying until two minutes after the last
+          // restart.
+          const absl::Time last_restart = absl::FromUnixNanos(restarted_at.load());
+          if (status.ok() ||
+              (loop_done.load() && absl::Now() > last_restart + absl::Seconds(120))) {
+            break;
+          }
+          const bool retryable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                                 status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+          if (!retryable) break;
+          std::lock_guard<std::mutex> lock(mu);
+          ++failed_attempts;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        if (status.ok()) {
+          acknowledged.push_back("tech:" + request.command_id());
+        } else {
+          lost.push_back(absl::StrCat(request.command_id(), ": ", status.error_code(), " ",
+                                      status.error_message()));
+        }
+      }
+    });
+  }
+  auto acknowledged_count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return acknowledged.size();
+  };
+  std::mt19937 random(20261202);
+  for (int round = 0; round < 20; ++round) {
+    absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(200, 900)(random)));
+    broker.Kill();
+    absl::SleepFor(absl::Milliseconds(200));
+    if (!broker.Restart()) {
+      ADD_FAILURE() << "the broker did not come back in round " << round;
+      break;
+    }
+    restarted_at.store(absl::ToUnixNanos(absl::Now()));
+  }
+  loop_done.store(true);
+  // Writes go through again after the last restart.
+  const size_t before = acknowledged_count();
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+  while (acknowledged_count() < before + 20 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  stop.store(true);
+  for (std::thread& client : clients) client.join();
+  EXPECT_THAT(lost, ::testing::IsEmpty());
+  EXPECT_GE(acknowledged.size(), before + 20);
+  EXPECT_GT(failed_attempts, 0) << "the kills should have failed some attempts";
+
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> reader =
+      eventstore::OpenEventStore(store_uri, eventstore::ReadOnlyStoreOptions());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::map<std::string, int> per_command;
+  v1::Checkpoint from;
+  while (true) {
+    absl::StatusOr<eventstore::ReadAllResult> batch = (*reader)->ReadAll(from, 1000);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    if (batch->events.empty()) break;
+    for (const v1::EventEnvelope& event : batch->events) ++per_command[event.command_id()];
+    from = batch->next;
+  }
+  for (const std::string& command_id : acknowledged) {
+    EXPECT_EQ(per_command[command_id], 1) << command_id;
+  }
+  for (const auto& [command_id, count] : per_command) EXPECT_EQ(count, 1) << command_id;
+  const std::string out = testing::RunCommand(
+      absl::StrCat(GL_GRIDLEDGER_PATH, " verify --store '", store_uri, "' 2>&1; echo exit=$?"));
+  EXPECT_THAT(out, ::testing::HasSubstr("exit=0"));
+  RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
+  RecordProperty("failed_attempts", failed_attempts);
+}
+
 TEST_F(KafkaFaults, HealthFollowsTheBrokerAndAnswersWithinASecond) {
   testing::PrivateBroker broker;
   ASSERT_FALSE(broker.bootstrap().empty()) << "the test's own broker did not start";
@@ -320,6 +431,64 @@ TEST_F(KafkaFaults, AFencedServerIsNotServingAndReadsWhatTheNewWriterWrote) {
       gateway->ReadStream(testing::CallAs(tokens_["registrar"], 10).get(), read, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(events.events_size(), 1);
+}
+
+// Connections are bounded: a socket that never completes its handshake (an
+// unauthenticated client that only connects) is closed after
+// --handshake_timeout_s, and a channel that makes no call is closed after
+// --idle_connection_s.
+TEST(BoundedConnections, SilentAndIdleConnectionsAreClosed) {
+  testing::TempDir dir;
+  testing::ServeProcess serve(
+      GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen",
+                           "127.0.0.1:0", "--views", "none", "--view_dir", dir.path() + "/views",
+                           "--handshake_timeout_s", "1", "--idle_connection_s", "2"});
+  const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
+  ASSERT_FALSE(address.empty());
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+
+  // Fifty sockets that connect and say nothing.
+  std::vector<int> sockets;
+  for (int i = 0; i < 50; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in where{};
+    where.sin_family = AF_INET;
+    where.sin_port = htons(static_cast<uint16_t>(port));
+    where.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&where), sizeof where), 0);
+    sockets.push_back(fd);
+  }
+  absl::SleepFor(absl::Seconds(4));
+  int closed = 0;
+  for (int fd : sockets) {
+    timeval wait{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    char byte;
+    // The server may write its settings first; it closes the socket after.
+    ssize_t n;
+    while ((n = recv(fd, &byte, 1, 0)) > 0) {
+    }
+    closed += n == 0;
+    close(fd);
+  }
+  EXPECT_EQ(closed, 50) << "sockets the server still held open";
+
+  // A channel that made one call and then stays idle is closed by the server.
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  EXPECT_EQ(testing::HealthOf(address), "SERVING");
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(stub->Check(&context, {}, &response).ok());
+  }
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (channel->GetState(false) == GRPC_CHANNEL_READY && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_NE(channel->GetState(false), GRPC_CHANNEL_READY) << "the idle connection was kept";
+  serve.Wait(SIGTERM);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReadOnlyToolsTest, ::testing::Values("embedded", "kafka"),

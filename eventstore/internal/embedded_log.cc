@@ -172,9 +172,11 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view doing) {
   return absl::UnavailableError(absl::StrCat(doing, ": ", s.ToString()));
 }
 
-absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_only) {
+absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_only,
+                                          std::shared_ptr<rocksdb::Env> env) {
   if (path.empty()) return absl::InvalidArgumentError("store: embedded store needs a path");
   rocksdb::DBOptions db_options;
+  if (env != nullptr) db_options.env = env.get();
   db_options.create_if_missing = !read_only;
   db_options.create_missing_column_families = !read_only;
   db_options.IncreaseParallelism(2);
@@ -197,6 +199,7 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
       {"heads", lookup_options},
   };
   EmbeddedDb opened;
+  opened.env = std::move(env);
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s;
   if (read_only) {
@@ -241,7 +244,8 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
 }
 
 EmbeddedLog::EmbeddedLog(EmbeddedDb&& db)
-    : db_(std::move(db.db)),
+    : env_(std::move(db.env)),
+      db_(std::move(db.db)),
       handles_(std::move(db.handles)),
       scratch_dir_(std::move(db.scratch_dir)),
       next_offset_(db.partition_head.version) {}
@@ -673,8 +677,9 @@ absl::StatusOr<int64_t> RebuildEmbeddedIndexes(const std::string& path,
   return reindexer.Rebuild(progress);
 }
 
-absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedReadOnly(const std::string& path) {
-  GL_ASSIGN_OR_RETURN(EmbeddedDb db, OpenEmbeddedDb(path, /*read_only=*/true));
+absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedReadOnly(
+    const std::string& path, std::shared_ptr<rocksdb::Env> env) {
+  GL_ASSIGN_OR_RETURN(EmbeddedDb db, OpenEmbeddedDb(path, /*read_only=*/true, std::move(env)));
   return std::make_unique<EmbeddedReadOnly>(std::move(db));
 }
 

@@ -46,6 +46,8 @@ struct EmbeddedDb {
   // A read-only open's own directory (RocksDB's secondary files), removed
   // when the store closes; empty for the writer.
   std::string scratch_dir;
+  // The environment the database runs in when not the default; outlives it.
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 // Opens the database in `path`. For writing: created if missing, exclusive
@@ -53,7 +55,9 @@ struct EmbeddedDb {
 // RocksDB secondary instance beside whatever writes (NOT_FOUND when `path`
 // holds no store), caught up once. DATA_LOSS when the partition head is
 // corrupted.
-absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_only);
+// `env` (optional) is the RocksDB environment to open it in.
+absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_only,
+                                          std::shared_ptr<rocksdb::Env> env = nullptr);
 
 // "<BE64 version><hash>" ↔ StreamHead.
 std::string EncodeHead(int64_t number, const std::string& hash);
@@ -107,6 +111,7 @@ class EmbeddedLog : public EventStore {
   rocksdb::ColumnFamilyHandle* family(EmbeddedFamily f) const { return handles_[f]; }
 
  private:
+  std::shared_ptr<rocksdb::Env> env_;  // destroyed after the database
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string scratch_dir_;
@@ -128,7 +133,8 @@ absl::StatusOr<int64_t> RebuildEmbeddedIndexes(const std::string& path,
 // A read-only embedded store (StoreOptions::read_only): appends fail
 // FAILED_PRECONDITION; reads follow the writer, catching up with its files
 // at most every 50 ms.
-absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedReadOnly(const std::string& path);
+absl::StatusOr<std::unique_ptr<EventStore>> OpenEmbeddedReadOnly(
+    const std::string& path, std::shared_ptr<rocksdb::Env> env = nullptr);
 
 }  // namespace gridledger::eventstore::internal
 

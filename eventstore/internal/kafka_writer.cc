@@ -205,8 +205,12 @@ absl::Status KafkaWriter::ReadyToWrite() {
   if (!fenced_.ok()) return fenced_;
   if (scope_.lock != nullptr) {
     if (absl::Status held = scope_.lock->Held(); !held.ok()) {
-      fenced_ = held;
-      fenced_flag_.store(true);
+      if (absl::IsFailedPrecondition(held)) {
+        fenced_ = held;
+        fenced_flag_.store(true);
+      } else {
+        needs_recovery_ = true;  // another may have written meanwhile
+      }
       return held;
     }
   }

@@ -190,7 +190,11 @@ WriterLock::~WriterLock() {
 absl::Status WriterLock::Held() const {
   absl::MutexLock lock(&mu_);
   if (!lost_.ok()) return lost_;
-  if (!holds_) return absl::FailedPreconditionError("store: the writer lock is not held");
+  if (!holds_) {
+    return absl::UnavailableError(
+        "store: the writer lock is not held now (its session with the group lapsed, or the "
+        "group is rebalancing); appends resume once it is back");
+  }
   return absl::OkStatus();
 }
 
@@ -222,9 +226,10 @@ void WriterLock::Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_lis
     return;
   }
   if (partitions->cnt > 0) {
-    Lose(absl::FailedPreconditionError(absl::StrCat(
-        "store: this writer lost the writer lock (", rd_kafka_err2name(err),
-        ": its session with the group expired or another writer took over); restart it")));
+    // Not for good: the membership rejoins and may get the lock back (then
+    // the writer re-reads the log before it writes again).
+    absl::MutexLock lock(&mu_);
+    holds_ = false;
   }
   if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, partitions)) {
     rd_kafka_error_destroy(error);

@@ -4,6 +4,9 @@
 // "writer.<writer_id>") and the cooperative-sticky assignor. Whoever is
 // assigned the lock partition is the writer.
 //
+//   - A writer whose session lapses (the broker away longer than the
+//     session) stops writing until the group gives it the lock again, then
+//     re-reads the log first.
 //   - A writer with another writer id finds the lock held (the group lists
 //     the holder, or its first assignment is empty) and is refused before it
 //     writes or fences anything.
@@ -63,8 +66,10 @@ class WriterLock {
   WriterLock(const WriterLock&) = delete;
   WriterLock& operator=(const WriterLock&) = delete;
 
-  // OK while this process holds the lock; FAILED_PRECONDITION (why) once it
-  // lost it: for good.
+  // OK while this process holds the lock; UNAVAILABLE while it does not
+  // (its session lapsed, e.g. the broker was away; it rejoins and may get it
+  // back); FAILED_PRECONDITION once it lost it for good (another process
+  // took it with the same writer id).
   absl::Status Held() const;
 
   // Adds the lock group's membership to the producer's open transaction, so

@@ -1,0 +1,176 @@
+// The embedded store on a disk that fails (tests/testing/fault_fs.h): a full
+// disk, an I/O error, a failed sync, a torn write while four writers append.
+// Each failure is an error to its caller with the right code; the store then
+// stops writing (CheckWritable says why, so health turns NOT_SERVING) rather
+// than write past a failure; after a restart every acknowledged append is
+// in the log exactly once, the chains verify, and a retry of each failed
+// append with its command id lands exactly once. A failed read is an error,
+// never an empty or short answer.
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/ids.h"
+#include "eventstore/chain_verifier.h"
+#include "eventstore/event_store_factory.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fault_fs.h"
+#include "tests/testing/test_util.h"
+
+namespace gridledger {
+namespace {
+
+using eventstore::AppendRequest;
+using eventstore::EventStore;
+using Fault = testing::FaultFs::Fault;
+
+struct FaultCase {
+  const char* name;
+  Fault fault;
+  absl::StatusCode code;  // what the append that meets it fails with
+};
+
+class EmbeddedFaultsTest : public ::testing::TestWithParam<FaultCase> {
+ protected:
+  absl::StatusOr<std::unique_ptr<EventStore>> Open(bool faulty) {
+    eventstore::StoreOptions options;
+    if (faulty) options.embedded_env = testing::NewFaultEnv(fs_);
+    return eventstore::OpenEventStore("embedded:" + dir_.path() + "/store", options);
+  }
+
+  // How many events of each command the log holds, and whether its chains
+  // verify.
+  std::map<std::string, int> EventsPerCommand(EventStore& store) {
+    eventstore::ChainWalker walker;
+    EXPECT_TRUE(walker.Advance(store).ok());
+    std::map<std::string, int> per_command;
+    v1::Checkpoint from;
+    while (true) {
+      auto chunk = store.ReadAll(from, 1000);
+      EXPECT_TRUE(chunk.ok()) << chunk.status();
+      if (!chunk.ok() || chunk->events.empty()) break;
+      for (const v1::EventEnvelope& event : chunk->events) ++per_command[event.command_id()];
+      from = chunk->next;
+    }
+    return per_command;
+  }
+
+  testing::TempDir dir_;
+  std::shared_ptr<testing::FaultFs> fs_ = std::make_shared<testing::FaultFs>();
+};
+
+TEST_P(EmbeddedFaultsTest, AFailedWriteIsAnErrorAndNothingAcknowledgedIsLost) {
+  const FaultCase& c = GetParam();
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::vector<AppendRequest> failed;
+  std::vector<absl::Status> errors;
+  {
+    auto store = Open(/*faulty=*/true);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+      writers.emplace_back([&, w] {
+        for (int n = 0; !stop.load(); ++n) {
+          AppendRequest request = testing::MeterReadAppend(absl::StrCat("meter-F", w, "-", n % 5),
+                                                           eventstore::kAnyVersion, NewUuid());
+          absl::StatusOr<eventstore::AppendResult> result = (*store)->Append(request);
+          std::lock_guard<std::mutex> lock(mu);
+          if (result.ok()) {
+            acknowledged.push_back(request.command_id);
+          } else {
+            errors.push_back(result.status());
+            failed.push_back(std::move(request));
+            if (failed.size() >= 8) stop.store(true);
+          }
+        }
+      });
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (acknowledged.size() >= 100) break;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    fs_->Arm(c.fault);
+    for (std::thread& writer : writers) writer.join();
+    EXPECT_GT(fs_->failures(), 0);
+    ASSERT_FALSE(errors.empty());
+    // The append that met the fault says what happened; those after it say
+    // the store stopped writing.
+    EXPECT_EQ(errors.front().code(), c.code) << errors.front();
+    for (const absl::Status& error : errors) {
+      EXPECT_TRUE(error.code() == c.code || absl::IsUnavailable(error)) << error;
+    }
+    EXPECT_FALSE((*store)->CheckWritable(absl::Seconds(1)).ok());
+    fs_->Clear();
+    EXPECT_FALSE((*store)->Append(testing::MeterReadAppend("meter-after", 0, NewUuid())).ok())
+        << "a store that failed a write stops writing until it is reopened";
+  }
+
+  // A restart on the healed disk: everything acknowledged is there, once.
+  auto store = Open(/*faulty=*/false);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->CheckWritable(absl::Seconds(1)).ok());
+  std::map<std::string, int> per_command = EventsPerCommand(**store);
+  ASSERT_GE(acknowledged.size(), 100u);
+  for (const std::string& command_id : acknowledged) {
+    EXPECT_EQ(per_command[command_id], 1) << "acknowledged " << command_id;
+  }
+  // An append that failed may or may not have reached the disk; its retry
+  // with the same command id lands exactly once either way.
+  for (const AppendRequest& request : failed) {
+    EXPECT_LE(per_command[request.command_id], 1) << request.command_id;
+    absl::StatusOr<eventstore::AppendResult> retried = (*store)->Append(request);
+    EXPECT_TRUE(retried.ok()) << retried.status();
+  }
+  per_command = EventsPerCommand(**store);
+  for (const AppendRequest& request : failed) EXPECT_EQ(per_command[request.command_id], 1);
+  for (const auto& [command_id, count] : per_command) EXPECT_EQ(count, 1) << command_id;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, EmbeddedFaultsTest,
+    ::testing::Values(FaultCase{"DiskFull", Fault::kNoSpace, absl::StatusCode::kResourceExhausted},
+                      FaultCase{"IoError", Fault::kIoError, absl::StatusCode::kUnavailable},
+                      FaultCase{"SyncError", Fault::kSyncError, absl::StatusCode::kUnavailable},
+                      FaultCase{"TornWrite", Fault::kTornWrite, absl::StatusCode::kUnavailable}),
+    [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.name); });
+
+TEST(EmbeddedReadFaultsTest, AFailedReadIsAnErrorNeverAShortAnswer) {
+  testing::TempDir dir;
+  auto fs = std::make_shared<testing::FaultFs>();
+  const std::string uri = "embedded:" + dir.path() + "/store";
+  {
+    auto store = eventstore::OpenEventStore(uri);
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(
+          (*store)
+              ->Append(testing::MeterReadAppend("meter-R1", eventstore::kAnyVersion, NewUuid()))
+              .ok());
+    }
+  }
+  eventstore::StoreOptions options;
+  options.embedded_env = testing::NewFaultEnv(fs);
+  auto store = eventstore::OpenEventStore(uri, options);  // the log is in table files now
+  ASSERT_TRUE(store.ok()) << store.status();
+  fs->Arm(Fault::kReadError);
+  EXPECT_FALSE((*store)->ReadAll({}, 1000).ok());
+  EXPECT_FALSE((*store)->ReadStream("meter-R1").ok());
+  EXPECT_GT(fs->failures(), 0);
+  fs->Clear();
+  auto all = (*store)->ReadAll({}, 1000);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->events.size(), 200u);
+}
+
+}  // namespace
+}  // namespace gridledger
