@@ -1,10 +1,12 @@
 #include "cli/checkpoint_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <tuple>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "cli/command_line.h"
 #include "common/ed25519.h"
 #include "eventstore/chain_verifier.h"
@@ -19,6 +21,16 @@ struct CheckpointFlags {
 };
 
 int RunKeygen(const std::string& prefix) {
+  for (const std::string& path : {prefix + ".key", prefix + ".pub"}) {
+    std::error_code error;
+    if (std::filesystem::exists(path, error)) {
+      // A new pair would orphan every checkpoint the old key signed.
+      return Report("keygen",
+                    absl::AlreadyExistsError(
+                        absl::StrCat("--out: ", path, " exists; keygen never replaces a key")),
+                    kExitUsage);
+    }
+  }
   absl::StatusOr<Ed25519KeyPair> pair = GenerateEd25519KeyPair();
   if (!pair.ok()) return Report("keygen", pair.status());
   for (const auto& [path, contents, private_file] :

@@ -319,7 +319,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   }
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  parts->monitor = std::make_unique<StoreMonitor>(parts->store.get());
+  parts->monitor = std::make_unique<StoreMonitor>(
+      parts->store.get(),
+      o.project_only ? StoreMonitor::Question::kReadable : StoreMonitor::Question::kWritable);
   parts->health = std::make_unique<HealthService>(parts->monitor.get());
   parts->AddServices(enabled);
   grpc::ServerBuilder builder;
@@ -334,6 +336,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
                              static_cast<int>(o.idle_connection_s * 1000));
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
                              static_cast<int>(o.handshake_timeout_s * 1000));
+  // Never share a port with another server (gRPC's default SO_REUSEPORT
+  // would split clients between two stores).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(o.max_streams_per_connection));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;

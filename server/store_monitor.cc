@@ -56,7 +56,8 @@ class StalenessInterceptorFactory final
 
 }  // namespace
 
-StoreMonitor::StoreMonitor(eventstore::EventStore* store) : store_(store) {
+StoreMonitor::StoreMonitor(eventstore::EventStore* store, Question question)
+    : store_(store), question_(question) {
   Ask();
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "gl-store-watch");
@@ -70,7 +71,8 @@ StoreMonitor::~StoreMonitor() {
 }
 
 void StoreMonitor::Ask() {
-  absl::Status writable = store_->CheckWritable(kAskTimeout);
+  absl::Status writable = question_ == Question::kWritable ? store_->CheckWritable(kAskTimeout)
+                                                           : store_->EndCheckpoint().status();
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   if (writable.ok()) writable_at_ = now;

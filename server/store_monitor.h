@@ -32,9 +32,14 @@ class StoreMonitor {
     absl::Time writable_at = absl::InfinitePast();
   };
 
+  // What is asked: whether the store can write (a server that takes
+  // commands), or only whether it answers reads (`project`, whose store is
+  // read-only by design).
+  enum class Question { kWritable, kReadable };
+
   // Asks once before returning (so the first answer is a real one), then
   // starts the thread.
-  explicit StoreMonitor(eventstore::EventStore* store);
+  explicit StoreMonitor(eventstore::EventStore* store, Question question = Question::kWritable);
   // Stops the thread (waits for a question in flight).
   ~StoreMonitor();
 
@@ -47,6 +52,7 @@ class StoreMonitor {
   void Ask();
 
   eventstore::EventStore* const store_;
+  const Question question_;
   mutable absl::Mutex mu_;
   absl::Status last_ ABSL_GUARDED_BY(mu_);
   absl::Time asked_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

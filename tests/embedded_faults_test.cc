@@ -74,6 +74,7 @@ TEST_P(EmbeddedFaultsTest, AFailedWriteIsAnErrorAndNothingAcknowledgedIsLost) {
     ASSERT_TRUE(store.ok()) << store.status();
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
+    writers.reserve(4);
     for (int w = 0; w < 4; ++w) {
       writers.emplace_back([&, w] {
         for (int n = 0; !stop.load(); ++n) {

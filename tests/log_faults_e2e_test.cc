@@ -286,6 +286,7 @@ TEST_F(KafkaFaults, TheBrokerKilledMidTransactionTwentyTimesLosesAndDoublesNothi
   std::vector<std::string> lost;
   int failed_attempts = 0;
   std::vector<std::thread> clients;
+  clients.reserve(2);
   for (int c = 0; c < 2; ++c) {
     clients.emplace_back([&, c] {
       auto stub = v1::MeteringCenter::NewStub(

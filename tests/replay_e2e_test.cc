@@ -57,6 +57,22 @@ class ReplayE2eTest : public ::testing::Test {
   std::vector<v1::EventEnvelope> events_;
 };
 
+TEST_F(ReplayE2eTest, OutNeverWipesWhatReplayDidNotWrite) {
+  // The store's own directory, and a directory of someone's files.
+  for (const std::string& out : {dir_.path() + "/store", dir_.path()}) {
+    testing::ServeProcess process(GL_GRIDLEDGER_PATH, {"replay", "--store", Uri(), "--out", out,
+                                                       "--as-of", "2030-01-01T00:00:00Z"});
+    const std::string said = process.NextLine();
+    EXPECT_NE(process.Wait(), 0) << out;
+    EXPECT_THAT(said, ::testing::HasSubstr("holds files replay did not write")) << said;
+  }
+  auto store = eventstore::OpenEventStore(Uri(), eventstore::ReadOnlyStoreOptions());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto all = (*store)->ReadAll({}, 10000);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->events.size(), events_.size()) << "the store is intact";
+}
+
 TEST_F(ReplayE2eTest, BusinessTimeIncludesLateRecordsAndRecordedTimeDoesNot) {
   // An account and a moment in the middle of its history (business time).
   const v1::EventEnvelope* middle = nullptr;

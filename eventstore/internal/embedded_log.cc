@@ -109,6 +109,7 @@ class EmbeddedReadOnly final : public EmbeddedLog {
 
  protected:
   absl::Status Refresh() override {
+    if (holding_still() > 0) return absl::OkStatus();
     absl::MutexLock lock(&refresh_mu_);
     const absl::Time now = absl::Now();
     if (now - refreshed_at_ < kRefreshEvery) return absl::OkStatus();
@@ -210,6 +211,10 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
     // A secondary keeps every file open so the writer's compactions cannot
     // pull them away mid-read.
     db_options.max_open_files = -1;
+    // Catching up every 50 ms logs each time: keep the scratch log small.
+    db_options.info_log_level = rocksdb::WARN_LEVEL;
+    db_options.max_log_file_size = 1 << 20;
+    db_options.keep_log_file_num = 2;
     std::string scratch =
         (std::filesystem::temp_directory_path() / "gridledger-reader-XXXXXX").string();
     if (mkdtemp(scratch.data()) == nullptr) {
@@ -446,11 +451,94 @@ std::string Printed(const v1::AppendOutcome& outcome) {
                       outcome.last_version(), " at ", positions);
 }
 
+// The stream heads family against the heads the log ends each stream with
+// (`heads`; each marked seen by partition = -1).
+absl::Status CheckHeadEntries(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                              absl::flat_hash_map<std::string, StreamHead>& heads,
+                              Discrepancies& found) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, family));
+  for (it->SeekToFirst(); it->Valid() && !found.full(); it->Next()) {
+    const std::string stream(View(it->key()));
+    auto logged = heads.find(stream);
+    absl::StatusOr<StreamHead> head = DecodeHead(View(it->value()), "stream " + stream);
+    if (logged == heads.end()) {
+      found.Add("heads", stream, "not in the log");
+      continue;
+    }
+    if (!head.ok() || head->version != logged->second.version ||
+        head->hash != logged->second.hash) {
+      found.Add(
+          "heads", stream,
+          absl::StrCat(
+              "says version ", head.ok() ? head->version : -1,
+              "; the log ends the stream at version ", logged->second.version,
+              head.ok() && head->version == logged->second.version ? " with another hash" : ""));
+    }
+    logged->second.partition = -1;  // seen
+  }
+  GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream heads"));
+  for (const auto& [stream, head] : heads) {
+    if (head.partition != -1 && !found.full()) found.Add("heads", stream, "missing");
+  }
+  return absl::OkStatus();
+}
+
+// Stream index entries past the end of their stream in the log.
+absl::Status CheckStreamEntries(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+                                const absl::flat_hash_map<std::string, StreamHead>& heads,
+                                Discrepancies& found) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, family));
+  for (it->SeekToFirst(); it->Valid() && !found.full(); it->Next()) {
+    const absl::string_view key = View(it->key());
+    const size_t zero = key.find('\0');
+    std::optional<uint64_t> version =
+        zero == absl::string_view::npos ? std::nullopt : ReadBigEndian64(key.substr(zero + 1));
+    auto logged = zero == absl::string_view::npos ? heads.end()
+                                                  : heads.find(std::string(key.substr(0, zero)));
+    if (!version || logged == heads.end() ||
+        static_cast<int64_t>(*version) > logged->second.version) {
+      found.Add(
+          "streams",
+          absl::StrCat(key.substr(0, zero), "@", version ? static_cast<int64_t>(*version) : -1),
+          "not in the log");
+    }
+  }
+  return FromRocks(it->status(), "reading the stream index");
+}
+
+// Command index entries whose first position holds no event of that
+// command (`reported`: already found wrong).
+absl::Status CheckCommandEntries(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
+    const absl::flat_hash_set<std::string>& reported,
+    const std::function<absl::StatusOr<v1::EventEnvelope>(int64_t)>& read_at,
+    Discrepancies& found) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, family));
+  for (it->SeekToFirst(); it->Valid() && !found.full(); it->Next()) {
+    v1::AppendOutcome outcome;
+    const std::string command(View(it->key()));
+    bool in_log =
+        outcome.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) &&
+        outcome.positions_size() > 0;
+    if (in_log) {
+      absl::StatusOr<v1::EventEnvelope> first = read_at(outcome.positions(0).offset());
+      in_log = first.ok() && first->command_id() == command;
+    }
+    if (!in_log && !reported.contains(command)) found.Add("commands", command, "not in the log");
+  }
+  return FromRocks(it->status(), "reading the command index");
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<IndexDiscrepancy>> EmbeddedLog::CheckIndexes(int64_t limit) {
   Discrepancies found(limit);
-  GL_ASSIGN_OR_RETURN(const v1::Checkpoint until, EndCheckpoint());
+  GL_ASSIGN_OR_RETURN(const v1::Checkpoint until, EndCheckpoint());  // caught up once
+  hold_still_.fetch_add(1);
+  struct Release {
+    std::atomic<int>& count;
+    ~Release() { count.fetch_sub(1); }
+  } release{hold_still_};
   // What the log says each stream's head is, and each append's outcome.
   absl::flat_hash_map<std::string, StreamHead> heads;
   v1::AppendOutcome append;  // the append being walked
@@ -518,61 +606,11 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> EmbeddedLog::CheckIndexes(int64_t 
   }
 
   // Entries the log does not have, or heads that differ from it.
-  it.reset(db_->NewIterator({}, handles_[kHeadsFamily]));
-  for (it->SeekToFirst(); it->Valid() && !found.full(); it->Next()) {
-    const std::string stream(View(it->key()));
-    auto logged = heads.find(stream);
-    absl::StatusOr<StreamHead> head = DecodeHead(View(it->value()), "stream " + stream);
-    if (logged == heads.end()) {
-      found.Add("heads", stream, "not in the log");
-    } else if (!head.ok() || head->version != logged->second.version ||
-               head->hash != logged->second.hash) {
-      found.Add(
-          "heads", stream,
-          absl::StrCat(
-              "says version ", head.ok() ? head->version : -1,
-              "; the log ends the stream at version ", logged->second.version,
-              head.ok() && head->version == logged->second.version ? " with another hash" : ""));
-    }
-    if (logged != heads.end()) logged->second.partition = -1;  // seen
-  }
-  GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream heads"));
-  for (const auto& [stream, head] : heads) {
-    if (head.partition != -1 && !found.full()) found.Add("heads", stream, "missing");
-  }
-  it.reset(db_->NewIterator({}, handles_[kStreamsFamily]));
-  for (it->SeekToFirst(); it->Valid() && !found.full(); it->Next()) {
-    const absl::string_view key = View(it->key());
-    const size_t zero = key.find('\0');
-    std::optional<uint64_t> version =
-        zero == absl::string_view::npos ? std::nullopt : ReadBigEndian64(key.substr(zero + 1));
-    auto logged = zero == absl::string_view::npos ? heads.end()
-                                                  : heads.find(std::string(key.substr(0, zero)));
-    if (!version || logged == heads.end() ||
-        static_cast<int64_t>(*version) > logged->second.version) {
-      found.Add(
-          "streams",
-          absl::StrCat(key.substr(0, zero), "@", version ? static_cast<int64_t>(*version) : -1),
-          "not in the log");
-    }
-  }
-  GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
-  it.reset(db_->NewIterator({}, handles_[kCommandsFamily]));
-  for (it->SeekToFirst(); it->Valid() && !found.full(); it->Next()) {
-    v1::AppendOutcome outcome;
-    const std::string command(View(it->key()));
-    bool in_log =
-        outcome.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) &&
-        outcome.positions_size() > 0;
-    if (in_log) {
-      absl::StatusOr<v1::EventEnvelope> first = ReadAt(outcome.positions(0).offset());
-      in_log = first.ok() && first->command_id() == command;
-    }
-    if (!in_log && !reported_commands.contains(command)) {
-      found.Add("commands", command, "not in the log");
-    }
-  }
-  GL_RETURN_IF_ERROR(FromRocks(it->status(), "reading the command index"));
+  GL_RETURN_IF_ERROR(CheckHeadEntries(*db_, handles_[kHeadsFamily], heads, found));
+  GL_RETURN_IF_ERROR(CheckStreamEntries(*db_, handles_[kStreamsFamily], heads, found));
+  GL_RETURN_IF_ERROR(CheckCommandEntries(
+      *db_, handles_[kCommandsFamily], reported_commands,
+      [this](int64_t offset) { return ReadAt(offset); }, found));
   return found.Take();
 }
 

@@ -9,6 +9,7 @@
 #ifndef GRIDLEDGER_EVENTSTORE_INTERNAL_EMBEDDED_LOG_H_
 #define GRIDLEDGER_EVENTSTORE_INTERNAL_EMBEDDED_LOG_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -86,7 +87,10 @@ class EmbeddedLog : public EventStore {
   absl::StatusOr<std::optional<v1::AppendOutcome>> LookupCommand(
       const std::string& command_id) override;
   // Walks the log (up to its end now) and looks up each event's entries,
-  // then walks each index for entries the log does not have.
+  // then walks each index for entries the log does not have. A read-only
+  // store holds still meanwhile (no catching up with the writer), so the
+  // answer is of one consistent state; on the writing store appends made
+  // during the check may show as discrepancies.
   absl::StatusOr<std::vector<IndexDiscrepancy>> CheckIndexes(int64_t limit) override;
 
   // Blocks until the log holds an event at `offset` or `timeout` passes.
@@ -97,8 +101,10 @@ class EmbeddedLog : public EventStore {
   // stays for the caller).
   explicit EmbeddedLog(EmbeddedDb&& db);
 
-  // Before each read: a read-only store catches up here. OK by default.
+  // Before each read: a read-only store catches up here, unless held still
+  // (holding_still() > 0). OK by default.
   virtual absl::Status Refresh() { return absl::OkStatus(); }
+  int holding_still() const { return hold_still_.load(); }
 
   // Makes events up to `next_offset` (exclusive) visible to readers.
   void PublishEnd(int64_t next_offset);
@@ -115,6 +121,7 @@ class EmbeddedLog : public EventStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string scratch_dir_;
+  std::atomic<int> hold_still_{0};  // CheckIndexes in progress
 
   // The durable end of the log.
   absl::Mutex state_mu_;

@@ -38,7 +38,11 @@ void KafkaHandleDeleter::operator()(rd_kafka_t* handle) const {
     // Leaves the (unused) group; offsets are never committed by us.
     rd_kafka_consumer_close(handle);
   } else {
-    rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    // Non-blocking: a blocking purge can wait forever on a broker thread
+    // wedged by broker restarts (seen with librdkafka 2.0.2: the writer hung
+    // in Recover after a broker was killed mid-transaction).
+    rd_kafka_purge(
+        handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
   }
   rd_kafka_destroy(handle);
 }

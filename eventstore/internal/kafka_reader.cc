@@ -216,19 +216,26 @@ absl::Status KafkaLogReader::Take(const rd_kafka_message_t* message, ReadAllResu
 }  // namespace
 
 KafkaReader::KafkaReader(const KafkaConfig& config, std::shared_ptr<const KafkaTopology> topology,
-                         KafkaIndex* index, KafkaHandle consumer)
+                         KafkaIndex* index, KafkaHandle consumer, KafkaHandle meta)
     : config_(config),
       topology_(std::move(topology)),
       index_(index),
-      consumer_(std::move(consumer)) {}
+      consumer_(std::move(consumer)),
+      meta_(std::move(meta)) {}
+
+KafkaSettings KafkaReader::SharedConsumerSettings() const {
+  return ReadCommittedConsumerSettings(config_,
+                                       absl::StrCat(config_.topic_prefix, ".reader.", NewUuid()));
+}
 
 absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(
     const KafkaConfig& config, std::shared_ptr<const KafkaTopology> topology, KafkaIndex* index) {
-  GL_ASSIGN_OR_RETURN(KafkaHandle consumer,
-                      NewConsumer(ReadCommittedConsumerSettings(
-                          config, absl::StrCat(config.topic_prefix, ".reader.", NewUuid()))));
+  const KafkaSettings settings = ReadCommittedConsumerSettings(
+      config, absl::StrCat(config.topic_prefix, ".reader.", NewUuid()));
+  GL_ASSIGN_OR_RETURN(KafkaHandle consumer, NewConsumer(settings));
+  GL_ASSIGN_OR_RETURN(KafkaHandle meta, NewConsumer(settings));
   return std::unique_ptr<KafkaReader>(
-      new KafkaReader(config, std::move(topology), index, std::move(consumer)));
+      new KafkaReader(config, std::move(topology), index, std::move(consumer), std::move(meta)));
 }
 
 absl::Status KafkaReader::CatchUp(const std::vector<int>& partitions) {
@@ -340,7 +347,7 @@ absl::StatusOr<v1::Checkpoint> KafkaReader::EndCheckpoint() {
     const KafkaPartition& partition = topology_->partition(i);
     int64_t low = 0, high = 0;
     GL_RETURN_IF_ERROR(FromKafkaCode(
-        rd_kafka_query_watermark_offsets(consumer_.get(), partition.topic.c_str(), partition.number,
+        rd_kafka_query_watermark_offsets(meta_.get(), partition.topic.c_str(), partition.number,
                                          &low, &high, static_cast<int>(config_.timeout_ms)),
         absl::StrCat("reading the end of ", partition.name)));
     *checkpoint.add_next() = topology_->PositionOf(i, high);
@@ -351,7 +358,7 @@ absl::StatusOr<v1::Checkpoint> KafkaReader::EndCheckpoint() {
 absl::Status KafkaReader::Ping(absl::Duration timeout) {
   const rd_kafka_metadata_t* metadata = nullptr;
   const rd_kafka_resp_err_t err = rd_kafka_metadata(
-      consumer_.get(), 0, nullptr, &metadata, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+      meta_.get(), 0, nullptr, &metadata, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(
         absl::StrCat("no Kafka broker answered at ", config_.bootstrap_servers, " within ",
@@ -376,6 +383,11 @@ absl::Status KafkaReader::ConsumeLocked(const PartitionOffsets& starts, int64_t 
                                         const RecordFn& fn,
                                         const absl::flat_hash_map<int, int64_t>& required_end,
                                         absl::flat_hash_map<int, int64_t>* ends) {
+  if (renew_consumer_) {
+    GL_ASSIGN_OR_RETURN(KafkaHandle fresh, NewConsumer(SharedConsumerSettings()));
+    consumer_ = std::move(fresh);
+    renew_consumer_ = false;
+  }
   PartitionList list = topology_->ToList(starts);
   absl::flat_hash_map<int, int64_t> open;
   for (const auto& [index, offset] : starts) {
@@ -399,6 +411,7 @@ absl::Status KafkaReader::PollLocked(absl::flat_hash_map<int, int64_t>& open, in
     KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), kPollMs));
     if (!message) {
       if (absl::Now() - last_progress > absl::Milliseconds(config_.timeout_ms)) {
+        renew_consumer_ = true;
         return absl::UnavailableError(
             absl::StrCat("reading from Kafka: no progress within ", config_.timeout_ms, " ms"));
       }

@@ -73,7 +73,10 @@ class KafkaReader {
   using RecordFn = std::function<absl::Status(int, int64_t, absl::string_view, bool*)>;
 
   KafkaReader(const KafkaConfig& config, std::shared_ptr<const KafkaTopology> topology,
-              KafkaIndex* index, KafkaHandle consumer);
+              KafkaIndex* index, KafkaHandle consumer, KafkaHandle meta);
+
+  // The shared consumer's settings: group "<prefix>.reader.<uuid>".
+  KafkaSettings SharedConsumerSettings() const;
 
   // Reads the given partitions from the given offsets with the shared
   // consumer until each reaches its end (EOF, but not before
@@ -96,8 +99,13 @@ class KafkaReader {
   const std::shared_ptr<const KafkaTopology> topology_;
   KafkaIndex* const index_;
   absl::Mutex mu_;
-  // Assigned and polled under mu_; its watermark queries need no lock.
-  const KafkaHandle consumer_;
+  // Assigned and polled under mu_. After a read that made no progress it is
+  // replaced by a fresh one before the next read: a consumer that lived
+  // through broker restarts can stay stuck on stale fetch state.
+  KafkaHandle consumer_ ABSL_GUARDED_BY(mu_);
+  bool renew_consumer_ ABSL_GUARDED_BY(mu_) = false;
+  // Watermarks and metadata, asked without the lock; never replaced.
+  const KafkaHandle meta_;
 };
 
 }  // namespace gridledger::eventstore::internal

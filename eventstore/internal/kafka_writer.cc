@@ -240,10 +240,12 @@ absl::Status KafkaWriter::Recover() {
 absl::Status KafkaWriter::ProduceAndCommit(Transaction& transaction) {
   absl::Status status =
       FromKafkaError(rd_kafka_begin_transaction(producer_.get()), "beginning a transaction");
-  if (status.ok()) status = ProduceAll(transaction);
+  // The lock first, before any record: while its group rebalances the lock
+  // may begin the transaction again (nothing is in it yet).
   if (status.ok() && scope_.lock != nullptr) {
     status = scope_.lock->AddToTransaction(producer_.get(), config_.timeout_ms);
   }
+  if (status.ok()) status = ProduceAll(transaction);
   if (status.ok()) {
     status = FromKafkaError(
         rd_kafka_commit_transaction(producer_.get(), static_cast<int>(config_.timeout_ms)),

@@ -5,8 +5,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
 
@@ -31,6 +33,7 @@ struct GroupMember {
 
 std::string Describe(const std::vector<GroupMember>& members) {
   std::vector<std::string> named;
+  named.reserve(members.size());
   for (const GroupMember& m : members) {
     named.push_back(
         absl::StrCat(m.instance_id.empty() ? m.client_id : m.instance_id, " at ", m.host));
@@ -89,12 +92,31 @@ absl::StatusOr<std::vector<GroupMember>> MembersOf(rd_kafka_t* admin, const std:
   return members;
 }
 
+// As MembersOf, asked again (up to five times, half a second apart) while
+// the broker answers with an error such as "not coordinator" (a group
+// coordinator moving or loading). A question that timed out is not asked
+// again.
+absl::StatusOr<std::vector<GroupMember>> AnsweredMembersOf(rd_kafka_t* admin,
+                                                           const std::string& group,
+                                                           int64_t timeout_ms) {
+  absl::StatusOr<std::vector<GroupMember>> members;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    members = MembersOf(admin, group, timeout_ms);
+    if (members.ok() || absl::StrContains(members.status().message(), "no answer") ||
+        absl::StrContains(members.status().message(), "Timed out")) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  return members;
+}
+
 // FAILED_PRECONDITION when a writer other than `ours` (any, when empty)
 // holds the lock.
 absl::Status RequireNoOtherWriter(rd_kafka_t* admin, const KafkaConfig& config,
-                                  const std::string& ours) {
+                                  const std::string& ours, int64_t timeout_ms) {
   GL_ASSIGN_OR_RETURN(std::vector<GroupMember> members,
-                      MembersOf(admin, WriterGroup(config), config.timeout_ms));
+                      AnsweredMembersOf(admin, WriterGroup(config), timeout_ms));
   std::vector<GroupMember> others;
   for (GroupMember& member : members) {
     if (member.instance_id != ours) others.push_back(std::move(member));
@@ -115,7 +137,7 @@ std::string WriterGroup(const KafkaConfig& config) {
 }
 
 absl::Status RequireNoSingleWriter(rd_kafka_t* admin, const KafkaConfig& config) {
-  return RequireNoOtherWriter(admin, config, "");
+  return RequireNoOtherWriter(admin, config, "", config.timeout_ms);
 }
 
 absl::StatusOr<std::unique_ptr<WriterLock>> WriterLock::Acquire(rd_kafka_t* admin,
@@ -123,6 +145,9 @@ absl::StatusOr<std::unique_ptr<WriterLock>> WriterLock::Acquire(rd_kafka_t* admi
   const std::string instance = InstanceOf(config);
   GL_RETURN_IF_ERROR(
       EnsureTopics(admin, {LockTopic(config)}, 1, config.replication, config.timeout_ms));
+  // Joined before the group is described: on a new cluster a description
+  // asked before any group exists times out, and librdkafka 2.0.2 then fails
+  // an assertion on its next admin request.
   std::unique_ptr<WriterLock> lock(new WriterLock(config));
   KafkaSettings settings = ClientSettings(config);
   settings.insert(settings.end(), {{"group.id", WriterGroup(config)},
@@ -163,14 +188,14 @@ absl::StatusOr<std::unique_ptr<WriterLock>> WriterLock::Acquire(rd_kafka_t* admi
   // Asked once a member (a new cluster has the groups' coordinator by now).
   GL_ASSIGN_OR_RETURN(
       std::vector<GroupMember> owners,
-      MembersOf(admin, absl::StrCat(config.topic_prefix, ".owners"), config.timeout_ms));
+      AnsweredMembersOf(admin, absl::StrCat(config.topic_prefix, ".owners"), config.timeout_ms));
   if (!owners.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "store: cluster instances own the partitions of topic_prefix=", config.topic_prefix, " (",
         Describe(owners), "); a single writer may not write beside them"));
   }
   if (!held) {
-    GL_RETURN_IF_ERROR(RequireNoOtherWriter(admin, config, instance));
+    GL_RETURN_IF_ERROR(RequireNoOtherWriter(admin, config, instance, config.timeout_ms));
     return absl::FailedPreconditionError(
         absl::StrCat("store: another writer holds topic_prefix=", config.topic_prefix, " (group ",
                      WriterGroup(config), " gave this one nothing); one writer at a time"));
@@ -199,13 +224,32 @@ absl::Status WriterLock::Held() const {
 }
 
 absl::Status WriterLock::AddToTransaction(rd_kafka_t* producer, int64_t timeout_ms) const {
-  rd_kafka_consumer_group_metadata_t* metadata = rd_kafka_consumer_group_metadata(consumer_.get());
   PartitionList offsets(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(offsets.get(), LockTopic(config_).c_str(), 0)->offset = 0;
-  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(producer, offsets.get(), metadata,
-                                                                 static_cast<int>(timeout_ms));
-  rd_kafka_consumer_group_metadata_destroy(metadata);
-  return FromKafkaError(error, "adding the writer lock to the transaction");
+  for (int attempt = 0;; ++attempt) {
+    rd_kafka_consumer_group_metadata_t* metadata =
+        rd_kafka_consumer_group_metadata(consumer_.get());
+    rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(
+        producer, offsets.get(), metadata, static_cast<int>(timeout_ms));
+    rd_kafka_consumer_group_metadata_destroy(metadata);
+    if (error == nullptr) return absl::OkStatus();
+    // A rebalance (say, a refused writer joining) changed the generation:
+    // once this member has the new one, begin again. Anything else, or an
+    // expelled member, is the caller's error.
+    const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+    const bool rebalanced = code == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+                            code == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
+    if (!rebalanced || attempt >= 10 || !rd_kafka_error_txn_requires_abort(error) || !Held().ok()) {
+      return FromKafkaError(error, "adding the writer lock to the transaction");
+    }
+    rd_kafka_error_destroy(error);
+    GL_RETURN_IF_ERROR(
+        FromKafkaError(rd_kafka_abort_transaction(producer, static_cast<int>(timeout_ms)),
+                       "aborting a transaction begun before a rebalance"));
+    absl::SleepFor(absl::Milliseconds(200));
+    GL_RETURN_IF_ERROR(
+        FromKafkaError(rd_kafka_begin_transaction(producer), "beginning the transaction again"));
+  }
 }
 
 void WriterLock::OnRebalance(rd_kafka_t*, rd_kafka_resp_err_t err,

@@ -72,12 +72,15 @@ class WriterLock {
   // took it with the same writer id).
   absl::Status Held() const;
 
-  // Adds the lock group's membership to the producer's open transaction, so
-  // the broker refuses to commit it once this member is expelled.
+  // Adds the lock group's membership to the producer's open transaction
+  // (which must hold nothing yet), so the broker refuses to commit it once
+  // this member is expelled. While the group rebalances it aborts and begins
+  // the transaction again (up to 2 s) until this member has the new
+  // generation.
   absl::Status AddToTransaction(rd_kafka_t* producer, int64_t timeout_ms) const;
 
  private:
-  WriterLock(KafkaConfig config) : config_(std::move(config)) {}
+  explicit WriterLock(KafkaConfig config) : config_(std::move(config)) {}
   static void OnRebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void Rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);

@@ -2,8 +2,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "projections/views/as_of_view.h"
 
 namespace gridledger::projections {
@@ -21,13 +24,48 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The marker a directory replay made carries; only such a directory (or an
+// empty or new one) is wiped.
+constexpr char kMarker[] = ".gridledger-replay";
+
+// Makes `dir` an empty replay directory. Refuses an empty path and a
+// directory replay did not make that holds anything: --out must never wipe
+// a store or anyone's files.
+absl::Status PrepareOutDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (dir.empty()) return absl::InvalidArgumentError("--out: must name a directory");
+  std::error_code error;
+  if (fs::exists(dir, error)) {
+    if (!fs::is_directory(dir, error)) {
+      return absl::InvalidArgumentError(absl::StrCat("--out: ", dir, " is not a directory"));
+    }
+    const bool empty = fs::is_empty(dir, error);
+    if (!empty && !fs::exists(fs::path(dir) / kMarker, error)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--out: ", dir,
+                       " holds files replay did not write; give a new or empty directory (replay "
+                       "wipes its --out)"));
+    }
+    fs::remove_all(dir, error);
+    if (error) {
+      return absl::UnavailableError(
+          absl::StrCat("--out: cannot clear ", dir, ": ", error.message()));
+    }
+  }
+  fs::create_directories(dir, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("--out: cannot create ", dir, ": ", error.message()));
+  }
+  std::ofstream(fs::path(dir) / kMarker) << "made by gridledger replay; wiped by the next one\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Replay>> Replay::Run(eventstore::EventStore* store,
                                                     const ReplayOptions& options) {
-  std::error_code ignored;  // a missing directory is fine; creating it is checked by RocksDB
-  std::filesystem::remove_all(options.out_dir, ignored);
-  std::filesystem::create_directories(options.out_dir, ignored);
+  GL_RETURN_IF_ERROR(PrepareOutDir(options.out_dir));
   std::map<std::string, Replaying> replaying;
   for (const auto& [name, factory] : options.views) {
     auto view = std::make_unique<AsOfView>(factory(), options.axis, options.as_of);

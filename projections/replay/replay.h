@@ -31,7 +31,8 @@ namespace gridledger::projections {
 struct ReplayOptions {
   v1::TimeAxis axis = v1::TIME_AXIS_RECORDED;
   google::protobuf::Timestamp as_of;
-  // Wiped and created; each view gets <out_dir>/<name>.
+  // Created (or, when an earlier replay made it, wiped first: a directory
+  // holding anything else is refused); each view gets <out_dir>/<name>.
   std::string out_dir;
   std::map<std::string, ViewFactory> views;
 };

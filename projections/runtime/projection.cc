@@ -256,9 +256,18 @@ void ProjectionRunner::Start() {
     while (!stop_.load()) {
       absl::StatusOr<ChunkResult> chunk = ApplyChunk();
       if (!chunk.ok()) {
+        const bool transient = absl::IsUnavailable(chunk.status());
+        {
+          absl::MutexLock lock(&mu_);
+          status_ = chunk.status();
+        }
+        if (!transient) return;
+        for (int i = 0; i < 10 && !stop_.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+        continue;
+      }
+      {
         absl::MutexLock lock(&mu_);
-        status_ = chunk.status();
-        return;
+        status_ = absl::OkStatus();
       }
       if (chunk->read == 0) absl::SleepFor(absl::Milliseconds(20));
       Throttle(chunk->read);

@@ -114,10 +114,12 @@ class ProjectionRunner {
   // how many events were applied (matching the filter).
   absl::StatusOr<int64_t> CatchUp();
 
-  // Catches up and follows on a background thread until Stop().
+  // Catches up and follows on a background thread until Stop(). A read the
+  // store cannot answer now (UNAVAILABLE: the broker away) is retried every
+  // second, status() showing it meanwhile; any other error stops the thread.
   void Start();
   void Stop();
-  // The runner's error, if it stopped on one.
+  // The error the runner stopped on, or the transient one it is retrying.
   absl::Status status() const;
 
   // The position applied so far (per partition, the next offset to read).

@@ -106,8 +106,9 @@ IOStatus FaultFs::NewWritableFile(const std::string& name, const rocksdb::FileOp
                                   IODebugContext* dbg) {
   std::unique_ptr<rocksdb::FSWritableFile> file;
   IOStatus opened = target()->NewWritableFile(name, options, &file, dbg);
-  if (opened.ok())
+  if (opened.ok()) {
     *result = std::make_unique<FaultyWritableFile>(std::move(file), this, IsLog(name));
+  }
   return opened;
 }
 
@@ -116,8 +117,9 @@ IOStatus FaultFs::ReopenWritableFile(const std::string& name, const rocksdb::Fil
                                      IODebugContext* dbg) {
   std::unique_ptr<rocksdb::FSWritableFile> file;
   IOStatus opened = target()->ReopenWritableFile(name, options, &file, dbg);
-  if (opened.ok())
+  if (opened.ok()) {
     *result = std::make_unique<FaultyWritableFile>(std::move(file), this, IsLog(name));
+  }
   return opened;
 }
 

@@ -36,8 +36,7 @@ class FaultFs : public rocksdb::FileSystemWrapper {
 
   FaultFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
 
-  static const char* kClassName() { return "GridLedgerFaultFs"; }
-  const char* Name() const override { return kClassName(); }
+  const char* Name() const override { return "GridLedgerFaultFs"; }
 
   void Arm(Fault fault) { fault_.store(fault); }
   void Clear() { fault_.store(Fault::kNone); }
