@@ -275,8 +275,9 @@ class KafkaFaults : public ::testing::Test {
 // DISABLED: it fails today, and that is an open bug, not a flaky test —
 // after some rounds the single writer stops committing (calls wait past
 // their deadline) and does not recover within two minutes of the last
-// restart. Two causes were found and fixed (a blocking purge in Recover, a
-// stuck shared consumer); another remains. Run it with
+// restart. Three causes were found and fixed (a blocking purge in Recover,
+// a stuck shared consumer, a consumer's destroy joining a wedged broker
+// thread); another remains. Run it with
 // --gtest_also_run_disabled_tests.
 TEST_F(KafkaFaults, DISABLED_TheBrokerKilledMidTransactionTwentyTimesLosesAndDoublesNothing) {
   testing::PrivateBroker broker;

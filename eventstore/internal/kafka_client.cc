@@ -1,6 +1,7 @@
 #include "eventstore/internal/kafka_client.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -45,6 +46,11 @@ void KafkaHandleDeleter::operator()(rd_kafka_t* handle) const {
         handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
   }
   rd_kafka_destroy(handle);
+}
+
+void DestroyInBackground(KafkaHandle handle) {
+  if (!handle) return;
+  std::thread([handle = std::move(handle)]() mutable { handle.reset(); }).detach();
 }
 
 KafkaSettings ClientSettings(const KafkaConfig& config) {

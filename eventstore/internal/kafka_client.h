@@ -27,6 +27,13 @@ using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
 struct KafkaMessageDeleter {
   void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
 };
+// Destroys `handle` on a detached thread and returns at once: librdkafka's
+// destroy joins its broker threads, and after a broker was killed
+// mid-request one of them can keep it waiting indefinitely (seen with
+// librdkafka 2.0.2: a reader catching up hung there, and every command
+// behind it).
+void DestroyInBackground(KafkaHandle handle);
+
 using KafkaMessage = std::unique_ptr<rd_kafka_message_t, KafkaMessageDeleter>;
 
 struct PartitionListDeleter {

@@ -385,7 +385,7 @@ absl::Status KafkaReader::ConsumeLocked(const PartitionOffsets& starts, int64_t 
                                         absl::flat_hash_map<int, int64_t>* ends) {
   if (renew_consumer_) {
     GL_ASSIGN_OR_RETURN(KafkaHandle fresh, NewConsumer(SharedConsumerSettings()));
-    consumer_ = std::move(fresh);
+    DestroyInBackground(std::exchange(consumer_, std::move(fresh)));
     renew_consumer_ = false;
   }
   PartitionList list = topology_->ToList(starts);

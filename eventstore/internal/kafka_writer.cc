@@ -225,11 +225,11 @@ absl::Status KafkaWriter::ReadyToWrite() {
 
 absl::Status KafkaWriter::Recover() {
   if (scope_.before_recover) GL_RETURN_IF_ERROR(scope_.before_recover());
-  producer_.reset();
+  DestroyInBackground(std::move(producer_));
   GL_ASSIGN_OR_RETURN(producer_, NewTransactionalProducer(config_, scope_.transactional_id));
   if (absl::Status status = InitTransactions(producer_.get(), config_, scope_.transactional_id);
       !status.ok()) {
-    producer_.reset();
+    DestroyInBackground(std::move(producer_));
     return status;
   }
   GL_RETURN_IF_ERROR(reader_->CatchUp(scope_.partitions));
