@@ -36,6 +36,25 @@
 namespace gridledger {
 namespace {
 
+// How many events of each command the log at `store_uri` holds, read with a
+// read-only store (beside a live server).
+std::map<std::string, int> EventsPerCommand(const std::string& store_uri) {
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> reader =
+      eventstore::OpenEventStore(store_uri, eventstore::ReadOnlyStoreOptions());
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  std::map<std::string, int> per_command;
+  if (!reader.ok()) return per_command;
+  v1::Checkpoint from;
+  while (true) {
+    absl::StatusOr<eventstore::ReadAllResult> batch = (*reader)->ReadAll(from, 1000);
+    EXPECT_TRUE(batch.ok()) << batch.status();
+    if (!batch.ok() || batch->events.empty()) break;
+    for (const v1::EventEnvelope& event : batch->events) ++per_command[event.command_id()];
+    from = batch->next;
+  }
+  return per_command;
+}
+
 class ReadOnlyToolsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -155,22 +174,14 @@ TEST_P(ReadOnlyToolsTest, ToolsThatOnlyReadRunBesideALiveServerUnderLoad) {
 
   // Every acknowledged command is in the log once, read with a read-only
   // store beside the live server.
-  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> reader =
-      eventstore::OpenEventStore(store, eventstore::ReadOnlyStoreOptions());
-  ASSERT_TRUE(reader.ok()) << reader.status();
-  std::map<std::string, int> per_command;
-  v1::Checkpoint from;
-  while (true) {
-    absl::StatusOr<eventstore::ReadAllResult> batch = (*reader)->ReadAll(from, 1000);
-    ASSERT_TRUE(batch.ok()) << batch.status();
-    if (batch->events.empty()) break;
-    for (const v1::EventEnvelope& event : batch->events) ++per_command[event.command_id()];
-    from = batch->next;
-  }
+  std::map<std::string, int> per_command = EventsPerCommand(store);
   for (const std::string& command_id : acknowledged_) {
     EXPECT_EQ(per_command[command_id], 1) << command_id;
   }
-  // The read-only store refuses to write.
+  // A read-only store refuses to write.
+  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> reader =
+      eventstore::OpenEventStore(store, eventstore::ReadOnlyStoreOptions());
+  ASSERT_TRUE(reader.ok()) << reader.status();
   eventstore::AppendRequest append = testing::MeterReadAppend("meter-RO-1", 0, "ro-1");
   EXPECT_THAT((*reader)->Append(append),
               testing::StatusIs(absl::StatusCode::kFailedPrecondition, "read-only"));
@@ -358,18 +369,7 @@ TEST_F(KafkaFaults, DISABLED_TheBrokerKilledMidTransactionTwentyTimesLosesAndDou
   EXPECT_GE(acknowledged.size(), before + 20);
   EXPECT_GT(failed_attempts, 0) << "the kills should have failed some attempts";
 
-  absl::StatusOr<std::unique_ptr<eventstore::EventStore>> reader =
-      eventstore::OpenEventStore(store_uri, eventstore::ReadOnlyStoreOptions());
-  ASSERT_TRUE(reader.ok()) << reader.status();
-  std::map<std::string, int> per_command;
-  v1::Checkpoint from;
-  while (true) {
-    absl::StatusOr<eventstore::ReadAllResult> batch = (*reader)->ReadAll(from, 1000);
-    ASSERT_TRUE(batch.ok()) << batch.status();
-    if (batch->events.empty()) break;
-    for (const v1::EventEnvelope& event : batch->events) ++per_command[event.command_id()];
-    from = batch->next;
-  }
+  std::map<std::string, int> per_command = EventsPerCommand(store_uri);
   for (const std::string& command_id : acknowledged) {
     EXPECT_EQ(per_command[command_id], 1) << command_id;
   }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -442,6 +443,42 @@ class Discrepancies {
   std::vector<IndexDiscrepancy> found_;
 };
 
+// The appends of a log walked in order, rebuilt from their events (an
+// append's events are consecutive: one command on one stream).
+class AppendFolder {
+ public:
+  struct Append {
+    std::string command_id;
+    v1::AppendOutcome outcome;
+  };
+
+  // Adds the next event; when it begins a new append, returns the one it
+  // ends.
+  std::optional<Append> Add(const v1::EventEnvelope& event) {
+    std::optional<Append> ended;
+    if (event.command_id() != current_.command_id ||
+        event.stream_id() != current_.outcome.stream_id()) {
+      ended = Finish();
+      current_.command_id = event.command_id();
+      current_.outcome.set_stream_id(event.stream_id());
+      current_.outcome.set_first_version(event.stream_version());
+      current_.outcome.set_request_digest(event.request_digest());
+    }
+    current_.outcome.set_last_version(event.stream_version());
+    *current_.outcome.add_positions() = event.position();
+    return ended;
+  }
+
+  // The append in progress (at the end of the walk), if any.
+  std::optional<Append> Finish() {
+    if (current_.command_id.empty()) return std::nullopt;
+    return std::exchange(current_, Append());
+  }
+
+ private:
+  Append current_;
+};
+
 std::string Printed(const v1::AppendOutcome& outcome) {
   std::string positions;
   for (const v1::Position& p : outcome.positions()) {
@@ -541,19 +578,20 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> EmbeddedLog::CheckIndexes(int64_t 
   } release{hold_still_};
   // What the log says each stream's head is, and each append's outcome.
   absl::flat_hash_map<std::string, StreamHead> heads;
-  v1::AppendOutcome append;  // the append being walked
-  std::string append_command;
+  AppendFolder appends;
   absl::flat_hash_set<std::string> reported_commands;  // found wrong while walking
-  auto check_command = [&]() -> absl::Status {
-    if (append_command.empty()) return absl::OkStatus();
-    GL_ASSIGN_OR_RETURN(std::optional<v1::AppendOutcome> stored, LoadCommand(append_command));
+  auto check_command = [&](const std::optional<AppendFolder::Append>& append) -> absl::Status {
+    if (!append) return absl::OkStatus();
+    const std::string& command = append->command_id;
+    GL_ASSIGN_OR_RETURN(std::optional<v1::AppendOutcome> stored, LoadCommand(command));
     if (!stored) {
-      found.Add("commands", append_command,
-                absl::StrCat("missing (the log has ", Printed(append), ")"));
-    } else if (!google::protobuf::util::MessageDifferencer::Equals(*stored, append)) {
-      found.Add("commands", append_command,
-                absl::StrCat("says ", Printed(*stored), "; the log has ", Printed(append)));
-      reported_commands.insert(append_command);
+      found.Add("commands", command,
+                absl::StrCat("missing (the log has ", Printed(append->outcome), ")"));
+    } else if (!google::protobuf::util::MessageDifferencer::Equals(*stored, append->outcome)) {
+      found.Add(
+          "commands", command,
+          absl::StrCat("says ", Printed(*stored), "; the log has ", Printed(append->outcome)));
+      reported_commands.insert(command);
     }
     return absl::OkStatus();
   };
@@ -579,20 +617,11 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> EmbeddedLog::CheckIndexes(int64_t 
         }
       }
       heads[event.stream_id()] = StreamHead{event.stream_version(), event.hash(), 0};
-      if (event.command_id() != append_command || event.stream_id() != append.stream_id()) {
-        GL_RETURN_IF_ERROR(check_command());
-        append.Clear();
-        append_command = event.command_id();
-        append.set_stream_id(event.stream_id());
-        append.set_first_version(event.stream_version());
-        append.set_request_digest(event.request_digest());
-      }
-      append.set_last_version(event.stream_version());
-      *append.add_positions() = event.position();
+      GL_RETURN_IF_ERROR(check_command(appends.Add(event)));
     }
     next = std::move(chunk.next);
   }
-  GL_RETURN_IF_ERROR(check_command());
+  GL_RETURN_IF_ERROR(check_command(appends.Finish()));
 
   // Events past the end the partition head records are invisible to reads.
   const int64_t end = until.next_size() > 0 ? until.next(0).offset() : 0;
@@ -643,11 +672,12 @@ class EmbeddedReindexer final : public EmbeddedLog {
     v1::Checkpoint next;
     StreamHead partition;
     absl::flat_hash_map<std::string, StreamHead> heads;
-    v1::AppendOutcome append;
-    std::string command;
+    AppendFolder appends;
     rocksdb::WriteBatch batch;
-    auto put_command = [&] {
-      if (!command.empty()) batch.Put(family(kCommandsFamily), command, append.SerializeAsString());
+    auto put_command = [&](const std::optional<AppendFolder::Append>& append) {
+      if (append) {
+        batch.Put(family(kCommandsFamily), append->command_id, append->outcome.SerializeAsString());
+      }
     };
     // Scans every stored event, whatever the partition head says.
     std::unique_ptr<rocksdb::Iterator> last(db()->NewIterator({}, family(kLogFamily)));
@@ -665,16 +695,7 @@ class EmbeddedReindexer final : public EmbeddedLog {
         batch.Put(family(kStreamsFamily), StreamKey(event.stream_id(), event.stream_version()),
                   offset);
         heads[event.stream_id()] = StreamHead{event.stream_version(), event.hash(), 0};
-        if (event.command_id() != command || event.stream_id() != append.stream_id()) {
-          put_command();
-          append.Clear();
-          command = event.command_id();
-          append.set_stream_id(event.stream_id());
-          append.set_first_version(event.stream_version());
-          append.set_request_digest(event.request_digest());
-        }
-        append.set_last_version(event.stream_version());
-        *append.add_positions() = event.position();
+        put_command(appends.Add(event));
         partition = StreamHead{event.position().offset() + 1, event.partition_hash(), 0};
         ++events;
       }
@@ -682,7 +703,7 @@ class EmbeddedReindexer final : public EmbeddedLog {
       next = std::move(chunk.next);
       if (progress) progress(events);
     }
-    put_command();
+    put_command(appends.Finish());
     for (const auto& [stream, head] : heads) {
       batch.Put(family(kHeadsFamily), stream, EncodeHead(head.version, head.hash));
     }
