@@ -130,10 +130,16 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
   // another's, forwarded) as one batch; the partitions in parallel.
   std::vector<absl::StatusOr<AppendResult>> AppendBatch(
       std::vector<AppendRequest> requests) override {
-    return ByPartition(requests, [&](int partition, const std::vector<size_t>& indices,
-                                     std::vector<absl::StatusOr<AppendResult>>& results) {
-      RouteAppends(partition, requests, indices, results);
-    });
+    std::vector<absl::StatusOr<AppendResult>> answered =
+        ByPartition(requests, [&](int partition, const std::vector<size_t>& indices,
+                                  std::vector<absl::StatusOr<AppendResult>>& results) {
+          RouteAppends(partition, requests, indices, results);
+        });
+    // What this instance acknowledged, its own ReadAll returns.
+    for (const absl::StatusOr<AppendResult>& result : answered) {
+      if (result.ok()) reader_->NoteAppended(result->outcome);
+    }
+    return answered;
   }
 
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamRange(absl::string_view stream_id,

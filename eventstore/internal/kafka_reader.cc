@@ -301,7 +301,13 @@ absl::StatusOr<ReadAllResult> KafkaReader::ReadAll(const v1::Checkpoint& from, i
   if (max_count > 0) {
     const PartitionOffsets committed = index_->NextReads();
     absl::flat_hash_map<int, int64_t> ends;
-    const absl::flat_hash_map<int, int64_t> committed_end(committed.begin(), committed.end());
+    absl::flat_hash_map<int, int64_t> committed_end(committed.begin(), committed.end());
+    {
+      absl::MutexLock lock(&appended_mu_);
+      for (const auto& [index, end] : appended_ends_) {
+        committed_end[index] = std::max(committed_end[index], end);
+      }
+    }
     PartitionChainFollower chains;
     absl::MutexLock lock(&mu_);
     GL_RETURN_IF_ERROR(ConsumeLocked(
@@ -323,6 +329,22 @@ absl::StatusOr<ReadAllResult> KafkaReader::ReadAll(const v1::Checkpoint& from, i
     *result.next.add_next() = topology_->PositionOf(i, next[i]);
   }
   return result;
+}
+
+void KafkaReader::NoteAppended(const v1::AppendOutcome& outcome) {
+  v1::Checkpoint after;
+  for (const v1::Position& position : outcome.positions()) {
+    v1::Position* next = after.add_next();
+    next->set_partition(position.partition());
+    next->set_offset(position.offset() + 1);
+  }
+  absl::StatusOr<PartitionOffsets> ends = topology_->StartOffsets(after);
+  if (!ends.ok()) return;  // not our partitions: nothing to wait for
+  absl::MutexLock lock(&appended_mu_);
+  for (const auto& [index, end] : *ends) {
+    int64_t& known = appended_ends_[index];
+    known = std::max(known, end);
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> KafkaReader::Subscribe(const v1::Checkpoint& from,

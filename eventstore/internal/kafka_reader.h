@@ -56,7 +56,15 @@ class KafkaReader {
   absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStream(absl::string_view stream_id,
                                                             int64_t from_version,
                                                             int64_t max_count);
+  // Reads each partition at least up to what the index has applied and what
+  // NoteAppended was told, so a caller reads its own acknowledged appends.
   absl::StatusOr<ReadAllResult> ReadAll(const v1::Checkpoint& from, int64_t max_count);
+  // Records that an append through this process was acknowledged at
+  // `outcome`'s positions (by this instance's writer or another's): ReadAll
+  // waits for them to become readable (a transaction's records turn
+  // readable only once the broker has written its commit marker, which it
+  // does after answering the commit).
+  void NoteAppended(const v1::AppendOutcome& outcome);
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(const v1::Checkpoint& from,
                                                           SubscriptionFilter filter,
                                                           EventHandler handler);
@@ -106,6 +114,9 @@ class KafkaReader {
   bool renew_consumer_ ABSL_GUARDED_BY(mu_) = false;
   // Watermarks and metadata, asked without the lock; never replaced.
   const KafkaHandle meta_;
+  absl::Mutex appended_mu_;
+  // By partition index: the offset after the last acknowledged append noted.
+  absl::flat_hash_map<int, int64_t> appended_ends_ ABSL_GUARDED_BY(appended_mu_);
 };
 
 }  // namespace gridledger::eventstore::internal
