@@ -49,8 +49,13 @@ int RunCheckpoint(const CheckpointFlags& flags) {
   if (!private_pem.ok()) return Report("checkpoint", private_pem.status(), kExitUsage);
   absl::StatusOr<eventstore::StoreUri> uri = eventstore::StoreUri::Parse(flags.store);
   if (!uri.ok()) return Report("checkpoint", uri.status());
+  // Damage acknowledged with this very key is honoured; any other refused.
+  eventstore::StoreOptions options = eventstore::ReadOnlyStoreOptions();
+  absl::StatusOr<std::string> public_pem = Ed25519PublicOf(*private_pem);
+  if (!public_pem.ok()) return Report("checkpoint", public_pem.status(), kExitUsage);
+  options.trusted_acknowledgement_keys.push_back(*public_pem);
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(*uri, eventstore::ReadOnlyStoreOptions());
+      eventstore::OpenEventStore(*uri, options);
   eventstore::ChainWalker walker;
   absl::Status walked = store.ok() ? walker.Advance(**store) : store.status();
   if (!walked.ok()) {

@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
+#include "cli/acknowledge_command.h"
 #include "cli/checkpoint_command.h"
 #include "cli/cluster_command.h"
 #include "cli/command_line.h"
@@ -30,6 +31,7 @@ int RunGridLedger(int argc, char** argv) {
   cli::AddTokenCommand(app, &exit_code);
   cli::AddVerifyCommand(app, &exit_code);
   cli::AddCheckpointCommands(app, &exit_code);
+  cli::AddAcknowledgeCommand(app, &exit_code);
   cli::AddTailCommand(app, &exit_code);
   cli::AddReplayCommand(app, &exit_code);
   cli::AddDemoCommand(app, &exit_code);

@@ -149,9 +149,20 @@ absl::Status PrintAnswers(const projections::Replay& replay, const ReplayFlags& 
 int RunReplay(const ReplayFlags& flags) {
   absl::StatusOr<ReplayRequest> request = RequestOf(flags);
   if (!request.ok()) return Report("replay", request.status());
+  // An auditor's replay honours acknowledged damage whoever signed it, and
+  // says so (verify --public_key checks the signer).
+  eventstore::StoreOptions options = eventstore::ReadOnlyStoreOptions();
+  options.accept_any_acknowledgement = true;
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(flags.store, eventstore::ReadOnlyStoreOptions());
+      eventstore::OpenEventStore(flags.store, options);
   if (!store.ok()) return Report("replay", store.status(), kExitFailed);
+  for (const eventstore::Acknowledgement& ack : (*store)->DamageAcknowledgements()) {
+    std::fprintf(stderr,
+                 "gridledger replay: skipping %d record(s) acknowledged as damaged (\"%s\", by "
+                 "%s, key %s)\n",
+                 ack.statement.records_size(), ack.statement.reason().c_str(),
+                 ack.statement.operator_name().c_str(), ack.signer.c_str());
+  }
   if (!flags.stream.empty()) {
     if (absl::Status s = PrintStream(**store, flags, request->options); !s.ok()) {
       return Report("replay", s);

@@ -103,6 +103,8 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
                      "mutual TLS: clients need a certificate signed by this CA (PEM)");
   command.add_flag("--insecure_allow_remote", o.insecure_allow_remote,
                    "allow plaintext on an address other than loopback");
+  command.add_option("--trusted_key", o.trusted_key_files,
+                     "a public key (PEM) whose damage acknowledgements to honour (repeatable)");
 }
 
 }  // namespace

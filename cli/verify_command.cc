@@ -4,8 +4,10 @@
 #include <memory>
 
 #include "CLI/CLI.hpp"
+#include "absl/time/time.h"
 #include "cli/command_line.h"
 #include "common/sha256.h"
+#include "eventstore/acknowledged_damage.h"
 #include "eventstore/chain_verifier.h"
 #include "eventstore/embedded_store.h"
 #include "eventstore/event_store_factory.h"
@@ -65,13 +67,49 @@ int ReportIndexes(eventstore::EventStore& store) {
   return kExitFailed;
 }
 
+// Every acknowledged damage, never silently; with a trusted key, one signed
+// by another key is a break.
+int ReportAcknowledgements(const eventstore::EventStore& store, const std::string& trusted_pem) {
+  int exit_code = kExitOk;
+  const std::string trusted =
+      trusted_pem.empty() ? std::string() : eventstore::KeyFingerprint(trusted_pem);
+  for (const eventstore::Acknowledgement& ack : store.DamageAcknowledgements()) {
+    const v1::DamageAcknowledgement& s = ack.statement;
+    const std::string trust = trusted.empty()         ? "signer not checked: pass --public_key"
+                              : ack.signer == trusted ? "signed by the trusted key"
+                                                      : "NOT signed by the trusted key";
+    for (const v1::DamagedRecord& record : s.records()) {
+      std::printf(
+          "ACKNOWLEDGED damage: %s@%lld (sha256 %s) skipped: \"%s\", by %s at %s; key %s, %s\n",
+          record.partition().c_str(), static_cast<long long>(record.offset()),
+          HexEncode(record.value_sha256()).c_str(), s.reason().c_str(), s.operator_name().c_str(),
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(s.acknowledged_at().seconds()),
+                           absl::UTCTimeZone())
+              .c_str(),
+          ack.signer.c_str(), trust.c_str());
+      if (!record.found().empty()) std::printf("  found then: %s\n", record.found().c_str());
+    }
+    if (!trusted.empty() && ack.signer != trusted) {
+      std::printf(
+          "BROKEN: a damage acknowledgement (\"%s\") is signed by %s, not the trusted key %s\n",
+          s.reason().c_str(), ack.signer.c_str(), trusted.c_str());
+      exit_code = kExitFailed;
+    }
+  }
+  return exit_code;
+}
+
 int RunVerify(const VerifyFlags& flags) {
   eventstore::ChainWalker walker;
+  std::string public_pem;
+  if (!flags.public_key.empty()) {
+    absl::StatusOr<std::string> read = server::ReadWholeFile("public_key", flags.public_key);
+    if (!read.ok()) return ReportWalk(read.status());
+    public_pem = *std::move(read);
+  }
   if (!flags.checkpoint.empty()) {
-    absl::StatusOr<std::string> public_pem = server::ReadWholeFile("public_key", flags.public_key);
-    if (!public_pem.ok()) return ReportWalk(public_pem.status());
     absl::StatusOr<v1::ChainCheckpoint> checkpoint =
-        server::ReadVerifiedCheckpoint(flags.checkpoint, *public_pem);
+        server::ReadVerifiedCheckpoint(flags.checkpoint, public_pem);
     if (absl::IsPermissionDenied(checkpoint.status())) {
       std::printf("BROKEN: the checkpoint's %s\n",
                   std::string(checkpoint.status().message()).c_str());
@@ -80,8 +118,11 @@ int RunVerify(const VerifyFlags& flags) {
     if (!checkpoint.ok()) return ReportWalk(checkpoint.status());
     walker.Expect(*checkpoint);
   }
+  // Acknowledged damage is skipped whoever signed it, and reported below.
+  eventstore::StoreOptions options = eventstore::ReadOnlyStoreOptions();
+  options.accept_any_acknowledgement = true;
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
-      eventstore::OpenEventStore(flags.store, eventstore::ReadOnlyStoreOptions());
+      eventstore::OpenEventStore(flags.store, options);
   // A Kafka store reads every record when it opens: a break can show here.
   if (!store.ok()) return ReportWalk(store.status());
   if (absl::Status walked = walker.Advance(**store); !walked.ok()) return ReportWalk(walked);
@@ -89,7 +130,9 @@ int RunVerify(const VerifyFlags& flags) {
     return ReportWalk(reached);
   }
   PrintIntact(walker, !flags.checkpoint.empty());
-  return ReportIndexes(**store);
+  const int acknowledged = ReportAcknowledgements(**store, public_pem);
+  const int indexes = ReportIndexes(**store);
+  return acknowledged != kExitOk ? acknowledged : indexes;
 }
 
 int RunReindex(const std::string& store_text) {
@@ -121,10 +164,10 @@ void AddVerifyCommand(CLI::App& app, int* exit_code) {
   command->add_option("--store", flags->store, "the event store to verify")->required();
   CLI::Option* checkpoint = command->add_option(
       "--checkpoint", flags->checkpoint, "also prove the log extends this signed checkpoint");
-  CLI::Option* public_key =
-      command->add_option("--public_key", flags->public_key, "the checkpoint signer's key (PEM)");
+  CLI::Option* public_key = command->add_option(
+      "--public_key", flags->public_key,
+      "the key (PEM) the checkpoint and every damage acknowledgement must be signed by");
   checkpoint->needs(public_key);
-  public_key->needs(checkpoint);
   command->callback([flags, exit_code] { *exit_code = RunVerify(*flags); });
 
   auto store = std::make_shared<std::string>();

@@ -37,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "eventstore/acknowledged_damage.h"
 #include "gridledger/v1/common.pb.h"
 #include "gridledger/v1/envelope.pb.h"
 
@@ -230,6 +231,10 @@ class EventStore {
   virtual absl::StatusOr<std::vector<IndexDiscrepancy>> CheckIndexes(int64_t limit) {
     return absl::UnimplementedError("the store keeps no index on disk: it rebuilds it at open");
   }
+
+  // The damage operators acknowledged in this log, which every read skips
+  // (acknowledged_damage.h); verify reports each. None by default.
+  virtual std::vector<Acknowledgement> DamageAcknowledgements() const { return {}; }
 
   // Whether an append made now could be written, as far as the store can
   // tell within about `timeout` (never much longer; health checks ask it):

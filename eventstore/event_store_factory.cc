@@ -2,12 +2,55 @@
 
 #include <string>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "eventstore/cluster.h"
 #include "eventstore/embedded_store.h"
+#include "eventstore/internal/kafka_acknowledgements.h"
 #include "eventstore/internal/kafka_uri.h"
 #include "eventstore/kafka_store.h"
 
 namespace gridledger::eventstore {
+
+namespace {
+
+absl::StatusOr<internal::KafkaConfig> KafkaConfigOf(const StoreUri& uri,
+                                                    const StoreOptions& options) {
+  if (!uri.is_kafka()) {
+    return absl::UnimplementedError(
+        "store: damage acknowledgements are kept for Kafka logs; an embedded store's damage is "
+        "repaired from a backup");
+  }
+  internal::KafkaConfig config = uri.kafka();
+  if (config.timeout_ms == 0) config.timeout_ms = options.kafka_timeout_ms;
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadRawRecord(const StoreUri& uri, const v1::Position& position,
+                                          const StoreOptions& options) {
+  GL_ASSIGN_OR_RETURN(internal::KafkaConfig config, KafkaConfigOf(uri, options));
+  const size_t slash = position.partition().rfind('/');
+  int32_t number = 0;
+  if (slash == std::string::npos || slash == 0 ||
+      !absl::SimpleAtoi(position.partition().substr(slash + 1), &number) || number < 0 ||
+      position.offset() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "position: \"", position.partition(), "@", position.offset(),
+        "\" is not TOPIC/PARTITION@OFFSET with a partition and an offset of 0 or more"));
+  }
+  return internal::ReadRecordAt(config, position.partition().substr(0, slash), number,
+                                position.offset());
+}
+
+absl::Status RecordDamageAcknowledgement(const StoreUri& uri,
+                                         const v1::SignedDamageAcknowledgement& acknowledgement,
+                                         const StoreOptions& options) {
+  GL_ASSIGN_OR_RETURN(internal::KafkaConfig config, KafkaConfigOf(uri, options));
+  return internal::WriteAcknowledgement(config, acknowledgement);
+}
 
 absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(const StoreUri& uri,
                                                            const StoreOptions& options) {

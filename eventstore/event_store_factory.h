@@ -26,6 +26,18 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(const StoreUri& uri,
 absl::StatusOr<std::unique_ptr<EventStore>> OpenEventStore(absl::string_view uri,
                                                            const StoreOptions& options = {});
 
+// Damage acknowledgements (acknowledged_damage.h), Kafka only: the embedded
+// store answers UNIMPLEMENTED (its damage is repaired from a backup).
+//
+// The value of the log's record at `position` ("<topic>/<n>", offset) as a
+// committed reader sees it; NOT_FOUND when there is none.
+absl::StatusOr<std::string> ReadRawRecord(const StoreUri& uri, const v1::Position& position,
+                                          const StoreOptions& options = {});
+// Writes `acknowledgement` beside the log, where every later open reads it.
+absl::Status RecordDamageAcknowledgement(const StoreUri& uri,
+                                         const v1::SignedDamageAcknowledgement& acknowledgement,
+                                         const StoreOptions& options = {});
+
 }  // namespace gridledger::eventstore
 
 #endif  // GRIDLEDGER_EVENTSTORE_EVENT_STORE_FACTORY_H_

@@ -72,7 +72,7 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
     }
     GL_ASSIGN_OR_RETURN(internal::KafkaHandle admin,
                         internal::NewProducer(internal::ClientSettings(config_), nullptr));
-    GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(admin.get(), config_));
+    GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(admin.get(), config_, options_));
     GL_RETURN_IF_ERROR(CheckPartitionCounts());
     // A single writer and cluster instances never write the same topics.
     GL_RETURN_IF_ERROR(internal::RequireNoSingleWriter(admin.get(), config_));

@@ -40,7 +40,8 @@ class KafkaStore final : public internal::KafkaStoreBase {
     const std::string transactional_id = internal::SingleWriterTransactionalId(config_);
     GL_ASSIGN_OR_RETURN(internal::KafkaHandle producer,
                         internal::NewTransactionalProducer(config_, transactional_id));
-    GL_ASSIGN_OR_RETURN(topology_, internal::KafkaTopology::Load(producer.get(), config_));
+    GL_ASSIGN_OR_RETURN(topology_,
+                        internal::KafkaTopology::Load(producer.get(), config_, options_));
     // The lock before anything is fenced or written: another writer id is
     // refused here.
     GL_ASSIGN_OR_RETURN(lock_, internal::WriterLock::Acquire(producer.get(), config_));
@@ -61,7 +62,7 @@ class KafkaStore final : public internal::KafkaStoreBase {
     GL_ASSIGN_OR_RETURN(internal::KafkaHandle client,
                         internal::NewConsumer(internal::ClientSettings(config_)));
     GL_ASSIGN_OR_RETURN(
-        topology_, internal::KafkaTopology::Load(client.get(), config_,
+        topology_, internal::KafkaTopology::Load(client.get(), config_, options_,
                                                  internal::KafkaTopology::MissingTopics::kRefuse));
     index_ = internal::NewMemoryKafkaIndex(topology_.get());
     GL_ASSIGN_OR_RETURN(reader_, internal::KafkaReader::Open(config_, topology_, index_.get()));

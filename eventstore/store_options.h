@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "gridledger/v1/audit.pb.h"
 
 namespace rocksdb {
 class Env;
@@ -33,6 +36,16 @@ struct StoreOptions {
   // Kafka: this store as one instance of a cluster (cluster.h); null or with
   // an empty instance name: the single writer of every partition.
   std::shared_ptr<const ClusterOptions> cluster;
+  // Public keys (PEM) whose damage acknowledgements (acknowledged_damage.h)
+  // this store honours: a log holding one signed by another key fails to
+  // open, FAILED_PRECONDITION naming the key, unless
+  // accept_any_acknowledgement (verify, which reports every one).
+  std::vector<std::string> trusted_acknowledgement_keys;
+  bool accept_any_acknowledgement = false;
+  // Acknowledgements not written yet, honoured as if they were: `gridledger
+  // acknowledge` opens the store with them to prove the log is whole past
+  // them before it writes one.
+  std::vector<v1::SignedDamageAcknowledgement> pending_acknowledgements;
 };
 
 // StoreOptions for a tool that only reads (read_only set).

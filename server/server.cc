@@ -157,6 +157,16 @@ absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& opt
   // A projection process only reads: it never fences the API's writer and
   // runs beside a live `serve` on the embedded store too.
   store_options.read_only = options.project_only;
+  for (const std::string& file : options.trusted_key_files) {
+    GL_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile("trusted_key", file));
+    store_options.trusted_acknowledgement_keys.push_back(std::move(pem));
+  }
+  if (!options.checkpoint_key_file.empty()) {
+    GL_ASSIGN_OR_RETURN(std::string private_pem,
+                        ReadWholeFile("checkpoint_key", options.checkpoint_key_file));
+    GL_ASSIGN_OR_RETURN(std::string public_pem, Ed25519PublicOf(private_pem));
+    store_options.trusted_acknowledgement_keys.push_back(std::move(public_pem));
+  }
   if (options.instance.empty()) {
     if (!options.advertise.empty() || !options.cluster_secret_file.empty()) {
       return absl::InvalidArgumentError("--advertise and --cluster_secret need --instance");

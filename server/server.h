@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -58,6 +59,10 @@ struct ServeOptions {
   std::string checkpoint_key_file;
   std::string checkpoint_dir;
   int64_t checkpoint_every_s = 3600;
+  // Public keys (PEM files) whose damage acknowledgements the store honours
+  // (`gridledger acknowledge`); the checkpoint key's public half is trusted
+  // too. A log holding one signed by another key is refused at start.
+  std::vector<std::string> trusted_key_files;
   // TLS from PEM files (cert and key go together); with a client CA, mutual TLS.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -7,6 +7,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -33,14 +35,19 @@ struct Verified {
   std::string output;
 };
 
-Verified Verify(const std::string& store_uri) {
-  testing::ServeProcess process(GL_GRIDLEDGER_PATH, {"verify", "--store", store_uri});
+// Runs `gridledger args…` to its end: its exit status and output.
+Verified RunGridLedger(std::vector<std::string> args) {
+  testing::ServeProcess process(GL_GRIDLEDGER_PATH, std::move(args));
   Verified verified;
   for (std::string line = process.NextLine(); !line.empty(); line = process.NextLine()) {
     verified.output += line + "\n";
   }
   verified.status = process.Wait();
   return verified;
+}
+
+Verified Verify(const std::string& store_uri) {
+  return RunGridLedger({"verify", "--store", store_uri});
 }
 
 // A record for `envelope` (stream_id, stream_version and recorded_at set),
@@ -471,6 +478,75 @@ TEST_F(VerifyKafkaTest, AReplayedRecordIsCaught) {
   EXPECT_EQ(verified.status, 1) << verified.output;
   EXPECT_THAT(verified.output,
               HasSubstr(absl::StrCat("event at ", prefix_, ".billing.v1/0@", offset)));
+}
+
+// The audited way past damage: a forged record makes the log refuse to
+// open; an acknowledgement naming anything but the damage is refused and
+// writes nothing; the right one, signed, lets a writer that trusts its key
+// continue the chain past the record, and verify names the damage from then
+// on (and breaks when another key signed it, or on damage not acknowledged).
+TEST_F(VerifyKafkaTest, ADamagedTopicIsRefusedAcknowledgedAndContinuedWithTheDamageReported) {
+  const int64_t offset = Produce(ForgedRecord(std::string(32, '\x07')));
+  ASSERT_GE(offset, 0);
+  const std::string damaged = absl::StrCat(prefix_, ".billing.v1/0@", offset);
+  EXPECT_TRUE(absl::IsDataLoss(eventstore::OpenEventStore(uri_).status()));
+
+  testing::TempDir keys;
+  const std::string key = keys.path() + "/ops", other = keys.path() + "/other";
+  ASSERT_EQ(RunGridLedger({"keygen", "--out", key}).status, 0);
+  ASSERT_EQ(RunGridLedger({"keygen", "--out", other}).status, 0);
+  const std::vector<std::string> acknowledge = {
+      "acknowledge", "--store",          uri_,         "--key",        key + ".key",
+      "--reason",    "forged by a test", "--operator", "duty-engineer"};
+  // The last record before the damage (the one before it is the commit
+  // marker of its transaction) is not damage: acknowledging it leaves the
+  // log broken, so nothing is written.
+  std::vector<std::string> wrong = acknowledge;
+  wrong.insert(wrong.end(), {"--position", absl::StrCat(prefix_, ".billing.v1/0@", offset - 2)});
+  Verified refused = RunGridLedger(wrong);
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("nothing was written"));
+  EXPECT_TRUE(absl::IsDataLoss(eventstore::OpenEventStore(uri_).status()));
+
+  std::vector<std::string> right = acknowledge;
+  right.insert(right.end(), {"--position", damaged});
+  Verified acknowledged = RunGridLedger(right);
+  ASSERT_EQ(acknowledged.status, 0) << acknowledged.output;
+
+  // A writer that does not trust the signer still refuses; one that does continues.
+  EXPECT_TRUE(absl::IsFailedPrecondition(eventstore::OpenEventStore(uri_).status()));
+  std::ifstream public_file(key + ".pub");
+  const std::string public_pem((std::istreambuf_iterator<char>(public_file)),
+                               std::istreambuf_iterator<char>());
+  ASSERT_FALSE(public_pem.empty());
+  eventstore::StoreOptions trusting;
+  trusting.trusted_acknowledgement_keys.push_back(public_pem);
+  {
+    auto store = eventstore::OpenEventStore(uri_, trusting);
+    ASSERT_TRUE(store.ok()) << store.status();
+    testing::BusinessGenerator generator(7, 10, 10, "later-");
+    for (int i = 0; i < 30; ++i) {
+      absl::StatusOr<eventstore::AppendResult> appended = (*store)->Append(generator.Next());
+      ASSERT_TRUE(appended.ok()) << appended.status();
+    }
+  }
+  Verified verified = Verify(uri_);
+  EXPECT_EQ(verified.status, 0) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr("intact: 150 events"));
+  EXPECT_THAT(verified.output, HasSubstr("ACKNOWLEDGED damage: " + damaged));
+  EXPECT_THAT(verified.output, HasSubstr("forged by a test"));
+  Verified trusted = RunGridLedger({"verify", "--store", uri_, "--public_key", key + ".pub"});
+  EXPECT_EQ(trusted.status, 0) << trusted.output;
+  EXPECT_THAT(trusted.output, HasSubstr("signed by the trusted key"));
+  Verified untrusted = RunGridLedger({"verify", "--store", uri_, "--public_key", other + ".pub"});
+  EXPECT_EQ(untrusted.status, 1) << untrusted.output;
+  EXPECT_THAT(untrusted.output, HasSubstr("not the trusted key"));
+
+  // Damage nobody acknowledged is a break as before.
+  const int64_t again = Produce(ForgedRecord(std::string(32, '\x09')));
+  Verified broken = Verify(uri_);
+  EXPECT_EQ(broken.status, 1) << broken.output;
+  EXPECT_THAT(broken.output, HasSubstr(absl::StrCat(prefix_, ".billing.v1/0@", again)));
 }
 
 }  // namespace

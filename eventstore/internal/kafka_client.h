@@ -36,6 +36,11 @@ void DestroyInBackground(KafkaHandle handle);
 
 using KafkaMessage = std::unique_ptr<rd_kafka_message_t, KafkaMessageDeleter>;
 
+// A consumed message's value.
+inline absl::string_view ValueOf(const rd_kafka_message_t* message) {
+  return {static_cast<const char*>(message->payload), message->len};
+}
+
 struct PartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const {
     rd_kafka_topic_partition_list_destroy(list);

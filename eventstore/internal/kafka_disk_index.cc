@@ -130,6 +130,16 @@ class DiskKafkaIndex final : public KafkaIndex {
     return absl::OkStatus();
   }
 
+  absl::Status SkipRecord(int partition, int64_t offset) override {
+    PartitionState next{offset + 1, PartitionHash(partition)};
+    rocksdb::WriteBatch batch;
+    PutPartition(batch, partition, next);
+    GL_RETURN_IF_ERROR(FromRocks(db_->Write(WriteOptions(), &batch), "owner state"));
+    absl::MutexLock lock(&mu_);
+    partitions_[partition] = std::move(next);
+    return absl::OkStatus();
+  }
+
   absl::Status ApplyCommitted(
       const std::vector<CommittedAppend>& appends,
       const absl::flat_hash_map<int, std::string>& partition_hashes) override {

@@ -17,6 +17,11 @@ class MemoryKafkaIndex final : public KafkaIndex {
       : topology_(topology), partitions_(topology->size()) {}
 
   absl::Status ApplyRecord(int partition, int64_t offset, absl::string_view bytes) override;
+  absl::Status SkipRecord(int partition, int64_t offset) override {
+    absl::MutexLock lock(&mu_);
+    partitions_[partition].next_read = offset + 1;
+    return absl::OkStatus();
+  }
   absl::Status ApplyCommitted(
       const std::vector<CommittedAppend>& appends,
       const absl::flat_hash_map<int, std::string>& partition_hashes) override;

@@ -57,6 +57,11 @@ class KafkaIndex : public LogHeads {
   // changed by this record. A disk index's write error is returned as is.
   virtual absl::Status ApplyRecord(int partition, int64_t offset, absl::string_view bytes) = 0;
 
+  // Passes over the record at (partition, offset), acknowledged damage: the
+  // next read starts after it; the partition's chain head stays the record
+  // before it. A disk index's write error is returned as is.
+  virtual absl::Status SkipRecord(int partition, int64_t offset) = 0;
+
   // Applies a transaction the writer committed: its appends (in order) and
   // the partition chain heads after it. An error (a disk index that could not
   // write) leaves the index as it was: catching up re-reads the transaction.

@@ -19,10 +19,6 @@ namespace {
 
 constexpr int kPollMs = 50;
 
-absl::string_view ValueOf(const rd_kafka_message_t* message) {
-  return {static_cast<const char*>(message->payload), message->len};
-}
-
 // A consumed error message as a status: an offset out of range is DATA_LOSS
 // (events removed); anything else UNAVAILABLE.
 absl::Status ConsumeError(const KafkaTopology& topology, const rd_kafka_message_t* message,
@@ -88,6 +84,11 @@ absl::Status KafkaSubscription::Deliver() {
     }
     const int index = topology_->IndexOf(message.get());
     if (index < 0) continue;  // not assigned by us
+    if (topology_->Acknowledged(index, message->offset, ValueOf(message.get()))) {
+      absl::MutexLock lock(&mu_);
+      next_[index] = message->offset + 1;
+      continue;
+    }
     GL_ASSIGN_OR_RETURN(
         v1::EventEnvelope event,
         OpenRecord(ValueOf(message.get()), topology_->PositionOf(index, message->offset)));
@@ -204,6 +205,11 @@ absl::Status KafkaLogReader::Take(const rd_kafka_message_t* message, ReadAllResu
   }
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) return ConsumeError(*topology_, message, index);
   if (index < 0 || !next_.contains(index)) return absl::OkStatus();
+  if (topology_->Acknowledged(index, message->offset, ValueOf(message))) {
+    next_[index] = message->offset + 1;
+    at_end_[index] = false;
+    return absl::OkStatus();
+  }
   GL_ASSIGN_OR_RETURN(v1::EventEnvelope event,
                       OpenRecord(ValueOf(message), topology_->PositionOf(index, message->offset)));
   GL_RETURN_IF_ERROR(chains_.Next(event));
@@ -249,6 +255,9 @@ absl::Status KafkaReader::CatchUp(const std::vector<int>& partitions) {
   absl::MutexLock lock(&mu_);
   return ConsumeLocked(starts, -1,
                        [this](int index, int64_t offset, absl::string_view bytes, bool*) {
+                         if (topology_->Acknowledged(index, offset, bytes)) {
+                           return index_->SkipRecord(index, offset);
+                         }
                          return index_->ApplyRecord(index, offset, bytes);
                        });
 }
@@ -313,6 +322,10 @@ absl::StatusOr<ReadAllResult> KafkaReader::ReadAll(const v1::Checkpoint& from, i
     GL_RETURN_IF_ERROR(ConsumeLocked(
         starts, max_count,
         [&](int index, int64_t offset, absl::string_view bytes, bool* done) -> absl::Status {
+          if (topology_->Acknowledged(index, offset, bytes)) {
+            next[index] = offset + 1;
+            return absl::OkStatus();
+          }
           GL_ASSIGN_OR_RETURN(v1::EventEnvelope event,
                               OpenRecord(bytes, topology_->PositionOf(index, offset)));
           GL_RETURN_IF_ERROR(chains.Next(event));

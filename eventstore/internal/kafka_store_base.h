@@ -43,6 +43,10 @@ class KafkaStoreBase : public EventStore {
     return reader_->ReaderGroup(name);
   }
 
+  std::vector<Acknowledgement> DamageAcknowledgements() const override {
+    return topology_->acknowledged_damage().acknowledgements();
+  }
+
   // Whether a broker answers (derived stores add what their writers know).
   absl::Status CheckWritable(absl::Duration timeout) override { return reader_->Ping(timeout); }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "domain/common/streams.h"
+#include "eventstore/internal/kafka_acknowledgements.h"
 #include "eventstore/internal/record_codec.h"
 
 namespace gridledger::eventstore::internal {
@@ -67,6 +68,7 @@ int32_t PartitionFor(absl::string_view stream_id, int32_t partitions) {
 
 absl::StatusOr<std::unique_ptr<KafkaTopology>> KafkaTopology::Load(rd_kafka_t* handle,
                                                                    const KafkaConfig& config,
+                                                                   const StoreOptions& options,
                                                                    MissingTopics missing) {
   // Reachability first, so an unreachable broker is a clear UNAVAILABLE.
   GL_RETURN_IF_ERROR(CheckReachable(handle, config));
@@ -89,6 +91,14 @@ absl::StatusOr<std::unique_ptr<KafkaTopology>> KafkaTopology::Load(rd_kafka_t* h
     for (int32_t p = 0; p < counts[t]; ++p) {
       topology->partitions_.push_back({topics[t], p, absl::StrCat(topics[t], "/", p)});
     }
+  }
+  GL_ASSIGN_OR_RETURN(std::vector<v1::SignedDamageAcknowledgement> acknowledgements,
+                      ReadAcknowledgements(config));
+  acknowledgements.insert(acknowledgements.end(), options.pending_acknowledgements.begin(),
+                          options.pending_acknowledgements.end());
+  GL_ASSIGN_OR_RETURN(topology->damage_, AcknowledgedDamage::FromSigned(acknowledgements));
+  if (!options.accept_any_acknowledgement) {
+    GL_RETURN_IF_ERROR(topology->damage_.RequireSignedBy(options.trusted_acknowledgement_keys));
   }
   return topology;
 }

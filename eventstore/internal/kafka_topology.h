@@ -17,9 +17,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "eventstore/acknowledged_damage.h"
 #include "eventstore/event_store.h"
 #include "eventstore/internal/kafka_client.h"
 #include "eventstore/internal/kafka_uri.h"
+#include "eventstore/store_options.h"
 
 namespace gridledger::eventstore::internal {
 
@@ -46,9 +48,11 @@ class KafkaTopology {
   // config.timeout_ms), creates the unit topics that are missing (with
   // config.partitions and config.replication, retention forever) or, with
   // kRefuse, fails NOT_FOUND naming the first missing one, and learns every
-  // topic's partition count.
+  // topic's partition count. Reads the damage acknowledgements
+  // (kafka_acknowledgements.h) plus options.pending_acknowledgements, and
+  // applies options' trust in their signers.
   static absl::StatusOr<std::unique_ptr<KafkaTopology>> Load(
-      rd_kafka_t* handle, const KafkaConfig& config,
+      rd_kafka_t* handle, const KafkaConfig& config, const StoreOptions& options,
       MissingTopics missing = MissingTopics::kCreate);
 
   int size() const { return static_cast<int>(partitions_.size()); }
@@ -76,12 +80,21 @@ class KafkaTopology {
   // A librdkafka list of the given partitions, each at its offset.
   PartitionList ToList(const PartitionOffsets& offsets) const;
 
+  // Whether the record at (partition index, offset) with `value` is damage
+  // an operator acknowledged: every reader skips it, and the partition's
+  // chain continues from the record before it.
+  bool Acknowledged(int index, int64_t offset, absl::string_view value) const {
+    return damage_.Covers(partitions_[index].name, offset, value);
+  }
+  const AcknowledgedDamage& acknowledged_damage() const { return damage_; }
+
  private:
   KafkaTopology() = default;
 
   std::vector<KafkaPartition> partitions_;
   absl::flat_hash_map<std::string, std::pair<int, int32_t>> unit_base_;  // → (first index, count)
   absl::flat_hash_map<std::string, int> topic_base_;                     // → first index
+  AcknowledgedDamage damage_;
 };
 
 }  // namespace gridledger::eventstore::internal
