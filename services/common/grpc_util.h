@@ -21,7 +21,7 @@ inline grpc::Status ToGrpcStatus(const absl::Status& status) {
 // The principal behind the call's one "authorization: Bearer …" header; two
 // or more headers are refused rather than one of them picked.
 inline absl::StatusOr<Principal> Authenticate(const TokenRegistry& tokens,
-                                              const grpc::ServerContext& context) {
+                                              const grpc::ServerContextBase& context) {
   std::vector<absl::string_view> headers;
   const auto [begin, end] = context.client_metadata().equal_range("authorization");
   for (auto it = begin; it != end; ++it) {

@@ -1,5 +1,9 @@
 #include "services/event_gateway/event_gateway_service.h"
 
+#include <atomic>
+#include <deque>
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -27,6 +31,113 @@ void Advance(v1::Checkpoint* checkpoint, const v1::Position& position) {
   added->set_offset(position.offset() + 1);
 }
 
+// A Subscribe refused before it began: finishes at once with the status.
+class RefusedSubscription final : public grpc::ServerWriteReactor<v1::SubscribeReply> {
+ public:
+  explicit RefusedSubscription(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// What a subscription delivers, decided when it was accepted.
+struct SubscriptionPlan {
+  v1::SubscribeRequest request;
+  std::string org_unit;  // the caller's scope or the unit it asked for
+  eventstore::SubscriptionFilter filter;
+};
+
+// One live subscription. At any moment exactly one thing carries it on: a
+// step queued on the pump (reads the next chunk and queues its replies), or
+// a write in flight (whose completion writes the next queued reply, or
+// queues a step). So its state needs no lock, and Finish is called once, by
+// whichever holds it. gRPC deletes it (OnDone) after Finish.
+class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeReply> {
+ public:
+  // Events read per step: bounds a stalled subscriber's queued replies.
+  static constexpr int64_t kChunk = 64;
+
+  SubscribeReactor(eventstore::EventStore* store, SubscriptionPump* pump, SubscriptionPlan plan)
+      : store_(store), pump_(pump), plan_(std::move(plan)) {
+    pump_->Run([this] { Begin(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // the client went away
+      Finish(grpc::Status::OK);
+      return;
+    }
+    queued_.pop_front();
+    if (!queued_.empty()) {
+      StartWrite(&queued_.front());
+      return;
+    }
+    pump_->Run([this] { Step(); });
+  }
+
+  void OnCancel() override { cancelled_ = true; }
+  void OnDone() override { delete this; }
+
+ private:
+  // Where to start: the request's position, the end as of now, or the start.
+  void Begin() {
+    switch (plan_.request.start_case()) {
+      case v1::SubscribeRequest::kFromPosition:
+        next_ = plan_.request.from_position();
+        break;
+      case v1::SubscribeRequest::kFromNow: {
+        absl::StatusOr<v1::Checkpoint> end = store_->EndCheckpoint();
+        if (!end.ok()) {
+          Finish(ToGrpcStatus(end.status()));
+          return;
+        }
+        next_ = *std::move(end);
+        break;
+      }
+      default:
+        break;  // from the start, or from a time (skipping what was recorded before it)
+    }
+    Step();
+  }
+
+  void Step() {
+    if (cancelled_) {
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    absl::StatusOr<eventstore::ReadAllResult> chunk = store_->ReadAll(next_, kChunk);
+    if (!chunk.ok()) {
+      Finish(ToGrpcStatus(chunk.status()));
+      return;
+    }
+    const bool from_time = plan_.request.start_case() == v1::SubscribeRequest::kFromTime;
+    const bool read_any = !chunk->events.empty();
+    for (v1::EventEnvelope& event : chunk->events) {
+      Advance(&next_, event.position());
+      if (!plan_.filter.Matches(event) || !InOrgUnit(event, plan_.org_unit)) continue;
+      if (from_time && !eventstore::AtOrBefore(plan_.request.from_time(), event.recorded_at())) {
+        continue;
+      }
+      v1::SubscribeReply& reply = queued_.emplace_back();
+      *reply.mutable_next() = next_;
+      *reply.mutable_event() = std::move(event);
+    }
+    next_ = std::move(chunk->next);
+    if (!queued_.empty()) {
+      StartWrite(&queued_.front());  // nothing of this may be touched after
+    } else if (read_any) {
+      pump_->Run([this] { Step(); });  // everything read was filtered out: read on
+    } else {
+      pump_->RunWhenPast(next_, &cancelled_, [this] { Step(); });  // caught up
+    }
+  }
+
+  eventstore::EventStore* const store_;
+  SubscriptionPump* const pump_;
+  const SubscriptionPlan plan_;
+  v1::Checkpoint next_;
+  std::deque<v1::SubscribeReply> queued_;
+  std::atomic<bool> cancelled_{false};
+};
+
 }  // namespace
 
 bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit) {
@@ -36,7 +147,7 @@ bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit) {
 }
 
 absl::StatusOr<service::Principal> EventGatewayService::Authorize(
-    const grpc::ServerContext& context) const {
+    const grpc::ServerContextBase& context) const {
   absl::StatusOr<service::Principal> principal = service::Authenticate(*tokens_, context);
   if (!principal.ok()) return principal.status();
   if (absl::Status s = principal->RequireAnyRole({"auditor", "analyst"}); !s.ok()) return s;
@@ -114,60 +225,26 @@ grpc::Status EventGatewayService::ExplainBill(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status EventGatewayService::Subscribe(grpc::ServerContext* context,
-                                            const v1::SubscribeRequest* request,
-                                            grpc::ServerWriter<v1::SubscribeReply>* writer) {
+grpc::ServerWriteReactor<v1::SubscribeReply>* EventGatewayService::Subscribe(
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   absl::StatusOr<service::Principal> principal = Authorize(*context);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (!principal.ok()) return new RefusedSubscription(ToGrpcStatus(principal.status()));
   // Only events of aggregates in the caller's scope; a filter names a unit
   // within it.
-  std::string org_unit = principal->org_unit;
+  SubscriptionPlan plan;
+  plan.org_unit = principal->org_unit;
   if (!request->org_unit().empty()) {
     if (absl::Status s = service::RequireUnitInScope(*principal, "org_unit", request->org_unit());
         !s.ok()) {
-      return ToGrpcStatus(s);
+      return new RefusedSubscription(ToGrpcStatus(s));
     }
-    org_unit = request->org_unit();
+    plan.org_unit = request->org_unit();
   }
-  v1::Checkpoint next;
-  switch (request->start_case()) {
-    case v1::SubscribeRequest::kFromPosition:
-      next = request->from_position();
-      break;
-    case v1::SubscribeRequest::kFromNow: {
-      absl::StatusOr<v1::Checkpoint> end = store_->EndCheckpoint();
-      if (!end.ok()) return ToGrpcStatus(end.status());
-      next = *std::move(end);
-      break;
-    }
-    default:
-      break;  // from the start, or from a time (skipping what was recorded before it)
-  }
-  eventstore::SubscriptionFilter filter;
-  filter.event_types.assign(request->event_types().begin(), request->event_types().end());
-  filter.stream_prefixes.assign(request->stream_prefixes().begin(),
-                                request->stream_prefixes().end());
-  const bool from_time = request->start_case() == v1::SubscribeRequest::kFromTime;
-  while (!context->IsCancelled()) {
-    absl::StatusOr<eventstore::ReadAllResult> chunk = store_->ReadAll(next, 256);
-    if (!chunk.ok()) return ToGrpcStatus(chunk.status());
-    if (chunk->events.empty()) {
-      absl::SleepFor(absl::Milliseconds(20));  // caught up: wait for new events
-      continue;
-    }
-    for (v1::EventEnvelope& event : chunk->events) {
-      Advance(&next, event.position());
-      if (!filter.Matches(event) || !InOrgUnit(event, org_unit)) continue;
-      if (from_time && !eventstore::AtOrBefore(request->from_time(), event.recorded_at())) continue;
-      v1::SubscribeReply reply;
-      *reply.mutable_next() = next;
-      *reply.mutable_event() = std::move(event);
-      // Blocks while the client's flow-control window is full.
-      if (!writer->Write(reply)) return grpc::Status::OK;  // the client went away
-    }
-    next = std::move(chunk->next);
-  }
-  return grpc::Status::OK;
+  plan.request = *request;
+  plan.filter.event_types.assign(request->event_types().begin(), request->event_types().end());
+  plan.filter.stream_prefixes.assign(request->stream_prefixes().begin(),
+                                     request->stream_prefixes().end());
+  return new SubscribeReactor(store_, pump_.get(), std::move(plan));
 }
 
 }  // namespace gridledger::gateway

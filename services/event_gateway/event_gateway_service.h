@@ -6,9 +6,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <memory>
+
 #include "eventstore/event_store.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 #include "services/common/auth.h"
+#include "services/event_gateway/subscription_pump.h"
 
 namespace gridledger::gateway {
 
@@ -17,24 +20,35 @@ namespace gridledger::gateway {
 // actor's unit), or `org_unit` is empty.
 bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit);
 
-class EventGatewayService final : public v1::EventGateway::Service {
+// ReadStream and ExplainBill are synchronous; Subscribe uses gRPC's callback
+// API and the SubscriptionPump, so subscribers hold no thread.
+class EventGatewayService final
+    : public v1::EventGateway::WithCallbackMethod_Subscribe<v1::EventGateway::Service> {
  public:
+  // Pump threads every subscription shares, and how often an idle
+  // subscription's log end is probed (its latency for new events).
+  static constexpr int kPumpThreads = 2;
+  static constexpr absl::Duration kProbeEvery = absl::Milliseconds(20);
+
   EventGatewayService(eventstore::EventStore* store, const service::TokenRegistry* tokens)
-      : store_(store), tokens_(tokens) {}
+      : store_(store),
+        tokens_(tokens),
+        pump_(std::make_unique<SubscriptionPump>(store, kPumpThreads, kProbeEvery)) {}
 
   grpc::Status ReadStream(grpc::ServerContext* context, const v1::ReadStreamRequest* request,
                           v1::ReadStreamReply* reply) override;
   grpc::Status ExplainBill(grpc::ServerContext* context, const v1::ExplainBillRequest* request,
                            v1::BillExplanation* reply) override;
-  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
-                         grpc::ServerWriter<v1::SubscribeReply>* writer) override;
+  grpc::ServerWriteReactor<v1::SubscribeReply>* Subscribe(
+      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
 
  private:
   // The caller, if an auditor or analyst (or admin).
-  absl::StatusOr<service::Principal> Authorize(const grpc::ServerContext& context) const;
+  absl::StatusOr<service::Principal> Authorize(const grpc::ServerContextBase& context) const;
 
   eventstore::EventStore* const store_;
   const service::TokenRegistry* const tokens_;
+  const std::unique_ptr<SubscriptionPump> pump_;
 };
 
 }  // namespace gridledger::gateway
