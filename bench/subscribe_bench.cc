@@ -5,12 +5,20 @@
 //
 //   subscribe_bench --target ADDR --token TOKEN --events N [--subscribers 10]
 //                   [--server_pid PID]
+//
+// With --stalled N instead: N streams from the start that never read (their
+// flow-control windows fill and the server must hold them), held for
+// --hold_s seconds; prints the server's threads and VmRSS idle, with the N
+// stalled, and after they are cancelled.
+//
+//   subscribe_bench --target ADDR --token TOKEN --stalled 1000 --server_pid PID
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,15 +30,61 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t RssKb(int64_t pid) {
+// A number field of /proc/PID/status ("VmRSS:", "Threads:"); 0 if absent.
+int64_t StatusField(int64_t pid, const std::string& field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      int64_t kb = 0;
-      return absl::SimpleAtoi(line.substr(6, line.find("kB") - 6), &kb) ? kb : 0;
+    if (line.rfind(field, 0) == 0) {
+      std::string number;
+      for (char c : line.substr(field.size())) {
+        if (c >= '0' && c <= '9') number += c;
+      }
+      int64_t value = 0;
+      return absl::SimpleAtoi(number, &value) ? value : 0;
     }
   }
+  return 0;
+}
+
+int64_t RssKb(int64_t pid) { return StatusField(pid, "VmRSS:"); }
+
+// Opens `count` streams that never read, holds them, cancels them; prints
+// the server's threads and memory at each stage.
+int Stalled(const std::string& target, const std::string& token, int64_t count, int64_t hold_s,
+            int64_t server_pid) {
+  auto sample = [&](const char* stage) {
+    std::printf("%s threads=%lld rss_mb=%.1f\n", stage,
+                static_cast<long long>(StatusField(server_pid, "Threads:")),
+                RssKb(server_pid) / 1024.0);
+  };
+  sample("idle");
+  // The server runs at most 100 calls per connection: one channel per 90.
+  std::vector<std::unique_ptr<gridledger::v1::EventGateway::Stub>> stubs;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<gridledger::v1::SubscribeReply>>> readers;
+  for (int64_t i = 0; i < count; ++i) {
+    if (i % 90 == 0) {
+      grpc::ChannelArguments args;
+      args.SetInt("gridledger.bench.channel", static_cast<int>(i));  // a connection of its own
+      stubs.push_back(gridledger::v1::EventGateway::NewStub(
+          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+    }
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    readers.push_back(stubs.back()->Subscribe(context.get(), gridledger::v1::SubscribeRequest()));
+    contexts.push_back(std::move(context));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(hold_s));
+  std::printf("stalled=%lld ", static_cast<long long>(count));
+  sample("held");
+  for (auto& context : contexts) context->TryCancel();
+  for (auto& reader : readers) reader->Finish().IgnoreError();
+  readers.clear();
+  contexts.clear();
+  stubs.clear();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  sample("after_cancel");
   return 0;
 }
 
@@ -84,7 +138,7 @@ Run FanOut(const std::string& target, const std::string& token, int64_t events, 
 
 int main(int argc, char** argv) {
   std::string target, token;
-  int64_t events = 0, subscribers = 10, server_pid = 0;
+  int64_t events = 0, subscribers = 10, server_pid = 0, stalled = 0, hold_s = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     bool ok = true;
@@ -98,6 +152,10 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &subscribers);
     } else if (flag == "--server_pid") {
       ok = absl::SimpleAtoi(value, &server_pid);
+    } else if (flag == "--stalled") {
+      ok = absl::SimpleAtoi(value, &stalled);
+    } else if (flag == "--hold_s") {
+      ok = absl::SimpleAtoi(value, &hold_s);
     } else {
       ok = false;
     }
@@ -106,10 +164,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!target.empty() && stalled > 0 && server_pid > 0) {
+    return Stalled(target, token, stalled, hold_s, server_pid);
+  }
   if (target.empty() || events <= 0) {
     std::fprintf(stderr,
                  "usage: subscribe_bench --target ADDR --token T --events N "
-                 "[--subscribers 10] [--server_pid PID]\n");
+                 "[--subscribers 10] [--server_pid PID]\n"
+                 "       subscribe_bench --target ADDR --token T --stalled N --server_pid PID "
+                 "[--hold_s 5]\n");
     return 2;
   }
   const int64_t idle_rss = server_pid > 0 ? RssKb(server_pid) : 0;
