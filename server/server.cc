@@ -254,6 +254,7 @@ struct Server::Parts {
   std::unique_ptr<StoreMonitor> monitor;
   std::unique_ptr<HealthService> health;
   std::vector<std::unique_ptr<grpc::Service>> services;
+  gateway::EventGatewayService* event_gateway = nullptr;  // in services; null for `project`
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
   absl::Mutex shutdown_mu;
@@ -283,7 +284,9 @@ struct Server::Parts {
     services.push_back(std::make_unique<query::KpiQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::ViewAdminService>(views, &tokens));
     if (!options.project_only) {
-      services.push_back(std::make_unique<gateway::EventGatewayService>(s, &tokens));
+      auto gateway = std::make_unique<gateway::EventGatewayService>(s, &tokens);
+      event_gateway = gateway.get();
+      services.push_back(std::move(gateway));
     }
     if (eventstore::ClusterMember* member = store->cluster()) {
       services.push_back(std::make_unique<ClusterService>(member, &tokens, cluster_secret));
@@ -394,6 +397,9 @@ void Server::Shutdown() {
   }
   p.health->SetShuttingDown();
   if (eventstore::ClusterMember* member = p.store->cluster()) member->BeginShutdown();
+  // Subscriptions never end by themselves: they end now, UNAVAILABLE, and
+  // their clients resume elsewhere from the last position they received.
+  if (p.event_gateway != nullptr) p.event_gateway->EndSubscriptions();
   // Calls in flight may finish: on Kafka long enough for a transaction to
   // commit or time out (the store's timeout_ms), so an orderly stop does not
   // cancel a call whose append is still being decided by the broker; a call

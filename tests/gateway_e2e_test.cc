@@ -5,8 +5,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
@@ -149,6 +151,30 @@ TEST_P(GatewayE2eTest, ASlowSubscriberGetsEveryEventInOrder) {
   EXPECT_EQ(streams.size(), static_cast<size_t>(kMeters)) << "every meter, none twice";
   context->TryCancel();
   reader->Finish().IgnoreError();
+}
+
+// A subscription never ends by itself; a server that stops ends it at once,
+// UNAVAILABLE, rather than after its grace period, and the server exits 0.
+TEST_P(GatewayE2eTest, StoppingTheServerEndsLiveSubscriptionsUnavailable) {
+  Receive("STOP-1");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::SubscribeReply>>> readers;
+  for (int i = 0; i < 3; ++i) {
+    contexts.push_back(As(served_.tokens["auditor"], 60));
+    readers.push_back(gateway_->Subscribe(contexts.back().get(), v1::SubscribeRequest()));
+    v1::SubscribeReply reply;
+    ASSERT_TRUE(readers.back()->Read(&reply));  // caught up after this: waiting live
+  }
+  EXPECT_EQ(served_.process->Wait(SIGTERM), 0);
+  served_.process.reset();
+  for (auto& reader : readers) {
+    v1::SubscribeReply reply;
+    while (reader->Read(&reply)) {
+    }
+    grpc::Status ended = reader->Finish();
+    EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE) << ended.error_message();
+    EXPECT_THAT(ended.error_message(), ::testing::HasSubstr("shutting down"));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GatewayE2eTest, ::testing::Values("embedded", "kafka"),

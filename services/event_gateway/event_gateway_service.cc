@@ -103,6 +103,11 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
       Finish(grpc::Status::CANCELLED);
       return;
     }
+    if (pump_->stopping()) {
+      Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the server is shutting down: resume from the last `next` received"));
+      return;
+    }
     absl::StatusOr<eventstore::ReadAllResult> chunk = store_->ReadAll(next_, kChunk);
     if (!chunk.ok()) {
       Finish(ToGrpcStatus(chunk.status()));

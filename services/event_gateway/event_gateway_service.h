@@ -42,6 +42,10 @@ class EventGatewayService final
   grpc::ServerWriteReactor<v1::SubscribeReply>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
 
+  // Ends every subscription (and refuses new ones) with UNAVAILABLE "the
+  // server is shutting down": the server's shutdown calls it first.
+  void EndSubscriptions() { pump_->BeginStopping(); }
+
  private:
   // The caller, if an auditor or analyst (or admin).
   absl::StatusOr<service::Principal> Authorize(const grpc::ServerContextBase& context) const;

@@ -23,6 +23,13 @@ SubscriptionPump::~SubscriptionPump() {
   for (std::thread& worker : workers_) worker.join();
 }
 
+void SubscriptionPump::BeginStopping() {
+  ending_ = true;
+  absl::MutexLock lock(&mu_);
+  for (Waiter& waiter : waiting_) ready_.push_back(std::move(waiter.step));
+  waiting_.clear();
+}
+
 void SubscriptionPump::Run(Step step) {
   absl::MutexLock lock(&mu_);
   ready_.push_back(std::move(step));
@@ -31,7 +38,7 @@ void SubscriptionPump::Run(Step step) {
 void SubscriptionPump::RunWhenPast(const v1::Checkpoint& next, const std::atomic<bool>* cancelled,
                                    Step step) {
   absl::MutexLock lock(&mu_);
-  if (stopping_) {
+  if (stopping_ || ending_) {
     ready_.push_back(std::move(step));
     return;
   }

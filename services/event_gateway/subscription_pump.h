@@ -37,6 +37,10 @@ class SubscriptionPump {
   SubscriptionPump(const SubscriptionPump&) = delete;
   SubscriptionPump& operator=(const SubscriptionPump&) = delete;
 
+  // From now on stopping() is true and every waiting step runs at once.
+  void BeginStopping();
+  bool stopping() const { return ending_.load(); }
+
   // Runs `step` soon on a pump thread.
   void Run(Step step);
   // Runs `step` once the log's end lies past `next` on some partition, or
@@ -60,7 +64,8 @@ class SubscriptionPump {
   absl::Mutex mu_;
   std::deque<Step> ready_ ABSL_GUARDED_BY(mu_);
   std::vector<Waiter> waiting_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // the threads end
+  std::atomic<bool> ending_{false};             // subscriptions end
   std::vector<std::thread> workers_;
   std::thread prober_;
 };
