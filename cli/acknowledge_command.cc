@@ -87,8 +87,9 @@ int RunAcknowledge(const AcknowledgeFlags& flags) {
     record->set_offset(position->offset());
     record->set_value_sha256(Sha256(*value));
     const std::string where = absl::StrCat(position->partition(), "@", position->offset());
-    if (absl::StrContains(before.message(), where))
+    if (absl::StrContains(before.message(), where)) {
       record->set_found(std::string(before.message()));
+    }
   }
   absl::StatusOr<v1::SignedDamageAcknowledgement> signed_form =
       eventstore::SignDamageAcknowledgement(statement, *private_pem);
