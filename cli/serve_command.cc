@@ -120,6 +120,9 @@ void AddServeCommands(CLI::App& app, int* exit_code) {
   command->add_option("--checkpoint_key", o.checkpoint_key_file,
                       "sign chain checkpoints with this Ed25519 key (`gridledger keygen`)");
   command->add_option("--checkpoint_dir", o.checkpoint_dir, "write signed checkpoints here");
+  command->add_option("--writer_key", o.writer_key_file,
+                      "sign every group commit with this Ed25519 key (`gridledger keygen`); "
+                      "auditors check with verify --writer_key PREFIX.pub");
   command
       ->add_option("--checkpoint_every_s", o.checkpoint_every_s,
                    "seconds between signed checkpoints (also at start and on SIGUSR1)")

@@ -18,6 +18,7 @@ namespace {
 
 struct VerifyFlags {
   std::string store, checkpoint, public_key;
+  std::vector<std::string> writer_keys;  // the registry of writers' public keys
 };
 
 // A break is exit 1 with "BROKEN: …"; anything else that stops the walk is 2.
@@ -107,6 +108,15 @@ int RunVerify(const VerifyFlags& flags) {
     if (!read.ok()) return ReportWalk(read.status());
     public_pem = *std::move(read);
   }
+  if (!flags.writer_keys.empty()) {
+    std::vector<std::string> writers;
+    for (const std::string& file : flags.writer_keys) {
+      absl::StatusOr<std::string> pem = server::ReadWholeFile("writer_key", file);
+      if (!pem.ok()) return ReportWalk(pem.status());
+      writers.push_back(*std::move(pem));
+    }
+    walker.RequireWriters(writers);
+  }
   if (!flags.checkpoint.empty()) {
     absl::StatusOr<v1::ChainCheckpoint> checkpoint =
         server::ReadVerifiedCheckpoint(flags.checkpoint, public_pem);
@@ -129,7 +139,16 @@ int RunVerify(const VerifyFlags& flags) {
   if (absl::Status reached = walker.ExpectedHeadsReached(); !reached.ok()) {
     return ReportWalk(reached);
   }
+  if (absl::Status signed_all = walker.WritersSignedAll(); !signed_all.ok()) {
+    return ReportWalk(signed_all);
+  }
   PrintIntact(walker, !flags.checkpoint.empty());
+  if (flags.writer_keys.empty()) {
+    std::printf("writers: not checked (pass --writer_key with each registered writer's key)\n");
+  } else {
+    std::printf("writers: every event vouched for by a registered writer (%lld signatures)\n",
+                static_cast<long long>(walker.writer_signatures()));
+  }
   const int acknowledged = ReportAcknowledgements(**store, public_pem);
   const int indexes = ReportIndexes(**store);
   return acknowledged != kExitOk ? acknowledged : indexes;
@@ -168,6 +187,9 @@ void AddVerifyCommand(CLI::App& app, int* exit_code) {
       "--public_key", flags->public_key,
       "the key (PEM) the checkpoint and every damage acknowledgement must be signed by");
   checkpoint->needs(public_key);
+  command->add_option("--writer_key", flags->writer_keys,
+                      "a registered writer's public key (PEM; repeatable): every event must be "
+                      "signed by one");
   command->callback([flags, exit_code] { *exit_code = RunVerify(*flags); });
 
   auto store = std::make_shared<std::string>();

@@ -83,6 +83,31 @@ absl::StatusOr<std::string> Ed25519Sign(absl::string_view private_pem, absl::str
   return signature;
 }
 
+absl::StatusOr<std::shared_ptr<const Ed25519Signer>> Ed25519Signer::FromPem(
+    absl::string_view private_pem) {
+  absl::StatusOr<Key> key = ReadKey(private_pem, true);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> public_pem = PublicPem(key->get());
+  if (!public_pem.ok()) return public_pem.status();
+  return std::shared_ptr<const Ed25519Signer>(
+      new Ed25519Signer(key->release(), *std::move(public_pem)));
+}
+
+Ed25519Signer::~Ed25519Signer() { EVP_PKEY_free(static_cast<EVP_PKEY*>(key_)); }
+
+std::string Ed25519Signer::Sign(absl::string_view message) const {
+  std::unique_ptr<EVP_MD_CTX, ContextDeleter> ctx(EVP_MD_CTX_new());
+  size_t size = 64;
+  std::string signature(size, '\0');
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, static_cast<EVP_PKEY*>(key_)) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
+    return std::string();  // cannot happen with a parsed Ed25519 key; verify then refuses it
+  }
+  signature.resize(size);
+  return signature;
+}
+
 absl::Status Ed25519Verify(absl::string_view public_pem, absl::string_view message,
                            absl::string_view signature) {
   absl::StatusOr<Key> key = ReadKey(public_pem, false);

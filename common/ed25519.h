@@ -3,7 +3,9 @@
 #ifndef GRIDLEDGER_COMMON_ED25519_H_
 #define GRIDLEDGER_COMMON_ED25519_H_
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -26,6 +28,28 @@ absl::StatusOr<std::string> Ed25519PublicOf(absl::string_view private_pem);
 // it is not; INVALID_ARGUMENT when the PEM is not an Ed25519 public key.
 absl::Status Ed25519Verify(absl::string_view public_pem, absl::string_view message,
                            absl::string_view signature);
+
+// A private key parsed once, for signing many messages (a writer signs
+// every group commit). Thread-safe: each Sign uses its own context.
+class Ed25519Signer {
+ public:
+  // INVALID_ARGUMENT when the PEM is not an Ed25519 private key.
+  static absl::StatusOr<std::shared_ptr<const Ed25519Signer>> FromPem(
+      absl::string_view private_pem);
+  ~Ed25519Signer();
+  Ed25519Signer(const Ed25519Signer&) = delete;
+  Ed25519Signer& operator=(const Ed25519Signer&) = delete;
+
+  // The 64-byte signature of `message`.
+  std::string Sign(absl::string_view message) const;
+  const std::string& public_pem() const { return public_pem_; }
+
+ private:
+  Ed25519Signer(void* key, std::string public_pem)
+      : key_(key), public_pem_(std::move(public_pem)) {}
+  void* const key_;  // EVP_PKEY, owned
+  const std::string public_pem_;
+};
 
 }  // namespace gridledger
 

@@ -1,7 +1,10 @@
 #include "eventstore/chain_verifier.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/ed25519.h"
 #include "common/sha256.h"
+#include "common/status_macros.h"
+#include "eventstore/acknowledged_damage.h"
 #include "eventstore/internal/chain_check.h"
 
 namespace gridledger::eventstore {
@@ -15,6 +18,46 @@ std::string Where(const v1::EventEnvelope& event) {
 
 void ChainWalker::Expect(const v1::ChainCheckpoint& checkpoint) {
   for (const v1::PartitionHead& head : checkpoint.heads()) expected_[head.partition()] = head;
+}
+
+void ChainWalker::RequireWriters(const std::vector<std::string>& public_pems) {
+  writers_required_ = true;
+  for (const std::string& pem : public_pems) writers_[KeyFingerprint(pem)] = pem;
+}
+
+absl::Status ChainWalker::CheckWriter(const v1::EventEnvelope& event) {
+  if (!writers_required_) return absl::OkStatus();
+  const std::string& partition = event.position().partition();
+  if (event.writer_signature().empty()) {
+    UnsignedRun& run = unsigned_[partition];
+    if (run.events == 0) run.first_offset = event.position().offset();
+    run.last_offset = event.position().offset();
+    ++run.events;
+    return absl::OkStatus();
+  }
+  auto writer = writers_.find(event.writer_key());
+  if (writer == writers_.end()) {
+    return absl::DataLossError(absl::StrCat("event at ", Where(event), ": signed by key ",
+                                            event.writer_key(), ", which is no registered writer"));
+  }
+  if (!Ed25519Verify(writer->second, event.partition_hash(), event.writer_signature()).ok()) {
+    return absl::DataLossError(absl::StrCat("event at ", Where(event),
+                                            ": its writer signature does not verify with key ",
+                                            event.writer_key()));
+  }
+  ++writer_signatures_;
+  unsigned_.erase(partition);
+  return absl::OkStatus();
+}
+
+absl::Status ChainWalker::WritersSignedAll() const {
+  for (const auto& [partition, run] : unsigned_) {
+    return absl::DataLossError(absl::StrCat(
+        "events at ", partition, "@", run.first_offset, "…", run.last_offset, " (", run.events,
+        "): signed by no registered writer (written without a writer's key, or appended by "
+        "someone other than the writers)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ChainWalker::Walk(const v1::EventEnvelope& event) {
@@ -35,6 +78,7 @@ absl::Status ChainWalker::Walk(const v1::EventEnvelope& event) {
     }
     expected_.erase(expected);
   }
+  GL_RETURN_IF_ERROR(CheckWriter(event));
   stream.version = event.stream_version();
   stream.hash = event.hash();
   v1::PartitionHead& head = heads_[event.position().partition()];

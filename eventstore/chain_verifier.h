@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -40,6 +41,19 @@ class ChainWalker {
   // ends before its signed offset (events were removed from its end).
   absl::Status ExpectedHeadsReached() const;
 
+  // Requires every event to be vouched for by a registered writer (call
+  // before the first Advance): a writer signature (EventRecord.
+  // writer_signature) by one of `public_pems` over the partition hash of the
+  // event or of a later one in its partition. A signature by another key, or
+  // one that does not verify, is a break at its event.
+  void RequireWriters(const std::vector<std::string>& public_pems);
+  // After the walk, with RequireWriters: DATA_LOSS naming the first
+  // partition whose last events no registered writer signed (records
+  // appended by someone without a writer's key).
+  absl::Status WritersSignedAll() const;
+  // How many writer signatures the walk checked.
+  int64_t writer_signatures() const { return writer_signatures_; }
+
   // The heads walked so far (no taken_at or store filled in).
   v1::ChainCheckpoint Heads() const;
   int64_t events() const { return events_; }
@@ -51,6 +65,14 @@ class ChainWalker {
     std::string hash;
   };
   absl::Status Walk(const v1::EventEnvelope& event);
+  absl::Status CheckWriter(const v1::EventEnvelope& event);
+
+  // Unsigned events at the end of a partition so far.
+  struct UnsignedRun {
+    int64_t first_offset = 0;
+    int64_t last_offset = 0;
+    int64_t events = 0;
+  };
 
   v1::Checkpoint next_;
   absl::flat_hash_map<std::string, StreamHead> streams_;
@@ -58,6 +80,12 @@ class ChainWalker {
   std::map<std::string, v1::PartitionHead> expected_;  // by partition, until reached
   int64_t events_ = 0;
   absl::Status broken_;
+  // RequireWriters: fingerprint → public PEM; and per partition its
+  // unsigned run.
+  absl::flat_hash_map<std::string, std::string> writers_;
+  bool writers_required_ = false;
+  std::map<std::string, UnsignedRun> unsigned_;
+  int64_t writer_signatures_ = 0;
 };
 
 }  // namespace gridledger::eventstore

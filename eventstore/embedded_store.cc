@@ -129,6 +129,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     DecidedLog log(this);
     internal::GroupDecision decision =
         internal::DecideGroup(group, internal::StoreTimestamp(), log);
+    if (options_.writer_signer) internal::SignPartitionHeads(decision, *options_.writer_signer);
     std::unique_ptr<DecidedGroup> decided = StageGroup(group, decision);
     if (decided->accepted.empty()) return;
     for (auto& [stream_id, head] : decision.stream_heads) {

@@ -13,6 +13,10 @@ namespace rocksdb {
 class Env;
 }  // namespace rocksdb
 
+namespace gridledger {
+class Ed25519Signer;
+}  // namespace gridledger
+
 namespace gridledger::eventstore {
 
 struct ClusterOptions;
@@ -46,6 +50,9 @@ struct StoreOptions {
   // acknowledge` opens the store with them to prove the log is whole past
   // them before it writes one.
   std::vector<v1::SignedDamageAcknowledgement> pending_acknowledgements;
+  // The writer's key: each group commit's last record per partition carries
+  // its signature (EventRecord.writer_signature); null: records unsigned.
+  std::shared_ptr<const Ed25519Signer> writer_signer;
 };
 
 // StoreOptions for a tool that only reads (read_only set).

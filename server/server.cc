@@ -161,6 +161,20 @@ absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& opt
     GL_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile("trusted_key", file));
     store_options.trusted_acknowledgement_keys.push_back(std::move(pem));
   }
+  if (!options.writer_key_file.empty()) {
+    if (options.project_only) {
+      return absl::InvalidArgumentError("--writer_key: `project` writes no events");
+    }
+    GL_ASSIGN_OR_RETURN(std::string writer_pem,
+                        ReadWholeFile("writer_key", options.writer_key_file));
+    absl::StatusOr<std::shared_ptr<const Ed25519Signer>> signer =
+        Ed25519Signer::FromPem(writer_pem);
+    if (!signer.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--writer_key: ", options.writer_key_file, ": ", signer.status().message()));
+    }
+    store_options.writer_signer = *std::move(signer);
+  }
   if (!options.checkpoint_key_file.empty()) {
     GL_ASSIGN_OR_RETURN(std::string private_pem,
                         ReadWholeFile("checkpoint_key", options.checkpoint_key_file));

@@ -63,6 +63,9 @@ struct ServeOptions {
   // (`gridledger acknowledge`); the checkpoint key's public half is trusted
   // too. A log holding one signed by another key is refused at start.
   std::vector<std::string> trusted_key_files;
+  // The writer's Ed25519 private key (serve only): every group commit is
+  // signed with it (verify --writer_key checks). Empty: records unsigned.
+  std::string writer_key_file;
   // TLS from PEM files (cert and key go together); with a client CA, mutual TLS.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/big_endian.h"
+#include "common/ed25519.h"
 #include "common/sha256.h"
 #include "eventstore/event_store_factory.h"
 #include "eventstore/internal/embedded_log.h"
@@ -280,15 +281,7 @@ class SignedCheckpointTest : public VerifyEmbeddedTest {
                           "--out", checkpoint_});
     ASSERT_EQ(taken.status, 0) << taken.output;
   }
-  static Verified Run(std::vector<std::string> args) {
-    testing::ServeProcess process(GL_GRIDLEDGER_PATH, std::move(args));
-    Verified result;
-    for (std::string line = process.NextLine(); !line.empty(); line = process.NextLine()) {
-      result.output += line + "\n";
-    }
-    result.status = process.Wait();
-    return result;
-  }
+  static Verified Run(std::vector<std::string> args) { return RunGridLedger(std::move(args)); }
   Verified VerifyAgainstCheckpoint(const std::string& public_key) {
     return Run({"verify", "--store", "embedded:" + Path(), "--checkpoint", checkpoint_,
                 "--public_key", public_key});
@@ -381,6 +374,34 @@ TEST_F(SignedCheckpointTest, ServeSignsOnStartAndOnSigusr1) {
   checkpoint_ = exported + "/latest.json";
   Verified verified = VerifyAgainstCheckpoint(keys_ + ".pub");
   EXPECT_EQ(verified.status, 0) << verified.output;
+}
+
+// `serve --writer_key` signs every group commit: what its commands wrote
+// verifies against the writer's public key, and not against another's.
+TEST_F(SignedCheckpointTest, ServeSignsEveryCommitWithItsWriterKey) {
+  const std::string store = "embedded:" + dir_.path() + "/signed-store";
+  const std::string tokens = dir_.path() + "/tokens";
+  const std::string issued = testing::RunCommand(
+      absl::StrCat(GL_GRIDLEDGER_PATH, " token --principal ops --org_unit sn --roles admin"));
+  const std::string token = issued.substr(0, issued.find('\n'));
+  {
+    std::ofstream out(tokens);
+    out << issued.substr(issued.find('\n') + 1);
+  }
+  testing::ServeProcess serve(
+      GL_GRIDLEDGER_PATH, {"serve", "--store", store, "--listen", "127.0.0.1:0", "--views", "none",
+                           "--tokens", tokens, "--writer_key", keys_ + ".key"});
+  const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
+  ASSERT_FALSE(address.empty());
+  ASSERT_TRUE(testing::RegisterOrgUnits(address, token, testing::TestOrgUnits()));
+  EXPECT_EQ(serve.Wait(SIGTERM), 0);
+  Verified verified = Run({"verify", "--store", store, "--writer_key", keys_ + ".pub"});
+  EXPECT_EQ(verified.status, 0) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr("every event vouched for by a registered writer"));
+  testing::TempDir other;
+  ASSERT_EQ(Run({"keygen", "--out", other.path() + "/k"}).status, 0);
+  Verified foreign = Run({"verify", "--store", store, "--writer_key", other.path() + "/k.pub"});
+  EXPECT_EQ(foreign.status, 1) << foreign.output;
 }
 
 // Kafka: records produced straight to a topic partition, outside the store.
@@ -547,6 +568,57 @@ TEST_F(VerifyKafkaTest, ADamagedTopicIsRefusedAcknowledgedAndContinuedWithTheDam
   Verified broken = Verify(uri_);
   EXPECT_EQ(broken.status, 1) << broken.output;
   EXPECT_THAT(broken.output, HasSubstr(absl::StrCat(prefix_, ".billing.v1/0@", again)));
+}
+
+// Signed writers: a well-chained forgery appended by anyone with produce
+// rights verifies as intact by the chains alone; with the registry of
+// writers' keys, verify names the events no registered writer signed.
+TEST_F(VerifyKafkaTest, AWellChainedForgeryIsCaughtByWriterSignatures) {
+  prefix_ = testing::UniqueTopicPrefix();
+  uri_ = absl::StrCat("kafka://", bootstrap_, "?topic_prefix=", prefix_,
+                      "&partitions=1&timeout_ms=8000");
+  testing::TempDir keys;
+  const std::string key = keys.path() + "/writer", other = keys.path() + "/other";
+  ASSERT_EQ(RunGridLedger({"keygen", "--out", key}).status, 0);
+  ASSERT_EQ(RunGridLedger({"keygen", "--out", other}).status, 0);
+  std::ifstream key_file(key + ".key");
+  const std::string private_pem((std::istreambuf_iterator<char>(key_file)),
+                                std::istreambuf_iterator<char>());
+  absl::StatusOr<std::shared_ptr<const Ed25519Signer>> signer = Ed25519Signer::FromPem(private_pem);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  eventstore::StoreOptions signing;
+  signing.writer_signer = *signer;
+  std::string billing_head;
+  {
+    auto store = eventstore::OpenEventStore(uri_, signing);
+    ASSERT_TRUE(store.ok()) << store.status();
+    testing::BusinessGenerator generator(8, 20, 20);
+    for (int i = 0; i < 120; ++i) ASSERT_TRUE((*store)->Append(generator.Next()).ok());
+    absl::StatusOr<eventstore::ReadAllResult> all = (*store)->ReadAll({}, 1000);
+    ASSERT_TRUE(all.ok());
+    for (const auto& e : all->events) {
+      if (e.position().partition() == prefix_ + ".billing.v1/0") billing_head = e.partition_hash();
+    }
+  }
+  ASSERT_FALSE(billing_head.empty());
+  Verified signed_log = RunGridLedger({"verify", "--store", uri_, "--writer_key", key + ".pub"});
+  EXPECT_EQ(signed_log.status, 0) << signed_log.output;
+  EXPECT_THAT(signed_log.output, HasSubstr("every event vouched for by a registered writer"));
+  Verified wrong_registry =
+      RunGridLedger({"verify", "--store", uri_, "--writer_key", other + ".pub"});
+  EXPECT_EQ(wrong_registry.status, 1) << wrong_registry.output;
+  EXPECT_THAT(wrong_registry.output, HasSubstr("which is no registered writer"));
+
+  // The forger chains onto the partition's real head.
+  const int64_t offset = Produce(ForgedRecord(billing_head));
+  ASSERT_GE(offset, 0);
+  Verified chains_only = Verify(uri_);
+  EXPECT_EQ(chains_only.status, 0) << chains_only.output;  // the chains alone cannot tell
+  Verified with_writers = RunGridLedger({"verify", "--store", uri_, "--writer_key", key + ".pub"});
+  EXPECT_EQ(with_writers.status, 1) << with_writers.output;
+  EXPECT_THAT(with_writers.output,
+              HasSubstr(absl::StrCat("events at ", prefix_, ".billing.v1/0@", offset, "…", offset,
+                                     " (1): signed by no registered writer")));
 }
 
 }  // namespace

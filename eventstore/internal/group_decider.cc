@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "eventstore/acknowledged_damage.h"
 #include "eventstore/internal/record_codec.h"
 
 namespace gridledger::eventstore::internal {
@@ -135,6 +137,21 @@ GroupDecision DecideGroup(const std::vector<std::unique_ptr<PendingAppend>>& gro
     }
   }
   return decided;
+}
+
+void SignPartitionHeads(GroupDecision& group, const Ed25519Signer& signer) {
+  const std::string key = KeyFingerprint(signer.public_pem());
+  absl::flat_hash_set<int> signed_partitions;
+  for (auto it = group.decisions.rbegin(); it != group.decisions.rend(); ++it) {
+    if (it->kind != Decision::Kind::kAppended || it->events.empty()) continue;
+    if (!signed_partitions.insert(it->head.partition).second) continue;
+    SealedEvent& last = it->events.back();
+    v1::EventRecord record;
+    if (!record.ParseFromString(last.record_bytes)) continue;  // sealed by us: always parses
+    record.set_writer_signature(signer.Sign(record.partition_hash()));
+    record.set_writer_key(key);
+    last.record_bytes = record.SerializeAsString();
+  }
 }
 
 }  // namespace gridledger::eventstore::internal

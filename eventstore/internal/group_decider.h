@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/ed25519.h"
 #include "common/sha256.h"
 #include "eventstore/event_store.h"
 #include "eventstore/internal/append_queue.h"
@@ -114,6 +115,12 @@ struct GroupDecision {
 // calls to `log`; not thread-safe with respect to `log`.
 GroupDecision DecideGroup(const std::vector<std::unique_ptr<PendingAppend>>& group,
                           const google::protobuf::Timestamp& recorded_at, LogHeads& log);
+
+// Signs, with the writer's key, the last event the group appends to each
+// partition (EventRecord.writer_signature over its partition_hash, and
+// writer_key): one signature per partition per group commit vouches for
+// every record the commit adds there. Re-encodes those events' record_bytes.
+void SignPartitionHeads(GroupDecision& group, const Ed25519Signer& signer);
 
 }  // namespace gridledger::eventstore::internal
 

@@ -190,6 +190,7 @@ void KafkaWriter::WriterLoop() {
 void KafkaWriter::CommitGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
   if (absl::Status ready = ReadyToWrite(); !ready.ok()) return FailAll(group, ready);
   Transaction transaction{group, DecideGroup(group, StoreTimestamp(), *index_), {}};
+  if (options_.writer_signer) SignPartitionHeads(transaction.decision, *options_.writer_signer);
   for (size_t i = 0; i < group.size(); ++i) {
     Decision& d = transaction.decision.decisions[i];
     if (d.kind == Decision::Kind::kRefused) group[i]->promise.set_value(std::move(d.refusal));

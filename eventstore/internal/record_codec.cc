@@ -215,6 +215,8 @@ absl::StatusOr<v1::EventEnvelope> OpenRecord(absl::string_view record_bytes,
   event.set_hash(std::move(*record.mutable_hash()));
   event.set_partition_prev_hash(std::move(*record.mutable_partition_prev_hash()));
   event.set_partition_hash(std::move(*record.mutable_partition_hash()));
+  event.set_writer_signature(std::move(*record.mutable_writer_signature()));
+  event.set_writer_key(std::move(*record.mutable_writer_key()));
   *event.mutable_position() = where;
   return event;
 }
