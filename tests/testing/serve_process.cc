@@ -34,6 +34,7 @@ ServeProcess::ServeProcess(const std::string& binary, std::vector<std::string> a
   }
   close(out[1]);
   out_ = fdopen(out[0], "r");
+  if (out_ != nullptr) drainer_ = std::thread([this] { Drain(); });
 }
 
 ServeProcess::~ServeProcess() {
@@ -41,21 +42,40 @@ ServeProcess::~ServeProcess() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  if (drainer_.joinable()) drainer_.join();  // the pipe ends with the process
   if (out_ != nullptr) fclose(out_);
 }
 
-std::string ServeProcess::NextLine() {
-  if (out_ == nullptr) return "";
+void ServeProcess::Drain() {
+  // The most lines kept unread: a test that never reads keeps only the last.
+  constexpr size_t kMostKept = 100000;
   std::string line;
   char buffer[4096];
   // Lines of any length: keep reading until the newline (or the end).
   while (fgets(buffer, sizeof buffer, out_) != nullptr) {
     line += buffer;
-    if (line.back() == '\n') {
-      line.pop_back();
-      return line;
-    }
+    if (line.back() != '\n') continue;
+    line.pop_back();
+    absl::MutexLock lock(&mu_);
+    lines_.push_back(std::move(line));
+    if (lines_.size() > kMostKept) lines_.pop_front();
+    line.clear();
   }
+  absl::MutexLock lock(&mu_);
+  if (!line.empty()) lines_.push_back(std::move(line));
+  ended_ = true;
+}
+
+std::string ServeProcess::NextLine() {
+  if (out_ == nullptr) return "";
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](ServeProcess* self)
+           ABSL_NO_THREAD_SAFETY_ANALYSIS { return !self->lines_.empty() || self->ended_; },
+      this));
+  if (lines_.empty()) return "";
+  std::string line = std::move(lines_.front());
+  lines_.pop_front();
   return line;
 }
 

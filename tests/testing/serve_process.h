@@ -7,17 +7,23 @@
 #include <sys/types.h>
 
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 
 namespace gridledger::testing {
 
-// Runs `binary args…` with stdout and stderr into one pipe. Destroying it
-// kills the process (SIGKILL) if still running.
+// Runs `binary args…` with stdout and stderr into one pipe, which a thread
+// drains all the time (a child whose pipe filled while the test was not
+// reading would block in its next write to stderr — librdkafka logs from its
+// own threads — and wedge). Destroying it kills the process (SIGKILL) if
+// still running.
 class ServeProcess {
  public:
   ServeProcess(const std::string& binary, std::vector<std::string> args);
@@ -37,8 +43,14 @@ class ServeProcess {
   void Signal(int signal_number);
 
  private:
+  void Drain();
+
   pid_t pid_ = -1;
   FILE* out_ = nullptr;
+  std::thread drainer_;
+  absl::Mutex mu_;
+  std::deque<std::string> lines_ ABSL_GUARDED_BY(mu_);  // read, not yet taken
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;             // the pipe reached its end
 };
 
 // A `gridledger serve` started for a test on a fresh store of one backend
