@@ -97,6 +97,11 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
                   "calls one connection may run at once")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  command
+      .add_option("--max_subscriptions_per_principal", o.max_subscriptions_per_principal,
+                  "live EventGateway subscriptions one principal may hold at once")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   command.add_option("--tls_cert", o.tls_cert_file, "serve TLS with this certificate (PEM)");
   command.add_option("--tls_key", o.tls_key_file, "and this private key (PEM)");
   command.add_option("--tls_client_ca", o.tls_client_ca_file,

@@ -298,7 +298,8 @@ struct Server::Parts {
     services.push_back(std::make_unique<query::KpiQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::ViewAdminService>(views, &tokens));
     if (!options.project_only) {
-      auto gateway = std::make_unique<gateway::EventGatewayService>(s, &tokens);
+      auto gateway = std::make_unique<gateway::EventGatewayService>(
+          s, &tokens, options.max_subscriptions_per_principal);
       event_gateway = gateway.get();
       services.push_back(std::move(gateway));
     }

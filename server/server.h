@@ -79,6 +79,9 @@ struct ServeOptions {
   int64_t idle_connection_s = 300;
   int64_t handshake_timeout_s = 10;
   int64_t max_streams_per_connection = 100;
+  // Live EventGateway subscriptions one principal may hold at once (across
+  // connections); one more is refused RESOURCE_EXHAUSTED.
+  int64_t max_subscriptions_per_principal = 64;
   // Kafka only: this process as one instance of a cluster (docs/ARCHITECTURE.md,
   // "Partition ownership"). With an instance name, advertise (HOST:PORT other
   // instances reach this one at) and the cluster secret file are required.

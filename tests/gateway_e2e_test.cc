@@ -177,6 +177,53 @@ TEST_P(GatewayE2eTest, StoppingTheServerEndsLiveSubscriptionsUnavailable) {
   }
 }
 
+// One principal holds at most 64 live subscriptions (serve's default): the
+// next is refused RESOURCE_EXHAUSTED, and ending one frees its place.
+TEST_P(GatewayE2eTest, OnePrincipalsSubscriptionsAreCapped) {
+  Receive("CAP-1");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::SubscribeReply>>> readers;
+  for (int i = 0; i < 64; ++i) {
+    contexts.push_back(As(served_.tokens["auditor"], 60));
+    readers.push_back(gateway_->Subscribe(contexts.back().get(), v1::SubscribeRequest()));
+    v1::SubscribeReply reply;
+    ASSERT_TRUE(readers.back()->Read(&reply)) << i;
+  }
+  auto one_more = [&] {
+    auto context = As(served_.tokens["auditor"], 10);
+    auto reader = gateway_->Subscribe(context.get(), v1::SubscribeRequest());
+    v1::SubscribeReply reply;
+    if (!reader->Read(&reply)) return reader->Finish();  // refused: its status
+    context->TryCancel();
+    reader->Finish().IgnoreError();
+    return grpc::Status::OK;
+  };
+  grpc::Status refused = one_more();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("--max_subscriptions_per_principal"));
+  // Another principal is not affected.
+  auto analyst = As(served_.tokens["analyst"], 10);
+  auto theirs = gateway_->Subscribe(analyst.get(), v1::SubscribeRequest());
+  v1::SubscribeReply reply;
+  EXPECT_TRUE(theirs->Read(&reply));
+  analyst->TryCancel();
+  theirs->Finish().IgnoreError();
+  // Ending one frees its place (the server learns of it asynchronously).
+  contexts.front()->TryCancel();
+  readers.front()->Finish().IgnoreError();
+  grpc::Status again;
+  for (int i = 0; i < 50; ++i) {
+    again = one_more();
+    if (again.ok()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(again.ok()) << again.error_message();
+  for (size_t i = 1; i < contexts.size(); ++i) {
+    contexts[i]->TryCancel();
+    readers[i]->Finish().IgnoreError();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GatewayE2eTest, ::testing::Values("embedded", "kafka"),
                          testing::BackendTestName);
 

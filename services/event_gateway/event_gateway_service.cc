@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -55,8 +56,10 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
   // Events read per step: bounds a stalled subscriber's queued replies.
   static constexpr int64_t kChunk = 64;
 
-  SubscribeReactor(eventstore::EventStore* store, SubscriptionPump* pump, SubscriptionPlan plan)
-      : store_(store), pump_(pump), plan_(std::move(plan)) {
+  // `on_done` runs once the call is over (it releases the principal's slot).
+  SubscribeReactor(eventstore::EventStore* store, SubscriptionPump* pump, SubscriptionPlan plan,
+                   std::function<void()> on_done)
+      : store_(store), pump_(pump), plan_(std::move(plan)), on_done_(std::move(on_done)) {
     pump_->Run([this] { Begin(); });
   }
 
@@ -74,7 +77,10 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
   }
 
   void OnCancel() override { cancelled_ = true; }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    on_done_();
+    delete this;
+  }
 
  private:
   // Where to start: the request's position, the end as of now, or the start.
@@ -138,6 +144,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
   eventstore::EventStore* const store_;
   SubscriptionPump* const pump_;
   const SubscriptionPlan plan_;
+  const std::function<void()> on_done_;
   v1::Checkpoint next_;
   std::deque<v1::SubscribeReply> queued_;
   std::atomic<bool> cancelled_{false};
@@ -249,7 +256,29 @@ grpc::ServerWriteReactor<v1::SubscribeReply>* EventGatewayService::Subscribe(
   plan.filter.event_types.assign(request->event_types().begin(), request->event_types().end());
   plan.filter.stream_prefixes.assign(request->stream_prefixes().begin(),
                                      request->stream_prefixes().end());
-  return new SubscribeReactor(store_, pump_.get(), std::move(plan));
+  const std::string who = principal->name;
+  if (!TakeSubscription(who)) {
+    return new RefusedSubscription(ToGrpcStatus(absl::ResourceExhaustedError(
+        absl::StrCat("principal ", who, " holds ", max_subscriptions_per_principal_,
+                     " live subscriptions already, the most allowed (serve "
+                     "--max_subscriptions_per_principal); end one first"))));
+  }
+  return new SubscribeReactor(store_, pump_.get(), std::move(plan),
+                              [this, who] { ReleaseSubscription(who); });
+}
+
+bool EventGatewayService::TakeSubscription(const std::string& principal) {
+  absl::MutexLock lock(&subscriptions_mu_);
+  int64_t& held = subscriptions_[principal];
+  if (held >= max_subscriptions_per_principal_) return false;
+  ++held;
+  return true;
+}
+
+void EventGatewayService::ReleaseSubscription(const std::string& principal) {
+  absl::MutexLock lock(&subscriptions_mu_);
+  auto it = subscriptions_.find(principal);
+  if (it != subscriptions_.end() && --it->second <= 0) subscriptions_.erase(it);
 }
 
 }  // namespace gridledger::gateway

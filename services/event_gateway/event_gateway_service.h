@@ -8,6 +8,8 @@
 
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "eventstore/event_store.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 #include "services/common/auth.h"
@@ -30,9 +32,13 @@ class EventGatewayService final
   static constexpr int kPumpThreads = 2;
   static constexpr absl::Duration kProbeEvery = absl::Milliseconds(20);
 
-  EventGatewayService(eventstore::EventStore* store, const service::TokenRegistry* tokens)
+  // At most `max_subscriptions_per_principal` live subscriptions per
+  // principal; one more is refused RESOURCE_EXHAUSTED.
+  EventGatewayService(eventstore::EventStore* store, const service::TokenRegistry* tokens,
+                      int64_t max_subscriptions_per_principal = 64)
       : store_(store),
         tokens_(tokens),
+        max_subscriptions_per_principal_(max_subscriptions_per_principal),
         pump_(std::make_unique<SubscriptionPump>(store, kPumpThreads, kProbeEvery)) {}
 
   grpc::Status ReadStream(grpc::ServerContext* context, const v1::ReadStreamRequest* request,
@@ -50,8 +56,16 @@ class EventGatewayService final
   // The caller, if an auditor or analyst (or admin).
   absl::StatusOr<service::Principal> Authorize(const grpc::ServerContextBase& context) const;
 
+  // Counts `principal`'s live subscriptions: false (nothing counted) when
+  // it holds the most allowed already. Released when the subscription ends.
+  bool TakeSubscription(const std::string& principal);
+  void ReleaseSubscription(const std::string& principal);
+
   eventstore::EventStore* const store_;
   const service::TokenRegistry* const tokens_;
+  const int64_t max_subscriptions_per_principal_;
+  absl::Mutex subscriptions_mu_;
+  absl::flat_hash_map<std::string, int64_t> subscriptions_ ABSL_GUARDED_BY(subscriptions_mu_);
   const std::unique_ptr<SubscriptionPump> pump_;
 };
 
