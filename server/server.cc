@@ -2,8 +2,12 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -47,6 +51,40 @@ std::string HostOf(const std::string& address) {
   }
   const size_t colon = address.rfind(':');
   return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+// FAILED_PRECONDITION when another process listens on `listen` already
+// (port 0 always passes). Checked before the store is opened: on Kafka a
+// second `serve` with the same writer id would otherwise fence the running
+// one before failing to bind.
+absl::Status CheckListenAddressFree(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return absl::OkStatus();  // gRPC names the error
+  const std::string port = listen.substr(colon + 1);
+  if (port == "0") return absl::OkStatus();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string host = HostOf(listen);
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return absl::OkStatus();
+  absl::Status status;
+  for (addrinfo* a = found; a != nullptr && status.ok(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    const int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);  // as gRPC binds
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 && errno == EADDRINUSE) {
+      status = absl::FailedPreconditionError(
+          absl::StrCat("--listen: ", listen,
+                       " is in use by another process (is a server running there "
+                       "already?); nothing was opened"));
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return status;
 }
 
 // What the options make of the network side: credentials and how to name them.
@@ -330,6 +368,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
 
   GL_ASSIGN_OR_RETURN(eventstore::StoreOptions store_options,
                       StoreOptionsFor(o, &parts->cluster_secret));
+  GL_RETURN_IF_ERROR(CheckListenAddressFree(o.listen));
   GL_ASSIGN_OR_RETURN(parts->store, eventstore::OpenEventStore(o.store, store_options));
   absl::StatusOr<std::unique_ptr<projections::ViewHost>> view_host =
       projections::ViewHost::Open(parts->store.get(), parts->view_dir, views, RunnerOptionsFor(o));

@@ -406,6 +406,25 @@ TEST_F(KafkaFaults, HealthFollowsTheBrokerAndAnswersWithinASecond) {
   EXPECT_TRUE(after.ok()) << after.error_message();
 }
 
+// A second `serve` started by mistake on the same address, same store and
+// same writer id, stops before it opens the store: the running one is not
+// fenced and goes on writing.
+TEST_F(KafkaFaults, ASecondServeOnABusyAddressFencesNothing) {
+  std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
+  if (!bootstrap) GTEST_SKIP() << "no Kafka broker (run through ctest)";
+  const std::string store_uri =
+      absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix());
+  ASSERT_NO_FATAL_FAILURE(Serve(store_uri));
+  ASSERT_TRUE(ReceiveMeter("BUSY-0").ok());
+  testing::ServeProcess second(
+      GL_GRIDLEDGER_PATH, {"serve", "--store", store_uri, "--listen", address_, "--views", "none"});
+  EXPECT_THAT(second.LineContaining("in use"), ::testing::HasSubstr("nothing was opened"));
+  EXPECT_NE(second.Wait(), 0);
+  EXPECT_TRUE(AwaitHealth("SERVING", absl::Seconds(2)));
+  grpc::Status after = ReceiveMeter("BUSY-1");
+  EXPECT_TRUE(after.ok()) << after.error_message();
+}
+
 TEST_F(KafkaFaults, AFencedServerIsNotServingAndReadsWhatTheNewWriterWrote) {
   std::optional<std::string> bootstrap = testing::TestKafkaBootstrap();
   if (!bootstrap) GTEST_SKIP() << "no Kafka broker (run through ctest)";
