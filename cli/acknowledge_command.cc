@@ -64,6 +64,18 @@ int RunAcknowledge(const AcknowledgeFlags& flags) {
   if (!private_pem.ok()) return Report(kCommand, private_pem.status(), kExitUsage);
   absl::StatusOr<eventstore::StoreUri> uri = eventstore::StoreUri::Parse(flags.store);
   if (!uri.ok()) return Report(kCommand, uri.status());
+  if (!uri->is_kafka()) {
+    return Report(kCommand, absl::InvalidArgumentError(
+                                "--store: damage acknowledgements are kept for Kafka logs "
+                                "(kafka://…); an embedded store's damage is repaired from a "
+                                "backup"));
+  }
+  std::vector<v1::Position> positions;
+  for (const std::string& text : flags.positions) {
+    absl::StatusOr<v1::Position> position = ParsePosition(text);
+    if (!position.ok()) return Report(kCommand, position.status());
+    positions.push_back(*std::move(position));
+  }
   // What is broken now, in the operator's words for each record.
   const absl::Status before = WalkWith(*uri, {});
   if (before.ok()) {
@@ -77,16 +89,14 @@ int RunAcknowledge(const AcknowledgeFlags& flags) {
   statement.set_reason(flags.reason);
   statement.set_operator_name(flags.operator_name);
   statement.set_store(uri->Label());
-  for (const std::string& text : flags.positions) {
-    absl::StatusOr<v1::Position> position = ParsePosition(text);
-    if (!position.ok()) return Report(kCommand, position.status());
-    absl::StatusOr<std::string> value = eventstore::ReadRawRecord(*uri, *position);
+  for (const v1::Position& position : positions) {
+    absl::StatusOr<std::string> value = eventstore::ReadRawRecord(*uri, position);
     if (!value.ok()) return Report(kCommand, value.status(), kExitUsage);
     v1::DamagedRecord* record = statement.add_records();
-    record->set_partition(position->partition());
-    record->set_offset(position->offset());
+    record->set_partition(position.partition());
+    record->set_offset(position.offset());
     record->set_value_sha256(Sha256(*value));
-    const std::string where = absl::StrCat(position->partition(), "@", position->offset());
+    const std::string where = absl::StrCat(position.partition(), "@", position.offset());
     if (absl::StrContains(before.message(), where)) {
       record->set_found(std::string(before.message()));
     }

@@ -141,6 +141,18 @@ absl::Status WriteAcknowledgement(const KafkaConfig& config,
 absl::StatusOr<std::string> ReadRecordAt(const KafkaConfig& config, const std::string& topic,
                                          int32_t partition, int64_t offset) {
   GL_ASSIGN_OR_RETURN(KafkaHandle consumer, NewReader(config));
+  const std::string where = absl::StrCat(topic, "/", partition, "@", offset);
+  GL_ASSIGN_OR_RETURN(bool exists, TopicExists(consumer.get(), topic, config.timeout_ms));
+  if (!exists) return absl::NotFoundError(absl::StrCat("no record at ", where, ": no such topic"));
+  int64_t low = 0, high = 0;
+  GL_RETURN_IF_ERROR(
+      FromKafkaCode(rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), partition, &low,
+                                                     &high, static_cast<int>(config.timeout_ms)),
+                    absl::StrCat("reading the ends of ", topic, "/", partition)));
+  if (offset < low || offset >= high) {
+    return absl::NotFoundError(absl::StrCat(
+        "no record at ", where, ": the partition holds offsets ", low, " to ", high - 1));
+  }
   std::optional<std::string> found;
   GL_RETURN_IF_ERROR(ReadRange(consumer.get(), config, topic, partition, offset, offset + 1,
                                [&](int64_t at, absl::string_view value) {
@@ -148,9 +160,8 @@ absl::StatusOr<std::string> ReadRecordAt(const KafkaConfig& config, const std::s
                                  return false;
                                }));
   if (!found) {
-    return absl::NotFoundError(absl::StrCat("no record at ", topic, "/", partition, "@", offset,
-                                            " (a transaction marker, an aborted record, or past "
-                                            "the end)"));
+    return absl::NotFoundError(
+        absl::StrCat("no record at ", where, " (a transaction marker or an aborted record)"));
   }
   return *std::move(found);
 }
