@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -51,6 +52,22 @@ struct DemoCalendar {
     return absl::StrCat((billed + offset).year(), "-", (billed + offset).month());
   }
   v1::Date Today() const { return domain::ToDate(domain::UtilityDay(absl::Now())); }
+  v1::Date Yesterday() const { return domain::ToDate(domain::UtilityDay(absl::Now()) - 1); }
+  // Day `day` (1-based; past the month's end runs on) of the billed month +
+  // `offset`, at `hour`:`minute` in the utility's zone: the business time the
+  // demo states for each step (x-occurred-at, or the event's own field).
+  absl::Time At(int offset, int day, int hour, int minute = 0) const {
+    const absl::CivilDay civil = absl::CivilDay(billed + offset) + (day - 1);
+    return absl::FromCivil(
+        absl::CivilSecond(civil.year(), civil.month(), civil.day(), hour, minute, 0),
+        domain::UtilityZone());
+  }
+  // The last day of the billed month + `offset`, at `hour`.
+  absl::Time MonthEnd(int offset, int hour) const {
+    const absl::CivilDay last = absl::CivilDay(billed + offset + 1) - 1;
+    return absl::FromCivil(absl::CivilSecond(last.year(), last.month(), last.day(), hour, 0, 0),
+                           domain::UtilityZone());
+  }
   std::string Text() const { return absl::StrCat(billed.year(), "-", billed.month()); }
 };
 
@@ -68,12 +85,26 @@ class Demo {
 
   DemoTotals& totals() { return *totals_; }
 
+  // What the demo states about a command beyond its request: when it
+  // happened in the business (x-occurred-at) and the process it belongs to
+  // (x-correlation-id: the account's month, the application, the ticket).
+  struct Stamp {
+    std::optional<absl::Time> at;
+    std::string correlation_id;
+  };
+
   // Runs `call` as `role`; counts it; records a failure unless it is OK.
   template <typename Fn>
-  bool Do(const std::string& role, const std::string& what, Fn call) {
+  bool Do(const std::string& role, const std::string& what, Fn call, const Stamp& stamp = {}) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     context.AddMetadata("authorization", "Bearer " + tokens_[role]);
+    if (stamp.at) {
+      context.AddMetadata("x-occurred-at",
+                          absl::FormatTime(absl::RFC3339_sec, *stamp.at, domain::UtilityZone()));
+    }
+    if (!stamp.correlation_id.empty())
+      context.AddMetadata("x-correlation-id", stamp.correlation_id);
     grpc::Status status = call(&context);
     ++totals_->commands;
     if (status.ok()) return true;
@@ -185,7 +216,11 @@ class Demo {
                                                       : v1::CUSTOMER_CATEGORY_AGRICULTURAL;
     const bool residential = category == v1::CUSTOMER_CATEGORY_RESIDENTIAL;
     const bool large = category == v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL;
-    if (!Meter(bar_code, account_id, residential, random)) return;
+    // The account's process, from its meter's arrival to this month's
+    // payment, is one correlation; each step states its business date.
+    const std::string correlation = absl::StrCat("demo-account-", account_id);
+    std::optional<std::string> meter = Meter(bar_code, account_id, residential, random);
+    if (!meter) return;
 
     v1::OpenAccountRequest open;
     open.set_command_id(NewUuid());
@@ -212,7 +247,8 @@ class Demo {
     }
     v1::CommandReply reply;
     if (!Do("customer_service", "open account",
-            [&](grpc::ClientContext* c) { return billing_->OpenAccount(c, open, &reply); })) {
+            [&](grpc::ClientContext* c) { return billing_->OpenAccount(c, open, &reply); },
+            {calendar_.At(-2, 1, 9), correlation})) {
       return;
     }
     ++totals_->accounts;
@@ -240,14 +276,14 @@ class Demo {
     int64_t month_reads = 0;
     for (int offset : {-2, -1}) {
       if (offset == -1) registers = advance(monthly);
-      if (!ReadAndCheck(account_id, absl::StrCat("r", offset + 2, "-", i), calendar_.Period(offset),
-                        registers)) {
+      if (!ReadAndCheck(account_id, *meter, absl::StrCat("r", offset + 2, "-", i), offset,
+                        registers, correlation)) {
         return;
       }
       ++month_reads;
     }
     // Last month's bill, checked and paid on time: bills follow period order.
-    if (!LastMonthsBill(account_id, i)) return;
+    if (!LastMonthsBill(account_id, i, correlation)) return;
     // November: most reads normal; some far high, some zero, some went backwards.
     const int anomaly = static_cast<int>(random() % 100);
     v1::Registers this_month = advance(monthly * (90 + static_cast<int64_t>(random() % 20)) / 100);
@@ -257,7 +293,7 @@ class Demo {
     if (anomaly >= 5 && anomaly < 6) reported.set_total_wh(registers.total_wh() - 10 * kKwh);
     const std::string read_id = absl::StrCat("r2-", i);
     bool passed = false;
-    if (!ReadAndCheck(account_id, read_id, calendar_.Period(), reported, &passed)) return;
+    if (!ReadAndCheck(account_id, *meter, read_id, 0, reported, correlation, &passed)) return;
     if (!passed) {
       ++totals_->flagged;
       v1::DecideReadRequest decide;
@@ -278,13 +314,15 @@ class Demo {
         ++totals_->estimated;
       }
       Do("bill_checker", "decide read",
-         [&](grpc::ClientContext* c) { return billing_->DecideRead(c, decide, &reply); });
+         [&](grpc::ClientContext* c) { return billing_->DecideRead(c, decide, &reply); },
+         {calendar_.At(1, 1, 14), correlation});
       if (decide.decision() == v1::READ_DECISION_REREAD &&
-          !ReadAndCheck(account_id, read_id + "b", calendar_.Period(), this_month)) {
+          !ReadAndCheck(account_id, *meter, read_id + "b", 0, this_month, correlation, nullptr,
+                        /*reread=*/true)) {
         return;
       }
     }
-    Bill(account_id, i, random);
+    Bill(account_id, i, random, correlation);
   }
 
   // The month's wholesale settlement with the second power company, and one
@@ -298,18 +336,22 @@ class Demo {
     *settle.mutable_period() = calendar_.Period();
     settle.set_energy_wh(86'400 * kKwh * 1000);  // 86.4 GWh
     settle.set_tariff_id(TariffId("ws"));
-    if (Do("bill_checker", "wholesale settlement", [&](grpc::ClientContext* c) {
-          return billing_->IssueWholesaleSettlement(c, settle, &reply);
-        })) {
+    if (Do("bill_checker", "wholesale settlement",
+           [&](grpc::ClientContext* c) {
+             return billing_->IssueWholesaleSettlement(c, settle, &reply);
+           },
+           {calendar_.At(1, 5, 10)})) {
       ++totals_->wholesale;
       v1::ConfirmWholesaleSettlementRequest confirm;
       confirm.set_command_id(NewUuid());
       confirm.set_counterparty(settle.counterparty());
       confirm.set_settlement_id(settle.settlement_id());
       confirm.set_confirmed_by("local power company finance");
-      Do("bill_checker", "confirm settlement", [&](grpc::ClientContext* c) {
-        return billing_->ConfirmWholesaleSettlement(c, confirm, &reply);
-      });
+      Do("bill_checker", "confirm settlement",
+         [&](grpc::ClientContext* c) {
+           return billing_->ConfirmWholesaleSettlement(c, confirm, &reply);
+         },
+         {calendar_.At(1, 6, 10)});
     }
     const std::string account_id = absl::StrCat(tag_, "-", 100000);
     v1::RecordInspectionRequest inspect;
@@ -318,6 +360,8 @@ class Demo {
     inspect.mutable_inspection()->set_account_id(account_id);
     inspect.mutable_inspection()->set_finding(v1::INSPECTION_FINDING_THEFT);
     inspect.mutable_inspection()->set_evidence("bypass wiring around the meter");
+    *inspect.mutable_inspection()->mutable_inspected_at() =
+        domain::ToTimestamp(calendar_.At(1, 6, 15));
     if (!Do("bill_checker", "inspection", [&](grpc::ClientContext* c) {
           return billing_->RecordInspection(c, inspect, &reply);
         })) {
@@ -332,7 +376,8 @@ class Demo {
     *back.mutable_from_period() = calendar_.Period(-6);
     *back.mutable_to_period() = calendar_.Period();
     if (Do("bill_checker", "back-billing",
-           [&](grpc::ClientContext* c) { return billing_->IssueBackBilling(c, back, &reply); })) {
+           [&](grpc::ClientContext* c) { return billing_->IssueBackBilling(c, back, &reply); },
+           {calendar_.At(1, 7, 10)})) {
       ++totals_->back_billings;
     }
   }
@@ -360,18 +405,30 @@ class Demo {
                                       : v1::SUPPLY_MODE_LOW_VOLTAGE);
       a->set_requested_capacity_kva(high_voltage ? 1250 : 8);
       a->set_org_unit("sn/xa/" + tag_);
+      // Submitted on a day of the billed month; each step a day after the last.
+      const int first_day = 1 + i % 20;
+      *a->mutable_submitted_at() = domain::ToTimestamp(calendar_.At(0, first_day, 9));
+      const Stamp process{std::nullopt, "demo-" + id};
+      auto on_step = [&](int step) {
+        return Stamp{calendar_.At(0, first_day + step - 1, 10), process.correlation_id};
+      };
       v1::CommandReply reply;
-      if (!Do("customer_service", "submit application", [&](grpc::ClientContext* c) {
-            return customer_->SubmitApplication(c, submit, &reply);
-          })) {
+      if (!Do(
+              "customer_service", "submit application",
+              [&](grpc::ClientContext* c) {
+                return customer_->SubmitApplication(c, submit, &reply);
+              },
+              process)) {
         continue;
       }
       ++totals_->applications;
       v1::AcceptApplicationRequest accept;
       accept.set_command_id(NewUuid());
       accept.set_application_id(id);
-      Do("customer_service", "accept application",
-         [&](grpc::ClientContext* c) { return customer_->AcceptApplication(c, accept, &reply); });
+      Do(
+          "customer_service", "accept application",
+          [&](grpc::ClientContext* c) { return customer_->AcceptApplication(c, accept, &reply); },
+          on_step(2));
       const int withdraw_at = random() % 100 < 6 ? 3 + static_cast<int>(random() % 5) : 99;
       for (int step = 3; step <= 10; ++step) {
         if (step == withdraw_at) {
@@ -379,9 +436,12 @@ class Demo {
           end.set_command_id(NewUuid());
           end.set_application_id(id);
           end.set_reason("customer changed plans");
-          Do("customer_service", "withdraw", [&](grpc::ClientContext* c) {
-            return customer_->WithdrawApplication(c, end, &reply);
-          });
+          Do(
+              "customer_service", "withdraw",
+              [&](grpc::ClientContext* c) {
+                return customer_->WithdrawApplication(c, end, &reply);
+              },
+              on_step(step));
           ++totals_->withdrawn;
           break;
         }
@@ -421,14 +481,19 @@ class Demo {
           approve.set_command_id(NewUuid());
           approve.set_application_id(id);
           approve.set_grant(true);
-          if (Do("marketing_manager", "bay approval", [&](grpc::ClientContext* c) {
-                return marketing_->DecideBayApproval(c, approve, &reply);
-              })) {
+          if (Do(
+                  "marketing_manager", "bay approval",
+                  [&](grpc::ClientContext* c) {
+                    return marketing_->DecideBayApproval(c, approve, &reply);
+                  },
+                  on_step(step))) {
             ++totals_->bay_approvals;
           }
         }
-        if (!Do("customer_service", "application step",
-                [&](grpc::ClientContext* c) { return customer_->CompleteStep(c, r, &reply); })) {
+        if (!Do(
+                "customer_service", "application step",
+                [&](grpc::ClientContext* c) { return customer_->CompleteStep(c, r, &reply); },
+                on_step(step))) {
           break;
         }
         if (step == 10) ++totals_->applications_closed;
@@ -446,9 +511,15 @@ class Demo {
                                         : v1::TICKET_CATEGORY_FAULT_REPAIR);
       t->set_area(random() % 2 == 0 ? v1::SERVICE_AREA_URBAN : v1::SERVICE_AREA_RURAL);
       t->set_org_unit("sn/xa/" + tag_);
+      // Called in on a day of the billed month; dispatched 30 minutes later,
+      // on site after 2 hours, resolved after 4, closed the next day.
+      const absl::Time called = calendar_.At(0, 1 + i % 25, 8 + i % 10);
+      *t->mutable_opened_at() = domain::ToTimestamp(called);
+      const std::string correlation = "demo-" + t->ticket_id();
       v1::CommandReply reply;
       if (!Do("customer_service", "open ticket",
-              [&](grpc::ClientContext* c) { return customer_->OpenTicket(c, open, &reply); })) {
+              [&](grpc::ClientContext* c) { return customer_->OpenTicket(c, open, &reply); },
+              {std::nullopt, correlation})) {
         continue;
       }
       ++totals_->tickets;
@@ -460,8 +531,11 @@ class Demo {
         if (step == 1) r.mutable_on_site();
         if (step == 2) r.mutable_resolved()->set_resolution("restored");
         if (step == 3) r.mutable_closed()->set_satisfaction(3 + static_cast<int>(random() % 3));
+        const absl::Duration after[] = {absl::Minutes(30), absl::Hours(2), absl::Hours(4),
+                                        absl::Hours(24)};
         if (!Do("customer_service", "ticket step",
-                [&](grpc::ClientContext* c) { return customer_->AdvanceTicket(c, r, &reply); })) {
+                [&](grpc::ClientContext* c) { return customer_->AdvanceTicket(c, r, &reply); },
+                {called + after[step], correlation})) {
           break;
         }
       }
@@ -471,8 +545,12 @@ class Demo {
  private:
   std::string TariffId(const std::string& kind) const { return absl::StrCat(kind, "-", tag_); }
 
-  bool Meter(const std::string& bar_code, const std::string& account_id, bool single_phase,
-             std::mt19937_64& random) {
+  // The meter's life up to its installation on the account, in the months
+  // before: its bar code (a replacement's when the first failed
+  // verification), or nullopt when a step failed.
+  std::optional<std::string> Meter(const std::string& bar_code, const std::string& account_id,
+                                   bool single_phase, std::mt19937_64& random) {
+    const std::string correlation = absl::StrCat("demo-account-", account_id);
     v1::CommandReply reply;
     v1::ReceiveMeterRequest receive;
     receive.set_command_id(NewUuid());
@@ -486,8 +564,9 @@ class Demo {
     m->set_store_tier(v1::STORE_TIER_PROVINCE);
     m->set_store_id("sn-central");
     if (!Do("metering_technician", "receive meter",
-            [&](grpc::ClientContext* c) { return metering_->ReceiveMeter(c, receive, &reply); })) {
-      return false;
+            [&](grpc::ClientContext* c) { return metering_->ReceiveMeter(c, receive, &reply); },
+            {calendar_.At(-3, 20, 9), correlation})) {
+      return std::nullopt;
     }
     ++totals_->meters;
     // About 3 % fail their first verification; they are scrapped and replaced.
@@ -499,9 +578,7 @@ class Demo {
     c->set_passed(!fails);
     c->set_certificate_no(absl::StrCat("JD-", bar_code));
     c->set_verifier("verifier-1");
-    c->mutable_verified_on()->set_year(2026);
-    c->mutable_verified_on()->set_month(11);
-    c->mutable_verified_on()->set_day(2);
+    *c->mutable_verified_on() = domain::ToDate(domain::UtilityDay(calendar_.At(-3, 22, 9)));
     const int limit = single_phase ? 20000 : 10000;
     for (int load : {50, 100, 1000}) {
       auto* p = c->add_load_points();
@@ -509,9 +586,11 @@ class Demo {
       p->set_power_factor_hundredths(100);
       p->set_error_ppm(fails ? limit + 7000 : static_cast<int>(random() % (limit / 2)) - limit / 4);
     }
-    Do("metering_technician", "calibrate", [&](grpc::ClientContext* ctx) {
-      return metering_->RecordCalibration(ctx, calibrate, &reply);
-    });
+    Do("metering_technician", "calibrate",
+       [&](grpc::ClientContext* ctx) {
+         return metering_->RecordCalibration(ctx, calibrate, &reply);
+       },
+       {std::nullopt, correlation});
     if (fails) {
       ++totals_->calibration_failures;
       v1::ScrapMeterRequest scrap;
@@ -519,7 +598,8 @@ class Demo {
       scrap.set_bar_code(bar_code);
       scrap.set_reason("failed first verification");
       Do("metering_technician", "scrap",
-         [&](grpc::ClientContext* ctx) { return metering_->ScrapMeter(ctx, scrap, &reply); });
+         [&](grpc::ClientContext* ctx) { return metering_->ScrapMeter(ctx, scrap, &reply); },
+         {calendar_.At(-3, 23, 9), correlation});
       return Meter(bar_code + "R", account_id, single_phase, random);
     }
     v1::MoveMeterRequest move;
@@ -536,33 +616,47 @@ class Demo {
     install.mutable_installation()->set_bar_code(bar_code);
     install.mutable_installation()->set_account_id(account_id);
     install.mutable_installation()->set_metering_class(single_phase ? 3 : 2);
+    *install.mutable_installation()->mutable_installed_at() =
+        domain::ToTimestamp(calendar_.At(-2, 1, 10));
     const bool ok =
         Do("metering_technician", "move",
-           [&](grpc::ClientContext* ctx) { return metering_->MoveMeter(ctx, move, &reply); }) &&
+           [&](grpc::ClientContext* ctx) { return metering_->MoveMeter(ctx, move, &reply); },
+           {calendar_.At(-3, 24, 9), correlation}) &&
         Do("metering_technician", "dispatch",
            [&](grpc::ClientContext* ctx) {
              return metering_->DispatchMeter(ctx, dispatch, &reply);
-           }) &&
+           },
+           {calendar_.At(-3, 26, 9), correlation}) &&
         Do("metering_technician", "install",
-           [&](grpc::ClientContext* ctx) { return metering_->InstallMeter(ctx, install, &reply); });
-    if (ok) ++totals_->installed;
-    return ok;
+           [&](grpc::ClientContext* ctx) { return metering_->InstallMeter(ctx, install, &reply); },
+           {std::nullopt, correlation});
+    if (!ok) return std::nullopt;
+    ++totals_->installed;
+    return bar_code;
   }
 
-  bool ReadAndCheck(const std::string& account_id, const std::string& read_id,
-                    const v1::Period& period, const v1::Registers& registers,
-                    bool* passed = nullptr) {
+  // The read of the billed month + `offset` on `meter`, taken on the
+  // month's last day (a re-read: on the 2nd of the month after), and its
+  // check the next morning.
+  bool ReadAndCheck(const std::string& account_id, const std::string& meter,
+                    const std::string& read_id, int offset, const v1::Registers& registers,
+                    const std::string& correlation, bool* passed = nullptr, bool reread = false) {
     v1::RecordReadRequest read;
     read.set_command_id(NewUuid());
     auto* r = read.mutable_read();
     r->set_read_id(read_id);
     r->set_account_id(account_id);
-    *r->mutable_period() = period;
+    r->set_meter_bar_code(meter);
+    *r->mutable_period() = calendar_.Period(offset);
     *r->mutable_registers() = registers;
     r->set_source(v1::READ_SOURCE_REMOTE_COLLECTION);
+    const absl::Time read_at =
+        reread ? calendar_.At(offset + 1, 2, 10) : calendar_.MonthEnd(offset, 10);
+    *r->mutable_read_at() = domain::ToTimestamp(read_at);
     v1::CommandReply reply;
     if (!Do("meter_reader", "record read",
-            [&](grpc::ClientContext* c) { return billing_->RecordRead(c, read, &reply); })) {
+            [&](grpc::ClientContext* c) { return billing_->RecordRead(c, read, &reply); },
+            {std::nullopt, correlation})) {
       return false;
     }
     ++totals_->reads;
@@ -572,14 +666,16 @@ class Demo {
     check.set_read_id(read_id);
     v1::CheckReadReply checked;
     if (!Do("bill_checker", "check read",
-            [&](grpc::ClientContext* c) { return billing_->CheckRead(c, check, &checked); })) {
+            [&](grpc::ClientContext* c) { return billing_->CheckRead(c, check, &checked); },
+            {read_at + absl::Hours(23), correlation})) {
       return false;
     }
     if (passed != nullptr) *passed = checked.check().passed();
     return true;
   }
 
-  bool LastMonthsBill(const std::string& account_id, int i) {
+  // Issued on the 2nd of the billed month, checked on the 3rd, paid on time.
+  bool LastMonthsBill(const std::string& account_id, int i, const std::string& correlation) {
     v1::IssueBillRequest issue;
     issue.set_command_id(NewUuid());
     issue.set_account_id(account_id);
@@ -588,7 +684,8 @@ class Demo {
     *issue.mutable_due_date() = calendar_.DueDate(-1);
     v1::IssueBillReply bill;
     if (!Do("bill_checker", "issue last month's bill",
-            [&](grpc::ClientContext* c) { return billing_->IssueBill(c, issue, &bill); })) {
+            [&](grpc::ClientContext* c) { return billing_->IssueBill(c, issue, &bill); },
+            {calendar_.At(0, 2, 10), correlation})) {
       return false;
     }
     v1::CommandReply reply;
@@ -597,7 +694,8 @@ class Demo {
     check.set_account_id(account_id);
     check.set_bill_id(issue.bill_id());
     if (!Do("bill_checker", "check last month's bill",
-            [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); })) {
+            [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); },
+            {calendar_.At(0, 3, 10), correlation})) {
       return false;
     }
     if (bill.bill().total_fen() == 0) return true;
@@ -608,10 +706,15 @@ class Demo {
     pay.set_amount_fen(bill.bill().total_fen());
     *pay.mutable_paid_on() = calendar_.PaidOnTime(-1);
     return Do("collector", "pay last month's bill",
-              [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); });
+              [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); },
+              {std::nullopt, correlation});
   }
 
-  void Bill(const std::string& account_id, int i, std::mt19937_64& random) {
+  // The billed month's bill: issued on the 2nd of the month after, checked
+  // on the 3rd; paid (in full, in part, over) on the 15th, or unpaid, its
+  // penalty accrued through yesterday (the last day that has passed).
+  void Bill(const std::string& account_id, int i, std::mt19937_64& random,
+            const std::string& correlation) {
     v1::IssueBillRequest issue;
     issue.set_command_id(NewUuid());
     issue.set_account_id(account_id);
@@ -620,7 +723,8 @@ class Demo {
     *issue.mutable_due_date() = calendar_.DueDate();
     v1::IssueBillReply bill;
     if (!Do("bill_checker", "issue bill",
-            [&](grpc::ClientContext* c) { return billing_->IssueBill(c, issue, &bill); })) {
+            [&](grpc::ClientContext* c) { return billing_->IssueBill(c, issue, &bill); },
+            {calendar_.At(1, 2, 10), correlation})) {
       return;
     }
     ++totals_->bills;
@@ -631,18 +735,20 @@ class Demo {
     check.set_account_id(account_id);
     check.set_bill_id(issue.bill_id());
     Do("bill_checker", "check bill",
-       [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); });
+       [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); },
+       {calendar_.At(1, 3, 10), correlation});
     const int behaviour = static_cast<int>(random() % 100);
     if (behaviour < 5) {
-      // Unpaid past the due date: the penalty up to today.
+      // Unpaid past the due date: the penalty through yesterday.
       ++totals_->unpaid;
       v1::AccruePenaltyRequest accrue;
       accrue.set_command_id(NewUuid());
       accrue.set_account_id(account_id);
       accrue.set_bill_id(issue.bill_id());
-      *accrue.mutable_as_of() = calendar_.Today();
+      *accrue.mutable_as_of() = calendar_.Yesterday();
       if (Do("bill_checker", "accrue penalty",
-             [&](grpc::ClientContext* c) { return billing_->AccruePenalty(c, accrue, &reply); })) {
+             [&](grpc::ClientContext* c) { return billing_->AccruePenalty(c, accrue, &reply); },
+             {std::nullopt, correlation})) {
         ++totals_->penalties;
       }
       return;
@@ -663,7 +769,8 @@ class Demo {
     pay.set_method(random() % 2 ? v1::PAYMENT_METHOD_MOBILE : v1::PAYMENT_METHOD_COUNTER);
     *pay.mutable_paid_on() = calendar_.PaidOnTime();
     if (Do("collector", "post payment",
-           [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); })) {
+           [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); },
+           {std::nullopt, correlation})) {
       totals_->collected_fen += amount;
     }
   }

@@ -10,8 +10,10 @@
 #include "cli/cluster_command.h"
 #include "cli/command_line.h"
 #include "cli/demo_command.h"
+#include "cli/export_command.h"
 #include "cli/rebuild_command.h"
 #include "cli/replay_command.h"
+#include "cli/schema_command.h"
 #include "cli/serve_command.h"
 #include "cli/tail_command.h"
 #include "cli/token_command.h"
@@ -36,6 +38,8 @@ int RunGridLedger(int argc, char** argv) {
   cli::AddReplayCommand(app, &exit_code);
   cli::AddDemoCommand(app, &exit_code);
   cli::AddClusterCommand(app, &exit_code);
+  cli::AddSchemaCommand(app, &exit_code);
+  cli::AddExportCommand(app, &exit_code);
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("gridledger %s\n", GL_VERSION);
   });

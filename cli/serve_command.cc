@@ -14,9 +14,36 @@ namespace {
 
 // The flags of serve and project, before they become ServeOptions.
 struct ServeFlags {
-  std::string store = "embedded:./gridledger-data";
-  server::ServeOptions options{*eventstore::StoreUri::Parse("embedded:./gridledger-data")};
+  std::string store;  // required: no data lands in the working directory by default
+  bool without_tokens = false;
+  server::ServeOptions options{*eventstore::StoreUri::Parse("embedded:unset")};
 };
+
+// The safe defaults' checks, before anything is opened: where the data goes
+// is always stated (the embedded store, Kafka's views and instance state),
+// and serving without a tokens file takes an explicit flag.
+absl::Status CheckSafeDefaults(const ServeFlags& flags) {
+  const server::ServeOptions& o = flags.options;
+  if (o.tokens_file.empty() && !flags.without_tokens) {
+    return absl::InvalidArgumentError(
+        "--tokens: required (a tokens file: `gridledger token --append FILE`); to serve with no "
+        "tokens at all, where every call but health and reflection is refused UNAUTHENTICATED, "
+        "pass --without_tokens");
+  }
+  if (!o.tokens_file.empty() && flags.without_tokens) {
+    return absl::InvalidArgumentError("--without_tokens: contradicts --tokens; pass one of them");
+  }
+  if (o.store.is_kafka() && o.views != "none" && o.view_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--view_dir: required on Kafka when views are hosted (where their RocksDBs live), or "
+        "--views none");
+  }
+  if (!o.instance.empty() && o.state_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--state_dir: required with --instance (where the instance keeps its owner state)");
+  }
+  return absl::OkStatus();
+}
 
 // Blocks the signals the server waits for before any thread starts, so only
 // WaitForTerminationSignal receives them.
@@ -51,6 +78,13 @@ int Serve(const char* command, ServeFlags& flags) {
   absl::StatusOr<eventstore::StoreUri> store = eventstore::StoreUri::Parse(flags.store);
   if (!store.ok()) return Report(command, store.status());
   flags.options.store = *std::move(store);
+  if (absl::Status safe = CheckSafeDefaults(flags); !safe.ok()) return Report(command, safe);
+  if (flags.without_tokens) {
+    std::fprintf(stderr,
+                 "gridledger %s: WARNING: serving WITHOUT TOKENS (--without_tokens): every call "
+                 "but health and reflection is refused UNAUTHENTICATED\n",
+                 command);
+  }
   const sigset_t signals = BlockServerSignals();
   absl::StatusOr<std::unique_ptr<server::Server>> server =
       server::Server::Start(std::move(flags.options));
@@ -67,17 +101,20 @@ int Serve(const char* command, ServeFlags& flags) {
 void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
   server::ServeOptions& o = flags.options;
   command.add_option("--store", flags.store, "the event store: embedded:PATH or kafka://HOST:PORT")
-      ->capture_default_str();
+      ->required();
   command.add_option("--listen", o.listen, "HOST:PORT to serve on (port 0: a free one)")
       ->capture_default_str();
   command.add_option("--tokens", o.tokens_file,
-                     "the bearer-token file (`gridledger token --append`); without it every "
-                     "call is UNAUTHENTICATED");
+                     "the bearer-token file (`gridledger token --append`); required unless "
+                     "--without_tokens");
+  command.add_flag("--without_tokens", flags.without_tokens,
+                   "serve with no tokens file: every call but health and reflection is refused "
+                   "UNAUTHENTICATED (said loudly at start)");
   command.add_option("--views", o.views, "views to host: ledger,assets,kpi, or none")
       ->capture_default_str();
   command.add_option("--view_dir", o.view_dir,
                      "where the views' RocksDBs live (default: the embedded store's path + "
-                     "-views, or ./gridledger-views/<topic prefix>)");
+                     "-views; required on Kafka unless --views none)");
   command
       .add_option("--max_apply_rate", o.max_apply_rate,
                   "cap each view's catch-up at N events/s (0: no cap)")
@@ -149,8 +186,7 @@ void AddServeCommands(CLI::App& app, int* exit_code) {
           "(default 10; at least the broker's group.min.session.timeout.ms, 6 by default)")
       ->check(CLI::Range(int64_t{6}, int64_t{300}));
   command->add_option("--state_dir", o.state_dir,
-                      "with --instance: where its owner state lives (default "
-                      "./gridledger-state/<topic prefix>-<instance>)");
+                      "with --instance: where its owner state lives (required with --instance)");
   command
       ->add_option("--handover_wait_ms", o.handover_wait_ms,
                    "with --instance: how long a call waits for a partition changing owner")

@@ -1,6 +1,5 @@
 #include "cli/tail_command.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
+#include "cli/event_json.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 
 namespace gridledger::cli {
@@ -54,7 +54,7 @@ absl::Status ParseTailStart(const std::string& from, v1::SubscribeRequest* reque
 
 struct TailFlags {
   ClientFlags client;
-  std::string type, prefix, org_unit, from;
+  std::string type, prefix, org_unit, from, until;
   int64_t max = 0;
   bool json = false;
 };
@@ -63,6 +63,15 @@ absl::StatusOr<v1::SubscribeRequest> SubscribeRequestOf(const TailFlags& flags) 
   v1::SubscribeRequest request;
   if (!flags.json) return absl::InvalidArgumentError("--json: the only output there is; say it");
   if (absl::Status s = ParseTailStart(flags.from, &request); !s.ok()) return s;
+  if (!flags.until.empty()) {
+    if (flags.until != "now") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--until: \"", flags.until,
+                       "\" is not supported; `now` ends once the log as it stood at the start "
+                       "is printed (or --max N)"));
+    }
+    request.set_until_now(true);
+  }
   for (absl::string_view t : absl::StrSplit(flags.type, ',', absl::SkipEmpty())) {
     request.add_event_types(
         absl::StartsWith(t, "gridledger.v1.") ? std::string(t) : absl::StrCat("gridledger.v1.", t));
@@ -86,17 +95,11 @@ int RunTail(const TailFlags& flags) {
   context.AddMetadata("authorization", "Bearer " + *token);
   std::unique_ptr<grpc::ClientReader<v1::SubscribeReply>> reader =
       stub->Subscribe(&context, *request);
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = false;
   v1::SubscribeReply reply;
   int64_t printed = 0;
   const int64_t max = flags.max;
   while (reader->Read(&reply)) {
-    std::string json;
-    if (!google::protobuf::util::MessageToJsonString(reply, &json, options).ok()) {
-      return kExitFailed;
-    }
-    std::printf("%s\n", json.c_str());
+    std::printf("%s\n", ToJson(reply).c_str());
     std::fflush(stdout);
     if (max > 0 && ++printed >= max) {
       context.TryCancel();
@@ -117,16 +120,21 @@ int RunTail(const TailFlags& flags) {
 void AddTailCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<TailFlags>();
   CLI::App* command =
-      app.add_subcommand("tail", "print EventGateway.Subscribe as JSON lines, live");
+      app.add_subcommand("tail",
+                         "print EventGateway.Subscribe as JSON lines (numbers as numbers), live "
+                         "or --until now");
   AddClientFlags(*command, flags->client);
   command->add_option("--type", flags->type,
                       "only these event types, comma-separated (BillIssued or "
                       "gridledger.v1.BillIssued)");
   command->add_option("--prefix", flags->prefix,
                       "only streams starting so, comma-separated (account-, meter-12)");
-  command->add_option("--org_unit", flags->org_unit, "only events of this org unit's subtree");
+  command->add_option("--org_unit", flags->org_unit,
+                      "only events of aggregates (accounts, meters, …) in this org unit's subtree");
   command->add_option("--from", flags->from,
                       "start, now, PARTITION@OFFSET[,…] or an RFC 3339 time (default: start)");
+  command->add_option("--until", flags->until,
+                      "now: stop once every event in the log when tail started is printed");
   command->add_option("--max", flags->max, "stop after N events")->check(CLI::PositiveNumber);
   command->add_flag("--json", flags->json, "print JSON lines (the only output there is)");
   command->callback([flags, exit_code] { *exit_code = RunTail(*flags); });

@@ -11,6 +11,10 @@ Prints one JSON object per event:
   {"partition": 0, "offset": 12, "key": "account-A1", "type": "...",
    "stream": "account-A1", "version": 3, "hashOk": true, "payload": {...}}
 
+For analysis beyond this sketch — every topic, the gRPC Subscribe stream,
+org-unit filters, CSV, pandas DataFrames, no generated code — use the
+gridledger-analyst package in python/ (python/README.md).
+
 Python classes: `protoc -I protos --python_out=OUT protos/gridledger/v1/*.proto`
 (the build makes them in build/python); put OUT on PYTHONPATH. Needs
 confluent-kafka and protobuf (Debian: python3-confluent-kafka python3-protobuf).

@@ -180,7 +180,10 @@ class BillingE2eTest : public ::testing::TestWithParam<std::string> {
     open.set_command_id(NewUuid());
     *open.mutable_account() = account;
     v1::CommandReply reply;
-    return stub_->OpenAccount(As("clerk").get(), open, &reply);
+    // Opened at the start of the test's year: its reads and payments are later.
+    std::unique_ptr<grpc::ClientContext> context = As("clerk");
+    context->AddMetadata("x-occurred-at", absl::StrFormat("%04d-01-01T09:00:00+08:00", year_));
+    return stub_->OpenAccount(context.get(), open, &reply);
   }
 
   static v1::AccountOpened Residential() {

@@ -5,12 +5,16 @@
 // end the billing-ledger view agrees with the account.
 #include <grpcpp/grpcpp.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/ids.h"
 #include "domain/billing_center/testing/billing_model.h"
 #include "domain/common/calendar.h"
 #include "gridledger/v1/billing_service.grpc.pb.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
+#include "gridledger/v1/metering_service.grpc.pb.h"
 #include "gridledger/v1/query_service.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/common/grpc_util.h"
@@ -32,6 +36,7 @@ class GrpcExecutor final : public billing::model::BillingExecutor {
       : tokens_(std::move(tokens)) {
     auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     billing_ = v1::BillingCenter::NewStub(channel);
+    metering_ = v1::MeteringCenter::NewStub(channel);
     gateway_ = v1::EventGateway::NewStub(channel);
     ledger_ = v1::LedgerQuery::NewStub(channel);
   }
@@ -49,7 +54,12 @@ class GrpcExecutor final : public billing::model::BillingExecutor {
     request.set_command_id(NewUuid());
     *request.mutable_account() = account;
     v1::CommandReply reply;
-    return FromGrpc(billing_->OpenAccount(As(billing::model::kAdmin).get(), request, &reply));
+    // Opened on the scenario's day: its reads, bills and payments come later.
+    std::unique_ptr<grpc::ClientContext> context = As(billing::model::kAdmin);
+    context->AddMetadata("x-occurred-at",
+                         absl::StrFormat("%04d-%02d-%02dT09:00:00+08:00", scenario_day_.year(),
+                                         scenario_day_.month(), scenario_day_.day()));
+    return FromGrpc(billing_->OpenAccount(context.get(), request, &reply));
   }
   absl::Status Execute(const Command& command) override {
     return std::visit([&](auto request) { return Run(command.principal, std::move(request)); },
@@ -78,6 +88,7 @@ class GrpcExecutor final : public billing::model::BillingExecutor {
     return view;
   }
   v1::Date Today() override { return domain::UtilityToday(); }
+  void AdvanceTo(const v1::Date& date) override { scenario_day_ = date; }
 
   // The billing-ledger view's balance once it has applied `position`.
   absl::StatusOr<v1::AccountBalance> Balance(const std::string& account,
@@ -104,7 +115,69 @@ class GrpcExecutor final : public billing::model::BillingExecutor {
     return FromGrpc(((*billing_).*rpc)(As(who).get(), request, &reply));
   }
   absl::Status Run(const std::string& who, v1::RecordReadRequest r) {
+    if (r.read().purpose() == v1::READ_PURPOSE_METER_INSTALLED &&
+        !r.read().meter_bar_code().empty()) {
+      if (absl::Status installed = Install(r.read().meter_bar_code(), r.read().account_id());
+          !installed.ok()) {
+        return installed;
+      }
+    }
     return Call(who, std::move(r), &v1::BillingCenter::Stub::RecordRead);
+  }
+  // The Metering Centre installs `meter` on `account` (once): received,
+  // verified today, moved to the county, dispatched, installed — what an
+  // installation read needs (C-METER-ON-ACCOUNT).
+  absl::Status Install(const std::string& meter, const std::string& account) {
+    if (!installed_.insert(meter).second) return absl::OkStatus();
+    v1::CommandReply reply;
+    v1::ReceiveMeterRequest receive;
+    receive.set_command_id(NewUuid());
+    receive.mutable_meter()->set_bar_code(meter);
+    receive.mutable_meter()->set_asset_kind(v1::ASSET_KIND_METER);
+    receive.mutable_meter()->set_meter_type(v1::METER_TYPE_SINGLE_PHASE);
+    receive.mutable_meter()->mutable_accuracy_class()->set_class_tenths(20);
+    receive.mutable_meter()->set_store_tier(v1::STORE_TIER_PROVINCE);
+    receive.mutable_meter()->set_store_id("sn-central");
+    receive.mutable_meter()->set_manufacturer("Linyang");
+    receive.mutable_meter()->set_batch("model-test");
+    v1::RecordCalibrationRequest calibrate;
+    calibrate.set_command_id(NewUuid());
+    auto* c = calibrate.mutable_calibration();
+    c->set_bar_code(meter);
+    c->set_passed(true);
+    c->set_certificate_no("JD-" + meter);
+    c->set_verifier("verifier-1");
+    *c->mutable_verified_on() = domain::UtilityToday();
+    auto* point = c->add_load_points();
+    point->set_load_permille_of_ib(1000);
+    point->set_power_factor_hundredths(100);
+    point->set_error_ppm(100);
+    v1::MoveMeterRequest move;
+    move.set_command_id(NewUuid());
+    move.set_bar_code(meter);
+    move.set_to_tier(v1::STORE_TIER_COUNTY);
+    move.set_to_store_id("county");
+    v1::DispatchMeterRequest dispatch;
+    dispatch.set_command_id(NewUuid());
+    dispatch.mutable_dispatch()->set_bar_code(meter);
+    dispatch.mutable_dispatch()->set_work_order("WO-" + meter);
+    v1::InstallMeterRequest install;
+    install.set_command_id(NewUuid());
+    install.mutable_installation()->set_bar_code(meter);
+    install.mutable_installation()->set_account_id(account);
+    install.mutable_installation()->set_metering_class(3);
+    for (grpc::Status status :
+         {metering_->ReceiveMeter(As(billing::model::kAdmin).get(), receive, &reply),
+          metering_->RecordCalibration(As(billing::model::kAdmin).get(), calibrate, &reply),
+          metering_->MoveMeter(As(billing::model::kAdmin).get(), move, &reply),
+          metering_->DispatchMeter(As(billing::model::kAdmin).get(), dispatch, &reply),
+          metering_->InstallMeter(As(billing::model::kAdmin).get(), install, &reply)}) {
+      if (!status.ok()) {
+        return absl::InternalError(
+            absl::StrCat("installing ", meter, ": ", status.error_message()));
+      }
+    }
+    return absl::OkStatus();
   }
   absl::Status Run(const std::string& who, v1::CheckReadRequest r) {
     return Call(who, std::move(r), &v1::BillingCenter::Stub::CheckRead);
@@ -133,6 +206,9 @@ class GrpcExecutor final : public billing::model::BillingExecutor {
 
   std::map<std::string, std::string> tokens_;
   std::unique_ptr<v1::BillingCenter::Stub> billing_;
+  std::unique_ptr<v1::MeteringCenter::Stub> metering_;
+  std::set<std::string> installed_;  // meters Install put on an account
+  v1::Date scenario_day_;            // the scenario's clock (AdvanceTo)
   std::unique_ptr<v1::EventGateway::Stub> gateway_;
   std::unique_ptr<v1::LedgerQuery::Stub> ledger_;
 };

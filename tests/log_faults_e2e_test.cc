@@ -417,7 +417,8 @@ TEST_F(KafkaFaults, ASecondServeOnABusyAddressFencesNothing) {
   ASSERT_NO_FATAL_FAILURE(Serve(store_uri));
   ASSERT_TRUE(ReceiveMeter("BUSY-0").ok());
   testing::ServeProcess second(
-      GL_GRIDLEDGER_PATH, {"serve", "--store", store_uri, "--listen", address_, "--views", "none"});
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", store_uri, "--listen", address_, "--views", "none", "--without_tokens"});
   EXPECT_THAT(second.LineContaining("in use"), ::testing::HasSubstr("nothing was opened"));
   EXPECT_NE(second.Wait(), 0);
   EXPECT_TRUE(AwaitHealth("SERVING", absl::Seconds(2)));
@@ -465,9 +466,10 @@ TEST_F(KafkaFaults, AFencedServerIsNotServingAndReadsWhatTheNewWriterWrote) {
 TEST(BoundedConnections, SilentAndIdleConnectionsAreClosed) {
   testing::TempDir dir;
   testing::ServeProcess serve(
-      GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen",
-                           "127.0.0.1:0", "--views", "none", "--view_dir", dir.path() + "/views",
-                           "--handshake_timeout_s", "1", "--idle_connection_s", "2"});
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
+       "--views", "none", "--view_dir", dir.path() + "/views", "--handshake_timeout_s", "1",
+       "--idle_connection_s", "2", "--without_tokens"});
   const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   const int port = std::stoi(address.substr(address.rfind(':') + 1));

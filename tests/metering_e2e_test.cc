@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "domain/common/calendar.h"
 #include "gmock/gmock.h"
 #include "gridledger/v1/metering_service.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -54,9 +55,7 @@ class MeteringE2eTest : public ::testing::TestWithParam<std::string> {
     c->set_passed(passed);
     c->set_certificate_no("JD-1");
     c->set_verifier("verifier-3");
-    c->mutable_verified_on()->set_year(2026);
-    c->mutable_verified_on()->set_month(11);
-    c->mutable_verified_on()->set_day(20);
+    *c->mutable_verified_on() = domain::UtilityToday();  // not before the meter arrived
     auto* point = c->add_load_points();
     point->set_load_permille_of_ib(1000);
     point->set_power_factor_hundredths(100);

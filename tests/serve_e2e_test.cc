@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -77,7 +78,8 @@ std::string HealthCheck(const std::string& address,
 TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
   testing::TempDir dir;
   const std::string store = "embedded:" + dir.path() + "/store";
-  ServeProcess serve(GL_GRIDLEDGER_PATH, {"serve", "--store", store, "--listen", "127.0.0.1:0"});
+  ServeProcess serve(GL_GRIDLEDGER_PATH,
+                     {"serve", "--store", store, "--listen", "127.0.0.1:0", "--without_tokens"});
   const std::string line = serve.LineContaining("serving on");
   const std::string address = AddressFrom(line);
   ASSERT_FALSE(address.empty()) << "serve said: " << line;
@@ -95,7 +97,8 @@ TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
   EXPECT_THAT(health, HasSubstr("\"SERVING\""));
 
   // The store is held: a second server on it is refused with the reason.
-  ServeProcess second(GL_GRIDLEDGER_PATH, {"serve", "--store", store, "--listen", "127.0.0.1:0"});
+  ServeProcess second(GL_GRIDLEDGER_PATH,
+                      {"serve", "--store", store, "--listen", "127.0.0.1:0", "--without_tokens"});
   EXPECT_THAT(second.LineContaining("locked"), HasSubstr("is locked by another process"));
   EXPECT_EQ(second.Wait(), 1);
 
@@ -103,17 +106,58 @@ TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
 }
 
 TEST(ServeE2eTest, RefusesPlaintextOffLoopbackAndBadFlags) {
-  ServeProcess remote(GL_GRIDLEDGER_PATH, {"serve", "--listen", "0.0.0.0:0"});
+  testing::TempDir dir;
+  ServeProcess remote(GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/s",
+                                           "--listen", "0.0.0.0:0", "--without_tokens"});
   EXPECT_THAT(remote.LineContaining("plaintext"),
               HasSubstr("plaintext is only allowed on loopback"));
   EXPECT_EQ(remote.Wait(), 2);
-  ServeProcess bad_flag(GL_GRIDLEDGER_PATH, {"serve", "--colour", "red"});
+  ServeProcess bad_flag(GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/s",
+                                             "--without_tokens", "--colour", "red"});
   EXPECT_THAT(bad_flag.LineContaining("colour"), HasSubstr("not expected: red --colour"));
   EXPECT_EQ(bad_flag.Wait(), 2);
   ServeProcess bad_store(GL_GRIDLEDGER_PATH,
                          {"serve", "--store", "mysql://x", "--listen", "127.0.0.1:0"});
   EXPECT_THAT(bad_store.LineContaining("mysql"), HasSubstr("unknown URI \"mysql://x\""));
   EXPECT_EQ(bad_store.Wait(), 2) << "a store URI that does not parse is a usage error";
+}
+
+// Safe defaults: where the data goes is always stated, and serving without
+// tokens takes a flag and says so; each refusal is exit 2 naming the flag,
+// before anything is opened or created.
+TEST(ServeE2eTest, DefaultsAreSafeEachRefusalNamesItsFlag) {
+  testing::TempDir dir;
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"serve", "--listen", "127.0.0.1:0", "--without_tokens"}, "--store is required"},
+      {{"serve", "--store", "embedded:" + dir.path() + "/a", "--listen", "127.0.0.1:0"},
+       "--tokens: required"},
+      {{"serve", "--store", "embedded:" + dir.path() + "/a", "--listen", "127.0.0.1:0", "--tokens",
+        dir.path() + "/t", "--without_tokens"},
+       "--without_tokens: contradicts --tokens"},
+      // Checked before any broker is dialled: nothing listens on port 1.
+      {{"serve", "--store", "kafka://127.0.0.1:1", "--listen", "127.0.0.1:0", "--without_tokens"},
+       "--view_dir: required on Kafka"},
+      {{"serve", "--store", "kafka://127.0.0.1:1", "--listen", "127.0.0.1:0", "--without_tokens",
+        "--views", "none", "--instance", "i1"},
+       "--state_dir: required with --instance"},
+  };
+  for (const Case& c : cases) {
+    ServeProcess refused(GL_GRIDLEDGER_PATH, c.args);
+    EXPECT_THAT(refused.LineContaining("required") + refused.LineContaining("contradicts"),
+                HasSubstr(c.says));
+    EXPECT_EQ(refused.Wait(), 2) << c.says;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/a")) << "a refused serve created its store";
+
+  ServeProcess open(GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/b",
+                                         "--listen", "127.0.0.1:0", "--without_tokens"});
+  EXPECT_THAT(open.LineContaining("WITHOUT TOKENS"), HasSubstr("refused UNAUTHENTICATED"));
+  EXPECT_THAT(open.LineContaining("serving on"), HasSubstr("serving on"));
+  EXPECT_EQ(open.Wait(SIGTERM), 0);
 }
 
 // Every subcommand `gridledger --help` lists answers --help with its own
@@ -256,10 +300,10 @@ TEST(ServeE2eTest, ServesTlsAndMutualTls) {
   grpc::SslCredentialsOptions trusting;
   trusting.pem_root_certs = ReadFile(certs + "/ca.pem");
   {
-    ServeProcess serve(
-        GL_GRIDLEDGER_PATH,
-        {"serve", "--store", "embedded:" + dir.path() + "/a", "--listen", "127.0.0.1:0",
-         "--tls_cert", certs + "/server.pem", "--tls_key", certs + "/server.key"});
+    ServeProcess serve(GL_GRIDLEDGER_PATH,
+                       {"serve", "--store", "embedded:" + dir.path() + "/a", "--listen",
+                        "127.0.0.1:0", "--tls_cert", certs + "/server.pem", "--tls_key",
+                        certs + "/server.key", "--without_tokens"});
     const std::string line = serve.LineContaining("serving on");
     EXPECT_THAT(line, HasSubstr("(TLS)"));
     const std::string address = AddressFrom(line);
@@ -267,10 +311,11 @@ TEST(ServeE2eTest, ServesTlsAndMutualTls) {
     EXPECT_THAT(HealthCheck(address), HasSubstr("error")) << "plaintext must not get through";
     EXPECT_EQ(serve.Wait(SIGTERM), 0);
   }
-  ServeProcess serve(GL_GRIDLEDGER_PATH,
-                     {"serve", "--store", "embedded:" + dir.path() + "/b", "--listen",
-                      "127.0.0.1:0", "--tls_cert", certs + "/server.pem", "--tls_key",
-                      certs + "/server.key", "--tls_client_ca", certs + "/ca.pem"});
+  ServeProcess serve(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", "embedded:" + dir.path() + "/b", "--listen", "127.0.0.1:0", "--tls_cert",
+       certs + "/server.pem", "--tls_key", certs + "/server.key", "--tls_client_ca",
+       certs + "/ca.pem", "--without_tokens"});
   const std::string line = serve.LineContaining("serving on");
   EXPECT_THAT(line, HasSubstr("(mutual TLS)"));
   const std::string address = AddressFrom(line);
@@ -282,7 +327,8 @@ TEST(ServeE2eTest, ServesTlsAndMutualTls) {
   EXPECT_EQ(HealthCheck(address, grpc::SslCredentials(with_certificate)), "SERVING");
   EXPECT_EQ(serve.Wait(SIGTERM), 0);
   // Half a key pair is a flag error.
-  ServeProcess half(GL_GRIDLEDGER_PATH, {"serve", "--tls_cert", certs + "/server.pem"});
+  ServeProcess half(GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/c",
+                                         "--without_tokens", "--tls_cert", certs + "/server.pem"});
   EXPECT_THAT(half.LineContaining("tls"), HasSubstr("--tls_cert and --tls_key go together"));
   EXPECT_EQ(half.Wait(), 2);
 }

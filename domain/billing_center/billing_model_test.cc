@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "domain/billing_center/account.h"
+#include "domain/billing_center/meter_on_account.h"
+#include "domain/common/calendar.h"
 #include "domain/common/event_schema.h"
 #include "gtest/gtest.h"
 
@@ -83,9 +85,29 @@ class RulesExecutor final : public model::BillingExecutor {
     }
     return absl::OkStatus();
   }
+  // As the service: the account's rules, then C-METER-ON-ACCOUNT against the
+  // meters installed here (an installation read's meter is installed first,
+  // as a metering technician would have done, on the scenario's day).
   absl::Status Run(const std::string& who, const v1::RecordReadRequest& r) {
     const std::string& id = r.read().account_id();
-    return Append(id, who, OneEvent(DecideRecordRead(Fold(id), r.read(), who, today_)));
+    const absl::Time today = absl::FromCivil(domain::ToCivilDay(today_), domain::UtilityZone());
+    if (r.read().purpose() == v1::READ_PURPOSE_METER_INSTALLED &&
+        !r.read().meter_bar_code().empty() && meters_.count(r.read().meter_bar_code()) == 0) {
+      v1::EventEnvelope installed;
+      installed.mutable_payload()->mutable_meter_installed()->set_account_id(id);
+      *installed.mutable_payload()->mutable_meter_installed()->mutable_installed_at() =
+          domain::ToTimestamp(today);
+      meters_[r.read().meter_bar_code()] = {installed};
+    }
+    absl::StatusOr<v1::DomainEvent> decided = DecideRecordRead(Fold(id), r.read(), who, today_);
+    if (decided.ok() && !decided->meter_read_recorded().meter_bar_code().empty()) {
+      const std::string& meter = decided->meter_read_recorded().meter_bar_code();
+      if (absl::Status on_account = CheckMeterOnAccount(meters_[meter], meter, id, today);
+          !on_account.ok()) {
+        return on_account;
+      }
+    }
+    return Append(id, who, OneEvent(std::move(decided)));
   }
   absl::Status Run(const std::string& who, const v1::CheckReadRequest& r) {
     return Append(r.account_id(), who,
@@ -118,6 +140,7 @@ class RulesExecutor final : public model::BillingExecutor {
 
   std::map<std::string, std::vector<v1::TariffScheduleVersionPublished>> tariffs_;
   std::map<std::string, std::vector<v1::EventEnvelope>> streams_;
+  std::map<std::string, std::vector<v1::EventEnvelope>> meters_;  // each meter's installation
   v1::Date today_;
 };
 

@@ -9,6 +9,7 @@
 #include "domain/billing_center/billing_util.h"
 #include "domain/billing_center/read_sequence.h"
 #include "domain/billing_center/tariff/rules.h"
+#include "domain/common/calendar.h"
 
 namespace gridledger::billing {
 namespace {
@@ -37,6 +38,14 @@ absl::Status CheckReadInput(const v1::MeterReadRecorded& read, const v1::Date& t
     return absl::InvalidArgumentError(absl::StrCat("read.period: ", PeriodText(read.period()),
                                                    " has not begun (today is ", DateText(today),
                                                    "; ", rules::kNoFutureDates, ")"));
+  }
+  if (read.has_read_at()) {
+    const v1::Date read_on = domain::UtilityDate(read.read_at());
+    if (MonthIndex(read.period()) > MonthIndex(PeriodOfDate(read_on))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("read.period: ", PeriodText(read.period()), " is after the month read (",
+                       "read.read_at is ", DateText(read_on), "; ", rules::kReadInPeriod, ")"));
+    }
   }
   if (absl::Status s = CheckRegisterBounds("read.registers", read.registers()); !s.ok()) return s;
   if (read.multiplier() < 0 || read.multiplier() > kMaxMultiplier) {

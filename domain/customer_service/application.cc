@@ -172,7 +172,7 @@ absl::StatusOr<v1::DomainEvent> DecideSubmit(const Application& application,
     return absl::AlreadyExistsError(
         absl::StrCat("application ", submitted.application_id(), " already exists"));
   }
-  *submitted.mutable_submitted_at() = ToTimestamp(now);
+  if (!submitted.has_submitted_at()) *submitted.mutable_submitted_at() = ToTimestamp(now);
   v1::DomainEvent event;
   *event.mutable_application_submitted() = std::move(submitted);
   return event;

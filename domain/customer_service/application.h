@@ -43,6 +43,8 @@ struct Application {
 Application FoldApplication(const std::vector<v1::EventEnvelope>& history);
 v1::ApplicationView ViewOf(const Application& application);
 
+// submitted_at: as stated (an application taken on paper and keyed in later;
+// the command runner holds it to the business-time rules), else `now`.
 absl::StatusOr<v1::DomainEvent> DecideSubmit(const Application& application,
                                              v1::ApplicationSubmitted submitted, absl::Time now);
 absl::StatusOr<v1::DomainEvent> DecideAccept(const Application& application,

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "eventstore/event_schema.h"
 #include "eventstore/internal/record_codec.h"
 
 namespace gridledger::eventstore::internal {
@@ -278,6 +279,8 @@ absl::Status KafkaWriter::ProduceAll(Transaction& transaction) {
             RD_KAFKA_V_HEADER("gl-type", type.data(), static_cast<ssize_t>(type.size())),
             RD_KAFKA_V_HEADER("gl-stream-version", version.data(),
                               static_cast<ssize_t>(version.size())),
+            RD_KAFKA_V_HEADER("gl-schema", SchemaName().data(),
+                              static_cast<ssize_t>(SchemaName().size())),
             RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && absl::Now() < deadline) {
           rd_kafka_poll(producer_.get(), 5);

@@ -92,9 +92,10 @@ absl::Status ValidateAppendRequest(const AppendRequest& request, const StoreOpti
                                                      payload_type, "\""));
     }
     if (!event.hash().empty() || !event.prev_hash().empty() || !event.partition_hash().empty() ||
-        !event.partition_prev_hash().empty() || event.has_position()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": hashes and position are set by the store and must be empty"));
+        !event.partition_prev_hash().empty() || event.has_position() ||
+        !event.writer_signature().empty() || !event.writer_key().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": hashes, position and writer signature are set by the store and must be empty"));
     }
     const int64_t size = static_cast<int64_t>(event.ByteSizeLong()) + kStoreFieldsAllowance;
     if (size > options.max_event_bytes) {
@@ -113,6 +114,9 @@ PreparedEvent PrepareEvent(v1::EventEnvelope& event, absl::string_view stream_id
   if (event.schema_version() == 0) event.set_schema_version(1);
   event.clear_stream_version();
   event.clear_recorded_at();
+  // The writer's signature lives beside the canonical bytes, in the record.
+  event.clear_writer_signature();
+  event.clear_writer_key();
   PreparedEvent prepared;
   event.ByteSizeLong();  // caches sizes for SerializeWithCachedSizes
   prepared.body = CanonicalBytes(event);

@@ -7,7 +7,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "domain/billing_center/account.h"
+#include "domain/billing_center/meter_on_account.h"
 #include "domain/billing_center/tariff/money.h"
+#include "domain/billing_center/tariff/rules.h"
 #include "domain/billing_center/tariff/tariff_engine.h"
 #include "domain/common/calendar.h"
 #include "domain/common/org_units.h"
@@ -138,12 +140,31 @@ grpc::Status BillingService::PublishTariffVersion(grpc::ServerContext* context,
 
 namespace {
 
-// The rules of one read, for AccountCall.
+// The rules of one read, for AccountCall: the account's (DecideRecordRead,
+// which fills in the meter in place), then C-METER-ON-ACCOUNT: the meter
+// read must be installed on the account by the meter's own stream.
 std::function<absl::StatusOr<Events>(const Account&, const Principal&)> ReadDecision(
-    const v1::RecordReadRequest& request) {
-  return [&request](const Account& account, const Principal& principal) {
-    return service::OneEvent(
-        DecideRecordRead(account, request.read(), principal.name, domain::UtilityToday()));
+    eventstore::EventStore& store, const v1::RecordReadRequest& request) {
+  return [&store, &request](const Account& account,
+                            const Principal& principal) -> absl::StatusOr<Events> {
+    absl::StatusOr<v1::DomainEvent> decided =
+        DecideRecordRead(account, request.read(), principal.name, domain::UtilityToday());
+    if (!decided.ok()) return decided.status();
+    const v1::MeterReadRecorded& read = decided->meter_read_recorded();
+    // An account whose meter was never named (records kept before meters
+    // were tracked) has nothing to check against.
+    if (read.meter_bar_code().empty()) return service::OneEvent(*std::move(decided));
+    absl::StatusOr<History> meter =
+        store.ReadStream(domain::kMeter.StreamOf(read.meter_bar_code()));
+    if (!meter.ok()) return meter.status();
+    const absl::Time read_at =
+        read.has_read_at() ? domain::FromTimestamp(read.read_at()) : absl::Now();
+    if (absl::Status on_account =
+            CheckMeterOnAccount(*meter, read.meter_bar_code(), read.account_id(), read_at);
+        !on_account.ok()) {
+      return on_account;
+    }
+    return service::OneEvent(*std::move(decided));
   };
 }
 
@@ -153,7 +174,7 @@ grpc::Status BillingService::RecordRead(grpc::ServerContext* context,
                                         const v1::RecordReadRequest* request,
                                         v1::CommandReply* reply) {
   return AccountCommand(context, "meter_reader", *request, request->command_id(), "read.account_id",
-                        request->read().account_id(), ReadDecision(*request), reply);
+                        request->read().account_id(), ReadDecision(*store_, *request), reply);
 }
 
 grpc::Status BillingService::RecordReads(grpc::ServerContext* context,
@@ -174,7 +195,7 @@ grpc::Status BillingService::RecordReads(grpc::ServerContext* context,
   calls.reserve(request->reads_size());
   for (const v1::RecordReadRequest& read : request->reads()) {
     calls.push_back(AccountCall("meter_reader", read, read.command_id(), "read.account_id",
-                                read.read().account_id(), ReadDecision(read)));
+                                read.read().account_id(), ReadDecision(*store_, read)));
   }
   std::vector<grpc::Status> statuses;
   std::vector<v1::CommandReply> replies;

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
+#include "domain/common/business_time.h"
+#include "domain/common/calendar.h"
 #include "domain/common/event_schema.h"
 #include "domain/common/org_units.h"
 
@@ -81,21 +83,25 @@ absl::StatusOr<eventstore::AppendRequest> DecideAppend(eventstore::EventStore& s
   GL_ASSIGN_OR_RETURN(std::string unit, UnitOfNextEvents(context, stream_id, history, decide));
   GL_ASSIGN_OR_RETURN(std::vector<v1::DomainEvent> decided, decide(history));
   if (decided.empty()) return absl::InternalError("a command decided no events");
+  const absl::Time now = absl::Now();
+  const domain::BusinessTime business = domain::BusinessTimeOf(decided, context.stated_time, now);
+  GL_RETURN_IF_ERROR(domain::CheckBusinessTime(business, now, history));
+  const google::protobuf::Timestamp occurred_at = domain::ToTimestamp(business.time);
   eventstore::AppendRequest request;
   request.stream_id = stream_id;
   request.expected_version = static_cast<int64_t>(history.size());
   request.command_id = context.command_id;
   request.request_digest = context.request_digest;
-  const absl::Time now = absl::Now();
   for (v1::DomainEvent& payload : decided) {
     v1::EventEnvelope envelope;
     envelope.set_type(eventstore::EventTypeOf(payload));
     envelope.set_schema_version(domain::CurrentSchemaVersion(payload));
-    envelope.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(now));
+    *envelope.mutable_occurred_at() = occurred_at;
     envelope.mutable_actor()->set_principal(context.principal->name);
     envelope.mutable_actor()->set_role(context.role);
     envelope.mutable_actor()->set_org_unit(context.principal->org_unit);
     envelope.set_correlation_id(context.correlation_id);
+    envelope.set_causation_id(context.causation_id);
     envelope.set_org_unit(unit);
     unit = domain::OrgUnitAfter(unit, payload);
     *envelope.mutable_payload() = std::move(payload);

@@ -7,10 +7,12 @@
 #define GRIDLEDGER_SERVICES_COMMON_COMMAND_RUNNER_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "eventstore/event_store.h"
 #include "gridledger/v1/envelope.pb.h"
 #include "services/common/auth.h"
@@ -29,9 +31,17 @@ using Decide = std::function<absl::StatusOr<std::vector<v1::DomainEvent>>(
 
 struct CommandContext {
   const Principal* principal = nullptr;
-  std::string role;            // the role the principal acts in
-  std::string command_id;      // as the store keeps it (service_call.h scopes it)
-  std::string correlation_id;  // optional
+  std::string role;        // the role the principal acts in
+  std::string command_id;  // as the store keeps it (service_call.h scopes it)
+  // Optional, from request metadata (service_call.h), stamped on every event
+  // of the command: the business process it belongs to, and the event or
+  // message that caused it.
+  std::string correlation_id;
+  std::string causation_id;
+  // Optional: the command's business time from request metadata
+  // (x-occurred-at), used when no event of it states one
+  // (domain/common/business_time.h).
+  std::optional<absl::Time> stated_time;
   // Optional: the request's digest. A command id already used with another
   // digest is ALREADY_EXISTS, before any rule runs.
   std::string request_digest;
@@ -44,6 +54,8 @@ struct CommandContext {
   std::string creates_in;
 };
 
+// Every event of a command has the command's business time as occurred_at
+// (domain::BusinessTimeOf), checked by domain::CheckBusinessTime.
 // INVALID_ARGUMENT for a missing or over-long command_id; ALREADY_EXISTS for
 // a command id bound to another request; FAILED_PRECONDITION for one used on
 // another stream; NOT_FOUND for a stream outside the principal's scope;

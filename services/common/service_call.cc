@@ -3,7 +3,12 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <iterator>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "services/common/grpc_util.h"
@@ -32,7 +37,73 @@ absl::Status CheckCommandId(const std::string& command_id) {
   return absl::OkStatus();
 }
 
+// The value of metadata `key`, or nullopt; INVALID_ARGUMENT when it is sent
+// more than once.
+absl::StatusOr<std::optional<std::string>> MetadataValue(const grpc::ServerContext& context,
+                                                         absl::string_view key) {
+  const auto range =
+      context.client_metadata().equal_range(grpc::string_ref(key.data(), key.size()));
+  if (range.first == range.second) return std::optional<std::string>();
+  if (std::next(range.first) != range.second) {
+    return absl::InvalidArgumentError(absl::StrCat(key, " metadata: sent more than once"));
+  }
+  return std::optional<std::string>(
+      std::string(range.first->second.data(), range.first->second.size()));
+}
+
+absl::Status CheckTraceId(absl::string_view key, const std::string& value) {
+  if (value.empty() || value.size() > kMaxClientCommandId) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, " metadata: must be 1 to ", kMaxClientCommandId, " characters"));
+  }
+  for (char c : value) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, " metadata: must be printable ASCII without spaces"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<CommandMetadata> ReadCommandMetadata(const grpc::ServerContext& context) {
+  CommandMetadata metadata;
+  GL_ASSIGN_OR_RETURN(std::optional<std::string> correlation,
+                      MetadataValue(context, kCorrelationIdHeader));
+  if (correlation) {
+    GL_RETURN_IF_ERROR(CheckTraceId(kCorrelationIdHeader, *correlation));
+    metadata.correlation_id = *std::move(correlation);
+  }
+  GL_ASSIGN_OR_RETURN(std::optional<std::string> causation,
+                      MetadataValue(context, kCausationIdHeader));
+  if (causation) {
+    GL_RETURN_IF_ERROR(CheckTraceId(kCausationIdHeader, *causation));
+    metadata.causation_id = *std::move(causation);
+  }
+  GL_ASSIGN_OR_RETURN(std::optional<std::string> occurred,
+                      MetadataValue(context, kOccurredAtHeader));
+  if (occurred) {
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, *occurred, &time, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kOccurredAtHeader, " metadata: \"", *occurred,
+                       "\" is not an RFC 3339 time with its offset, e.g. "
+                       "2026-11-30T09:15:00+08:00 (",
+                       error, ")"));
+    }
+    metadata.occurred_at = time;
+    metadata.occurred_at_text = *std::move(occurred);
+  }
+  return metadata;
+}
+
+absl::Time CommandTime(const grpc::ServerContext& context) {
+  absl::StatusOr<CommandMetadata> metadata = ReadCommandMetadata(context);
+  if (metadata.ok() && metadata->occurred_at) return *metadata->occurred_at;
+  return absl::Now();
+}
 
 std::string ScopedCommandId(const Principal& principal, absl::string_view command_id) {
   return absl::StrCat(principal.name, ":", command_id);
@@ -56,7 +127,7 @@ namespace {
 // the request's fields, the precheck, the command id and the unit it names
 // checked, in that order; the first failure otherwise.
 absl::StatusOr<CommandContext> Admit(eventstore::EventStore& store, const Principal& principal,
-                                     const CommandCall& call) {
+                                     const CommandMetadata& metadata, const CommandCall& call) {
   std::string acting_role = "admin";
   bool allowed = principal.HasRole("admin");
   for (const std::string& role : call.roles) {
@@ -83,6 +154,15 @@ absl::StatusOr<CommandContext> Admit(eventstore::EventStore& store, const Princi
   }
   CommandContext command{&principal, acting_role, ScopedCommandId(principal, call.command_id), ""};
   command.request_digest = RequestDigest(*call.request);
+  if (metadata.occurred_at) {
+    // A retry states the same business time; another time is another request.
+    command.request_digest = Sha256(absl::StrCat(
+        command.request_digest, "\0", kOccurredAtHeader, "=",
+        absl::FormatTime(absl::RFC3339_full, *metadata.occurred_at, absl::UTCTimeZone())));
+  }
+  command.correlation_id = metadata.correlation_id;
+  command.causation_id = metadata.causation_id;
+  command.stated_time = metadata.occurred_at;
   command.creates = call.creates;
   command.creates_in = call.unit;
   return command;
@@ -103,7 +183,9 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
                           v1::CommandReply* reply) {
   absl::StatusOr<Principal> principal = Authenticate(tokens, context);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  absl::StatusOr<CommandContext> command = Admit(store, *principal, call);
+  absl::StatusOr<CommandMetadata> metadata = ReadCommandMetadata(context);
+  if (!metadata.ok()) return ToGrpcStatus(metadata.status());
+  absl::StatusOr<CommandContext> command = Admit(store, *principal, *metadata, call);
   if (!command.ok()) return ToGrpcStatus(command.status());
   absl::StatusOr<CommandOutcome> outcome = ExecuteCommand(
       store, *command, call.stream_id, [&](const std::vector<v1::EventEnvelope>& history) {
@@ -121,6 +203,8 @@ grpc::Status ServeCommands(eventstore::EventStore& store, const TokenRegistry& t
                            std::vector<v1::CommandReply>* replies) {
   absl::StatusOr<Principal> principal = Authenticate(tokens, context);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
+  absl::StatusOr<CommandMetadata> metadata = ReadCommandMetadata(context);
+  if (!metadata.ok()) return ToGrpcStatus(metadata.status());
   statuses->assign(calls.size(), grpc::Status::OK);
   replies->assign(calls.size(), v1::CommandReply());
   // Stable addresses: the batch refers to them.
@@ -129,7 +213,7 @@ grpc::Status ServeCommands(eventstore::EventStore& store, const TokenRegistry& t
   std::vector<size_t> admitted;
   std::vector<BatchedCommand> batch;
   for (size_t i = 0; i < calls.size(); ++i) {
-    absl::StatusOr<CommandContext> command = Admit(store, *principal, calls[i]);
+    absl::StatusOr<CommandContext> command = Admit(store, *principal, *metadata, calls[i]);
     if (!command.ok()) {
       (*statuses)[i] = ToGrpcStatus(command.status());
       continue;

@@ -6,9 +6,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "eventstore/event_store.h"
 #include "gridledger/v1/command.pb.h"
 #include "services/common/auth.h"
@@ -52,6 +54,29 @@ inline absl::StatusOr<std::vector<v1::DomainEvent>> OneEvent(
   if (!event.ok()) return event.status();
   return std::vector<v1::DomainEvent>{*std::move(event)};
 }
+
+// Request metadata every command may carry (all optional):
+//   x-correlation-id  the business process the command belongs to
+//   x-causation-id    the event or message that caused it
+//   x-occurred-at     the command's business time, RFC 3339 with offset, for
+//                     a command whose events state none (keyed in later)
+// The ids are 1–128 printable ASCII characters; every event of the command
+// carries them (EventEnvelope.correlation_id, causation_id).
+inline constexpr char kCorrelationIdHeader[] = "x-correlation-id";
+inline constexpr char kCausationIdHeader[] = "x-causation-id";
+inline constexpr char kOccurredAtHeader[] = "x-occurred-at";
+struct CommandMetadata {
+  std::string correlation_id;
+  std::string causation_id;
+  std::optional<absl::Time> occurred_at;
+  std::string occurred_at_text;
+};
+// INVALID_ARGUMENT naming the header for a malformed or repeated value.
+absl::StatusOr<CommandMetadata> ReadCommandMetadata(const grpc::ServerContext& context);
+// The command's time for rules that date what they decide (a step's
+// deadline, a ticket's arrival): x-occurred-at when sent and well formed
+// (ServeCommand refuses it otherwise), else now.
+absl::Time CommandTime(const grpc::ServerContext& context);
 
 // The store's command id for a principal's client command id.
 std::string ScopedCommandId(const Principal& principal, absl::string_view command_id);

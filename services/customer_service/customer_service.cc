@@ -35,9 +35,9 @@ grpc::Status CustomerService::SubmitApplication(grpc::ServerContext* context,
   call.creates = true;
   call.unit_field = "application.org_unit";
   call.unit = request->application().org_unit();
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
   call.decide = [&](const Principal&, const History& history) {
-    return service::OneEvent(
-        DecideSubmit(FoldApplication(history), request->application(), absl::Now()));
+    return service::OneEvent(DecideSubmit(FoldApplication(history), request->application(), at));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -49,11 +49,11 @@ grpc::Status CustomerService::AcceptApplication(grpc::ServerContext* context,
   CommandCall call =
       Call(request->command_id(), domain::kApplication.StreamOf(request->application_id()),
            "application_id", request->application_id());
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
   call.decide = [&](const Principal& principal, const History& history) {
     const std::string manager =
         request->account_manager().empty() ? principal.name : request->account_manager();
-    return service::OneEvent(
-        DecideAccept(FoldApplication(history), manager, UtilityDay(absl::Now())));
+    return service::OneEvent(DecideAccept(FoldApplication(history), manager, UtilityDay(at)));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -65,6 +65,7 @@ grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
   CommandCall call =
       Call(request->command_id(), domain::kApplication.StreamOf(request->application_id()),
            "application_id", request->application_id());
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
   call.decide = [&](const Principal&, const History& history) -> absl::StatusOr<Events> {
     const Application application = FoldApplication(history);
     bool bay_approved = false;
@@ -79,8 +80,7 @@ grpc::Status CustomerService::CompleteStep(grpc::ServerContext* context,
         if (e.payload().has_bay_approval_denied()) bay_approved = false;
       }
     }
-    return service::OneEvent(
-        DecideStep(application, *request, bay_approved, UtilityDay(absl::Now())));
+    return service::OneEvent(DecideStep(application, *request, bay_approved, UtilityDay(at)));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -123,8 +123,9 @@ grpc::Status CustomerService::OpenTicket(grpc::ServerContext* context,
   call.creates = true;
   call.unit_field = "ticket.org_unit";
   call.unit = request->ticket().org_unit();
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
   call.decide = [&](const Principal&, const History& history) {
-    return service::OneEvent(DecideOpenTicket(FoldTicket(history), request->ticket(), absl::Now()));
+    return service::OneEvent(DecideOpenTicket(FoldTicket(history), request->ticket(), at));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -135,8 +136,9 @@ grpc::Status CustomerService::AdvanceTicket(grpc::ServerContext* context,
                                             v1::CommandReply* reply) {
   CommandCall call = Call(request->command_id(), domain::kTicket.StreamOf(request->ticket_id()),
                           "ticket_id", request->ticket_id());
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
   call.decide = [&](const Principal&, const History& history) {
-    return service::OneEvent(DecideAdvanceTicket(FoldTicket(history), *request, absl::Now()));
+    return service::OneEvent(DecideAdvanceTicket(FoldTicket(history), *request, at));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);

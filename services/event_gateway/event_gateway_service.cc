@@ -3,6 +3,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -83,8 +84,17 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
   }
 
  private:
-  // Where to start: the request's position, the end as of now, or the start.
+  // Where to start: the request's position, the end as of now, or the start;
+  // and with until_now, where to end.
   void Begin() {
+    if (plan_.request.until_now()) {
+      absl::StatusOr<v1::Checkpoint> end = store_->EndCheckpoint();
+      if (!end.ok()) {
+        Finish(ToGrpcStatus(end.status()));
+        return;
+      }
+      until_ = *std::move(end);
+    }
     switch (plan_.request.start_case()) {
       case v1::SubscribeRequest::kFromPosition:
         next_ = plan_.request.from_position();
@@ -112,6 +122,10 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
     if (pump_->stopping()) {
       Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           "the server is shutting down: resume from the last `next` received"));
+      return;
+    }
+    if (until_ && eventstore::ReachedAll(next_, *until_)) {
+      Finish(grpc::Status::OK);  // everything there was when the call began is sent
       return;
     }
     absl::StatusOr<eventstore::ReadAllResult> chunk = store_->ReadAll(next_, kChunk);
@@ -146,6 +160,7 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
   const SubscriptionPlan plan_;
   const std::function<void()> on_done_;
   v1::Checkpoint next_;
+  std::optional<v1::Checkpoint> until_;  // until_now: the log's end when the call began
   std::deque<v1::SubscribeReply> queued_;
   std::atomic<bool> cancelled_{false};
 };

@@ -424,7 +424,12 @@ class Scenario {
   std::optional<Planned> PlanRecord(size_t a);
   std::optional<Planned> PlanExchange(size_t a, int month);
   std::optional<Planned> PlanCorrection(size_t a);
+  // The account's rules (PredictReadOnAccount), then C-METER-ON-ACCOUNT: the
+  // meter a read names or finds in place is one installed on the account
+  // (the executor installs each exchange's new meter before its read).
   Expectation PredictRecord(Model& m, const v1::MeterReadRecorded& read, Read& filled);
+  Expectation PredictReadOnAccount(Model& m, const v1::MeterReadRecorded& read, Read& filled);
+  std::map<std::string, std::set<std::string>> installed_meters_;  // by account
   std::optional<Planned> PlanCheck(size_t a);
   std::optional<Planned> PlanDecide(size_t a);
   std::optional<Planned> PlanIssue(size_t a);
@@ -508,6 +513,16 @@ std::optional<int> Scenario::PendingExchange(size_t a) {
 }
 
 Expectation Scenario::PredictRecord(Model& m, const v1::MeterReadRecorded& read, Read& filled) {
+  Expectation expect = PredictReadOnAccount(m, read, filled);
+  if (expect.code == absl::StatusCode::kOk && !filled.meter.empty() &&
+      installed_meters_[m.id()].count(filled.meter) == 0) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, "C-METER-ON-ACCOUNT");
+  }
+  return expect;
+}
+
+Expectation Scenario::PredictReadOnAccount(Model& m, const v1::MeterReadRecorded& read,
+                                           Read& filled) {
   const int month = MonthOf(read.period());
   filled.id = read.read_id();
   filled.month = month;
@@ -616,7 +631,10 @@ std::optional<Planned> Scenario::PlanExchange(size_t a, int month) {
   Regs regs = removal ? exchange.removed : exchange.installed;
   if (removal && Chance(15)) regs[0] -= 10 * kKwh;  // misread: below the meter's last read
   *read.mutable_registers() = ToRegisters(regs);
-  if (!removal) read.set_meter_bar_code(exchange.new_meter);
+  if (!removal) {
+    read.set_meter_bar_code(exchange.new_meter);
+    installed_meters_[m.id()].insert(exchange.new_meter);  // the executor installs it first
+  }
   Read filled;
   Expectation expect = PredictRecord(m, read, filled);
   ++stats.exchanges;
