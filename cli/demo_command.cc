@@ -14,6 +14,7 @@
 #include "cli/command_line.h"
 #include "cli/demo_driver.h"
 #include "common/ids.h"
+#include "domain/common/calendar.h"
 
 namespace gridledger::cli {
 namespace {
@@ -43,7 +44,8 @@ absl::StatusOr<std::map<std::string, std::string>> ReadCredentials(const std::st
 void PrintSummary(const std::string& tag, const std::string& target, DemoTotals& s,
                   double seconds) {
   std::printf(
-      "GridLedger demo (county sn/xa/%s), November 2026, through gRPC at %s\n"
+      "GridLedger demo (county sn/xa/%s), billing %s at its business dates, through gRPC at "
+      "%s\n"
       "  metering:   %lld meters received, %lld failed first verification, %lld installed\n"
       "  billing:    %lld accounts, %lld reads (%lld flagged, %lld re-read, %lld estimated)\n"
       "              %lld bills, billed %lld.%02lld CNY, collected %lld.%02lld CNY "
@@ -52,18 +54,19 @@ void PrintSummary(const std::string& tag, const std::string& target, DemoTotals&
       "  customers:  %lld applications (%lld closed, %lld withdrawn, %lld bay approvals), "
       "%lld 95598 tickets\n"
       "  commands:   %lld in %.1f s (%.0f/s), %lld failed\n",
-      tag.c_str(), target.c_str(), (long long)s.meters.load(),
-      (long long)s.calibration_failures.load(), (long long)s.installed.load(),
-      (long long)s.accounts.load(), (long long)s.reads.load(), (long long)s.flagged.load(),
-      (long long)s.rereads.load(), (long long)s.estimated.load(), (long long)s.bills.load(),
-      (long long)(s.billed_fen.load() / 100), (long long)(s.billed_fen.load() % 100),
-      (long long)(s.collected_fen.load() / 100), (long long)(s.collected_fen.load() % 100),
-      (long long)s.partial.load(), (long long)s.unpaid.load(), (long long)s.penalties.load(),
-      (long long)s.wholesale.load(), (long long)s.back_billings.load(),
-      (long long)s.applications.load(), (long long)s.applications_closed.load(),
-      (long long)s.withdrawn.load(), (long long)s.bay_approvals.load(), (long long)s.tickets.load(),
-      (long long)s.commands.load(), seconds, s.commands.load() / seconds,
-      (long long)s.failures.load());
+      tag.c_str(),
+      absl::FormatCivilTime(absl::CivilMonth(domain::UtilityDay(absl::Now())) - 2).c_str(),
+      target.c_str(), (long long)s.meters.load(), (long long)s.calibration_failures.load(),
+      (long long)s.installed.load(), (long long)s.accounts.load(), (long long)s.reads.load(),
+      (long long)s.flagged.load(), (long long)s.rereads.load(), (long long)s.estimated.load(),
+      (long long)s.bills.load(), (long long)(s.billed_fen.load() / 100),
+      (long long)(s.billed_fen.load() % 100), (long long)(s.collected_fen.load() / 100),
+      (long long)(s.collected_fen.load() % 100), (long long)s.partial.load(),
+      (long long)s.unpaid.load(), (long long)s.penalties.load(), (long long)s.wholesale.load(),
+      (long long)s.back_billings.load(), (long long)s.applications.load(),
+      (long long)s.applications_closed.load(), (long long)s.withdrawn.load(),
+      (long long)s.bay_approvals.load(), (long long)s.tickets.load(), (long long)s.commands.load(),
+      seconds, s.commands.load() / seconds, (long long)s.failures.load());
   for (const std::string& error : s.first_errors) std::printf("  error: %s\n", error.c_str());
 }
 

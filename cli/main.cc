@@ -6,6 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "cli/acknowledge_command.h"
+#include "cli/audit_report_command.h"
 #include "cli/checkpoint_command.h"
 #include "cli/cluster_command.h"
 #include "cli/command_line.h"
@@ -40,6 +41,7 @@ int RunGridLedger(int argc, char** argv) {
   cli::AddClusterCommand(app, &exit_code);
   cli::AddSchemaCommand(app, &exit_code);
   cli::AddExportCommand(app, &exit_code);
+  cli::AddAuditReportCommand(app, &exit_code);
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("gridledger %s\n", GL_VERSION);
   });

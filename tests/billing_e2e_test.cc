@@ -224,9 +224,32 @@ TEST_P(BillingE2eTest, ReadCheckBillCollectWithSeparationOfDuties) {
   ASSERT_TRUE(Check("checker", "r11").ok());
 
   v1::IssueBillRequest issue = BillFor("b-11", 11);
+  // The preview: the bill, line by line, with nothing appended; a reader
+  // may not preview (bill checkers and customer service may).
+  const int64_t version_before = Account().version();
+  v1::IssueBillReply preview;
+  status = stub_->PreviewBill(As("checker").get(), issue, &preview);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(preview.has_command());
+  EXPECT_EQ(Account().version(), version_before) << "a preview appended something";
+  EXPECT_EQ(stub_->PreviewBill(As("reader").get(), issue, &preview).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   v1::IssueBillReply bill;
   status = Issue("checker", issue, &bill);
   ASSERT_TRUE(status.ok()) << status.error_message();
+  // The issued bill is the preview, line by line (its id and times aside).
+  ASSERT_EQ(preview.bill().lines_size(), bill.bill().lines_size());
+  for (int i = 0; i < bill.bill().lines_size(); ++i) {
+    EXPECT_EQ(preview.bill().lines(i).SerializeAsString(),
+              bill.bill().lines(i).SerializeAsString());
+  }
+  EXPECT_EQ(preview.bill().total_fen(), bill.bill().total_fen());
+  // A preview of what cannot be issued says why, as IssueBill does.
+  const v1::IssueBillRequest second = BillFor("b-11bis", 11);
+  grpc::Status previewed = stub_->PreviewBill(As("checker").get(), second, &preview);
+  EXPECT_EQ(previewed.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(previewed.error_message(),
+            stub_->IssueBill(As("checker").get(), second, &preview).error_message());
   EXPECT_EQ(bill.bill().total_fen(), 9966 + 380);  // 200 kWh × 0.4983, fund 200 × 0.019
   EXPECT_EQ(bill.bill().energy_wh(), 200000);
   EXPECT_EQ(bill.bill().issued_by(), "checker");

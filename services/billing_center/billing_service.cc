@@ -247,12 +247,13 @@ grpc::Status BillingService::DecideRead(grpc::ServerContext* context,
       reply);
 }
 
-grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
-                                       const v1::IssueBillRequest* request,
-                                       v1::IssueBillReply* reply) {
+service::CommandCall BillingService::IssueBillCall(const v1::IssueBillRequest* request) {
   CommandCall call{{"bill_checker"}, request->command_id(), AccountStream(request->account_id())};
-  call.precheck = [&](const Principal&) { return CheckId("account_id", request->account_id()); };
-  call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
+  call.precheck = [request](const Principal&) {
+    return CheckId("account_id", request->account_id());
+  };
+  call.decide = [this, request](const Principal& principal,
+                                const History& history) -> absl::StatusOr<Events> {
     Account account = FoldAccount(history);
     std::vector<v1::TariffScheduleVersionPublished> versions;
     if (account.opened) {
@@ -265,13 +266,35 @@ grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
         DecideIssueBill(account, *request, versions, principal.name, domain::UtilityToday()));
   };
   call.request = request;
-  grpc::Status status = ServeCommand(*store_, *tokens_, *context, call, reply->mutable_command());
+  return call;
+}
+
+grpc::Status BillingService::IssueBill(grpc::ServerContext* context,
+                                       const v1::IssueBillRequest* request,
+                                       v1::IssueBillReply* reply) {
+  grpc::Status status =
+      ServeCommand(*store_, *tokens_, *context, IssueBillCall(request), reply->mutable_command());
   if (!status.ok()) return status;
   // The bill as issued (also for a retried command): read it back.
   absl::StatusOr<History> issued =
       store_->ReadStream(reply->command().stream_id(), reply->command().first_version(), 1);
   if (!issued.ok()) return service::ToGrpcStatus(issued.status());
   if (!issued->empty()) *reply->mutable_bill() = issued->front().payload().bill_issued();
+  return grpc::Status::OK;
+}
+
+grpc::Status BillingService::PreviewBill(grpc::ServerContext* context,
+                                         const v1::IssueBillRequest* request,
+                                         v1::IssueBillReply* reply) {
+  CommandCall call = IssueBillCall(request);
+  call.roles = {"bill_checker", "customer_service"};
+  std::vector<v1::EventEnvelope> events;
+  grpc::Status status = service::PreviewCommand(*store_, *tokens_, *context, call, &events);
+  if (!status.ok()) return status;
+  if (events.size() != 1 || !events[0].payload().has_bill_issued()) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "a bill preview decided no bill");
+  }
+  *reply->mutable_bill() = events[0].payload().bill_issued();
   return grpc::Status::OK;
 }
 

@@ -40,6 +40,8 @@ class BillingService final : public v1::BillingCenter::Service {
                           v1::CommandReply* reply) override;
   grpc::Status IssueBill(grpc::ServerContext* context, const v1::IssueBillRequest* request,
                          v1::IssueBillReply* reply) override;
+  grpc::Status PreviewBill(grpc::ServerContext* context, const v1::IssueBillRequest* request,
+                           v1::IssueBillReply* reply) override;
   grpc::Status CheckBill(grpc::ServerContext* context, const v1::CheckBillRequest* request,
                          v1::CommandReply* reply) override;
   grpc::Status PostPayment(grpc::ServerContext* context, const v1::PostPaymentRequest* request,
@@ -85,6 +87,9 @@ class BillingService final : public v1::BillingCenter::Service {
 
   absl::StatusOr<std::vector<v1::TariffScheduleVersionPublished>> TariffVersions(
       const std::string& tariff_id);
+  // IssueBill's command (issued, or previewed by PreviewBill); `request`
+  // must outlive it.
+  service::CommandCall IssueBillCall(const v1::IssueBillRequest* request);
 
   eventstore::EventStore* const store_;
   const service::TokenRegistry* const tokens_;

@@ -158,6 +158,13 @@ void InParallel(size_t count, const Work& work) {
 
 }  // namespace
 
+absl::StatusOr<eventstore::AppendRequest> DecideWithoutAppending(eventstore::EventStore& store,
+                                                                 const CommandContext& context,
+                                                                 const std::string& stream_id,
+                                                                 const Decide& decide) {
+  return DecideAppend(store, context, stream_id, decide);
+}
+
 absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
                                               const CommandContext& context,
                                               const std::string& stream_id, const Decide& decide) {

@@ -64,6 +64,13 @@ absl::StatusOr<CommandOutcome> ExecuteCommand(eventstore::EventStore& store,
                                               const CommandContext& context,
                                               const std::string& stream_id, const Decide& decide);
 
+// The append ExecuteCommand would make for the command, decided the same
+// way (scope, rules, business time), with nothing appended: a preview.
+absl::StatusOr<eventstore::AppendRequest> DecideWithoutAppending(eventstore::EventStore& store,
+                                                                 const CommandContext& context,
+                                                                 const std::string& stream_id,
+                                                                 const Decide& decide);
+
 // One command of a batch.
 struct BatchedCommand {
   const CommandContext* context = nullptr;

@@ -196,6 +196,25 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
   return grpc::Status::OK;
 }
 
+grpc::Status PreviewCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
+                            const grpc::ServerContext& context, CommandCall call,
+                            std::vector<v1::EventEnvelope>* events) {
+  absl::StatusOr<Principal> principal = Authenticate(tokens, context);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  absl::StatusOr<CommandMetadata> metadata = ReadCommandMetadata(context);
+  if (!metadata.ok()) return ToGrpcStatus(metadata.status());
+  if (call.command_id.empty()) call.command_id = "preview";  // nothing is stored under it
+  absl::StatusOr<CommandContext> command = Admit(store, *principal, *metadata, call);
+  if (!command.ok()) return ToGrpcStatus(command.status());
+  absl::StatusOr<eventstore::AppendRequest> decided = DecideWithoutAppending(
+      store, *command, call.stream_id, [&](const std::vector<v1::EventEnvelope>& history) {
+        return call.decide(*principal, history);
+      });
+  if (!decided.ok()) return ToGrpcStatus(decided.status());
+  *events = std::move(decided->events);
+  return grpc::Status::OK;
+}
+
 grpc::Status ServeCommands(eventstore::EventStore& store, const TokenRegistry& tokens,
                            const grpc::ServerContext& context,
                            const std::vector<CommandCall>& calls,

@@ -91,6 +91,13 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
                           const grpc::ServerContext& context, const CommandCall& call,
                           v1::CommandReply* reply);
 
+// The events ServeCommand would append for `call` (authenticated, admitted
+// and decided the same way; a command_id is optional), with nothing
+// appended: a preview such as a bill before it is issued.
+grpc::Status PreviewCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
+                            const grpc::ServerContext& context, CommandCall call,
+                            std::vector<v1::EventEnvelope>* events);
+
 // ServeCommand for many commands of one caller in one RPC (bulk ingest): the
 // call is authenticated once (its failure is the returned status, and then
 // nothing runs); otherwise OK, and each command's own status and reply are
