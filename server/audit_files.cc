@@ -7,9 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/ed25519.h"
+#include "common/sha256.h"
 
 namespace gridledger::server {
 
@@ -37,6 +39,32 @@ absl::Status WriteWholeFile(const std::string& path, const std::string& contents
   return absl::OkStatus();
 }
 
+namespace {
+
+// The checkpoint as people read it (SignedChainCheckpoint.readable).
+v1::ReadableCheckpoint ReadableOf(const v1::ChainCheckpoint& checkpoint,
+                                  const v1::SignedChainCheckpoint& signed_checkpoint) {
+  v1::ReadableCheckpoint readable;
+  readable.set_store(checkpoint.store());
+  readable.set_taken_at(absl::FormatTime(absl::RFC3339_sec,
+                                         absl::FromUnixSeconds(checkpoint.taken_at().seconds()),
+                                         absl::UTCTimeZone()));
+  readable.set_events(checkpoint.events());
+  readable.set_streams(checkpoint.streams());
+  for (const v1::PartitionHead& head : checkpoint.heads()) {
+    v1::ReadableHead* out = readable.add_heads();
+    out->set_partition(head.partition());
+    out->set_last_offset(head.last_offset());
+    out->set_partition_hash_hex(absl::BytesToHexString(head.partition_hash()));
+  }
+  readable.set_signature_hex(absl::BytesToHexString(signed_checkpoint.signature()));
+  readable.set_signed_bytes_sha256_hex(
+      absl::BytesToHexString(Sha256(signed_checkpoint.checkpoint())));
+  return readable;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::SignedChainCheckpoint> SignCheckpoint(v1::ChainCheckpoint checkpoint,
                                                          const std::string& private_pem) {
   const absl::Time now = absl::Now();
@@ -49,6 +77,7 @@ absl::StatusOr<v1::SignedChainCheckpoint> SignCheckpoint(v1::ChainCheckpoint che
   absl::StatusOr<std::string> public_pem = Ed25519PublicOf(private_pem);
   if (!public_pem.ok()) return public_pem.status();
   signed_checkpoint.set_public_key_pem(*std::move(public_pem));
+  *signed_checkpoint.mutable_readable() = ReadableOf(checkpoint, signed_checkpoint);
   return signed_checkpoint;
 }
 
@@ -57,6 +86,7 @@ absl::Status WriteCheckpointFile(const std::string& path,
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
   if (!google::protobuf::util::MessageToJsonString(signed_checkpoint, &json, options).ok()) {
     return absl::InternalError("cannot write the checkpoint as JSON");
   }
@@ -80,6 +110,14 @@ absl::StatusOr<v1::ChainCheckpoint> ReadVerifiedCheckpoint(const std::string& pa
   v1::ChainCheckpoint checkpoint;
   if (!checkpoint.ParseFromString(signed_checkpoint.checkpoint())) {
     return absl::InvalidArgumentError("--checkpoint: the signed bytes are not a checkpoint");
+  }
+  // A readable copy that says something the signature does not cover is
+  // an alteration (older files have none).
+  if (signed_checkpoint.has_readable() &&
+      signed_checkpoint.readable().SerializeAsString() !=
+          ReadableOf(checkpoint, signed_checkpoint).SerializeAsString()) {
+    return absl::PermissionDeniedError(
+        "readable copy differs from what is signed (the file was altered)");
   }
   return checkpoint;
 }

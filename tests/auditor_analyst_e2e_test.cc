@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "domain/common/calendar.h"
 #include "gmock/gmock.h"
+#include "gridledger/v1/query_service.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
@@ -60,6 +61,7 @@ class AuditorAnalystE2eTest : public ::testing::TestWithParam<std::string> {
     }
     principals.push_back({"auditor", "auditor", "sn"});
     principals.push_back({"analyst", "analyst", "sn"});
+    principals.push_back({"outsider", "analyst", "sn/bj"});
     served_ = testing::StartGridLedgerAs(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(), principals);
     if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
     ASSERT_FALSE(served_.address.empty());
@@ -193,6 +195,69 @@ TEST_P(AuditorAnalystE2eTest, ExportTailReportAndBillAgreeWithTheLog) {
   EXPECT_THAT(Gridledger(absl::StrCat("bill --store '", store, "' --account ", tag_,
                                       "-100000 --bill B-1999-1-0")),
               HasSubstr("exit=1"));
+}
+
+// Account search (LedgerQuery.SearchAccounts, the ledger view) by id, name,
+// meter and unit, paged, within the caller's scope.
+TEST_P(AuditorAnalystE2eTest, AccountsAreFoundByIdNameMeterAndUnit) {
+  auto ledger = v1::LedgerQuery::NewStub(
+      grpc::CreateChannel(served_.address, grpc::InsecureChannelCredentials()));
+  auto search = [&](const std::string& who, v1::SearchAccountsRequest request,
+                    v1::AccountSearchReply* reply) {
+    return ledger->SearchAccounts(testing::CallAs(served_.tokens.at(who)).get(), request, reply);
+  };
+  const std::string county = "sn/xa/" + tag_;
+  v1::SearchAccountsRequest by_unit;
+  by_unit.set_org_unit(county);
+  v1::AccountSearchReply reply;
+  // The view catches up with the demo's last commands.
+  for (int i = 0;
+       i < 100 && !(search("analyst", by_unit, &reply).ok() && reply.accounts_size() == 24); ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(reply.accounts_size(), 24);
+  // Paged: 10, 10, 4, every account once.
+  by_unit.set_page_size(10);
+  std::set<std::string> seen;
+  int pages = 0;
+  do {
+    ASSERT_TRUE(search("analyst", by_unit, &reply).ok());
+    for (const v1::AccountMatch& match : reply.accounts()) seen.insert(match.account_id());
+    by_unit.set_page_token(reply.next_page_token());
+    ++pages;
+  } while (!reply.next_page_token().empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen.size(), 24u);
+
+  v1::SearchAccountsRequest by_name;
+  by_name.set_name_prefix("CUSTOMER 1");  // Customer 1 and 10…19
+  ASSERT_TRUE(search("analyst", by_name, &reply).ok());
+  EXPECT_EQ(reply.accounts_size(), 11);
+  by_name.set_account_id_prefix(tag_ + "-10001");  // and ids 100010…100019
+  ASSERT_TRUE(search("analyst", by_name, &reply).ok());
+  EXPECT_EQ(reply.accounts_size(), 10);
+
+  v1::SearchAccountsRequest by_id;
+  by_id.set_account_id_prefix(tag_ + "-100003");
+  ASSERT_TRUE(search("auditor", by_id, &reply).ok());
+  ASSERT_EQ(reply.accounts_size(), 1);
+  const v1::AccountMatch account = reply.accounts(0);
+  EXPECT_EQ(account.customer_name(), "Customer 3");
+  EXPECT_EQ(account.org_unit(), county);
+  ASSERT_FALSE(account.meter_bar_code().empty());
+  v1::SearchAccountsRequest by_meter;
+  by_meter.set_meter_bar_code(account.meter_bar_code());
+  ASSERT_TRUE(search("auditor", by_meter, &reply).ok());
+  ASSERT_EQ(reply.accounts_size(), 1);
+  EXPECT_EQ(reply.accounts(0).account_id(), account.account_id());
+
+  // Outside the caller's scope nothing is found; no criterion is refused.
+  ASSERT_TRUE(search("outsider", by_id, &reply).ok());
+  EXPECT_EQ(reply.accounts_size(), 0);
+  EXPECT_EQ(search("analyst", v1::SearchAccountsRequest(), &reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  by_unit.set_page_token("not-a-token");
+  EXPECT_EQ(search("analyst", by_unit, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditorAnalystE2eTest, ::testing::Values("embedded", "kafka"),

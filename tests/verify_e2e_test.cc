@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <regex>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/big_endian.h"
@@ -304,6 +306,27 @@ TEST_F(SignedCheckpointTest, ALogThatGrewStillExtendsItsCheckpoint) {
   verified = VerifyAgainstCheckpoint(dir_.path() + "/stranger.pub");
   EXPECT_EQ(verified.status, 1);
   EXPECT_THAT(verified.output, HasSubstr("signature"));
+}
+
+// The file reads as it is: every field named, hashes and the signature in
+// hex; a readable copy changed to say something else is caught.
+TEST_F(SignedCheckpointTest, TheFileIsReadableAndItsReadableCopyIsChecked) {
+  std::ifstream in(checkpoint_);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string json = text.str();
+  EXPECT_THAT(json, HasSubstr("\"partition_hash_hex\": \""));
+  EXPECT_THAT(json, HasSubstr("\"signature_hex\": \""));
+  EXPECT_THAT(json, HasSubstr("\"taken_at\": \"20"));
+  const std::regex hash("\"partition_hash_hex\": \"([0-9a-f]{64})\"");
+  std::smatch found;
+  ASSERT_TRUE(std::regex_search(json, found, hash)) << json;
+  const std::string forged = std::string(64, 'a');
+  json.replace(found.position(1), 64, forged);
+  std::ofstream(checkpoint_, std::ios::trunc) << json;
+  Verified verified = VerifyAgainstCheckpoint(keys_ + ".pub");
+  EXPECT_EQ(verified.status, 1) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr("readable copy differs from what is signed"));
 }
 
 TEST_F(SignedCheckpointTest, AForgerWhoRechainsEverythingIsCaughtOnlyByTheCheckpoint) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -13,6 +16,20 @@ namespace gridledger::projections {
 namespace {
 
 std::string AccountKey(absl::string_view account) { return absl::StrCat("la/", account); }
+
+// Account search: "ls/<index>/<term>\0<account>", one key per account and
+// term (names lower-cased; a unit as UnitKey, so a unit's prefix selects its
+// subtree; every meter a read of the account named).
+constexpr char kByName[] = "name";
+constexpr char kByUnit[] = "unit";
+constexpr char kByMeter[] = "meter";
+std::string SearchPrefix(absl::string_view index, absl::string_view term) {
+  return absl::StrCat("ls/", index, "/", term);
+}
+std::string SearchKey(absl::string_view index, absl::string_view term, absl::string_view account) {
+  return absl::StrCat(SearchPrefix(index, term), std::string(1, '\0'), account);
+}
+std::string SearchText(absl::string_view text) { return absl::AsciiStrToLower(text); }
 std::string BillKey(absl::string_view account, absl::string_view bill) {
   return absl::StrCat("lb/", account, "/", bill);
 }
@@ -328,8 +345,26 @@ absl::StatusOr<v1::LedgerAccount> ApplyLedgerEvent(const v1::EventEnvelope& even
   AccountChange change(event, txn, std::move(account), with_statement);
   const v1::DomainEvent& payload = event.payload();
   switch (payload.event_case()) {
-    case v1::DomainEvent::kAccountOpened:
-      change.account().set_org_unit(payload.account_opened().org_unit());
+    case v1::DomainEvent::kAccountOpened: {
+      const v1::AccountOpened& opened = payload.account_opened();
+      v1::LedgerAccount& a = change.account();
+      a.set_org_unit(opened.org_unit().empty() ? event.org_unit() : opened.org_unit());
+      a.set_customer_name(opened.customer_name());
+      a.set_premise_address(opened.premise_address());
+      txn.Put(SearchKey(kByName, SearchText(opened.customer_name()), account_id), "");
+      txn.Put(SearchKey(kByUnit, UnitKey(a.org_unit()), account_id), "");
+      break;
+    }
+    case v1::DomainEvent::kMeterReadRecorded: {
+      const std::string& meter = payload.meter_read_recorded().meter_bar_code();
+      if (!meter.empty() && meter != change.account().meter_bar_code()) {
+        change.account().set_meter_bar_code(meter);
+        txn.Put(SearchKey(kByMeter, meter, account_id), "");
+      }
+      break;
+    }
+    case v1::DomainEvent::kAccountClosed:
+      change.account().set_closed(true);
       break;
     case v1::DomainEvent::kBillIssued:
       GL_RETURN_IF_ERROR(ApplyBillIssued(payload.bill_issued(), change));
@@ -433,6 +468,74 @@ absl::StatusOr<v1::Statement> ReadStatement(const ViewReader& reader, const std:
         return true;
       }));
   return parse_error.ok() ? absl::StatusOr<v1::Statement>(std::move(statement)) : parse_error;
+}
+
+absl::StatusOr<v1::AccountSearchReply> SearchAccounts(
+    const ViewReader& reader, const v1::SearchAccountsRequest& request,
+    const std::function<bool(const v1::LedgerAccount&)>& visible) {
+  if (request.account_id_prefix().empty() && request.name_prefix().empty() &&
+      request.meter_bar_code().empty() && request.org_unit().empty()) {
+    return absl::InvalidArgumentError(
+        "account_id_prefix, name_prefix, meter_bar_code, org_unit: give at least one");
+  }
+  const std::string name = SearchText(request.name_prefix());
+  // The most selective index given; its keys end in the account id.
+  std::string prefix;
+  bool by_account_key = false;
+  if (!request.meter_bar_code().empty()) {
+    prefix = SearchPrefix(kByMeter, request.meter_bar_code()) + std::string(1, '\0');
+  } else if (!request.account_id_prefix().empty()) {
+    prefix = AccountKey(request.account_id_prefix());
+    by_account_key = true;
+  } else if (!name.empty()) {
+    prefix = SearchPrefix(kByName, name);
+  } else {
+    prefix = SearchPrefix(kByUnit, UnitPrefix(request.org_unit()));
+  }
+  const std::string& token = request.page_token();
+  if (token.size() % 2 != 0 || token.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return absl::InvalidArgumentError("page_token: not one this service gave");
+  }
+  const std::string start = absl::HexStringToBytes(token);
+  const int page_size = request.page_size() <= 0 ? 100 : std::min(request.page_size(), 1000);
+  v1::AccountSearchReply reply;
+  absl::Status failed;
+  GL_RETURN_IF_ERROR(reader.Scan(
+      by_account_key ? "la/" : prefix, prefix + start,
+      [&](absl::string_view key, absl::string_view) {
+        if (!absl::StartsWith(key, prefix)) return false;
+        if (reply.accounts_size() >= page_size) {
+          reply.set_next_page_token(absl::BytesToHexString(key.substr(prefix.size())));
+          return false;
+        }
+        const absl::string_view account_id =
+            by_account_key ? key.substr(3) : key.substr(key.rfind('\0') + 1);
+        v1::LedgerAccount account;
+        absl::StatusOr<bool> found = reader.GetProto(AccountKey(account_id), &account);
+        if (!found.ok()) {
+          failed = found.status();
+          return false;
+        }
+        if (!*found || !visible(account)) return true;
+        if (!absl::StartsWith(account.account_id(), request.account_id_prefix()) ||
+            !absl::StartsWith(SearchText(account.customer_name()), name) ||
+            (!request.org_unit().empty() &&
+             !absl::StartsWith(UnitKey(account.org_unit()), UnitPrefix(request.org_unit())))) {
+          return true;
+        }
+        v1::AccountMatch* match = reply.add_accounts();
+        match->set_account_id(account.account_id());
+        match->set_customer_name(account.customer_name());
+        match->set_org_unit(account.org_unit());
+        match->set_premise_address(account.premise_address());
+        match->set_meter_bar_code(account.meter_bar_code());
+        match->set_balance_fen(account.balance_fen());
+        match->set_closed(account.closed());
+        return true;
+      }));
+  GL_RETURN_IF_ERROR(failed);
+  *reply.mutable_reflects() = reader.reflects();
+  return reply;
 }
 
 absl::StatusOr<v1::AccountBalance> ReadBalance(const ViewReader& reader,

@@ -50,6 +50,12 @@ absl::Status ForEachOpenBill(const ViewReader& reader, const std::string& org_un
 // NOT_FOUND for an unknown account; INVALID_ARGUMENT for a bad page token.
 absl::StatusOr<v1::Statement> ReadStatement(const ViewReader& reader, const std::string& account_id,
                                             int page_size, const std::string& page_token);
+// Accounts matching every criterion of `request` (LedgerQuery.SearchAccounts)
+// for which `visible` is true, one page; INVALID_ARGUMENT naming the field
+// for no criterion, a bad org unit or a page token not from here.
+absl::StatusOr<v1::AccountSearchReply> SearchAccounts(
+    const ViewReader& reader, const v1::SearchAccountsRequest& request,
+    const std::function<bool(const v1::LedgerAccount&)>& visible);
 absl::StatusOr<v1::AccountBalance> ReadBalance(const ViewReader& reader,
                                                const std::string& account_id,
                                                const v1::Date& as_of);

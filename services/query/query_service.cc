@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
+#include "domain/common/org_units.h"
 #include "projections/views/asset_lifecycle_view.h"
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
@@ -154,6 +155,23 @@ grpc::Status LedgerQueryService::GetStatement(grpc::ServerContext* context,
                   return AccountInScope(ReadStatement(reader, request->account_id(), page_size,
                                                       request->page_token()),
                                         principal, request->account_id());
+                });
+}
+
+grpc::Status LedgerQueryService::SearchAccounts(grpc::ServerContext* context,
+                                                const v1::SearchAccountsRequest* request,
+                                                v1::AccountSearchReply* reply) {
+  if (!request->org_unit().empty()) {
+    if (absl::Status s = domain::CheckOrgUnit("org_unit", request->org_unit()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  return Answer(*tokens_, *context, *views_, "ledger", request->min_position(), reply,
+                [&](const ViewReader& reader, const service::Principal& principal) {
+                  return projections::SearchAccounts(
+                      reader, *request, [&principal](const v1::LedgerAccount& account) {
+                        return service::InScope(principal, account.org_unit());
+                      });
                 });
 }
 

@@ -21,6 +21,9 @@ class LedgerQueryService final : public v1::LedgerQuery::Service {
       : views_(views), tokens_(tokens) {}
   grpc::Status GetStatement(grpc::ServerContext* context, const v1::GetStatementRequest* request,
                             v1::Statement* reply) override;
+  grpc::Status SearchAccounts(grpc::ServerContext* context,
+                              const v1::SearchAccountsRequest* request,
+                              v1::AccountSearchReply* reply) override;
   grpc::Status GetBalance(grpc::ServerContext* context, const v1::GetBalanceRequest* request,
                           v1::AccountBalance* reply) override;
   grpc::Status GetPeriodTotals(grpc::ServerContext* context,
