@@ -28,6 +28,7 @@ namespace gridledger {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -175,6 +176,22 @@ TEST_P(AuditorAnalystE2eTest, ExportTailReportAndBillAgreeWithTheLog) {
   EXPECT_THAT(html, HasSubstr("Electricity bill B-"));
   EXPECT_THAT(html, HasSubstr("T-ENERGY"));
   EXPECT_EQ(Lines(ReadFile(report + "/bills_sample.csv")).size(), 4u);
+
+  // replay on the two axes: the account's statement as of the time exists
+  // on the business axis (its month happened by then) and not on the
+  // recorded axis (nothing had been recorded by then).
+  const std::string account = tag_ + "-100000";
+  const std::string business_replay = Gridledger(absl::StrCat(
+      "replay --store '", store, "' --as-of ", as_of_, " --time business --views ledger --ledger ",
+      account, " --out ", dir_.path(), "/replay-b"));
+  EXPECT_THAT(business_replay, HasSubstr("\"statement\""));
+  EXPECT_THAT(business_replay, HasSubstr("recordedLate"));
+  EXPECT_THAT(business_replay, HasSubstr("exit=0"));
+  const std::string recorded_replay = Gridledger(absl::StrCat(
+      "replay --store '", store, "' --as-of ", as_of_, " --time recorded --views ledger --ledger ",
+      account, " --out ", dir_.path(), "/replay-r"));
+  EXPECT_THAT(recorded_replay, HasSubstr("notKnown"));
+  EXPECT_THAT(recorded_replay, Not(HasSubstr("\"statement\"")));
 
   const std::string recorded = dir_.path() + "/recorded";
   ASSERT_THAT(Gridledger(absl::StrCat("audit-report --store '", store, "' --as-of ", as_of_,

@@ -1,6 +1,7 @@
 #include "domain/billing_center/tariff/rules.h"
 
 #include "absl/strings/match.h"
+#include "domain/common/business_time.h"
 
 namespace gridledger::billing::rules {
 
@@ -27,10 +28,14 @@ const std::vector<Rule>& AllRules() {
       {kUnbilled, "an accepted read of an earlier period is billed first"},
       {kMonotone, "accepted reads never go backwards on a meter"},
       {kMeterExchange, "a meter exchange: the old meter's final read, the new one's first"},
+      {kMeterOnAccount, "a read's meter is one installed on the account, read while it hung there"},
+      {kReadInPeriod, "a read is not for a period after the month it was taken"},
       {kReverseOrder, "metered bills are reversed latest first and reissued in period order"},
       {kReadCorrection, "an accepted read no standing bill uses may be corrected"},
       {kReissue, "a reissue replaces one reversed bill of its period, once"},
       {kTermsInForce, "terms and tariff in force on the period's first day"},
+      {domain::kRuleNotFuture, "a command's business time is at most 5 minutes ahead of now"},
+      {domain::kRuleNotBeforeStart, "a command's business time is not before its stream began"},
       {kPenaltyRate, "late-payment penalty per day: 0.1 % residential; 0.2 % / 0.3 % others"},
       {kPenaltyMinimum, "at least 1 CNY on the bill's total penalty, rounded once"},
       {kPenaltyYearSplit, "each accrual records its days and rate per calendar year"},
