@@ -103,8 +103,9 @@ class Demo {
       context.AddMetadata("x-occurred-at",
                           absl::FormatTime(absl::RFC3339_sec, *stamp.at, domain::UtilityZone()));
     }
-    if (!stamp.correlation_id.empty())
+    if (!stamp.correlation_id.empty()) {
       context.AddMetadata("x-correlation-id", stamp.correlation_id);
+    }
     grpc::Status status = call(&context);
     ++totals_->commands;
     if (status.ok()) return true;

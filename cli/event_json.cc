@@ -180,8 +180,9 @@ std::string FieldJson(const Message& message, const FieldDescriptor* field) {
   }
   std::string json = "[";
   const int size = message.GetReflection()->FieldSize(message, field);
-  for (int i = 0; i < size; ++i)
+  for (int i = 0; i < size; ++i) {
     absl::StrAppend(&json, i == 0 ? "" : ",", ValueJson(message, field, i));
+  }
   json.push_back(']');
   return json;
 }

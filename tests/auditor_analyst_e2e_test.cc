@@ -219,7 +219,7 @@ TEST_P(AuditorAnalystE2eTest, ExportTailReportAndBillAgreeWithTheLog) {
 TEST_P(AuditorAnalystE2eTest, AccountsAreFoundByIdNameMeterAndUnit) {
   auto ledger = v1::LedgerQuery::NewStub(
       grpc::CreateChannel(served_.address, grpc::InsecureChannelCredentials()));
-  auto search = [&](const std::string& who, v1::SearchAccountsRequest request,
+  auto search = [&](const std::string& who, const v1::SearchAccountsRequest& request,
                     v1::AccountSearchReply* reply) {
     return ledger->SearchAccounts(testing::CallAs(served_.tokens.at(who)).get(), request, reply);
   };

@@ -166,7 +166,7 @@ class GrpcExecutor final : public billing::model::BillingExecutor {
     install.mutable_installation()->set_bar_code(meter);
     install.mutable_installation()->set_account_id(account);
     install.mutable_installation()->set_metering_class(3);
-    for (grpc::Status status :
+    for (const grpc::Status& status :
          {metering_->ReceiveMeter(As(billing::model::kAdmin).get(), receive, &reply),
           metering_->RecordCalibration(As(billing::model::kAdmin).get(), calibrate, &reply),
           metering_->MoveMeter(As(billing::model::kAdmin).get(), move, &reply),

@@ -87,6 +87,13 @@ BusinessTime BusinessTimeOf(const std::vector<v1::DomainEvent>& events,
 absl::Status CheckBusinessTime(const BusinessTime& business, absl::Time now,
                                const std::vector<v1::EventEnvelope>& history) {
   if (business.stated_by.empty()) return absl::OkStatus();
+  // The same range every date field of a request is held to.
+  const absl::Time earliest = absl::FromCivil(absl::CivilDay(1990, 1, 1), UtilityZone());
+  if (business.time < earliest) {
+    return absl::InvalidArgumentError(absl::StrCat(business.stated_by, ": ",
+                                                   TimeText(business.time),
+                                                   " is before 1990-01-01 (", kRuleNotFuture, ")"));
+  }
   if (business.time > now + kBusinessTimeSkew) {
     return absl::InvalidArgumentError(absl::StrCat(
         business.stated_by, ": ", TimeText(business.time), " is in the future (now is ",

@@ -6,7 +6,8 @@
 // captured on paper and keyed in later); otherwise it is the moment the
 // command ran. BusinessTimeOf picks it; CheckBusinessTime holds it to the
 // rules every unit shares (docs/ARCHITECTURE.md, "Business time"):
-//   BT-NOT-FUTURE  not later than now + kBusinessTimeSkew (INVALID_ARGUMENT)
+//   BT-NOT-FUTURE  not later than now + kBusinessTimeSkew, nor before 1990
+//                  (INVALID_ARGUMENT)
 //   BT-NOT-BEFORE-START  not on a day before the aggregate's first event
 //                  (FAILED_PRECONDITION: a read before the account opened)
 // A date-only field states the start of that day in the utility's zone.

@@ -59,6 +59,8 @@ TEST(BusinessTimeTest, AFutureTimeBeyondTheSkewIsRefusedNamingTheField) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), HasSubstr("read_at: 2026-12-03T10:06:00+08:00"));
   EXPECT_THAT(std::string(status.message()), HasSubstr(kRuleNotFuture));
+  EXPECT_EQ(CheckBusinessTime({absl::FromUnixSeconds(0), "x-occurred-at"}, kNow, {}).code(),
+            absl::StatusCode::kInvalidArgument);
   // The moment the command ran is never checked (it is now by definition).
   EXPECT_TRUE(CheckBusinessTime({kNow + absl::Hours(1), ""}, kNow, {}).ok());
 }
