@@ -42,11 +42,15 @@ struct Finding {
   bool broken = false;
 };
 
+// Money per unit, straight from the events. Payments are what was received
+// (credit included), so net_owed nets credit against what is owed, as an
+// account's balance does; the ledger view's "collected" counts allocations.
 struct UnitTotals {
-  int64_t billed_fen = 0, reversed_fen = 0, penalty_fen = 0, collected_fen = 0,
+  int64_t billed_fen = 0, back_billed_fen = 0, reversed_fen = 0, penalty_fen = 0, payments_fen = 0,
           payments_reversed_fen = 0;
-  int64_t outstanding_fen() const {
-    return billed_fen - reversed_fen + penalty_fen - collected_fen + payments_reversed_fen;
+  int64_t net_owed_fen() const {
+    return billed_fen + back_billed_fen - reversed_fen + penalty_fen - payments_fen +
+           payments_reversed_fen;
   }
 };
 
@@ -67,6 +71,7 @@ void CheckChains(eventstore::EventStore& store, const AuditFlags& flags,
                  std::vector<Finding>* chain) {
   eventstore::ChainWalker walker;
   std::string public_pem;
+  bool against_checkpoint = false;
   if (!flags.checkpoint.empty()) {
     absl::StatusOr<std::string> pem = server::ReadWholeFile("public_key", flags.public_key);
     absl::StatusOr<v1::ChainCheckpoint> checkpoint =
@@ -75,6 +80,7 @@ void CheckChains(eventstore::EventStore& store, const AuditFlags& flags,
     if (checkpoint.ok()) {
       public_pem = *pem;
       walker.Expect(*checkpoint);
+      against_checkpoint = true;
       chain->push_back({"signed checkpoint",
                         absl::StrCat(flags.checkpoint, ": signature verifies (",
                                      checkpoint->heads_size(), " heads)"),
@@ -94,7 +100,7 @@ void CheckChains(eventstore::EventStore& store, const AuditFlags& flags,
     chain->push_back(
         {"hash chains",
          absl::StrCat("intact: ", walker.events(), " events in ", walker.streams(), " streams",
-                      flags.checkpoint.empty() ? "" : "; extends the checkpoint"),
+                      against_checkpoint ? "; extends the checkpoint" : ""),
          false});
     const v1::ChainCheckpoint heads = walker.Heads();  // by value: outlives the loop
     for (const v1::PartitionHead& head : heads.heads()) {
@@ -152,7 +158,7 @@ void Count(const v1::EventEnvelope& event, Audit* audit) {
       audit->bills.push_back({p.bill_issued().account_id(), p.bill_issued().bill_id()});
       break;
     case v1::DomainEvent::kBackBillingIssued:
-      delta.billed_fen =
+      delta.back_billed_fen =
           p.back_billing_issued().amount_fen() + p.back_billing_issued().penalty_fen();
       break;
     case v1::DomainEvent::kBillReversed:
@@ -162,7 +168,7 @@ void Count(const v1::EventEnvelope& event, Audit* audit) {
       delta.penalty_fen = p.penalty_accrued().amount_fen();
       break;
     case v1::DomainEvent::kPaymentPosted:
-      delta.collected_fen = p.payment_posted().amount_fen();
+      delta.payments_fen = p.payment_posted().amount_fen();
       break;
     case v1::DomainEvent::kPaymentReversed:
       delta.payments_reversed_fen = p.payment_reversed().amount_fen();
@@ -173,9 +179,10 @@ void Count(const v1::EventEnvelope& event, Audit* audit) {
   for (const std::string& u : UnitAndAncestors(unit)) {
     UnitTotals& t = audit->totals[u];
     t.billed_fen += delta.billed_fen;
+    t.back_billed_fen += delta.back_billed_fen;
     t.reversed_fen += delta.reversed_fen;
     t.penalty_fen += delta.penalty_fen;
-    t.collected_fen += delta.collected_fen;
+    t.payments_fen += delta.payments_fen;
     t.payments_reversed_fen += delta.payments_reversed_fen;
   }
 }
@@ -268,6 +275,19 @@ int RunAuditReport(const AuditFlags& flags) {
   const google::protobuf::Timestamp as_of = domain::ToTimestamp(as_of_time);
   const v1::TimeAxis axis =
       flags.time == "business" ? v1::TIME_AXIS_BUSINESS : v1::TIME_AXIS_RECORDED;
+  // Never into a directory holding something else (a store, say): an
+  // earlier report (its marker) is replaced, an empty or new one is used.
+  constexpr char kMarker[] = ".gridledger-audit-report";
+  std::error_code listed;
+  if (std::filesystem::is_directory(flags.out, listed) &&
+      !std::filesystem::is_empty(flags.out, listed) &&
+      !std::filesystem::exists(std::filesystem::path(flags.out) / kMarker, listed)) {
+    return Report(
+        "audit-report",
+        absl::InvalidArgumentError(absl::StrCat(
+            "--out: ", flags.out,
+            " holds files no earlier audit-report wrote; give an empty or new directory")));
+  }
   std::error_code made;
   std::filesystem::create_directories(flags.out, made);
   if (made) {
@@ -297,13 +317,13 @@ int RunAuditReport(const AuditFlags& flags) {
     for (const auto& [type, count] : types) event_rows.push_back({unit, type, absl::StrCat(count)});
   }
   std::vector<std::vector<std::string>> total_rows = {
-      {"org_unit", "billed_fen", "reversed_fen", "penalty_fen", "collected_fen",
-       "payments_reversed_fen", "outstanding_fen", "outstanding_cny"}};
+      {"org_unit", "billed_fen", "back_billed_fen", "reversed_fen", "penalty_fen", "payments_fen",
+       "payments_reversed_fen", "net_owed_fen", "net_owed_cny"}};
   for (const auto& [unit, t] : audit.totals) {
-    total_rows.push_back({unit, absl::StrCat(t.billed_fen), absl::StrCat(t.reversed_fen),
-                          absl::StrCat(t.penalty_fen), absl::StrCat(t.collected_fen),
-                          absl::StrCat(t.payments_reversed_fen), absl::StrCat(t.outstanding_fen()),
-                          YuanText(t.outstanding_fen())});
+    total_rows.push_back({unit, absl::StrCat(t.billed_fen), absl::StrCat(t.back_billed_fen),
+                          absl::StrCat(t.reversed_fen), absl::StrCat(t.penalty_fen),
+                          absl::StrCat(t.payments_fen), absl::StrCat(t.payments_reversed_fen),
+                          absl::StrCat(t.net_owed_fen()), YuanText(t.net_owed_fen())});
   }
   // Bills spread evenly over the log's order.
   std::vector<BillRef> sample;
@@ -344,12 +364,17 @@ int RunAuditReport(const AuditFlags& flags) {
       GL_VERSION, ". ", audit.counted, " events counted, ", audit.skipped_later,
       " later ones left out.</p>\n<h2>Chain</h2>\n<p class=\"", broken ? "broken" : "ok", "\">",
       broken ? "BROKEN: see below" : "Intact", "</p>\n", HtmlTable(chain_rows),
-      "<h2>Ledger totals per org unit</h2>\n<p>Summed straight from the events (CNY = fen / "
-      "100; outstanding = billed − reversed + penalties − collected + payments reversed).</p>\n",
+      "<h2>Ledger totals per org unit</h2>\n<p>Summed straight from the events, each unit with "
+      "every unit under it. billed: metered bills; back_billed: back-billing with its penalty; "
+      "penalty: late-payment penalties accrued; payments: money received, credit included; "
+      "net_owed = billed + back_billed − reversed + penalty − payments + payments reversed, so "
+      "credit is netted against what is owed (the ledger view's collected counts only what was "
+      "allocated to bills). CNY = fen / 100.</p>\n",
       HtmlTable(total_rows), "<h2>Events per org unit and type</h2>\n", HtmlTable(event_rows),
       "<h2>Sample of bills with their provenance</h2>\n", HtmlTable(bill_rows), bill_sections,
       "</body></html>\n");
   const std::vector<std::pair<std::string, std::string>> files = {
+      {kMarker, "written by gridledger audit-report\n"},
       {"report.html", html},
       {"chain.csv", Csv(chain_rows)},
       {"events_by_unit_type.csv", Csv(event_rows)},

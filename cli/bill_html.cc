@@ -144,6 +144,18 @@ std::string BillSectionHtml(const v1::BillExplanation& explanation,
   }
   absl::StrAppend(&html, "<h3>Charges</h3>\n<table>\n",
                   Row({"Item", "Quantity", "Unit price (CNY)", "Amount (CNY)", "Rule"}, "th"));
+  if (back_billing) {
+    const v1::BackBillingIssued& back = event.payload().back_billing_issued();
+    absl::StrAppend(
+        &html,
+        Row({HtmlEscape(absl::StrCat("unbilled energy found by inspection ", back.inspection_id())),
+             absl::StrCat(QuantityText(back.energy_wh(), 3), " kWh"), "",
+             YuanText(back.amount_fen()), "T-BACK-BILLING"}));
+    if (back.penalty_fen() != 0) {
+      absl::StrAppend(&html,
+                      Row({"penalty", "", "", YuanText(back.penalty_fen()), "T-BACK-BILLING"}));
+    }
+  }
   for (const v1::ExplainedLine& explained : explanation.lines()) {
     const v1::BillLine& line = explained.line();
     absl::StrAppend(&html,
@@ -183,7 +195,10 @@ std::string BillSectionHtml(const v1::BillExplanation& explanation,
 std::string BillPageHtml(const v1::BillExplanation& explanation, const v1::AccountOpened& account) {
   return absl::StrCat(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Bill ",
-      HtmlEscape(explanation.bill().payload().bill_issued().bill_id()), "</title>\n",
+      HtmlEscape(explanation.bill().payload().has_back_billing_issued()
+                     ? explanation.bill().payload().back_billing_issued().bill_id()
+                     : explanation.bill().payload().bill_issued().bill_id()),
+      "</title>\n",
       "<style>body{font-family:sans-serif;max-width:48em;margin:2em auto}"
       "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;padding:.2em .5em;"
       "text-align:left}.proof{font-size:.8em;color:#555;word-break:break-all}"

@@ -1,5 +1,7 @@
 #include "cli/event_json.h"
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -107,9 +109,33 @@ std::string ValueJson(const Message& message, const FieldDescriptor* field, int 
   return "null";
 }
 
-void AppendJson(const Message& message, std::string* out) {
+// The fields AppendJson prints, by number: every singular scalar outside a
+// oneof (its default too, so every object of a type has the same keys: an
+// offset 0 is there as 0), and messages, oneof members and repeated fields
+// that are set.
+std::vector<const FieldDescriptor*> PrintedFields(const Message& message) {
+  const Reflection* r = message.GetReflection();
+  const google::protobuf::Descriptor* type = message.GetDescriptor();
   std::vector<const FieldDescriptor*> fields;
-  message.GetReflection()->ListFields(message, &fields);  // set fields, by number
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* field = type->field(i);
+    if (field->is_repeated()) {
+      if (r->FieldSize(message, field) > 0) fields.push_back(field);
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ||
+               field->containing_oneof() != nullptr) {
+      if (r->HasField(message, field)) fields.push_back(field);
+    } else {
+      fields.push_back(field);
+    }
+  }
+  std::sort(fields.begin(), fields.end(), [](const FieldDescriptor* a, const FieldDescriptor* b) {
+    return a->number() < b->number();
+  });
+  return fields;
+}
+
+void AppendJson(const Message& message, std::string* out) {
+  const std::vector<const FieldDescriptor*> fields = PrintedFields(message);
   out->push_back('{');
   bool first = true;
   for (const FieldDescriptor* field : fields) {

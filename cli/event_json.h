@@ -4,7 +4,10 @@
 // GridLedger stores is below 2^53, so JavaScript reads them exactly too).
 // Otherwise it is protobuf's JSON mapping, which protobuf's JSON parsers
 // read back: field names as in the .proto (snake_case), enums by name,
-// Timestamps in RFC 3339 (UTC), bytes in base64, unset fields omitted.
+// Timestamps in RFC 3339 (UTC), bytes in base64. Every scalar field is
+// printed, defaults included (an offset 0 is "offset":0), so every object
+// of a type has the same keys; unset messages and oneof members, and empty
+// repeated fields, are left out.
 #ifndef GRIDLEDGER_CLI_EVENT_JSON_H_
 #define GRIDLEDGER_CLI_EVENT_JSON_H_
 

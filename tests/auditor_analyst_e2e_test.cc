@@ -132,6 +132,15 @@ TEST_P(AuditorAnalystE2eTest, ExportTailReportAndBillAgreeWithTheLog) {
   EXPECT_THAT(tailed, HasSubstr("exit=0"));
   EXPECT_EQ(Lines(tailed).size() - 1, events.size()) << tailed.substr(0, 500);
 
+  // A filter that can match nothing is a mistake, said as such.
+  const std::string unknown =
+      Gridledger(absl::StrCat("tail --target ", served_.address, " --token_file ", dir_.path(),
+                              "/analyst.token --until now --json --type NoSuchEvent"));
+  EXPECT_THAT(unknown, HasSubstr("is no event type"));
+  EXPECT_THAT(unknown, HasSubstr("exit=1"));
+  // JSON keeps every scalar, defaults too: the log's first event has offset 0.
+  EXPECT_THAT(events[0], HasSubstr("\"offset\":0"));
+
   // CSV of one type: a column per field, one row per bill; the org-unit
   // filter is the account's county (the actor is of sn/xa).
   const std::string csv = dir_.path() + "/bills.csv";
@@ -167,9 +176,10 @@ TEST_P(AuditorAnalystE2eTest, ExportTailReportAndBillAgreeWithTheLog) {
     by_unit[cells[0]] = cells;
   }
   ASSERT_TRUE(by_unit.count("sn")) << totals;
-  EXPECT_EQ(by_unit["sn"][1], absl::StrCat(billed + back_billed));
-  EXPECT_EQ(by_unit["sn"][4], absl::StrCat(collected));
-  EXPECT_EQ(by_unit["sn"][3], "0")
+  EXPECT_EQ(by_unit["sn"][1], absl::StrCat(billed));
+  EXPECT_EQ(by_unit["sn"][2], absl::StrCat(back_billed));
+  EXPECT_EQ(by_unit["sn"][5], absl::StrCat(collected));
+  EXPECT_EQ(by_unit["sn"][4], "0")
       << "the demo's penalties are accrued today, after the as-of time";
   EXPECT_GT(penalties, 0);
   const std::string html = ReadFile(report + "/report.html");
@@ -192,6 +202,14 @@ TEST_P(AuditorAnalystE2eTest, ExportTailReportAndBillAgreeWithTheLog) {
       account, " --out ", dir_.path(), "/replay-r"));
   EXPECT_THAT(recorded_replay, HasSubstr("notKnown"));
   EXPECT_THAT(recorded_replay, Not(HasSubstr("\"statement\"")));
+
+  // Never into a directory that holds something else; again into its own.
+  EXPECT_THAT(Gridledger(absl::StrCat("audit-report --store '", store, "' --as-of ", as_of_,
+                                      " --out ", dir_.path())),
+              HasSubstr("holds files no earlier audit-report wrote"));
+  EXPECT_THAT(Gridledger(absl::StrCat("audit-report --store '", store, "' --as-of ", as_of_,
+                                      " --time business --out ", report)),
+              HasSubstr("exit=0"));
 
   const std::string recorded = dir_.path() + "/recorded";
   ASSERT_THAT(Gridledger(absl::StrCat("audit-report --store '", store, "' --as-of ", as_of_,

@@ -86,6 +86,12 @@ absl::StatusOr<eventstore::AppendRequest> DecideAppend(eventstore::EventStore& s
   const absl::Time now = absl::Now();
   const domain::BusinessTime business = domain::BusinessTimeOf(decided, context.stated_time, now);
   GL_RETURN_IF_ERROR(domain::CheckBusinessTime(business, now, history));
+  if (context.stated_time && business.stated_by != "x-occurred-at") {
+    // Stated but overruled by the event's own time: still held to the rules,
+    // never silently ignored when it could not be true.
+    GL_RETURN_IF_ERROR(
+        domain::CheckBusinessTime({*context.stated_time, "x-occurred-at"}, now, history));
+  }
   const google::protobuf::Timestamp occurred_at = domain::ToTimestamp(business.time);
   eventstore::AppendRequest request;
   request.stream_id = stream_id;

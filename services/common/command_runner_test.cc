@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "domain/common/calendar.h"
 #include "eventstore/event_store_factory.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,6 +62,50 @@ TEST_F(CommandRunnerTest, AppendsWithActorAndAnswersRetriesWithoutDecidingAgain)
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ExecuteCommand(*store_, Context(""), "meter-M1", decide).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Business time: the event's own time wins over x-occurred-at, which wins
+// over now; each is held to the BT rules (a stated x-occurred-at even when
+// the event's own time overrules it); causation ids reach every event.
+TEST_F(CommandRunnerTest, OccurredAtIsTheCommandsBusinessTimeHeldToItsRules) {
+  const absl::Time now = absl::Now();
+  const absl::Time calibrated = now - absl::Hours(24 * 3);
+  Decide calibrate =
+      [&](const std::vector<v1::EventEnvelope>&) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    v1::DomainEvent event;
+    event.mutable_meter_calibrated()->set_bar_code("M2");
+    *event.mutable_meter_calibrated()->mutable_verified_on() =
+        domain::ToDate(domain::UtilityDay(calibrated));
+    return std::vector<v1::DomainEvent>{event, Scrapped("after the test")};
+  };
+  CommandContext keyed_in = Context("bt-1");
+  keyed_in.stated_time = now - absl::Hours(24 * 5);  // the meter's stream begins then
+  keyed_in.causation_id = "cause-1";
+  ASSERT_TRUE(
+      ExecuteCommand(*store_, keyed_in, "meter-M2", [](const std::vector<v1::EventEnvelope>&) {
+        return absl::StatusOr<std::vector<v1::DomainEvent>>(
+            std::vector<v1::DomainEvent>{Scrapped("received")});
+      }).ok());
+  ASSERT_TRUE(ExecuteCommand(*store_, Context("bt-2"), "meter-M2", calibrate).ok());
+  auto events = store_->ReadStream("meter-M2");
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ(domain::FromTimestamp((*events)[0].occurred_at()),
+            absl::FromUnixSeconds(absl::ToUnixSeconds(*keyed_in.stated_time)));
+  EXPECT_EQ((*events)[0].causation_id(), "cause-1");
+  // Both events of the calibration carry its verified_on (00:00 that day).
+  const absl::Time day = absl::FromCivil(domain::UtilityDay(calibrated), domain::UtilityZone());
+  EXPECT_EQ(domain::FromTimestamp((*events)[1].occurred_at()), day);
+  EXPECT_EQ(domain::FromTimestamp((*events)[2].occurred_at()), day);
+
+  CommandContext future = Context("bt-3");
+  future.stated_time = now + absl::Hours(1);
+  absl::Status refused = ExecuteCommand(*store_, future, "meter-M2", calibrate).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("x-occurred-at: "));
+  CommandContext before_start = Context("bt-4");
+  before_start.stated_time = now - absl::Hours(24 * 30);
+  EXPECT_EQ(ExecuteCommand(*store_, before_start, "meter-M2", calibrate).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CommandRunnerTest, ConcurrentCommandsAreDecidedOnTheLatestState) {

@@ -167,6 +167,28 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::SubscribeRepl
 
 }  // namespace
 
+absl::StatusOr<std::vector<std::string>> KnownEventTypes(
+    const google::protobuf::RepeatedPtrField<std::string>& asked) {
+  std::vector<std::string> types;
+  const google::protobuf::Descriptor* events = v1::DomainEvent::descriptor();
+  for (int i = 0; i < asked.size(); ++i) {
+    const std::string type = absl::StartsWith(asked[i], "gridledger.v1.")
+                                 ? asked[i]
+                                 : absl::StrCat("gridledger.v1.", asked[i]);
+    bool known = false;
+    for (int f = 0; f < events->field_count() && !known; ++f) {
+      const google::protobuf::Descriptor* payload = events->field(f)->message_type();
+      known = payload != nullptr && payload->full_name() == type;
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat("event_types[", i, "]: \"", asked[i],
+                                                     "\" is no event type (docs/EVENTS.md)"));
+    }
+    types.push_back(type);
+  }
+  return types;
+}
+
 bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit) {
   if (org_unit.empty()) return true;
   const std::string& unit = event.org_unit().empty() ? event.actor().org_unit() : event.org_unit();
@@ -261,6 +283,9 @@ grpc::ServerWriteReactor<v1::SubscribeReply>* EventGatewayService::Subscribe(
   SubscriptionPlan plan;
   plan.org_unit = principal->org_unit;
   if (!request->org_unit().empty()) {
+    if (absl::Status s = domain::CheckOrgUnit("org_unit", request->org_unit()); !s.ok()) {
+      return new RefusedSubscription(ToGrpcStatus(s));
+    }
     if (absl::Status s = service::RequireUnitInScope(*principal, "org_unit", request->org_unit());
         !s.ok()) {
       return new RefusedSubscription(ToGrpcStatus(s));
@@ -268,7 +293,9 @@ grpc::ServerWriteReactor<v1::SubscribeReply>* EventGatewayService::Subscribe(
     plan.org_unit = request->org_unit();
   }
   plan.request = *request;
-  plan.filter.event_types.assign(request->event_types().begin(), request->event_types().end());
+  absl::StatusOr<std::vector<std::string>> types = KnownEventTypes(request->event_types());
+  if (!types.ok()) return new RefusedSubscription(ToGrpcStatus(types.status()));
+  plan.filter.event_types = *std::move(types);
   plan.filter.stream_prefixes.assign(request->stream_prefixes().begin(),
                                      request->stream_prefixes().end());
   const std::string who = principal->name;

@@ -7,8 +7,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "eventstore/event_store.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
@@ -21,6 +24,13 @@ namespace gridledger::gateway {
 // (EventEnvelope.org_unit; for events recorded before units were stamped, its
 // actor's unit), or `org_unit` is empty.
 bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit);
+
+// Subscribe's event_types as full names ("BillIssued" → "gridledger.v1.
+// BillIssued"); INVALID_ARGUMENT naming event_types[i] for a type no domain
+// event has (a filter that can match nothing is a mistake, not a quiet
+// empty stream).
+absl::StatusOr<std::vector<std::string>> KnownEventTypes(
+    const google::protobuf::RepeatedPtrField<std::string>& asked);
 
 // ReadStream and ExplainBill are synchronous; Subscribe uses gRPC's callback
 // API and the SubscriptionPump, so subscribers hold no thread.
