@@ -264,36 +264,93 @@ std::string HtmlTable(const std::vector<std::vector<std::string>>& rows) {
   return html + "</table>\n";
 }
 
+using Rows = std::vector<std::vector<std::string>>;
+constexpr char kMarker[] = ".gridledger-audit-report";
+
+// Never into a directory holding something else (a store, say): an earlier
+// report (its marker) is replaced, an empty or new one is used.
+absl::Status PrepareOut(const std::string& out) {
+  std::error_code listed;
+  if (std::filesystem::is_directory(out, listed) && !std::filesystem::is_empty(out, listed) &&
+      !std::filesystem::exists(std::filesystem::path(out) / kMarker, listed)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--out: ", out,
+                     " holds files no earlier audit-report wrote; give an empty or new directory"));
+  }
+  std::error_code made;
+  std::filesystem::create_directories(out, made);
+  if (made) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--out: cannot create ", out, ": ", made.message()));
+  }
+  return absl::OkStatus();
+}
+
+Rows ChainRows(const Audit& audit, bool* broken) {
+  Rows rows = {{"check", "result", "status"}};
+  for (const Finding& f : audit.chain) {
+    rows.push_back({f.check, f.result, f.broken ? "BROKEN" : "ok"});
+    *broken = *broken || f.broken;
+  }
+  return rows;
+}
+
+Rows EventRows(const Audit& audit) {
+  Rows rows = {{"org_unit", "type", "events"}};
+  for (const auto& [unit, types] : audit.events) {
+    for (const auto& [type, count] : types) rows.push_back({unit, type, absl::StrCat(count)});
+  }
+  return rows;
+}
+
+Rows TotalRows(const Audit& audit) {
+  Rows rows = {{"org_unit", "billed_fen", "back_billed_fen", "reversed_fen", "penalty_fen",
+                "payments_fen", "payments_reversed_fen", "net_owed_fen", "net_owed_cny"}};
+  for (const auto& [unit, t] : audit.totals) {
+    rows.push_back({unit, absl::StrCat(t.billed_fen), absl::StrCat(t.back_billed_fen),
+                    absl::StrCat(t.reversed_fen), absl::StrCat(t.penalty_fen),
+                    absl::StrCat(t.payments_fen), absl::StrCat(t.payments_reversed_fen),
+                    absl::StrCat(t.net_owed_fen()), YuanText(t.net_owed_fen())});
+  }
+  return rows;
+}
+
+// `wanted` bills spread evenly over the log's order, as rows and as HTML
+// sections with their provenance as of the time.
+absl::Status SampleBills(eventstore::EventStore& store, const Audit& audit, int64_t wanted_count,
+                         v1::TimeAxis axis, const google::protobuf::Timestamp& as_of, Rows* rows,
+                         std::string* sections) {
+  const size_t wanted = static_cast<size_t>(std::max<int64_t>(wanted_count, 0));
+  *rows = {
+      {"account_id", "bill_id", "period", "total_fen", "lines", "reads", "position", "sha256"}};
+  for (size_t i = 0; i < wanted && i < audit.bills.size(); ++i) {
+    const BillRef& ref = audit.bills[i * audit.bills.size() / std::min(wanted, audit.bills.size())];
+    GL_ASSIGN_OR_RETURN(auto explained, ExplainAsOf(store, ref, axis, as_of));
+    const v1::EventEnvelope& bill = explained.first.bill();
+    const v1::BillIssued& issued = bill.payload().bill_issued();
+    rows->push_back({ref.account_id, ref.bill_id,
+                     absl::StrFormat("%04d-%02d", issued.period().year(), issued.period().month()),
+                     absl::StrCat(issued.total_fen()), absl::StrCat(explained.first.lines_size()),
+                     absl::StrCat(explained.first.reads_size()),
+                     absl::StrCat(bill.position().partition(), "@", bill.position().offset()),
+                     absl::BytesToHexString(bill.hash())});
+    *sections += BillSectionHtml(explained.first, explained.second);
+  }
+  return absl::OkStatus();
+}
+
 int RunAuditReport(const AuditFlags& flags) {
   absl::Time as_of_time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, flags.as_of, &as_of_time, &error)) {
     return Report("audit-report",
                   absl::InvalidArgumentError(absl::StrCat(
-                      "--as-of: not an RFC 3339 time (2026-11-30T23:59:59+08:00): ", error)));
+                      "--as-of: not an RFC 3339 time (like 2026-11-30T23:59:59+08:00): ", error)));
   }
   const google::protobuf::Timestamp as_of = domain::ToTimestamp(as_of_time);
   const v1::TimeAxis axis =
       flags.time == "business" ? v1::TIME_AXIS_BUSINESS : v1::TIME_AXIS_RECORDED;
-  // Never into a directory holding something else (a store, say): an
-  // earlier report (its marker) is replaced, an empty or new one is used.
-  constexpr char kMarker[] = ".gridledger-audit-report";
-  std::error_code listed;
-  if (std::filesystem::is_directory(flags.out, listed) &&
-      !std::filesystem::is_empty(flags.out, listed) &&
-      !std::filesystem::exists(std::filesystem::path(flags.out) / kMarker, listed)) {
-    return Report(
-        "audit-report",
-        absl::InvalidArgumentError(absl::StrCat(
-            "--out: ", flags.out,
-            " holds files no earlier audit-report wrote; give an empty or new directory")));
-  }
-  std::error_code made;
-  std::filesystem::create_directories(flags.out, made);
-  if (made) {
-    return Report("audit-report", absl::InvalidArgumentError(absl::StrCat(
-                                      "--out: cannot create ", flags.out, ": ", made.message())));
-  }
+  if (absl::Status out = PrepareOut(flags.out); !out.ok()) return Report("audit-report", out);
   eventstore::StoreOptions options = eventstore::ReadOnlyStoreOptions();
   options.accept_any_acknowledgement = true;  // reported in the chain section
   absl::StatusOr<std::unique_ptr<eventstore::EventStore>> store =
@@ -305,50 +362,18 @@ int RunAuditReport(const AuditFlags& flags) {
   if (absl::Status counted = CountEvents(**store, axis, as_of, &audit); !counted.ok()) {
     return Report("audit-report", counted, kExitFailed);
   }
-
-  std::vector<std::vector<std::string>> chain_rows = {{"check", "result", "status"}};
   bool broken = false;
-  for (const Finding& f : audit.chain) {
-    chain_rows.push_back({f.check, f.result, f.broken ? "BROKEN" : "ok"});
-    broken = broken || f.broken;
-  }
-  std::vector<std::vector<std::string>> event_rows = {{"org_unit", "type", "events"}};
-  for (const auto& [unit, types] : audit.events) {
-    for (const auto& [type, count] : types) event_rows.push_back({unit, type, absl::StrCat(count)});
-  }
-  std::vector<std::vector<std::string>> total_rows = {
-      {"org_unit", "billed_fen", "back_billed_fen", "reversed_fen", "penalty_fen", "payments_fen",
-       "payments_reversed_fen", "net_owed_fen", "net_owed_cny"}};
-  for (const auto& [unit, t] : audit.totals) {
-    total_rows.push_back({unit, absl::StrCat(t.billed_fen), absl::StrCat(t.back_billed_fen),
-                          absl::StrCat(t.reversed_fen), absl::StrCat(t.penalty_fen),
-                          absl::StrCat(t.payments_fen), absl::StrCat(t.payments_reversed_fen),
-                          absl::StrCat(t.net_owed_fen()), YuanText(t.net_owed_fen())});
-  }
-  // Bills spread evenly over the log's order.
-  std::vector<BillRef> sample;
-  const size_t wanted = static_cast<size_t>(std::max<int64_t>(flags.sample, 0));
-  for (size_t i = 0; i < wanted && i < audit.bills.size(); ++i) {
-    sample.push_back(audit.bills[i * audit.bills.size() / std::min(wanted, audit.bills.size())]);
-  }
-  std::vector<std::vector<std::string>> bill_rows = {
-      {"account_id", "bill_id", "period", "total_fen", "lines", "reads", "position", "sha256"}};
+  const Rows chain_rows = ChainRows(audit, &broken);
+  const Rows event_rows = EventRows(audit);
+  const Rows total_rows = TotalRows(audit);
+  Rows bill_rows;
   std::string bill_sections;
-  for (const BillRef& ref : sample) {
-    absl::StatusOr<std::pair<v1::BillExplanation, v1::AccountOpened>> explained =
-        ExplainAsOf(**store, ref, axis, as_of);
-    if (!explained.ok()) return Report("audit-report", explained.status(), kExitFailed);
-    const v1::EventEnvelope& bill = explained->first.bill();
-    const v1::BillIssued& issued = bill.payload().bill_issued();
-    bill_rows.push_back(
-        {ref.account_id, ref.bill_id,
-         absl::StrFormat("%04d-%02d", issued.period().year(), issued.period().month()),
-         absl::StrCat(issued.total_fen()), absl::StrCat(explained->first.lines_size()),
-         absl::StrCat(explained->first.reads_size()),
-         absl::StrCat(bill.position().partition(), "@", bill.position().offset()),
-         absl::BytesToHexString(bill.hash())});
-    bill_sections += BillSectionHtml(explained->first, explained->second);
+  if (absl::Status sampled =
+          SampleBills(**store, audit, flags.sample, axis, as_of, &bill_rows, &bill_sections);
+      !sampled.ok()) {
+    return Report("audit-report", sampled, kExitFailed);
   }
+  const size_t sampled_bills = bill_rows.size() - 1;
 
   const std::string when = absl::StrCat(flags.as_of, " (", flags.time, " time)");
   const std::string html = absl::StrCat(
@@ -388,7 +413,7 @@ int RunAuditReport(const AuditFlags& flags) {
   }
   std::printf("%s: %s/report.html (%lld events, %zu units, %zu bills sampled)\n",
               broken ? "BROKEN" : "intact", flags.out.c_str(),
-              static_cast<long long>(audit.counted), audit.totals.size(), sample.size());
+              static_cast<long long>(audit.counted), audit.totals.size(), sampled_bills);
   return broken ? kExitFailed : kExitOk;
 }
 
