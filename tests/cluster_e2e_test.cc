@@ -74,14 +74,31 @@ class ClusterTest : public ::testing::Test {
   struct Instance {
     std::string name;
     std::string address;
+    std::string state_dir;
     std::unique_ptr<testing::ServeProcess> process;
   };
 
   // Starts instance i (a new one gets a port of its own, kept across
-  // restarts) and waits for it to serve.
+  // restarts) and waits for it to serve. A broker started moments ago may
+  // not answer group requests within serve's timeout on a busy machine:
+  // a start refused UNAVAILABLE is tried again, a few times.
   void StartInstance(size_t i) {
     if (instances_.size() <= i) PrepareInstances(i + 1);
     Instance& instance = instances_[i];
+    std::string banner;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      banner = LaunchInstance(instance);
+      if (absl::StrContains(banner, "serving on") || !absl::StrContains(banner, "UNAVAILABLE")) {
+        break;
+      }
+      instance.process->Wait();
+      absl::SleepFor(absl::Seconds(2));
+    }
+    ASSERT_TRUE(absl::StrContains(banner, "serving on")) << banner;
+  }
+
+  // Starts instance's serve process; its "serving on" line or what it said.
+  std::string LaunchInstance(Instance& instance) {
     instance.process = std::make_unique<testing::ServeProcess>(
         GL_GRIDLEDGER_PATH, std::vector<std::string>{"serve",
                                                      "--store",
@@ -103,9 +120,8 @@ class ClusterTest : public ::testing::Test {
                                                      "--views",
                                                      "none",
                                                      "--state_dir",
-                                                     absl::StrCat(dir_.path(), "/state-", i)});
-    const std::string banner = instance.process->LineContaining("serving on");
-    ASSERT_TRUE(absl::StrContains(banner, "serving on")) << banner;
+                                                     instance.state_dir});
+    return instance.process->LineContaining("serving on");
   }
 
   // n instances c0… started, every partition claimed with each of them
@@ -209,6 +225,7 @@ class ClusterTest : public ::testing::Test {
     for (size_t i = 0; i < n; ++i) {
       instances_[i].name = absl::StrCat("c", i);
       instances_[i].address = "127.0.0.1:" + FreePort();
+      instances_[i].state_dir = absl::StrCat(dir_.path(), "/state-", i);
     }
     active_.store(n);
   }
@@ -561,7 +578,8 @@ TEST_F(ClusterTest, CutOffFromTheBrokerRefusesWritesAndResumesAfter) {
 TEST_F(ClusterTest, TwoInstancesWithOneNameTheNewerTakesItOver) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(2));
   // The same name, another address (and on another machine: another state).
-  instances_.push_back(Instance{"c0", "127.0.0.1:" + FreePort(), nullptr});
+  instances_.push_back(
+      Instance{"c0", "127.0.0.1:" + FreePort(), dir_.path() + "/state-2", nullptr});
   ASSERT_NO_FATAL_FAILURE(StartInstance(2));
   // On one machine with one --state_dir, a second process is refused at once.
   {
