@@ -13,11 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "cli/bill_html.h"
 #include "cli/command_line.h"
+#include "cli/event_json.h"
 #include "common/status_macros.h"
 #include "domain/billing_center/bill_provenance.h"
 #include "domain/common/calendar.h"
@@ -25,6 +25,7 @@
 #include "eventstore/acknowledged_damage.h"
 #include "eventstore/chain_verifier.h"
 #include "eventstore/event_store_factory.h"
+#include "projections/views/view_keys.h"
 #include "server/audit_files.h"
 
 namespace gridledger::cli {
@@ -135,18 +136,6 @@ void CheckChains(eventstore::EventStore& store, const AuditFlags& flags,
   }
 }
 
-// The unit and every unit above it ("sn/xa/huyi" → sn, sn/xa, sn/xa/huyi).
-std::vector<std::string> UnitAndAncestors(const std::string& unit) {
-  std::vector<std::string> units;
-  std::string prefix;
-  for (absl::string_view part : absl::StrSplit(unit, '/', absl::SkipEmpty())) {
-    prefix = prefix.empty() ? std::string(part) : absl::StrCat(prefix, "/", part);
-    units.push_back(prefix);
-  }
-  if (units.empty()) units.push_back("(none)");
-  return units;
-}
-
 void Count(const v1::EventEnvelope& event, Audit* audit) {
   const std::string& unit = event.org_unit().empty() ? event.actor().org_unit() : event.org_unit();
   ++audit->events[unit.empty() ? "(none)" : unit][event.type()];
@@ -176,7 +165,9 @@ void Count(const v1::EventEnvelope& event, Audit* audit) {
     default:
       return;
   }
-  for (const std::string& u : UnitAndAncestors(unit)) {
+  std::vector<std::string> units = projections::UnitAndAncestors(unit);
+  if (units.empty()) units.push_back("(none)");
+  for (const std::string& u : units) {
     UnitTotals& t = audit->totals[u];
     t.billed_fen += delta.billed_fen;
     t.back_billed_fen += delta.back_billed_fen;
@@ -234,18 +225,8 @@ std::string Csv(const std::vector<std::vector<std::string>>& rows) {
   std::string csv;
   for (const std::vector<std::string>& row : rows) {
     std::vector<std::string> cells;
-    for (const std::string& cell : row) {
-      if (cell.find_first_of(",\"\n") == std::string::npos) {
-        cells.push_back(cell);
-      } else {
-        std::string quoted = "\"";
-        for (char c : cell) {
-          if (c == '"') quoted.push_back('"');
-          quoted.push_back(c);
-        }
-        cells.push_back(quoted + "\"");
-      }
-    }
+    cells.reserve(row.size());
+    for (const std::string& cell : row) cells.push_back(CsvCell(cell));
     absl::StrAppend(&csv, absl::StrJoin(cells, ","), "\n");
   }
   return csv;

@@ -196,6 +196,17 @@ void AppendFlat(const Message& message, const std::string& prefix, FlatRow* row)
 
 }  // namespace
 
+std::string CsvCell(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted.push_back('"');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
 std::string FieldJson(const Message& message, const FieldDescriptor* field) {
   if (!field->is_repeated()) {
     if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&

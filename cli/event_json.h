@@ -30,6 +30,10 @@ std::string ToJson(const google::protobuf::Message& message);
 using FlatRow = std::vector<std::pair<std::string, std::string>>;
 FlatRow Flatten(const google::protobuf::Message& message);
 
+// A CSV cell: the text, quoted (quotes doubled) when it holds a comma, a
+// quote or a line break.
+std::string CsvCell(const std::string& text);
+
 // One field of `message` in JSON (an array for a repeated field; "null" for
 // an unset message).
 std::string FieldJson(const google::protobuf::Message& message,

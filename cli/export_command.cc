@@ -115,18 +115,6 @@ absl::StatusOr<std::vector<Column>> CsvColumns(const std::vector<std::string>& t
   return absl::InvalidArgumentError(absl::StrCat("--type: no event type ", types[0]));
 }
 
-// A CSV cell: quoted when it holds a comma, quote or line break.
-std::string CsvCell(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted.push_back('"');
-    quoted.push_back(c);
-  }
-  quoted.push_back('"');
-  return quoted;
-}
-
 // The cell of `column` in `event`: FieldJson for a repeated field (or the
 // payload), FieldText otherwise; "" when a message on the way is unset.
 std::string CellOf(const v1::EventEnvelope& event, const Column& column) {
