@@ -6,7 +6,10 @@
 #include <memory>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "cli/command_line.h"
+#include "cli/config_file.h"
+#include "common/log.h"
 #include "server/server.h"
 
 namespace gridledger::cli {
@@ -16,6 +19,8 @@ namespace {
 struct ServeFlags {
   std::string store;  // required: no data lands in the working directory by default
   bool without_tokens = false;
+  std::string log_format = "text";
+  std::string config_file;  // --config: a TOML file of these flags
   server::ServeOptions options{*eventstore::StoreUri::Parse("embedded:unset")};
 };
 
@@ -74,34 +79,65 @@ int WaitForTerminationSignal(const sigset_t& signals, server::Server& server) {
   }
 }
 
-int Serve(const char* command, ServeFlags& flags) {
+int Serve(const char* command, CLI::App& app, ServeFlags& flags) {
+  if (!flags.config_file.empty()) {
+    if (absl::Status applied = ApplyConfigFile(app, flags.config_file); !applied.ok()) {
+      return Report(command, applied);
+    }
+  }
+  if (flags.store.empty()) {
+    return Report(command, absl::InvalidArgumentError(
+                               "--store: required (embedded:PATH or kafka://HOST:PORT), on the "
+                               "command line or as store = \"…\" in --config"));
+  }
+  absl::StatusOr<log::Format> log_format = log::ParseFormat("--log_format", flags.log_format);
+  if (!log_format.ok()) return Report(command, log_format.status());
+  log::SetFormat(*log_format);
   absl::StatusOr<eventstore::StoreUri> store = eventstore::StoreUri::Parse(flags.store);
   if (!store.ok()) return Report(command, store.status());
   flags.options.store = *std::move(store);
   if (absl::Status safe = CheckSafeDefaults(flags); !safe.ok()) return Report(command, safe);
   if (flags.without_tokens) {
-    std::fprintf(stderr,
-                 "gridledger %s: WARNING: serving WITHOUT TOKENS (--without_tokens): every call "
-                 "but health and reflection is refused UNAUTHENTICATED\n",
-                 command);
+    log::Warning("server.without_tokens",
+                 absl::StrCat("gridledger ", command,
+                              ": WARNING: serving WITHOUT TOKENS (--without_tokens): every call "
+                              "but health and reflection is refused UNAUTHENTICATED"));
   }
+  flags.options.version = GL_VERSION;
+  const std::string store_label = flags.options.store.Label();
   const sigset_t signals = BlockServerSignals();
   absl::StatusOr<std::unique_ptr<server::Server>> server =
       server::Server::Start(std::move(flags.options));
   if (!server.ok()) return Report(command, server.status());
-  std::printf("%s\n", (*server)->Banner().c_str());
-  std::fflush(stdout);
+  // The banner: on stdout for people and scripts with text logs; with JSON
+  // logs the server.start line carries it, so every line is JSON.
+  if (*log_format == log::Format::kText) {
+    std::printf("%s\n", (*server)->Banner().c_str());
+    std::fflush(stdout);
+  } else {
+    log::Info("server.start", (*server)->Banner(),
+              {{"command", command},
+               {"port", (*server)->port()},
+               {"metrics_port", (*server)->metrics_port()},
+               {"health_port", (*server)->health_port()},
+               {"store", store_label},
+               {"version", GL_VERSION}});
+  }
   const int signal_number = WaitForTerminationSignal(signals, **server);
-  std::fprintf(stderr, "gridledger %s: signal %d, shutting down\n", command, signal_number);
+  log::Info("server.stop",
+            absl::StrCat("gridledger ", command, ": signal ", signal_number, ", shutting down"),
+            {{"command", command}, {"signal", signal_number}});
   (*server)->Shutdown();
+  log::Info("server.stopped", absl::StrCat("gridledger ", command, ": stopped"),
+            {{"command", command}});
   return kExitOk;
 }
 
 // The flags serve and project share.
 void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
   server::ServeOptions& o = flags.options;
-  command.add_option("--store", flags.store, "the event store: embedded:PATH or kafka://HOST:PORT")
-      ->required();
+  command.add_option("--store", flags.store,
+                     "the event store: embedded:PATH or kafka://HOST:PORT (required)");
   command.add_option("--listen", o.listen, "HOST:PORT to serve on (port 0: a free one)")
       ->capture_default_str();
   command.add_option("--tokens", o.tokens_file,
@@ -147,6 +183,17 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
                    "allow plaintext on an address other than loopback");
   command.add_option("--trusted_key", o.trusted_key_files,
                      "a public key (PEM) whose damage acknowledgements to honour (repeatable)");
+  command.add_option("--metrics_listen", o.metrics_listen,
+                     "serve Prometheus metrics over plain HTTP at http://HOST:PORT/metrics");
+  command.add_option("--health_listen", o.health_listen,
+                     "a second, plaintext gRPC port with grpc.health.v1 alone (for Kubernetes' "
+                     "gRPC probes when --listen is TLS)");
+  command.add_option("--log_format", flags.log_format, "text or json (one JSON object per line)")
+      ->capture_default_str();
+  command.add_flag("--access_log", o.access_log, "log one line per gRPC call");
+  command.add_option("--config", flags.config_file,
+                     "a TOML file of these flags (key = value, keys as the flags without --); "
+                     "flags given on the command line override it");
 }
 
 }  // namespace
@@ -192,14 +239,15 @@ void AddServeCommands(CLI::App& app, int* exit_code) {
                    "with --instance: how long a call waits for a partition changing owner")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  command->callback([serve, exit_code] { *exit_code = Serve("serve", *serve); });
+  command->callback([serve, command, exit_code] { *exit_code = Serve("serve", *command, *serve); });
 
   auto project = std::make_shared<ServeFlags>();
   project->options.project_only = true;
   command = app.add_subcommand("project",
                                "run views and their query services alone (no command services)");
   AddCommonFlags(*command, *project);
-  command->callback([project, exit_code] { *exit_code = Serve("project", *project); });
+  command->callback(
+      [project, command, exit_code] { *exit_code = Serve("project", *command, *project); });
 }
 
 }  // namespace gridledger::cli

@@ -73,6 +73,10 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     return broken_;
   }
 
+  std::vector<RocksDbStats> StorageStats() const override {
+    return {ReadRocksDbStats("store", db())};
+  }
+
  private:
   void WriterLoop() {
     while (true) {

@@ -37,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/rocksdb_stats.h"
 #include "eventstore/acknowledged_damage.h"
 #include "gridledger/v1/common.pb.h"
 #include "gridledger/v1/envelope.pb.h"
@@ -247,6 +248,11 @@ class EventStore {
   // The cluster side of a store that is one instance of a cluster
   // (cluster.h); null otherwise.
   virtual ClusterMember* cluster() { return nullptr; }
+
+  // Size and stall figures of the RocksDB databases the store keeps (the
+  // embedded log; a cluster instance's owner state), for metrics. None by
+  // default.
+  virtual std::vector<RocksDbStats> StorageStats() const { return {}; }
 };
 
 }  // namespace gridledger::eventstore

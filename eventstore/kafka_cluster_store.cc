@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "domain/common/streams.h"
 #include "eventstore/cluster.h"
@@ -562,8 +563,10 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
       }
     }
     if (!partitions.empty()) {
-      std::fprintf(stderr, "gridledger: instance %s released %zu partition(s)\n",
-                   cluster_.instance.c_str(), partitions.size());
+      log::Info("cluster.released",
+                absl::StrCat("gridledger: instance ", cluster_.instance, " released ",
+                             partitions.size(), " partition(s)"),
+                {{"instance", cluster_.instance}, {"partitions", partitions.size()}});
     }
   }
 
@@ -599,9 +602,12 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
             return;
           }
           it->second = absl::Now() + kTakeOverRetry;
-          std::fprintf(stderr, "gridledger: instance %s could not take over %s yet: %s\n",
-                       cluster_.instance.c_str(), topology_->partition(partition).name.c_str(),
-                       std::string(taken.message()).c_str());
+          const std::string& name = topology_->partition(partition).name;
+          log::Warning(
+              "cluster.takeover_deferred",
+              absl::StrCat("gridledger: instance ", cluster_.instance, " could not take over ",
+                           name, " yet: ", taken.message()),
+              {{"instance", cluster_.instance}, {"partition", name}, {"reason", taken.message()}});
         });
       }
       for (std::thread& takeover : takeovers) takeover.join();
@@ -671,8 +677,12 @@ class ClusteredKafkaStore final : public internal::KafkaStoreBase, public Cluste
       writer->Close();
       return absl::OkStatus();
     }
-    std::fprintf(stderr, "gridledger: instance %s owns %s (epoch %lld)\n",
-                 cluster_.instance.c_str(), where.name.c_str(), static_cast<long long>(epoch));
+    log::Info("cluster.owns",
+              absl::StrCat("gridledger: instance ", cluster_.instance, " owns ", where.name,
+                           " (epoch ", epoch, ")"),
+              {{"instance", cluster_.instance},
+               {"partition", where.name},
+               {"epoch", static_cast<int64_t>(epoch)}});
     return absl::OkStatus();
   }
 

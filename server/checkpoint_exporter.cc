@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "server/audit_files.h"
 
 namespace gridledger::server {
@@ -66,14 +67,18 @@ void CheckpointExporter::Loop() {
     }
     absl::Status exported = ExportOnce();
     if (absl::IsDataLoss(exported)) {
-      std::fprintf(stderr,
-                   "gridledger serve: CHAIN BROKEN, no more checkpoints will be signed: %s\n",
-                   exported.ToString().c_str());
+      log::Error(
+          "checkpoint.chain_broken",
+          absl::StrCat("gridledger serve: CHAIN BROKEN, no more checkpoints will be signed: ",
+                       exported.ToString()),
+          {{"reason", exported.ToString()}});
       return;
     }
     if (!exported.ok()) {
-      std::fprintf(stderr, "gridledger serve: checkpoint not written (will retry): %s\n",
-                   exported.ToString().c_str());
+      log::Warning("checkpoint.failed",
+                   absl::StrCat("gridledger serve: checkpoint not written (will retry): ",
+                                exported.ToString()),
+                   {{"reason", exported.ToString()}});
       continue;
     }
     absl::MutexLock lock(&mu_);

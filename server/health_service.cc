@@ -7,10 +7,14 @@ namespace gridledger::server {
 using grpc::health::v1::HealthCheckResponse;
 
 namespace {
-bool KnownService(const std::string& name) { return name.empty() || name == "gridledger"; }
+bool KnownService(const std::string& name) {
+  return name.empty() || name == "gridledger" || name == HealthService::kLiveness;
+}
 }  // namespace
 
-HealthCheckResponse::ServingStatus HealthService::Current() const {
+HealthCheckResponse::ServingStatus HealthService::Current(const std::string& service) const {
+  // The process answers: alive, whatever the store or a shutdown is doing.
+  if (service == kLiveness) return HealthCheckResponse::SERVING;
   if (shutting_down_.load()) return HealthCheckResponse::NOT_SERVING;
   return monitor_->Current().writable.ok() ? HealthCheckResponse::SERVING
                                            : HealthCheckResponse::NOT_SERVING;
@@ -23,7 +27,7 @@ grpc::Status HealthService::Check(grpc::ServerContext*,
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "service: unknown service \"" + request->service() + "\"");
   }
-  response->set_status(Current());
+  response->set_status(Current(request->service()));
   return grpc::Status::OK;
 }
 
@@ -39,7 +43,7 @@ grpc::Status HealthService::Watch(grpc::ServerContext* context,
   bool first = true;
   HealthCheckResponse::ServingStatus last = HealthCheckResponse::UNKNOWN;
   while (!context->IsCancelled()) {
-    const HealthCheckResponse::ServingStatus now = Current();
+    const HealthCheckResponse::ServingStatus now = Current(request->service());
     if (first || now != last) {
       response.set_status(now);
       if (!writer->Write(response)) break;

@@ -3,7 +3,10 @@
 // StoreMonitor last found, so an answer never waits on the store: within
 // milliseconds, whatever the store is doing) and NOT_SERVING while it cannot
 // (no broker, fenced, read-only, a refused disk write) or the server is
-// shutting down. Any other service name is NOT_FOUND (Check) or
+// shutting down. "liveness" is SERVING whenever the process answers at all
+// (Kubernetes' liveness probe: a broker outage must not restart the pod,
+// while readiness, "", takes it out of the Service). Any other service name
+// is NOT_FOUND (Check) or
 // SERVICE_UNKNOWN (Watch). Watch sends the status, then each change (looked
 // at every 250 ms).
 //
@@ -20,6 +23,8 @@ namespace gridledger::server {
 
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
+  static constexpr char kLiveness[] = "liveness";
+
   explicit HealthService(const StoreMonitor* monitor) : monitor_(monitor) {}
 
   // After this, every check answers NOT_SERVING (used while shutting down).
@@ -33,7 +38,7 @@ class HealthService final : public grpc::health::v1::Health::Service {
                      grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override;
 
  private:
-  grpc::health::v1::HealthCheckResponse::ServingStatus Current() const;
+  grpc::health::v1::HealthCheckResponse::ServingStatus Current(const std::string& service) const;
 
   const StoreMonitor* const monitor_;
   std::atomic<bool> shutting_down_{false};

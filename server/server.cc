@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/ed25519.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "domain/common/validation.h"
 #include "eventstore/cluster.h"
@@ -26,9 +27,11 @@
 #include "projections/runtime/view_host.h"
 #include "projections/views/all_views.h"
 #include "server/audit_files.h"
+#include "server/call_observer.h"
 #include "server/checkpoint_exporter.h"
 #include "server/cluster_service.h"
 #include "server/health_service.h"
+#include "server/metrics_endpoint.h"
 #include "server/parse_error_interceptor.h"
 #include "server/store_monitor.h"
 #include "server/token_watcher.h"
@@ -158,9 +161,9 @@ absl::StatusOr<std::string> LoadCheckpointKey(const ServeOptions& options) {
 
 absl::StatusOr<service::TokenRegistry> LoadTokens(const ServeOptions& options) {
   if (options.tokens_file.empty()) {
-    std::fprintf(stderr,
+    log::Warning("server.no_tokens",
                  "gridledger: no --tokens file: every call will be UNAUTHENTICATED "
-                 "(make one with `gridledger token`)\n");
+                 "(make one with `gridledger token`)");
     return service::TokenRegistry();
   }
   absl::StatusOr<service::TokenRegistry> loaded =
@@ -309,10 +312,33 @@ struct Server::Parts {
   gateway::EventGatewayService* event_gateway = nullptr;  // in services; null for `project`
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
+  std::unique_ptr<grpc::Server> health_server;  // --health_listen
+  int health_port = 0;
+  std::unique_ptr<MetricsEndpoint> metrics;  // --metrics_listen
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
 
   explicit Parts(ServeOptions o) : options(std::move(o)) {}
+
+  // --health_listen: grpc.health.v1 alone, plaintext (kubelet's gRPC probes
+  // speak no TLS, and health tells nothing a probe may not know).
+  absl::Status StartHealthPort() {
+    if (options.health_listen.empty()) return absl::OkStatus();
+    GL_RETURN_IF_ERROR(CheckListenAddressFree(options.health_listen));
+    grpc::ServerBuilder builder;
+    builder.RegisterService(health.get());
+    builder.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(),
+                             &health_port);
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(options.idle_connection_s * 1000));
+    health_server = builder.BuildAndStart();
+    if (health_server == nullptr || health_port == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("--health_listen: cannot listen on ", options.health_listen));
+    }
+    return absl::OkStatus();
+  }
 
   // The command services the options ask for, the query services over the
   // views, and (serve only) the EventGateway.
@@ -346,6 +372,90 @@ struct Server::Parts {
     }
   }
 };
+
+namespace {
+
+void AddRocksDbSamples(const std::vector<RocksDbStats>& databases,
+                       std::vector<GaugeSample>& samples) {
+  for (const RocksDbStats& db : databases) {
+    const std::map<std::string, std::string> labels = {{"db", db.name}};
+    samples.push_back({"gridledger_rocksdb_live_sst_bytes", "Bytes in a RocksDB's live SST files",
+                       labels, static_cast<double>(db.live_sst_bytes)});
+    samples.push_back({"gridledger_rocksdb_memtable_bytes", "Bytes in a RocksDB's memtables",
+                       labels, static_cast<double>(db.memtable_bytes)});
+    samples.push_back({"gridledger_rocksdb_pending_compaction_bytes",
+                       "Bytes RocksDB estimates compaction must still rewrite", labels,
+                       static_cast<double>(db.pending_compaction_bytes)});
+    samples.push_back({"gridledger_rocksdb_write_stopped",
+                       "1 while RocksDB stops writes (a stall), else 0", labels,
+                       db.write_stopped ? 1.0 : 0.0});
+    samples.push_back({"gridledger_rocksdb_delayed_write_rate_bytes",
+                       "Write rate RocksDB slows writes to, bytes/s (0: not delayed)", labels,
+                       static_cast<double>(db.delayed_write_rate)});
+  }
+}
+
+void AddViewSamples(const projections::ViewHost& views, std::vector<GaugeSample>& samples) {
+  absl::StatusOr<std::vector<v1::ViewStatus>> statuses = views.Statuses();
+  if (!statuses.ok()) return;
+  for (const v1::ViewStatus& view : *statuses) {
+    const std::map<std::string, std::string> labels = {{"view", view.name()}};
+    samples.push_back({"gridledger_view_lag_events",
+                       "Log end minus the view's applied position (offsets, all partitions)",
+                       labels, static_cast<double>(view.lag())});
+    samples.push_back({"gridledger_view_generation", "The view's generation (rises per rebuild)",
+                       labels, static_cast<double>(view.generation())});
+    samples.push_back({"gridledger_view_rebuilding", "1 while the view is being rebuilt", labels,
+                       view.rebuilding() ? 1.0 : 0.0});
+    samples.push_back({"gridledger_view_failed", "1 when the view stopped on an error", labels,
+                       view.error().empty() ? 0.0 : 1.0});
+    for (const v1::Position& position : view.applied().next()) {
+      samples.push_back({"gridledger_view_applied_offset",
+                         "The next offset the view reads, per partition",
+                         {{"view", view.name()}, {"partition", position.partition()}},
+                         static_cast<double>(position.offset())});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<GaugeSample> Server::SampleGauges() const {
+  const Parts& p = *parts_;
+  std::vector<GaugeSample> samples;
+  samples.push_back(
+      {"gridledger_build_info",
+       "1, labelled with the running build",
+       {{"version", p.options.version}, {"role", p.options.project_only ? "project" : "serve"}},
+       1});
+  samples.push_back({"gridledger_store_writable",
+                     p.options.project_only ? "1 while the store answers reads, else 0"
+                                            : "1 while the event store can write, else 0",
+                     {},
+                     p.monitor->Current().writable.ok() ? 1.0 : 0.0});
+  if (p.event_gateway != nullptr) {
+    samples.push_back({"gridledger_subscribers",
+                       "Live EventGateway subscriptions",
+                       {},
+                       static_cast<double>(p.event_gateway->LiveSubscriptions())});
+  }
+  if (eventstore::ClusterMember* member = p.store->cluster()) {
+    if (absl::StatusOr<v1::ClusterStatusReply> status = member->Status(); status.ok()) {
+      int64_t owned = 0;
+      for (const v1::PartitionStatus& partition : status->partitions()) {
+        owned += partition.owned_here() ? 1 : 0;
+      }
+      samples.push_back({"gridledger_kafka_owned_partitions",
+                         "Partitions this instance writes now",
+                         {},
+                         static_cast<double>(owned)});
+    }
+  }
+  AddViewSamples(*p.view_host, samples);
+  AddRocksDbSamples(p.store->StorageStats(), samples);
+  AddRocksDbSamples(p.view_host->StorageStats(), samples);
+  return samples;
+}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   auto parts = std::make_unique<Parts>(std::move(options));
@@ -409,6 +519,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(o.max_streams_per_connection));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(NewCallObserverFactory(o.access_log));
   interceptors.push_back(NewParseErrorInterceptorFactory());
   interceptors.push_back(NewStalenessInterceptorFactory(parts->monitor.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -416,7 +527,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   if (parts->grpc_server == nullptr || parts->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
   }
-  return std::unique_ptr<Server>(new Server(std::move(parts)));
+  GL_RETURN_IF_ERROR(parts->StartHealthPort());
+  std::unique_ptr<Server> server(new Server(std::move(parts)));
+  if (!o.metrics_listen.empty()) {
+    Server* serving = server.get();
+    GL_ASSIGN_OR_RETURN(
+        server->parts_->metrics,
+        MetricsEndpoint::Start(o.metrics_listen, [serving] { return serving->SampleGauges(); }));
+  }
+  return server;
 }
 
 Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -425,12 +544,22 @@ Server::~Server() { Shutdown(); }
 
 int Server::port() const { return parts_->port; }
 
+int Server::metrics_port() const { return parts_->metrics ? parts_->metrics->port() : 0; }
+
+int Server::health_port() const { return parts_->health_port; }
+
 std::string Server::Banner() const {
   const std::string host = HostOf(parts_->options.listen);
-  return absl::StrCat("gridledger: ", parts_->options.project_only ? "projecting" : "serving",
-                      " on ", host.find(':') != std::string::npos ? "[" + host + "]" : host, ":",
-                      parts_->port, parts_->transport_label, " store ",
-                      parts_->options.store.text(), " views ", parts_->view_dir);
+  return absl::StrCat(
+      "gridledger: ", parts_->options.project_only ? "projecting" : "serving", " on ",
+      host.find(':') != std::string::npos ? "[" + host + "]" : host, ":", parts_->port,
+      parts_->transport_label, " store ", parts_->options.store.text(), " views ", parts_->view_dir,
+      parts_->metrics ? absl::StrCat(" metrics on ", HostOf(parts_->options.metrics_listen), ":",
+                                     parts_->metrics->port())
+                      : "",
+      parts_->health_server ? absl::StrCat(" health on ", HostOf(parts_->options.health_listen),
+                                           ":", parts_->health_port)
+                            : "");
 }
 
 void Server::ExportCheckpointNow() {
@@ -462,6 +591,11 @@ void Server::Shutdown() {
       5000, p.options.store.is_embedded() ? 0 : p.options.store.kafka().timeout_ms + 2000);
   p.grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(grace_ms));
   p.grpc_server->Wait();
+  if (p.health_server) {
+    p.health_server->Shutdown(std::chrono::system_clock::now());
+    p.health_server->Wait();
+  }
+  p.metrics.reset();
   p.exporter.reset();
   p.view_host->Stop();
   p.services.clear();

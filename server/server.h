@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "eventstore/store_uri.h"
+#include "server/metrics_endpoint.h"
 
 namespace gridledger::server {
 
@@ -92,6 +93,16 @@ struct ServeOptions {
   int64_t handover_wait_ms = 15000;
   // The instance's owner state (empty: ./gridledger-state/<prefix>-<instance>).
   std::string state_dir;
+  // HOST:PORT of a plaintext HTTP endpoint serving Prometheus metrics at
+  // /metrics (server/metrics_endpoint.h); empty: none.
+  std::string metrics_listen;
+  // HOST:PORT of a second, plaintext gRPC port with grpc.health.v1 alone
+  // (Kubernetes' gRPC probes speak no TLS); empty: none.
+  std::string health_listen;
+  // One log line per gRPC call (common/log.h; method, code, time, peer).
+  bool access_log = false;
+  // The version gridledger_build_info names.
+  std::string version = "unknown";
 
   explicit ServeOptions(eventstore::StoreUri store_uri) : store(std::move(store_uri)) {}
 };
@@ -113,8 +124,13 @@ class Server {
 
   // The port bound (the one chosen when `listen` asked for 0).
   int port() const;
+  // The metrics and health ports bound; 0 without --metrics_listen or
+  // --health_listen.
+  int metrics_port() const;
+  int health_port() const;
   // "gridledger: serving on HOST:PORT[ (TLS)] store URI views DIR"
-  // ("projecting" for project_only).
+  // ("projecting" for project_only), then " metrics on HOST:PORT" and
+  // " health on HOST:PORT" when they are served.
   std::string Banner() const;
   // Writes a signed checkpoint now (no-op without a checkpoint key).
   void ExportCheckpointNow();
@@ -129,6 +145,8 @@ class Server {
  private:
   struct Parts;
   explicit Server(std::unique_ptr<Parts> parts);
+  // The gauges the metrics endpoint asks for at each scrape.
+  std::vector<GaugeSample> SampleGauges() const;
 
   std::unique_ptr<Parts> parts_;
 };

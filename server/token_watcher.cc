@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace gridledger::server {
 
@@ -36,12 +37,16 @@ absl::Status TokenWatcher::ReloadNow() {
   const std::string fingerprint = Fingerprint();
   absl::Status reloaded = tokens_->ReloadFile(path_);
   if (reloaded.ok()) {
-    std::fprintf(stderr, "gridledger: tokens reloaded from %s: %zu in force\n", path_.c_str(),
-                 tokens_->size());
+    log::Info("tokens.reloaded",
+              absl::StrCat("gridledger: tokens reloaded from ", path_, ": ", tokens_->size(),
+                           " in force"),
+              {{"path", path_}, {"tokens", tokens_->size()}});
   } else {
-    std::fprintf(stderr,
-                 "gridledger: tokens file %s not reloaded (%s); the %zu tokens in force stay\n",
-                 path_.c_str(), std::string(reloaded.message()).c_str(), tokens_->size());
+    log::Error(
+        "tokens.reload_failed",
+        absl::StrCat("gridledger: tokens file ", path_, " not reloaded (", reloaded.message(),
+                     "); the ", tokens_->size(), " tokens in force stay"),
+        {{"path", path_}, {"reason", reloaded.message()}, {"tokens", tokens_->size()}});
   }
   absl::MutexLock lock(&mu_);
   fingerprint_ = fingerprint;

@@ -1,5 +1,6 @@
 #include "eventstore/internal/append_queue.h"
 
+#include "common/metrics.h"
 #include "common/status_macros.h"
 
 namespace gridledger::eventstore::internal {
@@ -34,6 +35,7 @@ absl::StatusOr<AppendResult> AppendQueue::Submit(AppendRequest request,
 
 std::vector<absl::StatusOr<AppendResult>> AppendQueue::SubmitAll(
     std::vector<AppendRequest> requests, const StoreOptions& options) {
+  const absl::Time submitted = absl::Now();
   std::vector<absl::StatusOr<AppendResult>> results(requests.size(), absl::UnknownError(""));
   std::vector<std::pair<size_t, std::future<absl::StatusOr<AppendResult>>>> waiting;
   waiting.reserve(requests.size());
@@ -58,6 +60,10 @@ std::vector<absl::StatusOr<AppendResult>> AppendQueue::SubmitAll(
     for (auto& pending : ready) queue_.push_back(std::move(pending));
   }
   for (auto& [i, future] : waiting) results[i] = future.get();
+  const absl::Duration took = absl::Now() - submitted;
+  for (const absl::StatusOr<AppendResult>& result : results) {
+    metrics::RecordAppend(took, result.status().code());
+  }
   return results;
 }
 
@@ -69,6 +75,11 @@ std::vector<std::unique_ptr<PendingAppend>> AppendQueue::TakeGroup(size_t max_re
   while (!queue_.empty() && group.size() < max_requests) {
     group.push_back(std::move(queue_.front()));
     queue_.pop_front();
+  }
+  if (!group.empty()) {
+    int64_t events = 0;
+    for (const auto& pending : group) events += static_cast<int64_t>(pending->events.size());
+    metrics::RecordGroupCommit(events);
   }
   return group;
 }

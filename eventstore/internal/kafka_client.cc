@@ -5,12 +5,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 
 namespace gridledger::eventstore::internal {
 namespace {
 
+// librdkafka's own log lines (errors only: log_level 3) in the process's log
+// format rather than its "%3|…" lines on stderr. Called from its threads.
+void LogFromKafka(const rd_kafka_t* handle, int level, const char* facility, const char* line) {
+  log::Emit(level <= 3 ? log::Level::kError : log::Level::kWarning, "kafka.client",
+            absl::StrCat("gridledger: kafka ", rd_kafka_name(handle), " ", facility, ": ", line),
+            {{"client", rd_kafka_name(handle)}, {"facility", facility}, {"level", level}});
+}
+
 absl::StatusOr<rd_kafka_conf_t*> NewConf(const KafkaSettings& settings) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, &LogFromKafka);
   char errstr[512];
   for (const auto& [name, value] : settings) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof errstr) !=
@@ -54,12 +64,21 @@ void DestroyInBackground(KafkaHandle handle) {
 }
 
 KafkaSettings ClientSettings(const KafkaConfig& config) {
-  return {{"bootstrap.servers", config.bootstrap_servers},
-          {"client.id", "gridledger"},
-          {"socket.connection.setup.timeout.ms",
-           absl::StrCat(std::max<int64_t>(1000, config.timeout_ms))},
-          {"reconnect.backoff.max.ms", "1000"},
-          {"log_level", "3"}};
+  KafkaSettings settings = {{"bootstrap.servers", config.bootstrap_servers},
+                            {"client.id", "gridledger"},
+                            {"socket.connection.setup.timeout.ms",
+                             absl::StrCat(std::max<int64_t>(1000, config.timeout_ms))},
+                            {"reconnect.backoff.max.ms", "1000"},
+                            {"log_level", "3"}};
+  if (config.tls()) {
+    settings.push_back({"security.protocol", "ssl"});
+    if (!config.tls_ca.empty()) settings.push_back({"ssl.ca.location", config.tls_ca});
+    if (!config.tls_cert.empty()) {
+      settings.push_back({"ssl.certificate.location", config.tls_cert});
+      settings.push_back({"ssl.key.location", config.tls_key});
+    }
+  }
+  return settings;
 }
 
 KafkaSettings ReadCommittedConsumerSettings(const KafkaConfig& config,

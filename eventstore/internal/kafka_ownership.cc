@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/log.h"
 
 namespace gridledger::eventstore::internal {
 namespace {
@@ -124,7 +125,8 @@ void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
   rd_kafka_t* consumer = consumer_.get();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer, partitions)) {
-      std::fprintf(stderr, "gridledger: owners group: assign: %s\n", rd_kafka_error_string(error));
+      log::Error("cluster.assign_failed",
+                 absl::StrCat("gridledger: owners group: assign: ", rd_kafka_error_string(error)));
       rd_kafka_error_destroy(error);
       return;
     }
@@ -140,7 +142,8 @@ void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
   for (int index : indices) assigned_.erase(index);
   if (callbacks_.revoked) callbacks_.revoked(indices);
   if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(consumer, partitions)) {
-    std::fprintf(stderr, "gridledger: owners group: unassign: %s\n", rd_kafka_error_string(error));
+    log::Error("cluster.unassign_failed",
+               absl::StrCat("gridledger: owners group: unassign: ", rd_kafka_error_string(error)));
     rd_kafka_error_destroy(error);
   }
 }
@@ -150,7 +153,8 @@ void GroupMembership::Loop() {
     if (rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), kPollMs)) {
       const rd_kafka_resp_err_t err = message->err;
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        std::fprintf(stderr, "gridledger: owners group: %s\n", rd_kafka_message_errstr(message));
+        log::Warning("cluster.group_error",
+                     absl::StrCat("gridledger: owners group: ", rd_kafka_message_errstr(message)));
       }
       rd_kafka_message_destroy(message);
       if (err == RD_KAFKA_RESP_ERR__FATAL) return LoseEverything();
@@ -162,13 +166,14 @@ void GroupMembership::Loop() {
 void GroupMembership::LoseEverything() {
   char reason[512] = "";
   const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
-  std::fprintf(stderr,
-               "gridledger: owners group: this instance left the group for good (%s: %s)%s; it "
-               "owns no partition any more and forwards everything: restart it\n",
-               rd_kafka_err2name(cause), reason,
-               cause == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
-                   ? ": another instance joined with the same --instance name"
-                   : "");
+  log::Error("cluster.left_group",
+             absl::StrCat("gridledger: owners group: this instance left the group for good (",
+                          rd_kafka_err2name(cause), ": ", reason, ")",
+                          cause == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                              ? ": another instance joined with the same --instance name"
+                              : "",
+                          "; it owns no partition any more and forwards everything: restart it"),
+             {{"cause", rd_kafka_err2name(cause)}});
   const std::vector<int> everything(assigned_.begin(), assigned_.end());
   assigned_.clear();
   if (callbacks_.revoked) callbacks_.revoked(everything);

@@ -61,6 +61,15 @@ absl::Status ParseBounded(absl::string_view name, absl::string_view text, int64_
   return absl::OkStatus();
 }
 
+// An absolute path without control characters or '&'.
+bool IsFilePath(absl::string_view text) {
+  if (text.size() < 2 || text.size() > 4096 || text[0] != '/') return false;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '&') return false;
+  }
+  return true;
+}
+
 bool IsTopicNameText(absl::string_view text) {
   if (text.empty() || text.size() > 200) return false;
   for (char c : text) {
@@ -121,11 +130,26 @@ absl::StatusOr<KafkaConfig> ParseKafkaUri(absl::string_view uri, int64_t default
     } else if (kv[0] == "timeout_ms") {
       if (absl::Status s = ParseBounded(kv[0], kv[1], 100, 600000, &number); !s.ok()) return s;
       config.timeout_ms = number;
+    } else if (kv[0] == "tls_ca" || kv[0] == "tls_cert" || kv[0] == "tls_key") {
+      if (!IsFilePath(kv[1])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("store: kafka option ", kv[0], " must be an absolute path to a PEM file"));
+      }
+      std::string& field = kv[0] == "tls_ca"     ? config.tls_ca
+                           : kv[0] == "tls_cert" ? config.tls_cert
+                                                 : config.tls_key;
+      field = std::string(kv[1]);
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("store: unknown kafka option \"", kv[0],
-                       "\"; known: topic_prefix, partitions, replication, timeout_ms, writer_id"));
+                       "\"; known: topic_prefix, partitions, replication, timeout_ms, writer_id, "
+                       "tls_ca, tls_cert, tls_key"));
     }
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "store: kafka options tls_cert and tls_key go together (the client's certificate and "
+        "its key)");
   }
   return config;
 }

@@ -34,6 +34,20 @@ TEST(ParseKafkaUriTest, DefaultsApply) {
   EXPECT_EQ(config->timeout_ms, 777);
 }
 
+TEST(ParseKafkaUriTest, TlsFilesMakeTheConnectionTls) {
+  absl::StatusOr<KafkaConfig> plain = ParseKafkaUri("kafka://h:1", 10000);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->tls());
+  absl::StatusOr<KafkaConfig> config = ParseKafkaUri(
+      "kafka://h:9093?tls_ca=/etc/ca/ca.crt&tls_cert=/etc/u/user.crt&tls_key=/etc/u/user.key",
+      10000);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->tls());
+  EXPECT_EQ(config->tls_ca, "/etc/ca/ca.crt");
+  EXPECT_EQ(config->tls_cert, "/etc/u/user.crt");
+  EXPECT_EQ(config->tls_key, "/etc/u/user.key");
+}
+
 TEST(ParseKafkaUriTest, RejectsMalformed) {
   const std::pair<const char*, const char*> cases[] = {
       {"kafka://", "needs HOST:PORT"},
@@ -44,6 +58,9 @@ TEST(ParseKafkaUriTest, RejectsMalformed) {
       {"kafka://h:1?colour=red", "unknown kafka option \"colour\""},
       {"kafka://h:1?topic_prefix=a/b", "topic_prefix"},
       {"kafka://h:1?partitions", "NAME=VALUE"},
+      {"kafka://h:1?tls_ca=ca.crt", "tls_ca must be an absolute path"},
+      {"kafka://h:1?tls_cert=/u.crt", "tls_cert and tls_key go together"},
+      {"kafka://h:1?tls_key=/u\x01.key", "tls_key must be an absolute path"},
       // Found by fuzz/store_uri_fuzzer: any bytes before the last ':' passed
       // as the host, control characters and all.
       {"kafka://kafk\x17"

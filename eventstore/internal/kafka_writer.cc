@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "eventstore/event_schema.h"
 #include "eventstore/internal/record_codec.h"
@@ -208,8 +210,7 @@ absl::Status KafkaWriter::ReadyToWrite() {
   if (scope_.lock != nullptr) {
     if (absl::Status held = scope_.lock->Held(); !held.ok()) {
       if (absl::IsFailedPrecondition(held)) {
-        fenced_ = held;
-        fenced_flag_.store(true);
+        MarkFenced(held);
       } else {
         needs_recovery_ = true;  // another may have written meanwhile
       }
@@ -218,10 +219,7 @@ absl::Status KafkaWriter::ReadyToWrite() {
   }
   if (!needs_recovery_) return absl::OkStatus();
   absl::Status recovered = Recover();
-  if (absl::IsFailedPrecondition(recovered)) {
-    fenced_ = recovered;
-    fenced_flag_.store(true);
-  }
+  if (absl::IsFailedPrecondition(recovered)) MarkFenced(recovered);
   return recovered;
 }
 
@@ -239,7 +237,18 @@ absl::Status KafkaWriter::Recover() {
   return absl::OkStatus();
 }
 
+void KafkaWriter::MarkFenced(const absl::Status& why) {
+  fenced_ = why;
+  fenced_flag_.store(true);
+  metrics::RecordFence();
+  log::Error("kafka.fenced",
+             absl::StrCat("gridledger: kafka writer ", scope_.transactional_id,
+                          " fenced: ", why.message()),
+             {{"transactional_id", scope_.transactional_id}, {"reason", why.message()}});
+}
+
 absl::Status KafkaWriter::ProduceAndCommit(Transaction& transaction) {
+  const absl::Time began = absl::Now();
   absl::Status status =
       FromKafkaError(rd_kafka_begin_transaction(producer_.get()), "beginning a transaction");
   // The lock first, before any record: while its group rebalances the lock
@@ -254,6 +263,7 @@ absl::Status KafkaWriter::ProduceAndCommit(Transaction& transaction) {
         "committing the append transaction");
   }
   if (status.ok()) status = AwaitDeliveryReports(transaction);
+  metrics::RecordKafkaTransaction(absl::Now() - began, status.ok());
   if (status.ok()) return status;
   return Failed(std::move(status));
 }
@@ -319,8 +329,7 @@ absl::Status KafkaWriter::Failed(absl::Status status) {
   // append (fresh producer + re-read), so a retry of these commands is
   // answered from what really got committed.
   if (absl::IsFailedPrecondition(status)) {
-    fenced_ = status;
-    fenced_flag_.store(true);
+    MarkFenced(status);
     return status;
   }
   needs_recovery_ = true;
@@ -347,8 +356,10 @@ void KafkaWriter::ApplyAndAnswer(Transaction& transaction) {
       !applied.ok()) {
     // Committed on the broker, so answered as such; the index catches the
     // transaction up from the log before the next group.
-    std::fprintf(stderr, "gridledger: kafka writer: the index did not take a commit: %s\n",
-                 std::string(applied.message()).c_str());
+    log::Error("kafka.index_behind",
+               absl::StrCat("gridledger: kafka writer: the index did not take a commit: ",
+                            applied.message()),
+               {{"reason", applied.message()}});
     needs_recovery_ = true;
   }
   transaction.Answer(absl::OkStatus());

@@ -139,6 +139,9 @@ class KafkaWriter {
   absl::Status ProduceAll(Transaction& transaction);
   absl::Status AwaitDeliveryReports(Transaction& transaction);
   absl::Status Failed(absl::Status status);
+  // Ends this writer for good: every later append fails with `why`; counted
+  // (gridledger_kafka_fences_total) and logged.
+  void MarkFenced(const absl::Status& why);
 
   // Applies a committed transaction to the index and answers its requests.
   void ApplyAndAnswer(Transaction& transaction);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -227,6 +228,7 @@ absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
   reader_->Commit(chunk.next).IgnoreError();
   absl::MutexLock lock(&mu_);
   applied_ = std::move(chunk.next);
+  metrics::RecordViewApplied(view_->name(), applied);
   return ChunkResult{static_cast<int64_t>(chunk.events.size()), applied};
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace gridledger::projections {
@@ -156,11 +157,19 @@ absl::Status ViewHost::RunRebuild(const std::string& name) {
     next = slot.generation + 1;
     factory = slot.factory;
   }
+  log::Info("view.rebuild_started",
+            absl::StrCat("gridledger: view ", name, ": rebuilding as generation ", next),
+            {{"view", name}, {"generation", next}});
   auto finish = [&](absl::Status status) {
     absl::MutexLock lock(&mu_);
     Slot& slot = slots_.at(name);
     slot.rebuilding = false;
-    if (!status.ok()) slot.rebuild_error = status.ToString();
+    if (!status.ok()) {
+      slot.rebuild_error = status.ToString();
+      log::Error("view.rebuild_failed",
+                 absl::StrCat("gridledger: view ", name, ": rebuild failed: ", status.ToString()),
+                 {{"view", name}, {"generation", next}, {"reason", status.ToString()}});
+    }
     return status;
   };
   std::error_code error;
@@ -196,7 +205,22 @@ absl::Status ViewHost::RunRebuild(const std::string& name) {
   while (retired.use_count() > 1) absl::SleepFor(absl::Milliseconds(5));
   retired.reset();
   RemoveOtherGenerations(view_dir, next);
+  log::Info("view.rebuilt", absl::StrCat("gridledger: view ", name, ": generation ", next, " live"),
+            {{"view", name}, {"generation", next}});
   return absl::OkStatus();
+}
+
+std::vector<RocksDbStats> ViewHost::StorageStats() const {
+  std::vector<std::pair<std::string, std::shared_ptr<ProjectionRunner>>> runners;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, slot] : slots_) runners.emplace_back(name, slot.live);
+  }
+  std::vector<RocksDbStats> stats;
+  for (const auto& [name, runner] : runners) {
+    stats.push_back(ReadRocksDbStats(absl::StrCat("view:", name), runner->db()));
+  }
+  return stats;
 }
 
 absl::StatusOr<v1::ViewStatus> ViewHost::StatusOf(const std::string& name) const {

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/rocksdb_stats.h"
 #include "gridledger/v1/query_service.pb.h"
 #include "projections/runtime/projection.h"
 
@@ -54,6 +55,8 @@ class ViewHost {
   // Applied position, lag, generation and rebuild state of each view.
   absl::StatusOr<std::vector<v1::ViewStatus>> Statuses() const;
   absl::StatusOr<v1::ViewStatus> StatusOf(const std::string& name) const;
+  // Each live view's RocksDB figures, named "view:<name>" (for metrics).
+  std::vector<RocksDbStats> StorageStats() const;
 
  private:
   struct Slot {

@@ -3,12 +3,15 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <algorithm>
 #include <iterator>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "services/common/grpc_util.h"
@@ -178,20 +181,65 @@ void FillReply(const CommandOutcome& outcome, v1::CommandReply* reply) {
 
 }  // namespace
 
+namespace {
+
+// The caller's x-request-id, as a log field: printable ASCII, at most 128
+// characters kept; empty when it sent none.
+std::string RequestIdOf(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto found = metadata.find("x-request-id");
+  if (found == metadata.end()) return "";
+  std::string id(found->second.data(), std::min<size_t>(found->second.size(), 128));
+  for (char& c : id) {
+    if (c < ' ' || c > '~') c = '?';
+  }
+  return id;
+}
+
+// One line per failed command (its principal, request and command ids,
+// stream, code and why), for operators; the client gets the same status.
+grpc::Status LoggedIfFailed(grpc::Status status, const std::string& principal,
+                            const grpc::ServerContext& context, const CommandCall& call,
+                            const std::string& correlation_id) {
+  if (status.ok()) return status;
+  const std::string code(metrics::CodeName(status.error_code()));
+  log::Warning("command.failed",
+               absl::StrCat("gridledger: command ", call.command_id, " on ", call.stream_id, " by ",
+                            principal.empty() ? "(unauthenticated)" : principal, " failed ", code,
+                            ": ", status.error_message()),
+               {{"principal", principal},
+                {"request_id", RequestIdOf(context)},
+                {"command_id", call.command_id},
+                {"stream_id", call.stream_id},
+                {"correlation_id", correlation_id},
+                {"code", code},
+                {"reason", status.error_message()}});
+  return status;
+}
+
+}  // namespace
+
 grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& tokens,
                           const grpc::ServerContext& context, const CommandCall& call,
                           v1::CommandReply* reply) {
   absl::StatusOr<Principal> principal = Authenticate(tokens, context);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (!principal.ok())
+    return LoggedIfFailed(ToGrpcStatus(principal.status()), "", context, call, "");
   absl::StatusOr<CommandMetadata> metadata = ReadCommandMetadata(context);
-  if (!metadata.ok()) return ToGrpcStatus(metadata.status());
+  if (!metadata.ok()) {
+    return LoggedIfFailed(ToGrpcStatus(metadata.status()), principal->name, context, call, "");
+  }
+  auto failed = [&](const absl::Status& status) {
+    return LoggedIfFailed(ToGrpcStatus(status), principal->name, context, call,
+                          metadata->correlation_id);
+  };
   absl::StatusOr<CommandContext> command = Admit(store, *principal, *metadata, call);
-  if (!command.ok()) return ToGrpcStatus(command.status());
+  if (!command.ok()) return failed(command.status());
   absl::StatusOr<CommandOutcome> outcome = ExecuteCommand(
       store, *command, call.stream_id, [&](const std::vector<v1::EventEnvelope>& history) {
         return call.decide(*principal, history);
       });
-  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  if (!outcome.ok()) return failed(outcome.status());
   FillReply(*outcome, reply);
   return grpc::Status::OK;
 }

@@ -317,6 +317,13 @@ bool EventGatewayService::TakeSubscription(const std::string& principal) {
   return true;
 }
 
+int64_t EventGatewayService::LiveSubscriptions() const {
+  absl::MutexLock lock(&subscriptions_mu_);
+  int64_t live = 0;
+  for (const auto& [principal, held] : subscriptions_) live += held;
+  return live;
+}
+
 void EventGatewayService::ReleaseSubscription(const std::string& principal) {
   absl::MutexLock lock(&subscriptions_mu_);
   auto it = subscriptions_.find(principal);

@@ -62,6 +62,9 @@ class EventGatewayService final
   // server is shutting down": the server's shutdown calls it first.
   void EndSubscriptions() { pump_->BeginStopping(); }
 
+  // Live subscriptions, all principals together (for metrics).
+  int64_t LiveSubscriptions() const;
+
  private:
   // The caller, if an auditor or analyst (or admin).
   absl::StatusOr<service::Principal> Authorize(const grpc::ServerContextBase& context) const;
@@ -74,7 +77,7 @@ class EventGatewayService final
   eventstore::EventStore* const store_;
   const service::TokenRegistry* const tokens_;
   const int64_t max_subscriptions_per_principal_;
-  absl::Mutex subscriptions_mu_;
+  mutable absl::Mutex subscriptions_mu_;
   absl::flat_hash_map<std::string, int64_t> subscriptions_ ABSL_GUARDED_BY(subscriptions_mu_);
   const std::unique_ptr<SubscriptionPump> pump_;
 };

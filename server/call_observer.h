@@ -1,0 +1,21 @@
+// A server interceptor that counts and times every gRPC call
+// (gridledger_grpc_requests_total{method,code},
+// gridledger_grpc_request_duration_seconds{method}) and, with the access log
+// on, writes one log line per call: method, code, milliseconds, peer and the
+// caller's x-request-id (or x-correlation-id) when it sent one.
+#ifndef GRIDLEDGER_SERVER_CALL_OBSERVER_H_
+#define GRIDLEDGER_SERVER_CALL_OBSERVER_H_
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
+
+namespace gridledger::server {
+
+// For ServerBuilder::experimental().SetInterceptorCreators.
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallObserverFactory(
+    bool access_log);
+
+}  // namespace gridledger::server
+
+#endif  // GRIDLEDGER_SERVER_CALL_OBSERVER_H_
