@@ -45,8 +45,9 @@ void PrintTable(const v1::ClusterStatusReply& reply) {
 int RunClusterStatus(const ClusterFlags& flags) {
   absl::StatusOr<std::string> token = ClientToken(flags.client);
   if (!token.ok()) return Report("cluster status", token.status());
-  auto stub = v1::Cluster::NewStub(
-      grpc::CreateChannel(flags.client.target, grpc::InsecureChannelCredentials()));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.client);
+  if (!channel.ok()) return Report("cluster status", channel.status());
+  auto stub = v1::Cluster::NewStub(*channel);
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *token);
   v1::ClusterStatusReply reply;

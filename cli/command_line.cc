@@ -1,12 +1,18 @@
 #include "cli/command_line.h"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace gridledger::cli {
 
@@ -35,6 +41,48 @@ void AddClientFlags(CLI::App& command, ClientFlags& flags) {
   command.add_option("--target", flags.target, "the server, HOST:PORT")->capture_default_str();
   command.add_option("--token_file", flags.token_file,
                      "a file whose first line is the bearer token (else $GRIDLEDGER_TOKEN)");
+  command.add_option("--tls_ca", flags.tls_ca,
+                     "speak TLS, trusting this CA certificate (PEM) for the server's");
+  command.add_option("--tls_cert", flags.tls_cert,
+                     "speak TLS with this client certificate (PEM; mutual TLS), with --tls_key");
+  command.add_option("--tls_key", flags.tls_key, "the client certificate's private key (PEM)");
+  command.add_option("--tls_server_name", flags.tls_server_name,
+                     "the name to expect in the server's certificate (default: --target's host)");
+}
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(absl::string_view flag, const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream contents;
+  if (!in || !(contents << in.rdbuf())) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+  }
+  return contents.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ClientChannel(const ClientFlags& flags) {
+  if (flags.tls_ca.empty() && flags.tls_cert.empty() && flags.tls_key.empty()) {
+    return grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
+  }
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  grpc::SslCredentialsOptions options;
+  if (!flags.tls_ca.empty()) {
+    GL_ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem("--tls_ca", flags.tls_ca));
+  }
+  if (!flags.tls_cert.empty()) {
+    GL_ASSIGN_OR_RETURN(options.pem_cert_chain, ReadPem("--tls_cert", flags.tls_cert));
+    GL_ASSIGN_OR_RETURN(options.pem_private_key, ReadPem("--tls_key", flags.tls_key));
+  }
+  grpc::ChannelArguments arguments;
+  if (!flags.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(flags.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(flags.target, grpc::SslCredentials(options), arguments);
 }
 
 absl::StatusOr<std::string> ClientToken(const ClientFlags& flags) {

@@ -11,6 +11,9 @@
 #ifndef GRIDLEDGER_CLI_COMMAND_LINE_H_
 #define GRIDLEDGER_CLI_COMMAND_LINE_H_
 
+#include <grpcpp/channel.h>
+
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -41,8 +44,21 @@ int Report(absl::string_view command, const absl::Status& status, int failed = k
 struct ClientFlags {
   std::string target = "127.0.0.1:50051";
   std::string token_file;
+  std::string tls_ca;    // trust this CA (PEM) and speak TLS; else plaintext
+  std::string tls_cert;  // with tls_key: a client certificate (mutual TLS)
+  std::string tls_key;
+  std::string tls_server_name;  // the name the server's certificate carries, if not target's host
 };
+// --target, --token_file and the TLS flags (--tls_ca, --tls_cert, --tls_key,
+// --tls_server_name).
 void AddClientFlags(CLI::App& command, ClientFlags& flags);
+
+// A channel to --target: TLS when --tls_ca or --tls_cert is given (the CA
+// file's roots, else the system's), with a client certificate when
+// --tls_cert and --tls_key are; plaintext otherwise. INVALID_ARGUMENT naming
+// the flag when a file cannot be read or only one of --tls_cert/--tls_key is
+// given.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ClientChannel(const ClientFlags& flags);
 
 // A client command's bearer token: the first line of --token_file, else
 // $GRIDLEDGER_TOKEN, else empty; INVALID_ARGUMENT when the file cannot be read.

@@ -12,7 +12,6 @@ namespace gridledger::cli {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 
 // A command like serve's: a string, a checked number, a flag, a repeatable
 // option.
@@ -41,6 +40,7 @@ class ConfigFileTest : public ::testing::Test {
     std::ofstream(path) << toml;
     args.insert(args.begin(), "serve");
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (const std::string& arg : args) argv.push_back(arg.c_str());
     command_.parse(static_cast<int>(argv.size()), argv.data());
     return ApplyConfigFile(command_, path);

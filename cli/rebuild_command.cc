@@ -22,8 +22,9 @@ struct RebuildFlags {
 int RunRebuild(const RebuildFlags& flags) {
   absl::StatusOr<std::string> token = ClientToken(flags.client);
   if (!token.ok()) return Report("rebuild", token.status());
-  auto stub = v1::ViewAdmin::NewStub(
-      grpc::CreateChannel(flags.client.target, grpc::InsecureChannelCredentials()));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.client);
+  if (!channel.ok()) return Report("rebuild", channel.status());
+  auto stub = v1::ViewAdmin::NewStub(*channel);
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *token);
   v1::RebuildViewRequest request;

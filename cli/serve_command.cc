@@ -87,8 +87,8 @@ int Serve(const char* command, CLI::App& app, ServeFlags& flags) {
   }
   if (flags.store.empty()) {
     return Report(command, absl::InvalidArgumentError(
-                               "--store: required (embedded:PATH or kafka://HOST:PORT), on the "
-                               "command line or as store = \"…\" in --config"));
+                               "--store is required (embedded:PATH or kafka://HOST:PORT), on the "
+                               "command line or as store = \"...\" in --config"));
   }
   absl::StatusOr<log::Format> log_format = log::ParseFormat("--log_format", flags.log_format);
   if (!log_format.ok()) return Report(command, log_format.status());

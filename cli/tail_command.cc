@@ -89,8 +89,9 @@ int RunTail(const TailFlags& flags) {
   absl::StatusOr<std::string> token = ClientToken(flags.client);
   if (!token.ok()) return Report("tail", token.status());
   const std::string& target = flags.client.target;
-  auto stub =
-      v1::EventGateway::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags.client);
+  if (!channel.ok()) return Report("tail", channel.status());
+  auto stub = v1::EventGateway::NewStub(*channel);
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + *token);
   std::unique_ptr<grpc::ClientReader<v1::SubscribeReply>> reader =

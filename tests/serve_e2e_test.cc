@@ -28,6 +28,7 @@
 #include "gmock/gmock.h"
 #include "gridledger/v1/query_service.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "services/common/auth.h"
 #include "tests/testing/serve_process.h"
 #include "tests/testing/test_util.h"
 
@@ -331,6 +332,38 @@ TEST(ServeE2eTest, ServesTlsAndMutualTls) {
                                          "--without_tokens", "--tls_cert", certs + "/server.pem"});
   EXPECT_THAT(half.LineContaining("tls"), HasSubstr("--tls_cert and --tls_key go together"));
   EXPECT_EQ(half.Wait(), 2);
+}
+
+// The client subcommands speak TLS and mutual TLS with --tls_ca, --tls_cert
+// and --tls_key: tail reaches a mutual-TLS server with them, and fails
+// without the client certificate or in plaintext.
+TEST(ServeE2eTest, ClientCommandsSpeakMutualTls) {
+  testing::TempDir dir;
+  const std::string certs = dir.path() + "/certs";
+  ASSERT_EQ(std::system(absl::StrCat(GL_MAKE_CERTS, " ", certs).c_str()), 0);
+  auto auditor = service::IssueToken("tls-auditor", "sn", "auditor");
+  ASSERT_TRUE(auditor.ok());
+  std::ofstream(dir.path() + "/tokens") << auditor->line << "\n";
+  std::ofstream(dir.path() + "/auditor.token") << auditor->token << "\n";
+  ServeProcess serve(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
+       "--tls_cert", certs + "/server.pem", "--tls_key", certs + "/server.key", "--tls_client_ca",
+       certs + "/ca.pem", "--tokens", dir.path() + "/tokens"});
+  const std::string address = AddressFrom(serve.LineContaining("serving on"));
+  ASSERT_FALSE(address.empty());
+  const std::string tail =
+      absl::StrCat(GL_GRIDLEDGER_PATH, " tail --target ", address, " --token_file ", dir.path(),
+                   "/auditor.token", " --until now --json");
+  const std::string ca = absl::StrCat(" --tls_ca ", certs, "/ca.pem");
+  const std::string client =
+      absl::StrCat(" --tls_cert ", certs, "/client.pem --tls_key ", certs, "/client.key");
+  EXPECT_EQ(std::system((tail + ca + client + " >/dev/null 2>&1").c_str()), 0);
+  EXPECT_NE(std::system((tail + ca + " >/dev/null 2>&1").c_str()), 0) << "no client certificate";
+  EXPECT_NE(std::system((tail + " >/dev/null 2>&1").c_str()), 0) << "plaintext";
+  EXPECT_THAT(testing::RunCommand(tail + ca + " --tls_cert " + certs + "/client.pem 2>&1"),
+              HasSubstr("--tls_cert and --tls_key go together"));
+  EXPECT_EQ(serve.Wait(SIGTERM), 0);
 }
 
 }  // namespace

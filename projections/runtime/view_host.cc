@@ -217,6 +217,7 @@ std::vector<RocksDbStats> ViewHost::StorageStats() const {
     for (const auto& [name, slot] : slots_) runners.emplace_back(name, slot.live);
   }
   std::vector<RocksDbStats> stats;
+  stats.reserve(runners.size());
   for (const auto& [name, runner] : runners) {
     stats.push_back(ReadRocksDbStats(absl::StrCat("view:", name), runner->db()));
   }

@@ -223,8 +223,9 @@ grpc::Status ServeCommand(eventstore::EventStore& store, const TokenRegistry& to
                           const grpc::ServerContext& context, const CommandCall& call,
                           v1::CommandReply* reply) {
   absl::StatusOr<Principal> principal = Authenticate(tokens, context);
-  if (!principal.ok())
+  if (!principal.ok()) {
     return LoggedIfFailed(ToGrpcStatus(principal.status()), "", context, call, "");
+  }
   absl::StatusOr<CommandMetadata> metadata = ReadCommandMetadata(context);
   if (!metadata.ok()) {
     return LoggedIfFailed(ToGrpcStatus(metadata.status()), principal->name, context, call, "");
