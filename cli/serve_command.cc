@@ -20,7 +20,8 @@ struct ServeFlags {
   std::string store;  // required: no data lands in the working directory by default
   bool without_tokens = false;
   std::string log_format = "text";
-  std::string config_file;  // --config: a TOML file of these flags
+  std::string config_file;    // --config: a TOML file of these flags
+  bool check_config = false;  // --check_config: check the flags and the file, start nothing
   server::ServeOptions options{*eventstore::StoreUri::Parse("embedded:unset")};
 };
 
@@ -97,6 +98,11 @@ int Serve(const char* command, CLI::App& app, ServeFlags& flags) {
   if (!store.ok()) return Report(command, store.status());
   flags.options.store = *std::move(store);
   if (absl::Status safe = CheckSafeDefaults(flags); !safe.ok()) return Report(command, safe);
+  if (flags.check_config) {
+    std::printf("gridledger %s: configuration OK (store %s)\n", command,
+                flags.options.store.Label().c_str());
+    return kExitOk;
+  }
   if (flags.without_tokens) {
     log::Warning("server.without_tokens",
                  absl::StrCat("gridledger ", command,
@@ -191,6 +197,9 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
   command.add_option("--log_format", flags.log_format, "text or json (one JSON object per line)")
       ->capture_default_str();
   command.add_flag("--access_log", o.access_log, "log one line per gRPC call");
+  command.add_flag("--check_config", flags.check_config,
+                   "check the flags and --config (keys, values, required and contradicting "
+                   "flags), print OK or what is wrong, and exit without opening anything");
   command.add_option("--config", flags.config_file,
                      "a TOML file of these flags (key = value, keys as the flags without --); "
                      "flags given on the command line override it");
