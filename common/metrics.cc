@@ -72,6 +72,15 @@ struct Families {
           .Name("gridledger_view_applied_events_total")
           .Help("Events applied by each view (rate: the view's apply rate)")
           .Register(*registry);
+
+  Families() {
+    // The codes an append fails with, at zero from the start: rate() and
+    // alerts see a series before the first failure.
+    for (const char* code : {"ABORTED", "UNAVAILABLE", "FAILED_PRECONDITION", "DEADLINE_EXCEEDED",
+                             "RESOURCE_EXHAUSTED", "INTERNAL", "DATA_LOSS"}) {
+      append_failures.Add({{"code", code}});
+    }
+  }
 };
 
 Families& All() {

@@ -15,9 +15,12 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -243,6 +246,25 @@ TEST_P(MetricsE2eTest, ConfigFileMetricsJsonLogsAndHealthAfterTheDemo) {
                   SumOf(after, "gridledger_rocksdb_memtable_bytes", "db=\"store\"").value_or(0),
               0)
         << after;
+  }
+
+  // Every metric the Grafana dashboard and the alert rules of k8s/ use is one
+  // this binary exposes (after a demo); owned partitions exist only on a
+  // cluster instance (--instance).
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(GL_SOURCE_DIR) + "/k8s/base/monitoring")) {
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    static const std::regex kMetric(R"(\b(gridledger_[a-z0-9_]+))");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), kMetric);
+         it != std::sregex_iterator(); ++it) {
+      const std::string name = (*it)[1];
+      if (name == "gridledger_kafka_owned_partitions") continue;
+      // A family whose samples have labels appears once one happened (no
+      // append failed here): its TYPE line is there regardless.
+      const std::string family = std::regex_replace(name, std::regex("_(bucket|sum|count)$"), "");
+      EXPECT_THAT(after, HasSubstr("# TYPE " + family + " ")) << entry.path() << " uses " << name;
+    }
   }
 
   // Every line the process wrote is a JSON object with its four keys; the
