@@ -58,6 +58,30 @@ void KafkaHandleDeleter::operator()(rd_kafka_t* handle) const {
   rd_kafka_destroy(handle);
 }
 
+bool JoinedGroup(rd_kafka_t* consumer) {
+  char* member = rd_kafka_memberid(consumer);
+  const bool joined = member != nullptr && member[0] != '\0';
+  if (member != nullptr) rd_kafka_mem_free(consumer, member);
+  return joined;
+}
+
+void CloseGroupConsumer(KafkaHandle& consumer, bool assigned_once) {
+  if (!consumer) return;
+  if (!assigned_once && JoinedGroup(consumer.get())) {
+    log::Warning("kafka.consumer_left_running",
+                 absl::StrCat("gridledger: kafka consumer ", rd_kafka_name(consumer.get()),
+                              " joined its group but was never assigned; left running rather "
+                              "than destroyed (librdkafka 2.0.2 aborts on that destroy)"),
+                 {{"client", rd_kafka_name(consumer.get())}});
+    (void)consumer.release();  // NOLINT(bugprone-unused-return-value): deliberately kept alive
+    return;
+  }
+  // Closing runs the rebalance callback for what is still assigned; then the
+  // handle is destroyed without a second close.
+  rd_kafka_consumer_close(consumer.get());
+  rd_kafka_destroy(consumer.release());
+}
+
 void DestroyInBackground(KafkaHandle handle) {
   if (!handle) return;
   std::thread([handle = std::move(handle)]() mutable { handle.reset(); }).detach();

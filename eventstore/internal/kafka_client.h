@@ -34,6 +34,22 @@ struct KafkaMessageDeleter {
 // behind it).
 void DestroyInBackground(KafkaHandle handle);
 
+// Closes and destroys a consumer of a group using the cooperative-sticky
+// assignor. librdkafka 2.0.2 (Debian 12's) aborts the whole process when
+// such a member is destroyed after its JoinGroup answer but before its first
+// assignment (an assertion on the assignor's state: librdkafka issue #4312,
+// fixed in 2.3.0). So unless `assigned_once` or the consumer never joined
+// (no member id yet), the handle is left running, not destroyed: its
+// threads stay, and the broker drops the member when its session lapses
+// without polls. A warning is logged when that happens. `consumer` stays
+// set while it closes (its rebalance callbacks may use it) and is empty
+// after.
+void CloseGroupConsumer(KafkaHandle& consumer, bool assigned_once);
+
+// Whether `consumer` has joined its group (the coordinator gave it a member
+// id).
+bool JoinedGroup(rd_kafka_t* consumer);
+
 using KafkaMessage = std::unique_ptr<rd_kafka_message_t, KafkaMessageDeleter>;
 
 // A consumed message's value.

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -68,14 +70,18 @@ absl::StatusOr<std::unique_ptr<GroupMembership>> GroupMembership::Join(
 }
 
 GroupMembership::~GroupMembership() {
+  // A member that joined but has no assignment yet may not be destroyed
+  // (CloseGroupConsumer): give the group up to 10 s to answer, the poll
+  // thread still running.
+  if (consumer_ && thread_.joinable() && JoinedGroup(consumer_.get())) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (!assigned_once_.load() && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
   stopping_.store(true);
   if (thread_.joinable()) thread_.join();
-  // Closing runs the rebalance callback for what is still assigned; then
-  // the handle is destroyed without a second close.
-  if (consumer_) {
-    rd_kafka_consumer_close(consumer_.get());
-    rd_kafka_destroy(consumer_.release());
-  }
+  CloseGroupConsumer(consumer_, assigned_once_.load());
 }
 
 absl::Status GroupMembership::ConfirmMember(int partition) const {
@@ -124,6 +130,7 @@ void GroupMembership::Rebalance(rd_kafka_resp_err_t err,
   // hang inside consumer_close's callback in this librdkafka).
   rd_kafka_t* consumer = consumer_.get();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    assigned_once_.store(true);
     if (rd_kafka_error_t* error = rd_kafka_incremental_assign(consumer, partitions)) {
       log::Error("cluster.assign_failed",
                  absl::StrCat("gridledger: owners group: assign: ", rd_kafka_error_string(error)));

@@ -91,6 +91,7 @@ class GroupMembership {
   // (the poll thread's: rebalances run inside its poll). After a fatal error
   // librdkafka's own assignment may already be empty.
   std::set<int> assigned_;
+  std::atomic<bool> assigned_once_{false};  // an assignment (even empty) came
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

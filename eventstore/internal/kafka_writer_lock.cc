@@ -204,12 +204,21 @@ absl::StatusOr<std::unique_ptr<WriterLock>> WriterLock::Acquire(rd_kafka_t* admi
 }
 
 WriterLock::~WriterLock() {
+  bool assigned_once = false;
+  if (consumer_ && thread_.joinable()) {
+    // A member that joined but has no assignment yet may not be destroyed
+    // (CloseGroupConsumer): give the group a session's time to answer, the
+    // poll thread still running.
+    absl::MutexLock lock(&mu_);
+    auto assigned = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return assigned_once_; };
+    if (JoinedGroup(consumer_.get())) {
+      mu_.AwaitWithTimeout(absl::Condition(&assigned), absl::Milliseconds(kWriterSessionMs));
+    }
+    assigned_once = assigned_once_;
+  }
   stopping_.store(true);
   if (thread_.joinable()) thread_.join();
-  if (consumer_) {
-    rd_kafka_consumer_close(consumer_.get());
-    rd_kafka_destroy(consumer_.release());
-  }
+  CloseGroupConsumer(consumer_, assigned_once);
 }
 
 absl::Status WriterLock::Held() const {
