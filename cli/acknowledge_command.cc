@@ -15,14 +15,40 @@
 #include "eventstore/chain_verifier.h"
 #include "eventstore/event_store_factory.h"
 #include "server/audit_files.h"
+#include "services/common/auth.h"
 
 namespace gridledger::cli {
 namespace {
 
 struct AcknowledgeFlags {
-  std::string store, key, reason, operator_name;
+  std::string store, key, reason;
+  std::string tokens_file;  // the deployment's tokens (serve's --tokens)
+  ClientFlags client;       // the operator's token (--token_file or $GRIDLEDGER_TOKEN)
   std::vector<std::string> positions;
 };
+
+// The operator, by their bearer token against the deployment's tokens file:
+// an admin, or PERMISSION_DENIED; UNAUTHENTICATED for no or an unknown token.
+absl::StatusOr<service::Principal> AuthenticateAdmin(const AcknowledgeFlags& flags) {
+  absl::StatusOr<service::TokenRegistry> tokens =
+      service::TokenRegistry::LoadFile(flags.tokens_file);
+  if (!tokens.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--tokens: ", tokens.status().message()));
+  }
+  absl::StatusOr<std::string> token = ClientToken(flags.client);
+  if (!token.ok()) return token.status();
+  if (token->empty()) {
+    return absl::UnauthenticatedError(
+        "an admin's token is required (--token_file, or $GRIDLEDGER_TOKEN)");
+  }
+  absl::StatusOr<service::Principal> principal = tokens->Authenticate("Bearer " + *token);
+  if (!principal.ok()) return principal.status();
+  if (!principal->HasRole("admin")) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("acknowledging damage needs the admin role; ", principal->name, " has none"));
+  }
+  return principal;
+}
 
 // "TOPIC/N@OFFSET" as a position; INVALID_ARGUMENT naming the flag.
 absl::StatusOr<v1::Position> ParsePosition(const std::string& text) {
@@ -55,11 +81,12 @@ absl::Status WalkWith(const eventstore::StoreUri& uri,
 
 int RunAcknowledge(const AcknowledgeFlags& flags) {
   constexpr absl::string_view kCommand = "acknowledge";
-  if (flags.reason.empty() || flags.operator_name.empty()) {
+  if (flags.reason.empty()) {
     return Report(kCommand, absl::InvalidArgumentError(
-                                "--reason and --operator: must not be empty (they are what "
-                                "auditors read forever)"));
+                                "--reason: must not be empty (it is what auditors read forever)"));
   }
+  absl::StatusOr<service::Principal> admin = AuthenticateAdmin(flags);
+  if (!admin.ok()) return Report(kCommand, admin.status(), kExitUsage);
   absl::StatusOr<std::string> private_pem = server::ReadWholeFile("key", flags.key);
   if (!private_pem.ok()) return Report(kCommand, private_pem.status(), kExitUsage);
   absl::StatusOr<eventstore::StoreUri> uri = eventstore::StoreUri::Parse(flags.store);
@@ -87,7 +114,7 @@ int RunAcknowledge(const AcknowledgeFlags& flags) {
   if (!absl::IsDataLoss(before)) return Report(kCommand, before, kExitUsage);
   v1::DamageAcknowledgement statement;
   statement.set_reason(flags.reason);
-  statement.set_operator_name(flags.operator_name);
+  statement.set_operator_name(absl::StrCat(admin->name, " (admin of ", admin->org_unit, ")"));
   statement.set_store(uri->Label());
   for (const v1::Position& position : positions) {
     absl::StatusOr<std::string> value = eventstore::ReadRawRecord(*uri, position);
@@ -140,7 +167,14 @@ void AddAcknowledgeCommand(CLI::App& app, int* exit_code) {
                    "a damaged record, TOPIC/PARTITION@OFFSET as verify names it (repeatable)")
       ->required();
   command->add_option("--reason", flags->reason, "why the records are damaged")->required();
-  command->add_option("--operator", flags->operator_name, "who acknowledges")->required();
+  command
+      ->add_option("--tokens", flags->tokens_file,
+                   "the deployment's tokens file (serve's --tokens): the operator's token must "
+                   "be an admin's there; the acknowledgement names that principal")
+      ->required();
+  command->add_option("--token_file", flags->client.token_file,
+                      "a file whose first line is the operator's bearer token (else "
+                      "$GRIDLEDGER_TOKEN)");
   command->callback([flags, exit_code] { *exit_code = RunAcknowledge(*flags); });
 }
 

@@ -539,9 +539,34 @@ TEST_F(VerifyKafkaTest, ADamagedTopicIsRefusedAcknowledgedAndContinuedWithTheDam
   const std::string key = keys.path() + "/ops", other = keys.path() + "/other";
   ASSERT_EQ(RunGridLedger({"keygen", "--out", key}).status, 0);
   ASSERT_EQ(RunGridLedger({"keygen", "--out", other}).status, 0);
+  // The operator is an admin of the deployment's tokens file; anyone else
+  // is refused before anything is read.
+  const std::string tokens = keys.path() + "/tokens";
+  auto issue = [&](const std::string& name, const std::string& roles) {
+    Verified issued = RunGridLedger(
+        {"token", "--principal", name, "--org_unit", "sn", "--roles", roles, "--append", tokens});
+    EXPECT_EQ(issued.status, 0) << issued.output;
+    const std::string token_file = keys.path() + "/" + name + ".token";
+    std::ofstream(token_file) << issued.output.substr(0, issued.output.find('\n')) << "\n";
+    return token_file;
+  };
+  const std::string admin_token = issue("duty-engineer", "admin");
+  const std::string auditor_token = issue("an-auditor", "auditor");
   const std::vector<std::string> acknowledge = {
-      "acknowledge", "--store",          uri_,         "--key",        key + ".key",
-      "--reason",    "forged by a test", "--operator", "duty-engineer"};
+      "acknowledge",      "--store",  uri_,   "--key",        key + ".key", "--reason",
+      "forged by a test", "--tokens", tokens, "--token_file", admin_token};
+  const std::string unknown_token = keys.path() + "/unknown.token";
+  std::ofstream(unknown_token) << "not-a-token-of-this-deployment\n";
+  for (const std::string& who : {auditor_token, unknown_token}) {
+    std::vector<std::string> not_admin = {
+        "acknowledge", "--store", uri_,           "--key", key + ".key", "--reason", "x",
+        "--tokens",    tokens,    "--token_file", who,     "--position", damaged};
+    Verified denied = RunGridLedger(not_admin);
+    EXPECT_EQ(denied.status, 2) << denied.output;
+    EXPECT_THAT(denied.output,
+                ::testing::AnyOf(HasSubstr("PERMISSION_DENIED"), HasSubstr("UNAUTHENTICATED")))
+        << denied.output;
+  }
   // The last record before the damage (the one before it is the commit
   // marker of its transaction) is not damage: acknowledging it leaves the
   // log broken, so nothing is written.
@@ -579,6 +604,7 @@ TEST_F(VerifyKafkaTest, ADamagedTopicIsRefusedAcknowledgedAndContinuedWithTheDam
   EXPECT_THAT(verified.output, HasSubstr("intact: 150 events"));
   EXPECT_THAT(verified.output, HasSubstr("ACKNOWLEDGED damage: " + damaged));
   EXPECT_THAT(verified.output, HasSubstr("forged by a test"));
+  EXPECT_THAT(verified.output, HasSubstr("duty-engineer (admin of sn)"));
   Verified trusted = RunGridLedger({"verify", "--store", uri_, "--public_key", key + ".pub"});
   EXPECT_EQ(trusted.status, 0) << trusted.output;
   EXPECT_THAT(trusted.output, HasSubstr("signed by the trusted key"));
