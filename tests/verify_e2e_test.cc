@@ -546,7 +546,7 @@ TEST_F(VerifyKafkaTest, ADamagedTopicIsRefusedAcknowledgedAndContinuedWithTheDam
     Verified issued = RunGridLedger(
         {"token", "--principal", name, "--org_unit", "sn", "--roles", roles, "--append", tokens});
     EXPECT_EQ(issued.status, 0) << issued.output;
-    const std::string token_file = keys.path() + "/" + name + ".token";
+    std::string token_file = keys.path() + "/" + name + ".token";
     std::ofstream(token_file) << issued.output.substr(0, issued.output.find('\n')) << "\n";
     return token_file;
   };
