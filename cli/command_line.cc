@@ -65,6 +65,13 @@ absl::StatusOr<std::string> ReadPem(absl::string_view flag, const std::string& p
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ClientChannel(const ClientFlags& flags) {
   if (flags.tls_ca.empty() && flags.tls_cert.empty() && flags.tls_key.empty()) {
+    if (!flags.tls_server_name.empty()) {
+      // Alone it would name a certificate on a plaintext channel: refused
+      // rather than silently not checked.
+      return absl::InvalidArgumentError(
+          "--tls_server_name: names the server's TLS certificate, so it needs TLS: give "
+          "--tls_ca (the CA that signed it)");
+    }
     return grpc::CreateChannel(flags.target, grpc::InsecureChannelCredentials());
   }
   if (flags.tls_cert.empty() != flags.tls_key.empty()) {

@@ -56,8 +56,8 @@ void AddClientFlags(CLI::App& command, ClientFlags& flags);
 // A channel to --target: TLS when --tls_ca or --tls_cert is given (the CA
 // file's roots, else the system's), with a client certificate when
 // --tls_cert and --tls_key are; plaintext otherwise. INVALID_ARGUMENT naming
-// the flag when a file cannot be read or only one of --tls_cert/--tls_key is
-// given.
+// the flag when a file cannot be read, only one of --tls_cert/--tls_key is
+// given, or --tls_server_name is given without TLS.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ClientChannel(const ClientFlags& flags);
 
 // A client command's bearer token: the first line of --token_file, else

@@ -85,6 +85,19 @@ TEST(CommandLineTest, RealSubcommandsRefuseBadTypedValues) {
   EXPECT_EQ(RunCommandLine(app, static_cast<int>(argv.size()), argv.data(), exit_code), kExitUsage);
 }
 
+// Found by an operator: a server name alone left the channel plaintext, the
+// certificate it names never checked.
+TEST(ClientChannelTest, AServerNameWithoutTlsIsRefused) {
+  ClientFlags flags;
+  flags.tls_server_name = "gridledger.example";
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ClientChannel(flags);
+  ASSERT_FALSE(channel.ok());
+  EXPECT_EQ(channel.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(channel.status().message()), ::testing::HasSubstr("--tls_server_name"));
+  flags.tls_server_name.clear();
+  EXPECT_TRUE(ClientChannel(flags).ok()) << "plaintext without any TLS flag";
+}
+
 TEST(ClientTokenTest, FileThenEnvironment) {
   ClientFlags flags;
   flags.token_file = "/nonexistent/token";

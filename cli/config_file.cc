@@ -3,6 +3,7 @@
 #include <fstream>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -20,7 +21,10 @@ CLI::Option* OptionForKey(CLI::App& command, const CLI::ConfigItem& item) {
 
 absl::Status ApplyConfigFile(CLI::App& command, const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--config ", path, ": cannot be read"));
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--config ", path, ": cannot be read (no such file, or not readable)"));
+  }
   std::vector<CLI::ConfigItem> items;
   try {
     items = CLI::ConfigTOML().from_config(in);
@@ -28,11 +32,23 @@ absl::Status ApplyConfigFile(CLI::App& command, const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("--config ", path, ": not a TOML file of flags: ", error.what()));
   }
+  absl::flat_hash_set<std::string> seen;
   for (const CLI::ConfigItem& item : items) {
     // CLI11 marks section openings and closings with these names.
     if (item.name == "++" || item.name == "--") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--config ", path, ": sections are not used; write the flags as top-level keys"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config ", path, ": section [", absl::StrJoin(item.parents, "."),
+                       "]: sections are not used; write the flags as top-level keys"));
+    }
+    if (!item.parents.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config ", path, ": key \"", item.fullname(), "\" is in section [",
+                       absl::StrJoin(item.parents, "."),
+                       "]: sections are not used; write the flags as top-level keys"));
+    }
+    if (!seen.insert(item.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": key \"", item.name,
+                                                     "\" is given twice; give each flag once"));
     }
     if (OptionForKey(command, item) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": key \"", item.fullname(),

@@ -86,14 +86,24 @@ TEST_F(ConfigFileTest, ABadValueIsRefusedWithItsKey) {
 
 TEST_F(ConfigFileTest, SectionsAndTheConfigKeyItselfAreRefused) {
   EXPECT_THAT(Run({}, "[serve]\nstore = \"embedded:/data\"\n"),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument));
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "[serve]"));
   EXPECT_THAT(Run({}, "config = \"other.toml\"\n"),
               testing::StatusIs(absl::StatusCode::kInvalidArgument, "\"config\""));
 }
 
-TEST_F(ConfigFileTest, AMissingFileIsNotFound) {
+// A usage error (exit 2), like any other bad flag.
+TEST_F(ConfigFileTest, AMissingFileIsAnInvalidArgument) {
   EXPECT_THAT(ApplyConfigFile(command_, dir_.path() + "/absent.toml"),
-              testing::StatusIs(absl::StatusCode::kNotFound, "absent.toml"));
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "absent.toml"));
+}
+
+// Found by an operator: with a key twice the first silently won.
+TEST_F(ConfigFileTest, AKeyGivenTwiceIsRefusedByNameAndNothingApplied) {
+  EXPECT_THAT(
+      Run({}, "store = \"embedded:/a\"\nlisten = \"127.0.0.1:1\"\nstore = \"embedded:/b\"\n"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "\"store\" is given twice"));
+  EXPECT_EQ(flags_.store, "");
+  EXPECT_EQ(flags_.listen, "127.0.0.1:50051");
 }
 
 }  // namespace

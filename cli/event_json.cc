@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -30,32 +31,8 @@ std::string TimestampText(const Message& message) {
 }
 
 // A JSON string: quotes, backslashes and control characters escaped, UTF-8
-// kept as it is.
-std::string Quoted(absl::string_view text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        quoted += "\\\"";
-        break;
-      case '\\':
-        quoted += "\\\\";
-        break;
-      case '\n':
-        quoted += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&quoted, "\\u00",
-                          absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-        } else {
-          quoted.push_back(c);
-        }
-    }
-  }
-  quoted.push_back('"');
-  return quoted;
-}
+// kept as it is (the log's escaper: one JSON string writer in the project).
+std::string Quoted(absl::string_view text) { return log::JsonQuote(text); }
 
 void AppendJson(const Message& message, std::string* out);
 

@@ -49,7 +49,7 @@ int ReportIndexes(eventstore::EventStore& store) {
   absl::StatusOr<std::vector<eventstore::IndexDiscrepancy>> found =
       store.CheckIndexes(kMostReported);
   if (absl::IsUnimplemented(found.status())) {
-    std::printf("indexes: none kept on disk (%s)\n", std::string(found.status().message()).c_str());
+    std::printf("indexes: not checked here (%s)\n", std::string(found.status().message()).c_str());
     return kExitOk;
   }
   if (!found.ok()) return ReportWalk(found.status());

@@ -12,6 +12,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/big_endian.h"
 #include "common/status_macros.h"
 #include "eventstore/internal/append_queue.h"
@@ -68,12 +70,26 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     return queue_.SubmitAll(std::move(requests), options_);
   }
 
+  // After a failed write, also tries (at most once a second) to recover:
+  // see TryRecover.
   absl::Status CheckWritable(absl::Duration) override {
+    {
+      absl::MutexLock lock(&sync_mu_);
+      if (broken_.ok()) return broken_;
+    }
+    absl::MutexLock recovering(&recover_mu_);
+    const absl::Time now = absl::Now();
+    if (now - last_recovery_ >= kRecoverEvery) {
+      last_recovery_ = now;
+      TryRecover();
+    }
     absl::MutexLock lock(&sync_mu_);
     return broken_;
   }
 
   std::vector<RocksDbStats> StorageStats() const override {
+    absl::ReaderMutexLock lock(&db_mutex());
+    if (db() == nullptr) return {};
     return {ReadRocksDbStats("store", db())};
   }
 
@@ -82,8 +98,83 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     while (true) {
       std::vector<std::unique_ptr<Pending>> group = queue_.TakeGroup(kMaxGroupRequests);
       if (group.empty()) return;  // closed, and every queued append answered
+      absl::MutexLock deciding(&decide_mu_);
       CommitGroup(group);
     }
+  }
+
+  // Recovery from a failed write. RocksDB refuses writes after one (and its
+  // own DB::Resume is not safe after a failed WAL append in the RocksDB we
+  // build on), and the decider's state ran ahead of the disk; so, with the
+  // decider held and the syncer idle (it fails every group it is handed
+  // while broken):
+  //   1. a probe file in the store directory is written and synced, and
+  //      nothing more is tried while that fails (the database stays open for
+  //      reads);
+  //   2. the database is closed and opened again (RocksDB recovers its WAL,
+  //      dropping a torn tail);
+  //   3. a synced probe write goes through the database itself;
+  //   4. the decider starts again from what the disk holds.
+  // A group whose write failed may still have reached the disk (a failed
+  // sync); its callers were told it failed, and their retries with the same
+  // command ids are deduplicated against it.
+  void TryRecover() ABSL_EXCLUSIVE_LOCKS_REQUIRED(recover_mu_) {
+    absl::MutexLock deciding(&decide_mu_);
+    {
+      absl::MutexLock lock(&sync_mu_);
+      auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(sync_mu_) {
+        return sync_queue_.empty() && !syncing_;
+      };
+      sync_mu_.Await(absl::Condition(&idle));
+    }
+    absl::Status healed = ProbeDirectory();
+    absl::StatusOr<StreamHead> head;
+    if (healed.ok()) {
+      head = ReopenForWriting();
+      healed = head.status();
+    }
+    if (healed.ok()) {
+      rocksdb::WriteBatch probe;
+      probe.Put(family(internal::kDefaultFamily), "writable_probe",
+                absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
+      healed = FromRocks(db()->Write(sync_write_, &probe), "probing a write");
+    }
+    absl::MutexLock lock(&sync_mu_);
+    if (!healed.ok()) {
+      broken_ = absl::Status(broken_.code(),
+                             absl::StrCat(FirstSentence(broken_.message()),
+                                          "; the embedded store stopped writing; recovery failed: ",
+                                          healed.message(), " (tried again every second)"));
+      return;
+    }
+    decided_offset_ = head->version;
+    decided_partition_hash_ = head->hash;
+    decided_heads_.clear();
+    {
+      absl::MutexLock inflight(&inflight_mu_);
+      inflight_commands_.clear();
+    }
+    PublishEnd(head->version);
+    broken_ = absl::OkStatus();
+  }
+
+  // Writes and syncs a small file in the store's directory, then removes it:
+  // whether the disk takes writes again.
+  absl::Status ProbeDirectory() {
+    rocksdb::Env* env =
+        options_.embedded_env ? options_.embedded_env.get() : rocksdb::Env::Default();
+    const std::string name = path() + "/gridledger-write-probe";
+    std::unique_ptr<rocksdb::WritableFile> file;
+    rocksdb::Status s = env->NewWritableFile(name, &file, rocksdb::EnvOptions());
+    if (s.ok()) s = file->Append(std::string(64 << 10, '\0'));
+    if (s.ok()) s = file->Sync();
+    if (file) file->Close().PermitUncheckedError();
+    env->DeleteFile(name).PermitUncheckedError();
+    return FromRocks(s, "probing the store directory");
+  }
+
+  static absl::string_view FirstSentence(absl::string_view message) {
+    return message.substr(0, message.find("; the embedded store stopped writing"));
   }
 
   struct Accepted {
@@ -122,7 +213,8 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   // they will be once every earlier group is durable, seals the accepted
   // events into one WriteBatch, and hands it to the syncer. Deciding group
   // N+1 overlaps with syncing group N.
-  void CommitGroup(std::vector<std::unique_ptr<Pending>>& group) {
+  void CommitGroup(std::vector<std::unique_ptr<Pending>>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_) {
     {
       absl::MutexLock lock(&sync_mu_);
       if (!broken_.ok()) {
@@ -166,7 +258,8 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   // decided_offset_ on. Deduplicated requests are answered with the first
   // outcome, after the group syncs (so after the first append is durable).
   std::unique_ptr<DecidedGroup> StageGroup(std::vector<std::unique_ptr<Pending>>& group,
-                                           internal::GroupDecision& decision) {
+                                           internal::GroupDecision& decision)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_) {
     auto decided = std::make_unique<DecidedGroup>();
     std::vector<int> accepted_index(group.size(), -1);  // request → its entry in `accepted`
     for (size_t i = 0; i < group.size(); ++i) {
@@ -197,7 +290,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   // Puts one appended request into `batch`: its events at the next offsets,
   // its stream index entries, its stream head and its command's outcome.
   AppendResult WriteAppend(const Pending& request, internal::Decision& decision,
-                           rocksdb::WriteBatch& batch) {
+                           rocksdb::WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_) {
     AppendResult result{std::move(decision.outcome), false};
     for (internal::SealedEvent& event : decision.events) {
       const std::string offset = BigEndian64(static_cast<uint64_t>(decided_offset_));
@@ -229,6 +322,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
         };
         sync_mu_.Await(absl::Condition(&has_work));
         if (sync_queue_.empty()) return;
+        syncing_ = true;
         while (!sync_queue_.empty()) {
           groups.push_back(std::move(sync_queue_.front()));
           sync_queue_.pop_front();
@@ -250,11 +344,14 @@ class EmbeddedStore final : public internal::EmbeddedLog {
           // The cause's code (a full disk stays RESOURCE_EXHAUSTED).
           broken_ = absl::Status(
               written.code(),
-              absl::StrCat(written.message(), "; the embedded store stopped writing: reopen it"));
+              absl::StrCat(written.message(),
+                           "; the embedded store stopped writing until it recovers (tried "
+                           "every second)"));
         }
         for (auto& group : groups) {
           for (Accepted& a : group->accepted) a.pending->promise.set_value(broken_);
         }
+        syncing_ = false;
         continue;
       }
       PublishEnd(groups.back()->next_offset);
@@ -267,6 +364,8 @@ class EmbeddedStore final : public internal::EmbeddedLog {
       for (auto& group : groups) {
         for (Accepted& a : group->accepted) a.pending->promise.set_value(std::move(a.result));
       }
+      absl::MutexLock lock(&sync_mu_);
+      syncing_ = false;
     }
   }
 
@@ -283,7 +382,8 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   }
 
   // The head a stream will have once every decided group is durable.
-  absl::StatusOr<StreamHead> DecidedHead(const std::string& stream_id) {
+  absl::StatusOr<StreamHead> DecidedHead(const std::string& stream_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(decide_mu_) {
     auto it = decided_heads_.find(stream_id);
     if (it != decided_heads_.end()) return it->second;
     GL_ASSIGN_OR_RETURN(StreamHead head, LoadHeadFromDb(stream_id));
@@ -296,10 +396,17 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   internal::AppendQueue queue_{"embedded store is closing"};
 
   // The decider's view: what the log will hold once every decided group is
-  // durable. Touched only by the writer (decider) thread.
-  int64_t decided_offset_;
-  std::string decided_partition_hash_;
-  absl::flat_hash_map<std::string, StreamHead> decided_heads_;
+  // durable. Touched by the decider, and by recovery while it holds the
+  // decider off.
+  absl::Mutex decide_mu_;
+  int64_t decided_offset_ ABSL_GUARDED_BY(decide_mu_);
+  std::string decided_partition_hash_ ABSL_GUARDED_BY(decide_mu_);
+  absl::flat_hash_map<std::string, StreamHead> decided_heads_ ABSL_GUARDED_BY(decide_mu_);
+
+  // One recovery at a time, at most every kRecoverEvery.
+  static constexpr absl::Duration kRecoverEvery = absl::Seconds(1);
+  absl::Mutex recover_mu_;
+  absl::Time last_recovery_ ABSL_GUARDED_BY(recover_mu_) = absl::InfinitePast();
 
   absl::Mutex inflight_mu_;
   absl::flat_hash_map<std::string, v1::AppendOutcome> inflight_commands_
@@ -308,6 +415,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   absl::Mutex sync_mu_;
   std::deque<std::unique_ptr<DecidedGroup>> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
   bool decider_done_ ABSL_GUARDED_BY(sync_mu_) = false;
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;  // groups taken, not yet answered
   absl::Status broken_ ABSL_GUARDED_BY(sync_mu_);
 
   std::thread writer_;

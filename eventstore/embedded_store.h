@@ -17,8 +17,12 @@
 // then answers their callers. Deciding the next group overlaps with the disk
 // sync of the previous ones. An append returns only after its batch is on
 // disk, so a process killed right after an acknowledgement loses nothing. If a
-// write fails, no later batch is written and every later append fails with
-// UNAVAILABLE until the store is reopened.
+// write fails, no later batch is written and every later append fails (with
+// the cause's code: RESOURCE_EXHAUSTED for a full disk, else UNAVAILABLE)
+// until the store recovers: CheckWritable (which the server's store monitor
+// calls twice a second) tries, at most once a second, to probe the disk,
+// reopen the database and probe a synced write, and the store writes again
+// once that works, with nothing acknowledged lost.
 //
 // Opened read-only (StoreOptions::read_only), it is a RocksDB secondary
 // instance beside the writing process: reads follow the writer (catching up

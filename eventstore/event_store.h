@@ -230,7 +230,9 @@ class EventStore {
   // them (none: the indexes agree). UNIMPLEMENTED for a backend that keeps
   // no index on disk (Kafka rebuilds its index from the log at every open).
   virtual absl::StatusOr<std::vector<IndexDiscrepancy>> CheckIndexes(int64_t limit) {
-    return absl::UnimplementedError("the store keeps no index on disk: it rebuilds it at open");
+    return absl::UnimplementedError(
+        "this store's index is in memory, rebuilt and verified from the log at every open; a "
+        "cluster instance's owner state (--state_dir) is not checked by this tool");
   }
 
   // The damage operators acknowledged in this log, which every read skips

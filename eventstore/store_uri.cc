@@ -1,11 +1,28 @@
 #include "eventstore/store_uri.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace gridledger::eventstore {
+namespace {
+
+// The NAME=VALUE options after a kafka:// URI's '?', in order; none when it
+// has no query. Option values never hold '&' (the parser refuses it), so a
+// split on '&' is exact: an option is never found inside another's value.
+std::vector<absl::string_view> QueryOptions(absl::string_view text) {
+  const size_t question = text.find('?');
+  if (question == absl::string_view::npos) return {};
+  return absl::StrSplit(text.substr(question + 1), '&', absl::SkipEmpty());
+}
+
+}  // namespace
 
 absl::StatusOr<StoreUri> StoreUri::Parse(absl::string_view text) {
   StoreUri uri;
@@ -33,7 +50,9 @@ absl::StatusOr<StoreUri> StoreUri::Parse(absl::string_view text) {
     if (!config.ok()) return config.status();
     uri.kafka_uri_ = true;
     uri.kafka_ = *std::move(config);
-    uri.has_writer_id_ = absl::StrContains(text, "writer_id=");
+    for (absl::string_view option : QueryOptions(text)) {
+      if (absl::StartsWith(option, "writer_id=")) uri.has_writer_id_ = true;
+    }
     return uri;
   }
   return absl::InvalidArgumentError(
@@ -44,17 +63,12 @@ absl::StatusOr<StoreUri> StoreUri::Parse(absl::string_view text) {
 StoreUri StoreUri::WithWriterId(absl::string_view writer_id) const {
   if (!kafka_uri_) return *this;
   StoreUri copy = *this;
-  std::string base = text_;
-  if (has_writer_id_) {
-    // Drop the old writer_id=… option; the new one is appended below.
-    const size_t at = base.find("writer_id=");
-    const size_t end = base.find('&', at);
-    base.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
+  std::vector<std::string> options;
+  for (absl::string_view option : QueryOptions(text_)) {
+    if (!absl::StartsWith(option, "writer_id=")) options.emplace_back(option);
   }
-  // "…?" (an empty query) or what the erase left: the option is appended after.
-  while (!base.empty() && (base.back() == '&' || base.back() == '?')) base.pop_back();
-  copy.text_ =
-      absl::StrCat(base, base.find('?') == std::string::npos ? "?" : "&", "writer_id=", writer_id);
+  options.push_back(absl::StrCat("writer_id=", writer_id));
+  copy.text_ = absl::StrCat(Label(), "?", absl::StrJoin(options, "&"));
   copy.kafka_.writer_id = std::string(writer_id);
   copy.has_writer_id_ = true;
   return copy;

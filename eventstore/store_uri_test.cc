@@ -47,6 +47,16 @@ TEST(StoreUriTest, WithWriterIdAddsOrReplacesIt) {
   StoreUri empty_query = *StoreUri::Parse("kafka://[::1]:9092?");
   EXPECT_EQ(empty_query.WithWriterId("b").text(), "kafka://[::1]:9092?writer_id=b");
   EXPECT_TRUE(StoreUri::Parse(empty_query.WithWriterId("b").text()).ok());
+  // Found by fuzz/store_uri_fuzzer in CI: "writer_id=" inside another
+  // option's value (a certificate path) was taken for the option and cut out
+  // of the path, leaving "tls_ca=/", which does not parse.
+  StoreUri in_a_path = *StoreUri::Parse("kafka://h:1/?tls_ca=/writer_id=x.pem");
+  EXPECT_FALSE(in_a_path.has_writer_id());
+  EXPECT_EQ(in_a_path.WithWriterId("b").text(), "kafka://h:1/?tls_ca=/writer_id=x.pem&writer_id=b");
+  absl::StatusOr<StoreUri> reparsed = StoreUri::Parse(in_a_path.WithWriterId("b").text());
+  ASSERT_TRUE(reparsed.ok()) << reparsed.status();
+  EXPECT_EQ(reparsed->kafka().tls_ca, "/writer_id=x.pem");
+  EXPECT_EQ(reparsed->kafka().writer_id, "b");
 }
 
 TEST(StoreUriTest, NamesWhatIsWrong) {

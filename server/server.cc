@@ -198,6 +198,7 @@ absl::StatusOr<eventstore::StoreOptions> StoreOptionsFor(const ServeOptions& opt
   // A projection process only reads: it never fences the API's writer and
   // runs beside a live `serve` on the embedded store too.
   store_options.read_only = options.project_only;
+  store_options.embedded_env = options.embedded_env;
   for (const std::string& file : options.trusted_key_files) {
     GL_ASSIGN_OR_RETURN(std::string pem, ReadWholeFile("trusted_key", file));
     store_options.trusted_acknowledgement_keys.push_back(std::move(pem));

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "eventstore/store_uri.h"
+#include "rocksdb/env.h"
 #include "server/metrics_endpoint.h"
 
 namespace gridledger::server {
@@ -103,6 +104,10 @@ struct ServeOptions {
   bool access_log = false;
   // The version gridledger_build_info names.
   std::string version = "unknown";
+  // Embedded store only: the RocksDB environment to open it in; null (the
+  // default, and what `serve` uses) is the real file system. Tests inject
+  // disk faults through it.
+  std::shared_ptr<rocksdb::Env> embedded_env;
 
   explicit ServeOptions(eventstore::StoreUri store_uri) : store(std::move(store_uri)) {}
 };

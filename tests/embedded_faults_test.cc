@@ -2,9 +2,11 @@
 // disk, an I/O error, a failed sync, a torn write while four writers append.
 // Each failure is an error to its caller with the right code; the store then
 // stops writing (CheckWritable says why, so health turns NOT_SERVING) rather
-// than write past a failure; after a restart every acknowledged append is
-// in the log exactly once, the chains verify, and a retry of each failed
-// append with its command id lands exactly once. A failed read is an error,
+// than write past a failure, stays so while the disk fails, and recovers by
+// itself once it heals (health SERVING again, no restart); after that and
+// after a restart every acknowledged append is in the log exactly once, the
+// chains verify, and a retry of each failed append with its command id lands
+// exactly once. A failed read is an error,
 // never an empty or short answer.
 #include <atomic>
 #include <map>
@@ -110,10 +112,42 @@ TEST_P(EmbeddedFaultsTest, AFailedWriteIsAnErrorAndNothingAcknowledgedIsLost) {
     for (const absl::Status& error : errors) {
       EXPECT_TRUE(error.code() == c.code || absl::IsUnavailable(error)) << error;
     }
-    EXPECT_FALSE((*store)->CheckWritable(absl::Seconds(1)).ok());
-    fs_->Clear();
+    // While the disk still fails, recovery (tried by CheckWritable at most
+    // once a second) fails too: the store stays unwritable and says why.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      absl::Status writable = (*store)->CheckWritable(absl::Seconds(1));
+      EXPECT_EQ(writable.code(), c.code) << writable;
+      EXPECT_THAT(writable.message(), ::testing::HasSubstr("stopped writing")) << writable;
+      absl::SleepFor(absl::Milliseconds(1100));
+    }
     EXPECT_FALSE((*store)->Append(testing::MeterReadAppend("meter-after", 0, NewUuid())).ok())
-        << "a store that failed a write stops writing until it is reopened";
+        << "a store that failed a write does not write past it";
+    // Once the disk heals the same store recovers by itself: writable again
+    // within seconds, reads still answer, and appends land.
+    fs_->Clear();
+    const absl::Time healed_by = absl::Now() + absl::Seconds(10);
+    absl::Status writable = (*store)->CheckWritable(absl::Seconds(1));
+    while (!writable.ok() && absl::Now() < healed_by) {
+      absl::SleepFor(absl::Milliseconds(200));
+      writable = (*store)->CheckWritable(absl::Seconds(1));
+    }
+    ASSERT_TRUE(writable.ok()) << writable;
+    for (int n = 0; n < 20; ++n) {
+      AppendRequest request = testing::MeterReadAppend(absl::StrCat("meter-healed-", n % 3),
+                                                       eventstore::kAnyVersion, NewUuid());
+      absl::StatusOr<eventstore::AppendResult> result = (*store)->Append(request);
+      ASSERT_TRUE(result.ok()) << result.status();
+      acknowledged.push_back(request.command_id);
+    }
+    // A failed append retried on the recovered store lands at most once
+    // (it may have reached the disk before the failure was seen).
+    absl::StatusOr<eventstore::AppendResult> retried = (*store)->Append(failed.front());
+    ASSERT_TRUE(retried.ok()) << retried.status();
+    std::map<std::string, int> live = EventsPerCommand(**store);
+    EXPECT_EQ(live[failed.front().command_id], 1);
+    for (const std::string& command_id : acknowledged) {
+      EXPECT_EQ(live[command_id], 1) << "acknowledged " << command_id;
+    }
   }
 
   // A restart on the healed disk: everything acknowledged is there, once.

@@ -202,6 +202,7 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
   };
   EmbeddedDb opened;
   opened.env = std::move(env);
+  opened.path = path;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s;
   if (read_only) {
@@ -251,22 +252,51 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
 
 EmbeddedLog::EmbeddedLog(EmbeddedDb&& db)
     : env_(std::move(db.env)),
+      path_(std::move(db.path)),
       db_(std::move(db.db)),
       handles_(std::move(db.handles)),
       scratch_dir_(std::move(db.scratch_dir)),
       next_offset_(db.partition_head.version) {}
 
 EmbeddedLog::~EmbeddedLog() {
-  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
-    // Closing handles during shutdown; nothing to do if it fails.
-    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
-  }
-  db_->Close().PermitUncheckedError();  // best effort: the WAL is already synced
-  db_.reset();
+  CloseDatabase();
   if (!scratch_dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(scratch_dir_, ignored);
   }
+}
+
+void EmbeddedLog::CloseDatabase() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    // Closing handles; nothing to do if it fails.
+    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  handles_.clear();
+  db_->Close().PermitUncheckedError();  // best effort: what was acknowledged is synced
+  db_.reset();
+}
+
+absl::Status EmbeddedLog::CheckOpen() const {
+  if (db_ != nullptr) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("store: the embedded store is closed: reopening it after a failed write "
+                   "failed (",
+                   reopen_failure_, "); it is tried again every second"));
+}
+
+absl::StatusOr<StreamHead> EmbeddedLog::ReopenForWriting() {
+  absl::MutexLock lock(&db_mu_);
+  CloseDatabase();
+  absl::StatusOr<EmbeddedDb> reopened = OpenEmbeddedDb(path_, /*read_only=*/false, env_);
+  if (!reopened.ok()) {
+    reopen_failure_ = reopened.status().ToString();
+    return reopened.status();
+  }
+  db_ = std::move(reopened->db);
+  handles_ = std::move(reopened->handles);
+  reopen_failure_.clear();
+  return std::move(reopened->partition_head);
 }
 
 void EmbeddedLog::PublishEnd(int64_t next_offset) {
@@ -280,7 +310,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> EmbeddedLog::ReadStreamRange(
     return absl::InvalidArgumentError(
         absl::StrCat("from_version: must be at least 1, got ", from_version));
   }
-  GL_ASSIGN_OR_RETURN(int64_t current, StreamVersion(stream_id));
+  absl::ReaderMutexLock lock(&db_mu_);
+  GL_ASSIGN_OR_RETURN(int64_t current, StreamVersionLocked(stream_id));
   std::vector<v1::EventEnvelope> events;
   if (from_version > current || max_count <= 0) return events;
   const int64_t last = std::min(current, from_version + std::min(max_count, current) - 1);
@@ -308,6 +339,12 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> EmbeddedLog::ReadStreamRange(
 }
 
 absl::StatusOr<int64_t> EmbeddedLog::StreamVersion(absl::string_view stream_id) {
+  absl::ReaderMutexLock lock(&db_mu_);
+  return StreamVersionLocked(stream_id);
+}
+
+absl::StatusOr<int64_t> EmbeddedLog::StreamVersionLocked(absl::string_view stream_id) {
+  GL_RETURN_IF_ERROR(CheckOpen());
   GL_RETURN_IF_ERROR(Refresh());
   // The stored head is the durable one (a writer's decided head may be ahead).
   GL_ASSIGN_OR_RETURN(StreamHead head, LoadHeadFromDb(stream_id));
@@ -317,6 +354,8 @@ absl::StatusOr<int64_t> EmbeddedLog::StreamVersion(absl::string_view stream_id) 
 absl::StatusOr<ReadAllResult> EmbeddedLog::ReadAll(const v1::Checkpoint& from, int64_t max_count) {
   const int64_t start = NextOffsetIn(from);
   if (start < 0) return absl::InvalidArgumentError("from: offsets must not be negative");
+  absl::ReaderMutexLock lock(&db_mu_);
+  GL_RETURN_IF_ERROR(CheckOpen());
   GL_RETURN_IF_ERROR(Refresh());
   int64_t end;
   {
@@ -371,7 +410,11 @@ absl::StatusOr<std::unique_ptr<Subscription>> EmbeddedLog::Subscribe(const v1::C
 }
 
 absl::StatusOr<v1::Checkpoint> EmbeddedLog::EndCheckpoint() {
-  GL_RETURN_IF_ERROR(Refresh());
+  {
+    absl::ReaderMutexLock lock(&db_mu_);
+    GL_RETURN_IF_ERROR(CheckOpen());
+    GL_RETURN_IF_ERROR(Refresh());
+  }
   absl::MutexLock lock(&state_mu_);
   v1::Checkpoint checkpoint;
   *checkpoint.add_next() = EmbeddedPosition(next_offset_);
@@ -380,6 +423,7 @@ absl::StatusOr<v1::Checkpoint> EmbeddedLog::EndCheckpoint() {
 
 absl::StatusOr<std::optional<v1::AppendOutcome>> EmbeddedLog::LookupCommand(
     const std::string& command_id) {
+  absl::ReaderMutexLock lock(&db_mu_);
   GL_RETURN_IF_ERROR(Refresh());
   return LoadCommand(command_id);  // the stored index holds only durable appends
 }
@@ -392,6 +436,7 @@ void EmbeddedLog::AwaitOffset(int64_t offset, absl::Duration timeout) {
 }
 
 absl::StatusOr<v1::EventEnvelope> EmbeddedLog::ReadAt(int64_t offset) {
+  GL_RETURN_IF_ERROR(CheckOpen());
   std::string value;
   rocksdb::Status s =
       db_->Get({}, handles_[kLogFamily], BigEndian64(static_cast<uint64_t>(offset)), &value);
@@ -404,6 +449,7 @@ absl::StatusOr<v1::EventEnvelope> EmbeddedLog::ReadAt(int64_t offset) {
 }
 
 absl::StatusOr<StreamHead> EmbeddedLog::LoadHeadFromDb(absl::string_view stream_id) {
+  GL_RETURN_IF_ERROR(CheckOpen());
   std::string value;
   rocksdb::Status s = db_->Get({}, handles_[kHeadsFamily],
                                rocksdb::Slice(stream_id.data(), stream_id.size()), &value);
@@ -414,6 +460,7 @@ absl::StatusOr<StreamHead> EmbeddedLog::LoadHeadFromDb(absl::string_view stream_
 
 absl::StatusOr<std::optional<v1::AppendOutcome>> EmbeddedLog::LoadCommand(
     const std::string& command_id) {
+  GL_RETURN_IF_ERROR(CheckOpen());
   std::string value;
   rocksdb::Status s = db_->Get({}, handles_[kCommandsFamily], command_id, &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -599,6 +646,8 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> EmbeddedLog::CheckIndexes(int64_t 
   while (!ReachedAll(next, until) && !found.full()) {
     GL_ASSIGN_OR_RETURN(ReadAllResult chunk, ReadAll(next, 4096));
     if (chunk.events.empty()) break;
+    absl::ReaderMutexLock lock(&db_mu_);
+    GL_RETURN_IF_ERROR(CheckOpen());
     for (const v1::EventEnvelope& event : chunk.events) {
       const int64_t offset = event.position().offset();
       std::string value;
@@ -621,6 +670,8 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> EmbeddedLog::CheckIndexes(int64_t 
     }
     next = std::move(chunk.next);
   }
+  absl::ReaderMutexLock lock(&db_mu_);
+  GL_RETURN_IF_ERROR(CheckOpen());
   GL_RETURN_IF_ERROR(check_command(appends.Finish()));
 
   // Events past the end the partition head records are invisible to reads.

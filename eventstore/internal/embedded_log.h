@@ -49,6 +49,8 @@ struct EmbeddedDb {
   std::string scratch_dir;
   // The environment the database runs in when not the default; outlives it.
   std::shared_ptr<rocksdb::Env> env;
+  // The directory it was opened from.
+  std::string path;
 };
 
 // Opens the database in `path`. For writing: created if missing, exclusive
@@ -109,19 +111,46 @@ class EmbeddedLog : public EventStore {
   // Makes events up to `next_offset` (exclusive) visible to readers.
   void PublishEnd(int64_t next_offset);
 
+  // Closes the database and opens it again for writing (the writer, after a
+  // failed write left RocksDB refusing writes): waits for reads in progress,
+  // and holds new ones meanwhile. Returns the reopened log's partition head.
+  // When the open fails the store has no database until a later reopen
+  // succeeds, and reads fail UNAVAILABLE saying so. The caller makes sure
+  // nothing else of its own (a decider, a syncer) touches the database during
+  // the call.
+  absl::StatusOr<StreamHead> ReopenForWriting();
+
+  // Reads of the database. Readers hold db_mu_ shared (the public reads
+  // take it); the writer's decider and syncer call them without it, which is
+  // safe because ReopenForWriting's caller keeps them away meanwhile.
   absl::StatusOr<v1::EventEnvelope> ReadAt(int64_t offset);
   absl::StatusOr<StreamHead> LoadHeadFromDb(absl::string_view stream_id);
   absl::StatusOr<std::optional<v1::AppendOutcome>> LoadCommand(const std::string& command_id);
 
+  // The directory the store lives in.
+  const std::string& path() const { return path_; }
+  // The database, or null after a failed reopen (see ReopenForWriting).
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* family(EmbeddedFamily f) const { return handles_[f]; }
+  // Held shared by every read, exclusively by ReopenForWriting.
+  absl::Mutex& db_mutex() const { return db_mu_; }
+  // UNAVAILABLE while the database is closed (a failed reopen), else OK.
+  // Callers hold db_mu_ (or are the writer's own threads).
+  absl::Status CheckOpen() const;
 
  private:
+  // Destroys the handles and closes the database (best effort).
+  void CloseDatabase();
+  absl::StatusOr<int64_t> StreamVersionLocked(absl::string_view stream_id);
+
   std::shared_ptr<rocksdb::Env> env_;  // destroyed after the database
+  const std::string path_;
+  mutable absl::Mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::string scratch_dir_;
   std::atomic<int> hold_still_{0};  // CheckIndexes in progress
+  std::string reopen_failure_;      // why the last reopen failed; guarded by db_mu_
 
   // The durable end of the log.
   absl::Mutex state_mu_;
