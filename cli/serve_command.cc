@@ -99,6 +99,9 @@ int Serve(const char* command, CLI::App& app, ServeFlags& flags) {
   flags.options.store = *std::move(store);
   if (absl::Status safe = CheckSafeDefaults(flags); !safe.ok()) return Report(command, safe);
   if (flags.check_config) {
+    if (absl::Status checked = server::CheckServeOptions(flags.options); !checked.ok()) {
+      return Report(command, checked);
+    }
     std::printf("gridledger %s: configuration OK (store %s)\n", command,
                 flags.options.store.Label().c_str());
     return kExitOk;
@@ -176,6 +179,12 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
                   "calls one connection may run at once")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  command
+      .add_option("--max_calls_per_principal", o.max_calls_per_principal,
+                  "calls one principal may have in flight at once, across its connections "
+                  "(subscriptions included)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   command
       .add_option("--max_subscriptions_per_principal", o.max_subscriptions_per_principal,
                   "live EventGateway subscriptions one principal may hold at once")

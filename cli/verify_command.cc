@@ -9,8 +9,10 @@
 #include "common/sha256.h"
 #include "eventstore/acknowledged_damage.h"
 #include "eventstore/chain_verifier.h"
+#include "eventstore/cluster.h"
 #include "eventstore/embedded_store.h"
 #include "eventstore/event_store_factory.h"
+#include "eventstore/store_uri.h"
 #include "server/audit_files.h"
 
 namespace gridledger::cli {
@@ -19,6 +21,7 @@ namespace {
 struct VerifyFlags {
   std::string store, checkpoint, public_key;
   std::vector<std::string> writer_keys;  // the registry of writers' public keys
+  std::string state_dir;                 // a cluster instance's owner state (Kafka)
 };
 
 // A break is exit 1 with "BROKEN: …"; anything else that stops the walk is 2.
@@ -65,6 +68,32 @@ int ReportIndexes(eventstore::EventStore& store) {
       "%s%zu index entries disagree with the log; `gridledger reindex` rebuilds the "
       "indexes from it (with serve stopped)\n",
       found->size() == kMostReported ? "at least " : "", found->size());
+  return kExitFailed;
+}
+
+// A cluster instance's owner state against the log: each disagreement is a
+// break.
+int ReportOwnerState(eventstore::EventStore& store, const std::string& state_dir,
+                     const std::string& topic_prefix) {
+  constexpr int64_t kMostReported = 100;
+  absl::StatusOr<std::vector<eventstore::IndexDiscrepancy>> found =
+      eventstore::CheckOwnerState(store, state_dir, topic_prefix, kMostReported);
+  if (!found.ok()) return ReportWalk(found.status());
+  if (found->empty()) {
+    std::printf(
+        "owner state %s: its events, stream heads, command index and partition heads agree "
+        "with the log\n",
+        state_dir.c_str());
+    return kExitOk;
+  }
+  for (const eventstore::IndexDiscrepancy& d : *found) {
+    std::printf("BROKEN: owner state %s, key %s: %s\n", d.index.c_str(), d.key.c_str(),
+                d.problem.c_str());
+  }
+  std::printf(
+      "%s%zu owner-state entries disagree with the log; stop the instance and delete %s: it is "
+      "rebuilt from the topics when the instance next owns its partitions\n",
+      found->size() == kMostReported ? "at least " : "", found->size(), state_dir.c_str());
   return kExitFailed;
 }
 
@@ -128,6 +157,13 @@ int RunVerify(const VerifyFlags& flags) {
     if (!checkpoint.ok()) return ReportWalk(checkpoint.status());
     walker.Expect(*checkpoint);
   }
+  absl::StatusOr<eventstore::StoreUri> uri = eventstore::StoreUri::Parse(flags.store);
+  if (!uri.ok()) return ReportWalk(uri.status());
+  if (!flags.state_dir.empty() && !uri->is_kafka()) {
+    return ReportWalk(absl::InvalidArgumentError(
+        "--state_dir: a cluster instance's owner state is checked against a Kafka store "
+        "(kafka://…); the embedded store's indexes are checked without it"));
+  }
   // Acknowledged damage is skipped whoever signed it, and reported below.
   eventstore::StoreOptions options = eventstore::ReadOnlyStoreOptions();
   options.accept_any_acknowledgement = true;
@@ -151,7 +187,13 @@ int RunVerify(const VerifyFlags& flags) {
   }
   const int acknowledged = ReportAcknowledgements(**store, public_pem);
   const int indexes = ReportIndexes(**store);
-  return acknowledged != kExitOk ? acknowledged : indexes;
+  const int owner_state = flags.state_dir.empty() ? kExitOk
+                                                  : ReportOwnerState(**store, flags.state_dir,
+                                                                     uri->kafka().topic_prefix);
+  for (const int code : {acknowledged, indexes, owner_state}) {
+    if (code != kExitOk) return code;
+  }
+  return kExitOk;
 }
 
 int RunReindex(const std::string& store_text) {
@@ -190,6 +232,9 @@ void AddVerifyCommand(CLI::App& app, int* exit_code) {
   command->add_option("--writer_key", flags->writer_keys,
                       "a registered writer's public key (PEM; repeatable): every event must be "
                       "signed by one");
+  command->add_option("--state_dir", flags->state_dir,
+                      "also check this cluster instance's owner state (its --state_dir) against "
+                      "the log, beside the running instance (Kafka)");
   command->callback([flags, exit_code] { *exit_code = RunVerify(*flags); });
 
   auto store = std::make_shared<std::string>();

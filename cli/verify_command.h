@@ -5,7 +5,10 @@
 // proves the log still extends it. Then it checks the store's own indexes
 // (EventStore::CheckIndexes: the embedded store's command index, stream
 // index and heads) against the log, each disagreement a "BROKEN: index …"
-// line (exit 1). Exit 2 when the walk cannot be made.
+// line (exit 1). With --state_dir (Kafka) it also checks a cluster
+// instance's owner state against the log (eventstore::CheckOwnerState),
+// each disagreement a "BROKEN: owner state …" line (exit 1). Exit 2 when the
+// walk cannot be made.
 //
 // `gridledger reindex --store embedded:PATH` rebuilds those indexes from the
 // log (the store to itself: serve stopped).

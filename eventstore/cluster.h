@@ -105,6 +105,22 @@ class ClusterMember {
   virtual void BeginShutdown() = 0;
 };
 
+// Checks a cluster instance's owner state (the directory its --state_dir
+// names: its on-disk index of the partitions it owned) against `log`, a
+// store of the same topics (read-only is enough), beside the instance that
+// keeps it: the state is opened as a RocksDB secondary and caught up once,
+// and only what it says it applied (per partition, the log below its applied
+// offset) is compared. Reports, up to `limit`, an event entry missing, extra,
+// pointing at another offset or holding another record; a stream head
+// missing, extra or other than the log's; a command entry missing, extra or
+// other than the log's outcome; a partition whose chain head or applied
+// offset the log contradicts. NOT_FOUND when the directory holds no state;
+// FAILED_PRECONDITION when it holds another store's (`topic_prefix`).
+absl::StatusOr<std::vector<IndexDiscrepancy>> CheckOwnerState(EventStore& log,
+                                                              const std::string& state_dir,
+                                                              const std::string& topic_prefix,
+                                                              int64_t limit);
+
 }  // namespace gridledger::eventstore
 
 #endif  // GRIDLEDGER_EVENTSTORE_CLUSTER_H_

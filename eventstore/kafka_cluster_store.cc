@@ -720,4 +720,11 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenClusteredKafkaStore(const KafkaC
   return store;
 }
 
+absl::StatusOr<std::vector<IndexDiscrepancy>> CheckOwnerState(EventStore& log,
+                                                              const std::string& state_dir,
+                                                              const std::string& topic_prefix,
+                                                              int64_t limit) {
+  return internal::CheckDiskKafkaIndex(log, state_dir, topic_prefix, limit);
+}
+
 }  // namespace gridledger::eventstore

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "services/common/service_call.h"
 
 namespace gridledger::server {
 namespace {
@@ -17,8 +18,13 @@ using grpc::experimental::InterceptionHookPoints;
 
 class CallObserver final : public grpc::experimental::Interceptor {
  public:
-  CallObserver(grpc::experimental::ServerRpcInfo* info, bool access_log)
-      : info_(info), access_log_(access_log), started_(absl::Now()) {}
+  CallObserver(grpc::experimental::ServerRpcInfo* info, bool access_log,
+               service::CallAdmission* admission)
+      : info_(info), access_log_(access_log), admission_(admission), started_(absl::Now()) {}
+  // The call is done (its context goes with it).
+  ~CallObserver() override {
+    if (admission_ != nullptr) admission_->Ended(info_->server_context());
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (access_log_ &&
@@ -33,13 +39,7 @@ class CallObserver final : public grpc::experimental::Interceptor {
 
  private:
   void RememberRequestId(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
-    for (const char* header : {"x-request-id", "x-correlation-id"}) {
-      auto found = metadata.find(header);
-      if (found != metadata.end()) {
-        request_id_.assign(found->second.data(), found->second.size());
-        return;
-      }
-    }
+    request_id_ = service::RequestIdFrom(metadata);
   }
 
   void Observe(const grpc::Status& status) {
@@ -63,27 +63,30 @@ class CallObserver final : public grpc::experimental::Interceptor {
 
   grpc::experimental::ServerRpcInfo* const info_;
   const bool access_log_;
+  service::CallAdmission* const admission_;
   const absl::Time started_;
   std::string request_id_;
 };
 
 class CallObserverFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit CallObserverFactory(bool access_log) : access_log_(access_log) {}
+  CallObserverFactory(bool access_log, service::CallAdmission* admission)
+      : access_log_(access_log), admission_(admission) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new CallObserver(info, access_log_);
+    return new CallObserver(info, access_log_, admission_);
   }
 
  private:
   const bool access_log_;
+  service::CallAdmission* const admission_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewCallObserverFactory(
-    bool access_log) {
-  return std::make_unique<CallObserverFactory>(access_log);
+    bool access_log, service::CallAdmission* admission) {
+  return std::make_unique<CallObserverFactory>(access_log, admission);
 }
 
 }  // namespace gridledger::server

@@ -3,6 +3,10 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <netdb.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -56,6 +61,31 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
+// INVALID_ARGUMENT naming `flag` unless `address` is HOST:PORT (IPv6 as
+// [HOST]:PORT) with a numeric port of 0-65535 and a host that resolves.
+absl::Status CheckListenSyntax(absl::string_view flag, const std::string& address) {
+  const size_t colon = address.rfind(':');
+  const std::string host = HostOf(address);
+  int port = -1;
+  if (colon == std::string::npos || host.empty() ||
+      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port < 0 ||
+      port > 65535 || address.find(' ') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": \"", address, "\" is not HOST:PORT (a port of 0-65535; IPv6 as [::1]:PORT)"));
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), address.substr(colon + 1).c_str(), &hints, &found) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": \"", address, "\": host ", host, " does not resolve"));
+  }
+  freeaddrinfo(found);
+  return absl::OkStatus();
+}
+
 // FAILED_PRECONDITION when another process listens on `listen` already
 // (port 0 always passes). Checked before the store is opened: on Kafka a
 // second `serve` with the same writer id would otherwise fence the running
@@ -96,6 +126,27 @@ struct Transport {
   std::string label;  // "", " (TLS)", " (mutual TLS)"
 };
 
+// OK when `cert_pem` holds a certificate whose public key is that of the
+// private key `key_pem`; else why not (gRPC would refuse the pair only when
+// it binds, after the store was opened).
+absl::Status CheckCertificateKeyPair(const std::string& cert_pem, const std::string& key_pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (cert == nullptr)
+    return absl::InvalidArgumentError("the certificate is not a PEM certificate");
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (key == nullptr) return absl::InvalidArgumentError("the key is not a PEM private key");
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError("the key is not the certificate's (they do not pair)");
+  }
+  return absl::OkStatus();
+}
+
 // TLS from PEM files; with a client CA, clients must present a certificate
 // signed by it (mutual TLS). Plaintext only on loopback unless allowed.
 absl::StatusOr<Transport> LoadTransport(const ServeOptions& options) {
@@ -117,6 +168,11 @@ absl::StatusOr<Transport> LoadTransport(const ServeOptions& options) {
   }
   GL_ASSIGN_OR_RETURN(std::string cert, ReadWholeFile("tls_cert", options.tls_cert_file));
   GL_ASSIGN_OR_RETURN(std::string key, ReadWholeFile("tls_key", options.tls_key_file));
+  if (absl::Status pair = CheckCertificateKeyPair(cert, key); !pair.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--tls_cert ", options.tls_cert_file,
+                                                   " and --tls_key ", options.tls_key_file, ": ",
+                                                   pair.message()));
+  }
   grpc::SslServerCredentialsOptions ssl;
   ssl.pem_key_cert_pairs.push_back({key, cert});
   if (options.tls_client_ca_file.empty()) {
@@ -302,6 +358,9 @@ struct Server::Parts {
   std::string view_dir;
   std::string transport_label;
   service::TokenRegistry tokens;
+  // Per-principal calls in flight (--max_calls_per_principal): admitted by
+  // Authenticate through `tokens`, freed by the call observer.
+  std::unique_ptr<service::CallAdmission> admission;
   std::unique_ptr<TokenWatcher> token_watcher;
   std::string cluster_secret;
   std::unique_ptr<eventstore::EventStore> store;
@@ -458,7 +517,31 @@ std::vector<GaugeSample> Server::SampleGauges() const {
   return samples;
 }
 
+absl::Status CheckServeOptions(const ServeOptions& o) {
+  GL_ASSIGN_OR_RETURN(auto views, projections::ViewsNamed(o.views));
+  if (o.project_only && views.empty()) {
+    return absl::InvalidArgumentError("--views: name at least one view");
+  }
+  GL_RETURN_IF_ERROR(ServicesNamed(o).status());
+  GL_RETURN_IF_ERROR(LoadCheckpointKey(o).status());
+  if (o.max_calls_per_principal < 1) {
+    return absl::InvalidArgumentError("--max_calls_per_principal: must be 1 or more");
+  }
+  GL_RETURN_IF_ERROR(CheckListenSyntax("--listen", o.listen));
+  if (!o.metrics_listen.empty()) {
+    GL_RETURN_IF_ERROR(CheckListenSyntax("--metrics_listen", o.metrics_listen));
+  }
+  if (!o.health_listen.empty()) {
+    GL_RETURN_IF_ERROR(CheckListenSyntax("--health_listen", o.health_listen));
+  }
+  GL_RETURN_IF_ERROR(LoadTransport(o).status());
+  if (!o.tokens_file.empty()) GL_RETURN_IF_ERROR(LoadTokens(o).status());
+  std::string secret;
+  return StoreOptionsFor(o, &secret).status();
+}
+
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
+  GL_RETURN_IF_ERROR(CheckServeOptions(options));
   auto parts = std::make_unique<Parts>(std::move(options));
   const ServeOptions& o = parts->options;
   GL_ASSIGN_OR_RETURN(auto views, projections::ViewsNamed(o.views));
@@ -469,6 +552,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   GL_ASSIGN_OR_RETURN(const std::string checkpoint_key, LoadCheckpointKey(o));
   GL_ASSIGN_OR_RETURN(Transport transport, LoadTransport(o));
   GL_ASSIGN_OR_RETURN(parts->tokens, LoadTokens(o));
+  parts->admission = std::make_unique<service::CallAdmission>(o.max_calls_per_principal);
+  parts->tokens.AttachAdmission(parts->admission.get());
   parts->transport_label = transport.label;
   if (!o.tokens_file.empty()) {
     parts->token_watcher =
@@ -520,7 +605,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(o.max_streams_per_connection));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(NewCallObserverFactory(o.access_log));
+  interceptors.push_back(NewCallObserverFactory(o.access_log, parts->admission.get()));
   interceptors.push_back(NewParseErrorInterceptorFactory());
   interceptors.push_back(NewStalenessInterceptorFactory(parts->monitor.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));

@@ -84,6 +84,10 @@ struct ServeOptions {
   // Live EventGateway subscriptions one principal may hold at once (across
   // connections); one more is refused RESOURCE_EXHAUSTED.
   int64_t max_subscriptions_per_principal = 64;
+  // Calls one principal may have in flight at once across its connections
+  // (unary and streaming, subscriptions included); one more is refused
+  // RESOURCE_EXHAUSTED until one ends.
+  int64_t max_calls_per_principal = 512;
   // Kafka only: this process as one instance of a cluster (docs/ARCHITECTURE.md,
   // "Partition ownership"). With an instance name, advertise (HOST:PORT other
   // instances reach this one at) and the cluster secret file are required.
@@ -115,6 +119,14 @@ struct ServeOptions {
 // Where a store's views live by default: the embedded store's path +
 // "-views", or ./gridledger-views/<topic prefix> on Kafka.
 std::string DefaultViewDirectory(const eventstore::StoreUri& store);
+
+// Everything Server::Start checks of `options` before it opens anything, for
+// `--check_config`: views and services named, listen addresses (syntax),
+// TLS files readable and the certificate paired with its key, the
+// checkpoint key usable and with its directory, the tokens file, the writer
+// and trusted keys, the cluster flags together. INVALID_ARGUMENT naming the
+// flag. Reads the files it names; opens no store and binds no port.
+absl::Status CheckServeOptions(const ServeOptions& options);
 
 // True for 127.0.0.0/8, ::1 and localhost.
 bool IsLoopbackHost(const std::string& host);

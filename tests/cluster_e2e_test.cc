@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "gridledger/v1/cluster.grpc.pb.h"
 #include "gridledger/v1/metering_service.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "services/common/auth.h"
 #include "tests/testing/private_broker.h"
 #include "tests/testing/serve_process.h"
@@ -312,10 +314,23 @@ class ClusterTest : public ::testing::Test {
     return per_command;
   }
 
+  // verify passes, and each instance's owner state (beside the instance,
+  // running or not) agrees with the log.
   void ExpectVerifies() {
     const std::string out = testing::RunCommand(
         absl::StrCat(GL_GRIDLEDGER_PATH, " verify --store '", store_uri_, "' 2>&1; echo exit=$?"));
     EXPECT_TRUE(absl::StrContains(out, "exit=0")) << out;
+    for (const Instance& instance : instances_) {
+      if (!std::filesystem::exists(instance.state_dir + "/CURRENT")) continue;
+      const std::string checked = VerifyOwnerState(instance.state_dir);
+      EXPECT_TRUE(absl::StrContains(checked, "agree with the log")) << checked;
+      EXPECT_TRUE(absl::StrContains(checked, "exit=0")) << checked;
+    }
+  }
+
+  std::string VerifyOwnerState(const std::string& state_dir) {
+    return testing::RunCommand(absl::StrCat(GL_GRIDLEDGER_PATH, " verify --store '", store_uri_,
+                                            "' --state_dir '", state_dir, "' 2>&1; echo exit=$?"));
   }
 
   testing::TempDir dir_;
@@ -385,6 +400,46 @@ TEST_F(ClusterTest, OwnershipSpreadsAndAnyInstanceAnswers) {
   EXPECT_THAT(bad.error_message(), ::testing::HasSubstr("stream_ids[12]: "));
   EXPECT_EQ(stub->Locate(testing::CallAs("", 5).get(), locate, &located).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+
+  // verify checks each owner state beside its running instance; then one,
+  // stopped, is damaged (a command entry deleted, an event entry added, a
+  // stream head altered) and verify names each damaged key.
+  ExpectVerifies();
+  const std::string state_dir = instances_[0].state_dir;
+  ASSERT_EQ(instances_[0].process->Wait(SIGTERM), 0);
+  std::string deleted_command;
+  std::string altered_stream;
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), state_dir, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek("c"); it->Valid() && it->key().starts_with("c"); it->Next()) {
+      deleted_command = it->key().ToString().substr(1);
+    }
+    for (it->Seek("h"); it->Valid() && it->key().starts_with("h"); it->Next()) {
+      altered_stream = it->key().ToString().substr(1);
+    }
+    it.reset();
+    ASSERT_FALSE(deleted_command.empty());
+    ASSERT_FALSE(altered_stream.empty());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), "c" + deleted_command).ok());
+    std::string head;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), "h" + altered_stream, &head).ok());
+    head.back() ^= 0x01;  // the hash's last byte
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "h" + altered_stream, head).ok());
+    std::string forged_key = std::string("emeter-FORGED") + '\0';
+    forged_key.append("\0\0\0\0\0\0\0\x01", 8);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), forged_key, std::string(8, '\0')).ok());
+  }
+  const std::string damaged = VerifyOwnerState(state_dir);
+  EXPECT_THAT(damaged, ::testing::HasSubstr(absl::StrCat("BROKEN: owner state commands, key ",
+                                                         deleted_command, ": missing")));
+  EXPECT_THAT(damaged, ::testing::HasSubstr(absl::StrCat("BROKEN: owner state heads, key ",
+                                                         altered_stream, ": says version")));
+  EXPECT_THAT(damaged, ::testing::HasSubstr(
+                           "BROKEN: owner state events, key meter-FORGED@1: not in the log"));
+  EXPECT_THAT(damaged, ::testing::HasSubstr("exit=1"));
 }
 
 // Ten SIGKILLs of instances under a command load spread over all three: some

@@ -518,6 +518,51 @@ TEST(BoundedConnections, SilentAndIdleConnectionsAreClosed) {
   serve.Wait(SIGTERM);
 }
 
+// A connection runs at most --max_streams_per_connection calls at once: with
+// 2, two open Watch streams hold a connection's places and a third call on it
+// waits (gRPC's client queues it), while another connection is served; when
+// one stream ends the waiting place is free again.
+TEST(BoundedConnections, ACallPastTheStreamCapWaitsOnItsConnection) {
+  testing::TempDir dir;
+  testing::ServeProcess serve(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
+       "--views", "none", "--max_streams_per_connection", "2", "--without_tokens"});
+  const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
+  ASSERT_FALSE(address.empty());
+  // A connection of its own per channel (no shared subchannel).
+  auto own_connection = [&address] {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+  };
+  auto check = [](const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckResponse response;
+    return grpc::health::v1::Health::NewStub(channel)->Check(&context, {}, &response).error_code();
+  };
+  auto full = own_connection();
+  auto stub = grpc::health::v1::Health::NewStub(full);
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>>> watches;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    watches.push_back(stub->Watch(contexts.back().get(), {}));
+    grpc::health::v1::HealthCheckResponse first;
+    ASSERT_TRUE(watches.back()->Read(&first)) << i;
+  }
+  EXPECT_EQ(check(full), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "a third call ran beside two open streams on one connection";
+  EXPECT_EQ(check(own_connection()), grpc::StatusCode::OK) << "another connection was held up";
+  contexts.front()->TryCancel();
+  watches.front()->Finish().IgnoreError();
+  EXPECT_EQ(check(full), grpc::StatusCode::OK) << "the freed place was not reused";
+  contexts.back()->TryCancel();
+  watches.back()->Finish().IgnoreError();
+  serve.Wait(SIGTERM);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ReadOnlyToolsTest, ::testing::Values("embedded", "kafka"),
                          testing::BackendTestName);
 

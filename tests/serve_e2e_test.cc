@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
+#include "gridledger/v1/event_gateway.grpc.pb.h"
 #include "gridledger/v1/query_service.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/common/auth.h"
@@ -161,6 +162,46 @@ TEST(ServeE2eTest, DefaultsAreSafeEachRefusalNamesItsFlag) {
   EXPECT_EQ(open.Wait(SIGTERM), 0);
 }
 
+// --check_config refuses whatever serve would refuse at start (found by an
+// operator: it passed combinations serve then refused), exit 2 naming the
+// flag, and opens nothing.
+TEST(ServeE2eTest, CheckConfigRefusesWhatServeWouldRefuse) {
+  testing::TempDir dir;
+  const std::string store = "embedded:" + dir.path() + "/a";
+  RunCommand(absl::StrCat(GL_MAKE_CERTS, " ", dir.path(), "/certs"));
+  const std::string certs = dir.path() + "/certs/";
+  struct Case {
+    std::vector<std::string> flags;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--checkpoint_key", dir.path() + "/k"}, "--checkpoint_key and --checkpoint_dir"},
+      {{"--tls_cert", certs + "server.pem"}, "--tls_cert and --tls_key go together"},
+      {{"--tls_cert", certs + "server.pem", "--tls_key", certs + "client.key"}, "do not pair"},
+      {{"--tls_client_ca", certs + "ca.pem"}, "--tls_client_ca needs"},
+      {{"--advertise", "127.0.0.1:7000"}, "need --instance"},
+      {{"--metrics_listen", "127.0.0.1:http"}, "--metrics_listen"},
+      {{"--health_listen", "nowhere.invalid:8081"}, "does not resolve"},
+      {{"--views", "ledger,colour"}, "colour"},
+      {{"--services", "billing,weather"}, "weather"},
+  };
+  for (const Case& c : cases) {
+    std::string command = absl::StrCat(GL_GRIDLEDGER_PATH, " serve --store ", store,
+                                       " --listen 127.0.0.1:0 ", "--without_tokens --check_config");
+    for (const std::string& flag : c.flags) absl::StrAppend(&command, " ", flag);
+    const std::string out = RunCommand(command + " 2>&1; echo exit=$?");
+    EXPECT_THAT(out, HasSubstr(c.says)) << command;
+    EXPECT_THAT(out, HasSubstr("exit=2")) << command;
+  }
+  const std::string good = RunCommand(
+      absl::StrCat(GL_GRIDLEDGER_PATH, " serve --store ", store,
+                   " --listen 127.0.0.1:0 --without_tokens ", "--tls_cert ", certs,
+                   "server.pem --tls_key ", certs, "server.key --check_config; echo exit=$?"));
+  EXPECT_THAT(good, HasSubstr("configuration OK"));
+  EXPECT_THAT(good, HasSubstr("exit=0"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/a")) << "--check_config created the store";
+}
+
 // Every subcommand `gridledger --help` lists answers --help with its own
 // usage and exit 0; a missing required flag is exit 2 naming it.
 TEST(ServeE2eTest, EverySubcommandAnswersHelp) {
@@ -230,6 +271,49 @@ std::pair<std::string, std::string> IssueAdmin(const std::string& name, const st
                                                   " --org_unit sn --roles admin ", flags));
   const size_t newline = out.find('\n');
   return {out.substr(0, newline), out.substr(newline + 1)};
+}
+
+// One principal has at most --max_calls_per_principal calls in flight across
+// its connections: with 2, two open subscriptions (each on a connection of
+// its own) take its places, a third call is refused RESOURCE_EXHAUSTED
+// naming the flag, another principal is served, and when one subscription
+// ends its place is free again.
+TEST(ServeE2eTest, APrincipalsCallsInFlightAreCapped) {
+  testing::TempDir dir;
+  const std::pair<std::string, std::string> alice = IssueAdmin("alice", "");
+  const std::pair<std::string, std::string> bob = IssueAdmin("bob", "");
+  ReplaceFile(dir.path() + "/tokens", alice.second + bob.second);
+  ServeProcess serve(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
+       "--tokens", dir.path() + "/tokens", "--views", "none", "--max_calls_per_principal", "2"});
+  const std::string address = AddressFrom(serve.LineContaining("serving on"));
+  ASSERT_FALSE(address.empty());
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::SubscribeReply>>> subscriptions;
+  for (int i = 0; i < 2; ++i) {
+    grpc::ChannelArguments own_connection;
+    own_connection.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto gateway = v1::EventGateway::NewStub(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), own_connection));
+    contexts.push_back(testing::CallAs(alice.first, 60));
+    subscriptions.push_back(gateway->Subscribe(contexts.back().get(), v1::SubscribeRequest()));
+  }
+  // The subscriptions are admitted as the server gets them.
+  std::string message;
+  EXPECT_TRUE(Eventually([&] {
+    return ListViewsAs(address, {alice.first}, &message) == grpc::StatusCode::RESOURCE_EXHAUSTED;
+  })) << message;
+  EXPECT_THAT(message, HasSubstr("--max_calls_per_principal"));
+  EXPECT_EQ(ListViewsAs(address, {bob.first}), grpc::StatusCode::OK);
+  contexts.front()->TryCancel();
+  subscriptions.front()->Finish().IgnoreError();
+  EXPECT_TRUE(Eventually([&] {
+    return ListViewsAs(address, {alice.first}) == grpc::StatusCode::OK;
+  })) << "the ended subscription's place was not freed";
+  contexts.back()->TryCancel();
+  subscriptions.back()->Finish().IgnoreError();
+  EXPECT_EQ(serve.Wait(SIGTERM), 0);
 }
 
 // Tokens are revocable without a restart (the file is watched; SIGHUP

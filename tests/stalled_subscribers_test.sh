@@ -23,7 +23,7 @@ TOKEN_LINE=$("$GL" token --principal stall-analyst --org_unit sn --roles analyst
 TOKEN=$(echo "$TOKEN_LINE" | head -1)
 echo "$TOKEN_LINE" | tail -1 >"$DIR/tokens"
 "$GL" serve --store "embedded:$DIR/store" --listen 127.0.0.1:0 --tokens "$DIR/tokens" \
-  --views none --max_subscriptions_per_principal 5000 >"$DIR/serve.log" 2>&1 &
+  --views none --max_subscriptions_per_principal 5000 --max_calls_per_principal 5000 >"$DIR/serve.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 1 100); do grep -q "serving on" "$DIR/serve.log" && break; sleep 0.1; done
 ADDR=$(grep -m1 -o 'serving on [^ ]*' "$DIR/serve.log" | cut -d' ' -f3)

@@ -18,9 +18,9 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "eventstore/internal/chain_check.h"
+#include "eventstore/internal/index_check.h"
 #include "eventstore/internal/record_codec.h"
 #include "eventstore/internal/subscription_thread.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -474,67 +474,6 @@ absl::StatusOr<std::optional<v1::AppendOutcome>> EmbeddedLog::LoadCommand(
 
 namespace {
 
-// CheckIndexes' findings, up to a limit.
-class Discrepancies {
- public:
-  explicit Discrepancies(int64_t limit) : limit_(limit) {}
-  void Add(std::string index, std::string key, std::string problem) {
-    if (full()) return;
-    found_.push_back({std::move(index), std::move(key), std::move(problem)});
-  }
-  bool full() const { return static_cast<int64_t>(found_.size()) >= limit_; }
-  std::vector<IndexDiscrepancy> Take() { return std::move(found_); }
-
- private:
-  const int64_t limit_;
-  std::vector<IndexDiscrepancy> found_;
-};
-
-// The appends of a log walked in order, rebuilt from their events (an
-// append's events are consecutive: one command on one stream).
-class AppendFolder {
- public:
-  struct Append {
-    std::string command_id;
-    v1::AppendOutcome outcome;
-  };
-
-  // Adds the next event; when it begins a new append, returns the one it
-  // ends.
-  std::optional<Append> Add(const v1::EventEnvelope& event) {
-    std::optional<Append> ended;
-    if (event.command_id() != current_.command_id ||
-        event.stream_id() != current_.outcome.stream_id()) {
-      ended = Finish();
-      current_.command_id = event.command_id();
-      current_.outcome.set_stream_id(event.stream_id());
-      current_.outcome.set_first_version(event.stream_version());
-      current_.outcome.set_request_digest(event.request_digest());
-    }
-    current_.outcome.set_last_version(event.stream_version());
-    *current_.outcome.add_positions() = event.position();
-    return ended;
-  }
-
-  // The append in progress (at the end of the walk), if any.
-  std::optional<Append> Finish() {
-    if (current_.command_id.empty()) return std::nullopt;
-    return std::exchange(current_, Append());
-  }
-
- private:
-  Append current_;
-};
-
-std::string Printed(const v1::AppendOutcome& outcome) {
-  std::string positions;
-  for (const v1::Position& p : outcome.positions()) {
-    absl::StrAppend(&positions, positions.empty() ? "" : ",", p.offset());
-  }
-  return absl::StrCat(outcome.stream_id(), " v", outcome.first_version(), "-",
-                      outcome.last_version(), " at ", positions);
-}
-
 // The stream heads family against the heads the log ends each stream with
 // (`heads`; each marked seen by partition = -1).
 absl::Status CheckHeadEntries(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family,
@@ -633,11 +572,11 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> EmbeddedLog::CheckIndexes(int64_t 
     GL_ASSIGN_OR_RETURN(std::optional<v1::AppendOutcome> stored, LoadCommand(command));
     if (!stored) {
       found.Add("commands", command,
-                absl::StrCat("missing (the log has ", Printed(append->outcome), ")"));
-    } else if (!google::protobuf::util::MessageDifferencer::Equals(*stored, append->outcome)) {
-      found.Add(
-          "commands", command,
-          absl::StrCat("says ", Printed(*stored), "; the log has ", Printed(append->outcome)));
+                absl::StrCat("missing (the log has ", PrintedOutcome(append->outcome), ")"));
+    } else if (!SameOutcome(*stored, append->outcome)) {
+      found.Add("commands", command,
+                absl::StrCat("says ", PrintedOutcome(*stored), "; the log has ",
+                             PrintedOutcome(append->outcome)));
       reported_commands.insert(command);
     }
     return absl::OkStatus();

@@ -15,7 +15,7 @@ namespace {
 void LogFromKafka(const rd_kafka_t* handle, int level, const char* facility, const char* line) {
   log::Emit(level <= 3 ? log::Level::kError : log::Level::kWarning, "kafka.client",
             absl::StrCat("gridledger: kafka ", rd_kafka_name(handle), " ", facility, ": ", line),
-            {{"client", rd_kafka_name(handle)}, {"facility", facility}, {"level", level}});
+            {{"client", rd_kafka_name(handle)}, {"facility", facility}, {"syslog_level", level}});
 }
 
 absl::StatusOr<rd_kafka_conf_t*> NewConf(const KafkaSettings& settings) {

@@ -8,16 +8,21 @@
 // Every record or committed transaction is one WriteBatch (the WAL is not
 // synced: Kafka holds the truth, and a batch lost in a crash is read again
 // from the partition's stored next offset).
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/big_endian.h"
 #include "common/status_macros.h"
 #include "eventstore/internal/chain_check.h"
+#include "eventstore/internal/index_check.h"
 #include "eventstore/internal/kafka_index.h"
 #include "eventstore/internal/record_codec.h"
 #include "rocksdb/db.h"
@@ -374,6 +379,221 @@ absl::StatusOr<std::unique_ptr<KafkaIndex>> OpenDiskKafkaIndex(const KafkaTopolo
   auto index = std::make_unique<DiskKafkaIndex>(topology, std::unique_ptr<rocksdb::DB>(raw));
   GL_RETURN_IF_ERROR(index->Load(store_label));
   return index;
+}
+
+namespace {
+
+// A secondary (read-only) open of an owner state beside the instance that
+// writes it, with its scratch directory; both go when it does.
+struct SecondaryState {
+  std::unique_ptr<rocksdb::DB> db;
+  std::string scratch;
+  ~SecondaryState() {
+    db.reset();
+    std::error_code ignored;
+    if (!scratch.empty()) std::filesystem::remove_all(scratch, ignored);
+  }
+};
+
+absl::Status OpenSecondary(const std::string& directory, SecondaryState& state) {
+  std::error_code error;
+  if (!std::filesystem::exists(std::filesystem::path(directory) / "CURRENT", error)) {
+    return absl::NotFoundError(absl::StrCat("owner state: none in ", directory));
+  }
+  state.scratch = (std::filesystem::temp_directory_path() / "gridledger-owner-XXXXXX").string();
+  if (mkdtemp(state.scratch.data()) == nullptr) {
+    state.scratch.clear();
+    return absl::UnavailableError("owner state: cannot make a scratch directory");
+  }
+  rocksdb::Options options;
+  options.max_open_files = -1;  // the instance's compactions cannot pull files away
+  options.info_log_level = rocksdb::WARN_LEVEL;
+  rocksdb::DB* raw = nullptr;
+  GL_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::OpenAsSecondary(options, directory, state.scratch, &raw),
+                absl::StrCat("owner state in ", directory)));
+  state.db.reset(raw);
+  // One catch-up: the check compares this state (whole write batches, so
+  // consistent) with a log read after it, which holds all of it.
+  return FromRocks(state.db->TryCatchUpWithPrimary(), "owner state: catching up");
+}
+
+// What the log says, below each partition's applied offset, of one stream.
+struct LoggedHead {
+  int64_t version = 0;
+  std::string hash;
+  bool seen = false;  // the state has its head entry
+};
+
+// Calls fn(key without its prefix, value) for each key starting `prefix`.
+template <typename Fn>
+absl::Status ForEachWithPrefix(rocksdb::DB& db, absl::string_view prefix, Discrepancies& found,
+                               const Fn& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+       it->Valid() && !found.full() &&
+       it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
+       it->Next()) {
+    const absl::string_view key(it->key().data(), it->key().size());
+    fn(key.substr(prefix.size()), absl::string_view(it->value().data(), it->value().size()));
+  }
+  return FromRocks(it->status(), "owner state");
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<IndexDiscrepancy>> CheckDiskKafkaIndex(EventStore& log,
+                                                                  const std::string& directory,
+                                                                  const std::string& store_label,
+                                                                  int64_t limit) {
+  SecondaryState state;
+  GL_RETURN_IF_ERROR(OpenSecondary(directory, state));
+  rocksdb::DB& db = *state.db;
+  std::string label;
+  rocksdb::Status got = db.Get(rocksdb::ReadOptions(), "m", &label);
+  if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "owner state");
+  if (got.ok() && label != store_label) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "owner state in ", directory, " is of store \"", label, "\", not \"", store_label, "\""));
+  }
+  Discrepancies found(limit);
+  // What the state says it applied: per partition, the offset after it.
+  absl::flat_hash_map<std::string, PartitionState> applied;
+  GL_RETURN_IF_ERROR(
+      ForEachWithPrefix(db, "p", found, [&](absl::string_view name, absl::string_view value) {
+        if (value.size() < 8) {
+          found.Add("partitions", std::string(name), "the entry is cut");
+          return;
+        }
+        applied[name] = PartitionState{Int64At(value, 0), std::string(value.substr(8))};
+      }));
+
+  // The log below those offsets, entry by entry against the state.
+  GL_ASSIGN_OR_RETURN(const v1::Checkpoint end, log.EndCheckpoint());
+  absl::flat_hash_map<std::string, int64_t> log_end;
+  for (const v1::Position& p : end.next()) log_end[p.partition()] = p.offset();
+  absl::flat_hash_map<std::string, LoggedHead> heads;
+  absl::flat_hash_set<std::string> logged_commands;
+  absl::flat_hash_map<std::string, AppendFolder> appends;            // by partition
+  absl::flat_hash_map<std::string, v1::EventEnvelope> last_applied;  // by partition
+  auto check_command = [&](const std::optional<AppendFolder::Append>& append) -> absl::Status {
+    if (!append) return absl::OkStatus();
+    std::string value;
+    rocksdb::Status read = db.Get(rocksdb::ReadOptions(), CommandKey(append->command_id), &value);
+    if (read.IsNotFound()) {
+      found.Add("commands", append->command_id,
+                absl::StrCat("missing (the log has ", PrintedOutcome(append->outcome), ")"));
+      return absl::OkStatus();
+    }
+    GL_RETURN_IF_ERROR(FromRocks(read, "owner state"));
+    v1::AppendOutcome stored;
+    if (!stored.ParseFromString(value)) {
+      found.Add("commands", append->command_id, "does not parse");
+    } else if (!SameOutcome(stored, append->outcome)) {
+      found.Add("commands", append->command_id,
+                absl::StrCat("says ", PrintedOutcome(stored), "; the log has ",
+                             PrintedOutcome(append->outcome)));
+    }
+    return absl::OkStatus();
+  };
+  v1::Checkpoint next;
+  while (!found.full()) {
+    GL_ASSIGN_OR_RETURN(ReadAllResult chunk, log.ReadAll(next, 4096));
+    if (chunk.events.empty()) break;
+    for (const v1::EventEnvelope& event : chunk.events) {
+      const std::string& partition = event.position().partition();
+      const int64_t offset = event.position().offset();
+      auto covered = applied.find(partition);
+      if (covered == applied.end() || offset >= covered->second.next_read) continue;
+      const std::string key = absl::StrCat(event.stream_id(), "@", event.stream_version());
+      std::string value;
+      rocksdb::Status read = db.Get(rocksdb::ReadOptions(),
+                                    EventKey(event.stream_id(), event.stream_version()), &value);
+      if (read.IsNotFound()) {
+        found.Add("events", key,
+                  absl::StrCat("missing (the log has it at ", partition, "@", offset, ")"));
+      } else {
+        GL_RETURN_IF_ERROR(FromRocks(read, "owner state"));
+        absl::StatusOr<v1::EventEnvelope> stored =
+            value.size() < 8 ? absl::DataLossError("cut")
+                             : OpenRecord(absl::string_view(value).substr(8), event.position());
+        if (value.size() >= 8 && Int64At(value, 0) != offset) {
+          found.Add("events", key,
+                    absl::StrCat("points at offset ", Int64At(value, 0), "; the log has it at ",
+                                 partition, "@", offset));
+        } else if (!stored.ok() || stored->hash() != event.hash()) {
+          found.Add(
+              "events", key,
+              absl::StrCat("holds another record than the log's at ", partition, "@", offset));
+        }
+      }
+      heads[event.stream_id()] = LoggedHead{event.stream_version(), event.hash(), false};
+      logged_commands.insert(event.command_id());
+      GL_RETURN_IF_ERROR(check_command(appends[partition].Add(event)));
+      last_applied[partition] = event;
+    }
+    next = std::move(chunk.next);
+  }
+  for (auto& [partition, folder] : appends) GL_RETURN_IF_ERROR(check_command(folder.Finish()));
+
+  // Each partition's chain head and applied offset against the log.
+  for (const auto& [partition, applied_state] : applied) {
+    const auto ends = log_end.find(partition);
+    const int64_t log_next = ends == log_end.end() ? 0 : ends->second;
+    if (applied_state.next_read > log_next) {
+      found.Add("partitions", partition,
+                absl::StrCat("says it applied up to offset ", applied_state.next_read,
+                             "; the log ends at ", log_next));
+      continue;
+    }
+    const auto last = last_applied.find(partition);
+    if (last != last_applied.end() &&
+        last->second.position().offset() + 1 == applied_state.next_read &&
+        last->second.partition_hash() != applied_state.head_hash) {
+      found.Add("partitions", partition,
+                absl::StrCat("chain head differs from the log's at ", partition, "@",
+                             last->second.position().offset()));
+    }
+  }
+  // Entries the log (below the applied offsets) does not have.
+  GL_RETURN_IF_ERROR(
+      ForEachWithPrefix(db, "h", found, [&](absl::string_view stream, absl::string_view value) {
+        auto logged = heads.find(stream);
+        if (logged == heads.end()) {
+          found.Add("heads", std::string(stream), "not in the log");
+          return;
+        }
+        logged->second.seen = true;
+        const int64_t version = value.size() >= 16 ? Int64At(value, 0) : -1;
+        if (version != logged->second.version ||
+            (value.size() >= 16 && value.substr(16) != logged->second.hash)) {
+          found.Add("heads", std::string(stream),
+                    absl::StrCat("says version ", version, "; the log ends the stream at version ",
+                                 logged->second.version,
+                                 version == logged->second.version ? " with another hash" : ""));
+        }
+      }));
+  for (const auto& [stream, head] : heads) {
+    if (!head.seen) found.Add("heads", stream, "missing");
+  }
+  GL_RETURN_IF_ERROR(
+      ForEachWithPrefix(db, "e", found, [&](absl::string_view key, absl::string_view) {
+        const size_t zero = key.find('\0');
+        const absl::string_view stream = key.substr(0, zero);
+        const int64_t version =
+            zero == absl::string_view::npos || key.size() != zero + 9 ? -1 : Int64At(key, zero + 1);
+        auto logged = heads.find(stream);
+        if (version < 1 || logged == heads.end() || version > logged->second.version) {
+          found.Add("events", absl::StrCat(stream, "@", version), "not in the log");
+        }
+      }));
+  GL_RETURN_IF_ERROR(
+      ForEachWithPrefix(db, "c", found, [&](absl::string_view command, absl::string_view) {
+        if (!logged_commands.contains(command)) {
+          found.Add("commands", std::string(command), "not in the log");
+        }
+      }));
+  return found.Take();
 }
 
 }  // namespace gridledger::eventstore::internal

@@ -109,6 +109,14 @@ absl::StatusOr<std::unique_ptr<KafkaIndex>> OpenDiskKafkaIndex(const KafkaTopolo
                                                                const std::string& directory,
                                                                const std::string& store_label);
 
+// Checks the owner state in `directory` (OpenDiskKafkaIndex's) against
+// `log`, a store of the same topics (read-only is enough): see
+// eventstore::CheckOwnerState (cluster.h).
+absl::StatusOr<std::vector<IndexDiscrepancy>> CheckDiskKafkaIndex(EventStore& log,
+                                                                  const std::string& directory,
+                                                                  const std::string& store_label,
+                                                                  int64_t limit);
+
 }  // namespace gridledger::eventstore::internal
 
 #endif  // GRIDLEDGER_EVENTSTORE_INTERNAL_KAFKA_INDEX_H_

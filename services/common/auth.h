@@ -16,6 +16,7 @@
 #ifndef GRIDLEDGER_SERVICES_COMMON_AUTH_H_
 #define GRIDLEDGER_SERVICES_COMMON_AUTH_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <set>
@@ -30,6 +31,8 @@
 #include "absl/time/time.h"
 
 namespace gridledger::service {
+
+class CallAdmission;
 
 // The roles of ARCHITECTURE.md.
 inline constexpr const char* kKnownRoles[] = {
@@ -75,6 +78,12 @@ class TokenRegistry {
 
   size_t size() const;
 
+  // Calls authenticated through service::Authenticate (grpc_util.h) are
+  // then admitted by `admission` (per-principal cap; not owned; null: none).
+  // Not carried by a move: attach once the registry is in place.
+  void AttachAdmission(CallAdmission* admission) { admission_.store(admission); }
+  CallAdmission* admission() const { return admission_.load(); }
+
  private:
   struct Entry {
     Principal principal;
@@ -87,6 +96,7 @@ class TokenRegistry {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Table> table_ ABSL_GUARDED_BY(mu_) = std::make_shared<Table>();
+  std::atomic<CallAdmission*> admission_{nullptr};
 };
 
 // A new random token (32 bytes, hex) and its tokens-file line.

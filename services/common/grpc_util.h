@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "services/common/auth.h"
+#include "services/common/call_admission.h"
 
 namespace gridledger::service {
 
@@ -19,7 +20,9 @@ inline grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 // The principal behind the call's one "authorization: Bearer …" header; two
-// or more headers are refused rather than one of them picked.
+// or more headers are refused rather than one of them picked. With an
+// admission attached to `tokens`, the call is also admitted under the
+// principal's cap (RESOURCE_EXHAUSTED past it; call_admission.h).
 inline absl::StatusOr<Principal> Authenticate(const TokenRegistry& tokens,
                                               const grpc::ServerContextBase& context) {
   std::vector<absl::string_view> headers;
@@ -27,7 +30,13 @@ inline absl::StatusOr<Principal> Authenticate(const TokenRegistry& tokens,
   for (auto it = begin; it != end; ++it) {
     headers.emplace_back(it->second.data(), it->second.size());
   }
-  return tokens.AuthenticateHeaders(headers);
+  absl::StatusOr<Principal> principal = tokens.AuthenticateHeaders(headers);
+  if (CallAdmission* admission = tokens.admission(); admission != nullptr && principal.ok()) {
+    if (absl::Status admitted = admission->Admit(principal->name, &context); !admitted.ok()) {
+      return admitted;
+    }
+  }
+  return principal;
 }
 
 }  // namespace gridledger::service

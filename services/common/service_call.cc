@@ -108,6 +108,19 @@ absl::Time CommandTime(const grpc::ServerContext& context) {
   return absl::Now();
 }
 
+std::string RequestIdFrom(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  for (const char* header : {"x-request-id", "x-correlation-id"}) {
+    auto found = metadata.find(header);
+    if (found == metadata.end()) continue;
+    std::string id(found->second.data(), std::min<size_t>(found->second.size(), 128));
+    for (char& c : id) {
+      if (c < ' ' || c > '~') c = '?';
+    }
+    return id;
+  }
+  return "";
+}
+
 std::string ScopedCommandId(const Principal& principal, absl::string_view command_id) {
   return absl::StrCat(principal.name, ":", command_id);
 }
@@ -185,17 +198,6 @@ namespace {
 
 // The caller's x-request-id, as a log field: printable ASCII, at most 128
 // characters kept; empty when it sent none.
-std::string RequestIdOf(const grpc::ServerContext& context) {
-  const auto& metadata = context.client_metadata();
-  auto found = metadata.find("x-request-id");
-  if (found == metadata.end()) return "";
-  std::string id(found->second.data(), std::min<size_t>(found->second.size(), 128));
-  for (char& c : id) {
-    if (c < ' ' || c > '~') c = '?';
-  }
-  return id;
-}
-
 // One line per failed command (its principal, request and command ids,
 // stream, code and why), for operators; the client gets the same status.
 grpc::Status LoggedIfFailed(grpc::Status status, const std::string& principal,
@@ -208,7 +210,7 @@ grpc::Status LoggedIfFailed(grpc::Status status, const std::string& principal,
                             principal.empty() ? "(unauthenticated)" : principal, " failed ", code,
                             ": ", status.error_message()),
                {{"principal", principal},
-                {"request_id", RequestIdOf(context)},
+                {"request_id", RequestIdFrom(context.client_metadata())},
                 {"command_id", call.command_id},
                 {"stream_id", call.stream_id},
                 {"correlation_id", correlation_id},

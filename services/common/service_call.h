@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,11 @@ absl::StatusOr<CommandMetadata> ReadCommandMetadata(const grpc::ServerContext& c
 // deadline, a ticket's arrival): x-occurred-at when sent and well formed
 // (ServeCommand refuses it otherwise), else now.
 absl::Time CommandTime(const grpc::ServerContext& context);
+
+// The id a caller gave its request, for logs: the x-request-id header, else
+// x-correlation-id; at most 128 characters, anything but printable ASCII
+// replaced by '?'; empty when neither is sent.
+std::string RequestIdFrom(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
 
 // The store's command id for a principal's client command id.
 std::string ScopedCommandId(const Principal& principal, absl::string_view command_id);
