@@ -134,8 +134,9 @@ absl::Status CheckCertificateKeyPair(const std::string& cert_pem, const std::str
       BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
   std::unique_ptr<X509, decltype(&X509_free)> cert(
       PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
-  if (cert == nullptr)
+  if (cert == nullptr) {
     return absl::InvalidArgumentError("the certificate is not a PEM certificate");
+  }
   std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
       BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(

@@ -440,6 +440,192 @@ absl::Status ForEachWithPrefix(rocksdb::DB& db, absl::string_view prefix, Discre
   return FromRocks(it->status(), "owner state");
 }
 
+// One check of an owner state (opened as a secondary) against the log.
+class OwnerStateCheck {
+ public:
+  OwnerStateCheck(rocksdb::DB& db, EventStore& log, int64_t limit)
+      : db_(db), log_(log), found_(limit) {}
+
+  absl::StatusOr<std::vector<IndexDiscrepancy>> Run() {
+    GL_RETURN_IF_ERROR(LoadApplied());
+    GL_RETURN_IF_ERROR(WalkLog());
+    GL_RETURN_IF_ERROR(CheckPartitions());
+    GL_RETURN_IF_ERROR(CheckHeadEntries());
+    GL_RETURN_IF_ERROR(CheckEventEntries());
+    GL_RETURN_IF_ERROR(CheckCommandEntries());
+    return found_.Take();
+  }
+
+ private:
+  // What the state says it applied: per partition, the offset after it.
+  absl::Status LoadApplied() {
+    return ForEachWithPrefix(
+        db_, "p", found_, [&](absl::string_view name, absl::string_view value) {
+          if (value.size() < 8) {
+            found_.Add("partitions", std::string(name), "the entry is cut");
+            return;
+          }
+          applied_[name] = PartitionState{Int64At(value, 0), std::string(value.substr(8))};
+        });
+  }
+
+  // The log below the applied offsets, event by event against the state.
+  absl::Status WalkLog() {
+    GL_ASSIGN_OR_RETURN(const v1::Checkpoint end, log_.EndCheckpoint());
+    for (const v1::Position& p : end.next()) log_end_[p.partition()] = p.offset();
+    absl::flat_hash_map<std::string, AppendFolder> appends;  // by partition
+    v1::Checkpoint next;
+    while (!found_.full()) {
+      GL_ASSIGN_OR_RETURN(ReadAllResult chunk, log_.ReadAll(next, 4096));
+      if (chunk.events.empty()) break;
+      for (const v1::EventEnvelope& event : chunk.events) {
+        const std::string& partition = event.position().partition();
+        auto covered = applied_.find(partition);
+        if (covered == applied_.end() || event.position().offset() >= covered->second.next_read) {
+          continue;
+        }
+        GL_RETURN_IF_ERROR(CheckEventEntry(event));
+        heads_[event.stream_id()] = LoggedHead{event.stream_version(), event.hash(), false};
+        logged_commands_.insert(event.command_id());
+        GL_RETURN_IF_ERROR(CheckCommand(appends[partition].Add(event)));
+        last_applied_[partition] = event;
+      }
+      next = std::move(chunk.next);
+    }
+    for (auto& [partition, folder] : appends) GL_RETURN_IF_ERROR(CheckCommand(folder.Finish()));
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckEventEntry(const v1::EventEnvelope& event) {
+    const std::string& partition = event.position().partition();
+    const int64_t offset = event.position().offset();
+    const std::string key = absl::StrCat(event.stream_id(), "@", event.stream_version());
+    std::string value;
+    rocksdb::Status read = db_.Get(rocksdb::ReadOptions(),
+                                   EventKey(event.stream_id(), event.stream_version()), &value);
+    if (read.IsNotFound()) {
+      found_.Add("events", key,
+                 absl::StrCat("missing (the log has it at ", partition, "@", offset, ")"));
+      return absl::OkStatus();
+    }
+    GL_RETURN_IF_ERROR(FromRocks(read, "owner state"));
+    if (value.size() >= 8 && Int64At(value, 0) != offset) {
+      found_.Add("events", key,
+                 absl::StrCat("points at offset ", Int64At(value, 0), "; the log has it at ",
+                              partition, "@", offset));
+      return absl::OkStatus();
+    }
+    absl::StatusOr<v1::EventEnvelope> stored =
+        value.size() < 8 ? absl::DataLossError("cut")
+                         : OpenRecord(absl::string_view(value).substr(8), event.position());
+    if (!stored.ok() || stored->hash() != event.hash()) {
+      found_.Add("events", key,
+                 absl::StrCat("holds another record than the log's at ", partition, "@", offset));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckCommand(const std::optional<AppendFolder::Append>& append) {
+    if (!append) return absl::OkStatus();
+    std::string value;
+    rocksdb::Status read = db_.Get(rocksdb::ReadOptions(), CommandKey(append->command_id), &value);
+    if (read.IsNotFound()) {
+      found_.Add("commands", append->command_id,
+                 absl::StrCat("missing (the log has ", PrintedOutcome(append->outcome), ")"));
+      return absl::OkStatus();
+    }
+    GL_RETURN_IF_ERROR(FromRocks(read, "owner state"));
+    v1::AppendOutcome stored;
+    if (!stored.ParseFromString(value)) {
+      found_.Add("commands", append->command_id, "does not parse");
+    } else if (!SameOutcome(stored, append->outcome)) {
+      found_.Add("commands", append->command_id,
+                 absl::StrCat("says ", PrintedOutcome(stored), "; the log has ",
+                              PrintedOutcome(append->outcome)));
+    }
+    return absl::OkStatus();
+  }
+
+  // Each partition's applied offset and chain head against the log.
+  absl::Status CheckPartitions() {
+    for (const auto& [partition, state] : applied_) {
+      const auto ends = log_end_.find(partition);
+      const int64_t log_next = ends == log_end_.end() ? 0 : ends->second;
+      if (state.next_read > log_next) {
+        found_.Add("partitions", partition,
+                   absl::StrCat("says it applied up to offset ", state.next_read,
+                                "; the log ends at ", log_next));
+        continue;
+      }
+      const auto last = last_applied_.find(partition);
+      if (last != last_applied_.end() && last->second.position().offset() + 1 == state.next_read &&
+          last->second.partition_hash() != state.head_hash) {
+        found_.Add("partitions", partition,
+                   absl::StrCat("chain head differs from the log's at ", partition, "@",
+                                last->second.position().offset()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Stream heads against the log's last event of each stream (applied).
+  absl::Status CheckHeadEntries() {
+    GL_RETURN_IF_ERROR(
+        ForEachWithPrefix(db_, "h", found_, [&](absl::string_view stream, absl::string_view value) {
+          auto logged = heads_.find(stream);
+          if (logged == heads_.end()) {
+            found_.Add("heads", std::string(stream), "not in the log");
+            return;
+          }
+          logged->second.seen = true;
+          const int64_t version = value.size() >= 16 ? Int64At(value, 0) : -1;
+          if (version != logged->second.version ||
+              (value.size() >= 16 && value.substr(16) != logged->second.hash)) {
+            found_.Add("heads", std::string(stream),
+                       absl::StrCat("says version ", version,
+                                    "; the log ends the stream at version ", logged->second.version,
+                                    version == logged->second.version ? " with another hash" : ""));
+          }
+        }));
+    for (const auto& [stream, head] : heads_) {
+      if (!head.seen) found_.Add("heads", stream, "missing");
+    }
+    return absl::OkStatus();
+  }
+
+  // Event entries past the end of their stream in the log (applied).
+  absl::Status CheckEventEntries() {
+    return ForEachWithPrefix(db_, "e", found_, [&](absl::string_view key, absl::string_view) {
+      const size_t zero = key.find('\0');
+      const absl::string_view stream = key.substr(0, zero);
+      const int64_t version =
+          zero == absl::string_view::npos || key.size() != zero + 9 ? -1 : Int64At(key, zero + 1);
+      auto logged = heads_.find(stream);
+      if (version < 1 || logged == heads_.end() || version > logged->second.version) {
+        found_.Add("events", absl::StrCat(stream, "@", version), "not in the log");
+      }
+    });
+  }
+
+  // Command entries of no command in the log (applied).
+  absl::Status CheckCommandEntries() {
+    return ForEachWithPrefix(db_, "c", found_, [&](absl::string_view command, absl::string_view) {
+      if (!logged_commands_.contains(command)) {
+        found_.Add("commands", std::string(command), "not in the log");
+      }
+    });
+  }
+
+  rocksdb::DB& db_;
+  EventStore& log_;
+  Discrepancies found_;
+  absl::flat_hash_map<std::string, PartitionState> applied_;
+  absl::flat_hash_map<std::string, int64_t> log_end_;
+  absl::flat_hash_map<std::string, LoggedHead> heads_;
+  absl::flat_hash_set<std::string> logged_commands_;
+  absl::flat_hash_map<std::string, v1::EventEnvelope> last_applied_;  // by partition
+};
+
 }  // namespace
 
 absl::StatusOr<std::vector<IndexDiscrepancy>> CheckDiskKafkaIndex(EventStore& log,
@@ -448,152 +634,14 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> CheckDiskKafkaIndex(EventStore& lo
                                                                   int64_t limit) {
   SecondaryState state;
   GL_RETURN_IF_ERROR(OpenSecondary(directory, state));
-  rocksdb::DB& db = *state.db;
   std::string label;
-  rocksdb::Status got = db.Get(rocksdb::ReadOptions(), "m", &label);
+  rocksdb::Status got = state.db->Get(rocksdb::ReadOptions(), "m", &label);
   if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "owner state");
   if (got.ok() && label != store_label) {
     return absl::FailedPreconditionError(absl::StrCat(
         "owner state in ", directory, " is of store \"", label, "\", not \"", store_label, "\""));
   }
-  Discrepancies found(limit);
-  // What the state says it applied: per partition, the offset after it.
-  absl::flat_hash_map<std::string, PartitionState> applied;
-  GL_RETURN_IF_ERROR(
-      ForEachWithPrefix(db, "p", found, [&](absl::string_view name, absl::string_view value) {
-        if (value.size() < 8) {
-          found.Add("partitions", std::string(name), "the entry is cut");
-          return;
-        }
-        applied[name] = PartitionState{Int64At(value, 0), std::string(value.substr(8))};
-      }));
-
-  // The log below those offsets, entry by entry against the state.
-  GL_ASSIGN_OR_RETURN(const v1::Checkpoint end, log.EndCheckpoint());
-  absl::flat_hash_map<std::string, int64_t> log_end;
-  for (const v1::Position& p : end.next()) log_end[p.partition()] = p.offset();
-  absl::flat_hash_map<std::string, LoggedHead> heads;
-  absl::flat_hash_set<std::string> logged_commands;
-  absl::flat_hash_map<std::string, AppendFolder> appends;            // by partition
-  absl::flat_hash_map<std::string, v1::EventEnvelope> last_applied;  // by partition
-  auto check_command = [&](const std::optional<AppendFolder::Append>& append) -> absl::Status {
-    if (!append) return absl::OkStatus();
-    std::string value;
-    rocksdb::Status read = db.Get(rocksdb::ReadOptions(), CommandKey(append->command_id), &value);
-    if (read.IsNotFound()) {
-      found.Add("commands", append->command_id,
-                absl::StrCat("missing (the log has ", PrintedOutcome(append->outcome), ")"));
-      return absl::OkStatus();
-    }
-    GL_RETURN_IF_ERROR(FromRocks(read, "owner state"));
-    v1::AppendOutcome stored;
-    if (!stored.ParseFromString(value)) {
-      found.Add("commands", append->command_id, "does not parse");
-    } else if (!SameOutcome(stored, append->outcome)) {
-      found.Add("commands", append->command_id,
-                absl::StrCat("says ", PrintedOutcome(stored), "; the log has ",
-                             PrintedOutcome(append->outcome)));
-    }
-    return absl::OkStatus();
-  };
-  v1::Checkpoint next;
-  while (!found.full()) {
-    GL_ASSIGN_OR_RETURN(ReadAllResult chunk, log.ReadAll(next, 4096));
-    if (chunk.events.empty()) break;
-    for (const v1::EventEnvelope& event : chunk.events) {
-      const std::string& partition = event.position().partition();
-      const int64_t offset = event.position().offset();
-      auto covered = applied.find(partition);
-      if (covered == applied.end() || offset >= covered->second.next_read) continue;
-      const std::string key = absl::StrCat(event.stream_id(), "@", event.stream_version());
-      std::string value;
-      rocksdb::Status read = db.Get(rocksdb::ReadOptions(),
-                                    EventKey(event.stream_id(), event.stream_version()), &value);
-      if (read.IsNotFound()) {
-        found.Add("events", key,
-                  absl::StrCat("missing (the log has it at ", partition, "@", offset, ")"));
-      } else {
-        GL_RETURN_IF_ERROR(FromRocks(read, "owner state"));
-        absl::StatusOr<v1::EventEnvelope> stored =
-            value.size() < 8 ? absl::DataLossError("cut")
-                             : OpenRecord(absl::string_view(value).substr(8), event.position());
-        if (value.size() >= 8 && Int64At(value, 0) != offset) {
-          found.Add("events", key,
-                    absl::StrCat("points at offset ", Int64At(value, 0), "; the log has it at ",
-                                 partition, "@", offset));
-        } else if (!stored.ok() || stored->hash() != event.hash()) {
-          found.Add(
-              "events", key,
-              absl::StrCat("holds another record than the log's at ", partition, "@", offset));
-        }
-      }
-      heads[event.stream_id()] = LoggedHead{event.stream_version(), event.hash(), false};
-      logged_commands.insert(event.command_id());
-      GL_RETURN_IF_ERROR(check_command(appends[partition].Add(event)));
-      last_applied[partition] = event;
-    }
-    next = std::move(chunk.next);
-  }
-  for (auto& [partition, folder] : appends) GL_RETURN_IF_ERROR(check_command(folder.Finish()));
-
-  // Each partition's chain head and applied offset against the log.
-  for (const auto& [partition, applied_state] : applied) {
-    const auto ends = log_end.find(partition);
-    const int64_t log_next = ends == log_end.end() ? 0 : ends->second;
-    if (applied_state.next_read > log_next) {
-      found.Add("partitions", partition,
-                absl::StrCat("says it applied up to offset ", applied_state.next_read,
-                             "; the log ends at ", log_next));
-      continue;
-    }
-    const auto last = last_applied.find(partition);
-    if (last != last_applied.end() &&
-        last->second.position().offset() + 1 == applied_state.next_read &&
-        last->second.partition_hash() != applied_state.head_hash) {
-      found.Add("partitions", partition,
-                absl::StrCat("chain head differs from the log's at ", partition, "@",
-                             last->second.position().offset()));
-    }
-  }
-  // Entries the log (below the applied offsets) does not have.
-  GL_RETURN_IF_ERROR(
-      ForEachWithPrefix(db, "h", found, [&](absl::string_view stream, absl::string_view value) {
-        auto logged = heads.find(stream);
-        if (logged == heads.end()) {
-          found.Add("heads", std::string(stream), "not in the log");
-          return;
-        }
-        logged->second.seen = true;
-        const int64_t version = value.size() >= 16 ? Int64At(value, 0) : -1;
-        if (version != logged->second.version ||
-            (value.size() >= 16 && value.substr(16) != logged->second.hash)) {
-          found.Add("heads", std::string(stream),
-                    absl::StrCat("says version ", version, "; the log ends the stream at version ",
-                                 logged->second.version,
-                                 version == logged->second.version ? " with another hash" : ""));
-        }
-      }));
-  for (const auto& [stream, head] : heads) {
-    if (!head.seen) found.Add("heads", stream, "missing");
-  }
-  GL_RETURN_IF_ERROR(
-      ForEachWithPrefix(db, "e", found, [&](absl::string_view key, absl::string_view) {
-        const size_t zero = key.find('\0');
-        const absl::string_view stream = key.substr(0, zero);
-        const int64_t version =
-            zero == absl::string_view::npos || key.size() != zero + 9 ? -1 : Int64At(key, zero + 1);
-        auto logged = heads.find(stream);
-        if (version < 1 || logged == heads.end() || version > logged->second.version) {
-          found.Add("events", absl::StrCat(stream, "@", version), "not in the log");
-        }
-      }));
-  GL_RETURN_IF_ERROR(
-      ForEachWithPrefix(db, "c", found, [&](absl::string_view command, absl::string_view) {
-        if (!logged_commands.contains(command)) {
-          found.Add("commands", std::string(command), "not in the log");
-        }
-      }));
-  return found.Take();
+  return OwnerStateCheck(*state.db, log, limit).Run();
 }
 
 }  // namespace gridledger::eventstore::internal
