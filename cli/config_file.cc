@@ -1,30 +1,61 @@
 #include "cli/config_file.h"
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace gridledger::cli {
 namespace {
 
-// The option a key names, or nullptr; "config" itself is not settable from
-// the file.
+// The option a key names, or nullptr; "config" and "check_config" are not
+// settable from the file (a file that turned its own serve into a check
+// would never serve).
 CLI::Option* OptionForKey(CLI::App& command, const CLI::ConfigItem& item) {
-  if (!item.parents.empty() || item.name == "config") return nullptr;
+  if (!item.parents.empty() || item.name == "config" || item.name == "check_config") {
+    return nullptr;
+  }
   return command.get_option_no_throw("--" + item.name);
+}
+
+// The first key written twice at the start of a line ("key = …"), or empty.
+// CLI11 merges a repeated key into one item with several values, which a
+// flag then takes the last of: found here, before CLI11 reads the file.
+std::string RepeatedKey(const std::string& text) {
+  absl::flat_hash_set<std::string> seen;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripLeadingAsciiWhitespace(line);
+    const size_t equals = line.find('=');
+    if (equals == absl::string_view::npos || line.empty() || line.front() == '#') continue;
+    const absl::string_view key = absl::StripTrailingAsciiWhitespace(line.substr(0, equals));
+    const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+    if (bare && !seen.insert(std::string(key)).second) return std::string(key);
+  }
+  return "";
 }
 
 }  // namespace
 
 absl::Status ApplyConfigFile(CLI::App& command, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+  std::ifstream file(path);
+  std::stringstream text;
+  if (!file || !(text << file.rdbuf())) {
     return absl::InvalidArgumentError(
         absl::StrCat("--config ", path, ": cannot be read (no such file, or not readable)"));
   }
+  if (const std::string repeated = RepeatedKey(text.str()); !repeated.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--config ", path, ": key \"", repeated, "\" is given twice; give each flag once"));
+  }
+  std::istringstream in(text.str());
   std::vector<CLI::ConfigItem> items;
   try {
     items = CLI::ConfigTOML().from_config(in);

@@ -104,6 +104,20 @@ TEST_F(ConfigFileTest, AKeyGivenTwiceIsRefusedByNameAndNothingApplied) {
       testing::StatusIs(absl::StatusCode::kInvalidArgument, "\"store\" is given twice"));
   EXPECT_EQ(flags_.store, "");
   EXPECT_EQ(flags_.listen, "127.0.0.1:50051");
+  // Found by an operator: written one after the other CLI11 merges them, and
+  // a flag silently took the last.
+  EXPECT_THAT(Run({}, "access_log = true\naccess_log = false\n"),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                "\"access_log\" is given twice"));
+  EXPECT_FALSE(flags_.access_log);
+}
+
+// Found by an operator: `check_config = true` in a deployed file made serve
+// check and exit instead of serving.
+TEST_F(ConfigFileTest, CheckConfigIsNotAKeyOfTheFile) {
+  command_.add_flag("--check_config");
+  EXPECT_THAT(Run({}, "check_config = true\n"),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, "\"check_config\""));
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     }
     absl::MutexLock recovering(&recover_mu_);
     const absl::Time now = absl::Now();
-    if (now - last_recovery_ >= kRecoverEvery) {
+    if (now - last_recovery_ >= kRecoverEvery && !LostSyncedWrites()) {
       last_recovery_ = now;
       TryRecover();
     }
@@ -139,6 +139,18 @@ class EmbeddedStore final : public internal::EmbeddedLog {
                 absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
       healed = FromRocks(db()->Write(sync_write_, &probe), "probing a write");
     }
+    if (healed.ok() && head->version < PublishedEnd()) {
+      // The disk lost what it had said was synced: readers have seen events
+      // it no longer holds. Writing on would give their offsets to others.
+      healed = absl::DataLossError(absl::StrCat(
+          "the reopened log ends at offset ", head->version, " but offsets up to ",
+          PublishedEnd(), " were acknowledged: the disk lost synced writes; restore from a "
+          "backup"));
+      absl::MutexLock lock(&sync_mu_);
+      broken_ = absl::DataLossError(absl::StrCat("store: ", healed.message()));
+      lost_synced_writes_ = true;
+      return;
+    }
     absl::MutexLock lock(&sync_mu_);
     if (!healed.ok()) {
       broken_ = absl::Status(broken_.code(),
@@ -171,6 +183,11 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     if (file) file->Close().PermitUncheckedError();
     env->DeleteFile(name).PermitUncheckedError();
     return FromRocks(s, "probing the store directory");
+  }
+
+  bool LostSyncedWrites() {
+    absl::MutexLock lock(&sync_mu_);
+    return lost_synced_writes_;
   }
 
   static absl::string_view FirstSentence(absl::string_view message) {
@@ -330,6 +347,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
         broken = broken_;
       }
       absl::Status written = broken;
+      const bool attempted = broken.ok();  // else nothing of these groups is written
       rocksdb::WriteOptions unsynced;
       for (size_t i = 0; i < groups.size() && written.ok(); ++i) {
         const bool last = i + 1 == groups.size();
@@ -348,8 +366,17 @@ class EmbeddedStore final : public internal::EmbeddedLog {
                            "; the embedded store stopped writing until it recovers (tried "
                            "every second)"));
         }
+        // Their write failed, but a failed sync may still have left them on
+        // disk: only a retry with the same command id can say.
+        const absl::Status unknown(
+            written.code(),
+            absl::StrCat(broken_.message(),
+                         "; whether this append reached the disk is unknown until a retry with "
+                         "the same command_id answers"));
         for (auto& group : groups) {
-          for (Accepted& a : group->accepted) a.pending->promise.set_value(broken_);
+          for (Accepted& a : group->accepted) {
+            a.pending->promise.set_value(attempted ? unknown : broken_);
+          }
         }
         syncing_ = false;
         continue;
@@ -416,6 +443,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   std::deque<std::unique_ptr<DecidedGroup>> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
   bool decider_done_ ABSL_GUARDED_BY(sync_mu_) = false;
   bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;  // groups taken, not yet answered
+  bool lost_synced_writes_ ABSL_GUARDED_BY(sync_mu_) = false;  // recovery gives up
   absl::Status broken_ ABSL_GUARDED_BY(sync_mu_);
 
   std::thread writer_;

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <netdb.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -135,14 +136,23 @@ absl::Status CheckCertificateKeyPair(const std::string& cert_pem, const std::str
   std::unique_ptr<X509, decltype(&X509_free)> cert(
       PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
   if (cert == nullptr) {
+    ERR_clear_error();
     return absl::InvalidArgumentError("the certificate is not a PEM certificate");
   }
   std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
       BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
+  // No passphrase (OpenSSL's default would prompt on the terminal): an
+  // encrypted key is refused like any key it cannot read.
+  pem_password_cb* no_passphrase = [](char*, int, int, void*) { return 0; };
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
-  if (key == nullptr) return absl::InvalidArgumentError("the key is not a PEM private key");
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr), &EVP_PKEY_free);
+  if (key == nullptr) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "the key is not an unencrypted PEM private key (gRPC takes no passphrase)");
+  }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
     return absl::InvalidArgumentError("the key is not the certificate's (they do not pair)");
   }
   return absl::OkStatus();

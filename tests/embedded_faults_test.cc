@@ -122,6 +122,12 @@ TEST_P(EmbeddedFaultsTest, AFailedWriteIsAnErrorAndNothingAcknowledgedIsLost) {
     }
     EXPECT_FALSE((*store)->Append(testing::MeterReadAppend("meter-after", 0, NewUuid())).ok())
         << "a store that failed a write does not write past it";
+    // Reads go on meanwhile, whatever recovery did to the database.
+    absl::StatusOr<eventstore::ReadAllResult> read = (*store)->ReadAll({}, 50);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->events.size(), 50u);
+    absl::StatusOr<std::vector<v1::EventEnvelope>> stream = (*store)->ReadStream("meter-F0-0");
+    EXPECT_TRUE(stream.ok()) << stream.status();
     // Once the disk heals the same store recovers by itself: writable again
     // within seconds, reads still answer, and appends land.
     fs_->Clear();
@@ -176,7 +182,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(FaultCase{"DiskFull", Fault::kNoSpace, absl::StatusCode::kResourceExhausted},
                       FaultCase{"IoError", Fault::kIoError, absl::StatusCode::kUnavailable},
                       FaultCase{"SyncError", Fault::kSyncError, absl::StatusCode::kUnavailable},
-                      FaultCase{"TornWrite", Fault::kTornWrite, absl::StatusCode::kUnavailable}),
+                      FaultCase{"TornWrite", Fault::kTornWrite, absl::StatusCode::kUnavailable},
+                      FaultCase{"WholeDiskFull", Fault::kDiskFull,
+                                absl::StatusCode::kResourceExhausted}),
     [](const ::testing::TestParamInfo<FaultCase>& info) { return std::string(info.param.name); });
 
 TEST(EmbeddedReadFaultsTest, AFailedReadIsAnErrorNeverAShortAnswer) {

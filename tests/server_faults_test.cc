@@ -4,6 +4,7 @@
 // health turns NOT_SERVING within the monitor's bound and stays so while the
 // disk is full, then turns SERVING again by itself once it has room (no
 // restart); the failed command's retry and new commands land, each once.
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -70,18 +71,28 @@ TEST(ServerFaultsTest, AFullDiskIsNotServingUntilItHasRoomAgainWithoutARestart) 
     ASSERT_EQ(testing::CallGeneric(channel, kRegister, RegisterRequest("reg-sn", "sn"), token).code,
               grpc::StatusCode::OK);
 
-    fs->Arm(Fault::kNoSpace);
+    fs->Arm(Fault::kDiskFull);
     const testing::Answer full =
         testing::CallGeneric(channel, kRegister, RegisterRequest("reg-xa", "sn/xa"), token);
     EXPECT_EQ(full.code, grpc::StatusCode::RESOURCE_EXHAUSTED) << full.message;
     EXPECT_EQ(AwaitHealth(address, "NOT_SERVING", absl::Seconds(3)), "NOT_SERVING");
-    // Still full: recovery is tried every second and fails; health stays.
-    absl::SleepFor(absl::Milliseconds(2500));
-    EXPECT_EQ(testing::HealthOf(address, 1), "NOT_SERVING");
+    // Still full: recovery is tried every second and fails; health stays
+    // NOT_SERVING all the while, and reads still answer.
+    const absl::Time still_full_until = absl::Now() + absl::Milliseconds(2500);
+    while (absl::Now() < still_full_until) {
+      EXPECT_NE(testing::HealthOf(address, 5), "SERVING");
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    EXPECT_EQ(testing::CallGeneric(channel, "/gridledger.v1.EventGateway/ReadStream",
+                                   "stream_id: \"orgunit-sn\"", token)
+                  .code,
+              grpc::StatusCode::OK);
     const testing::Answer still =
         testing::CallGeneric(channel, kRegister, RegisterRequest("reg-bj", "sn/bj"), token);
     EXPECT_NE(still.code, grpc::StatusCode::OK);
     EXPECT_GT(fs->failures(), 1) << "recovery probed the full disk";
+    // And the serving process wrote no file of diagnostics onto that disk.
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/store/LOG"));
 
     fs->Clear();
     EXPECT_EQ(AwaitHealth(address, "SERVING", absl::Seconds(10)), "SERVING");

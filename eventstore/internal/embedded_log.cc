@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/big_endian.h"
+#include "common/rocksdb_logger.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "eventstore/internal/chain_check.h"
@@ -176,9 +177,19 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view doing) {
 
 absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_only,
                                           std::shared_ptr<rocksdb::Env> env) {
+  return OpenEmbeddedDbAs(path, read_only ? OpenMode::kSecondary : OpenMode::kWrite,
+                          std::move(env));
+}
+
+absl::StatusOr<EmbeddedDb> OpenEmbeddedDbAs(const std::string& path, OpenMode mode,
+                                            std::shared_ptr<rocksdb::Env> env) {
   if (path.empty()) return absl::InvalidArgumentError("store: embedded store needs a path");
+  const bool read_only = mode != OpenMode::kWrite;
   rocksdb::DBOptions db_options;
   if (env != nullptr) db_options.env = env.get();
+  // Diagnostics to stderr, never a LOG file on the store's disk (a full disk
+  // would abort RocksDB's file logger: common/rocksdb_logger.h).
+  db_options.info_log = NewRocksDbLogger(read_only ? "store (read-only)" : "store");
   db_options.create_if_missing = !read_only;
   db_options.create_missing_column_families = !read_only;
   db_options.IncreaseParallelism(2);
@@ -200,12 +211,18 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
       {"commands", lookup_options},
       {"heads", lookup_options},
   };
+  if (mode == OpenMode::kWrite) {
+    // RocksDB creates a missing directory too, but first logs its absence
+    // as an error: made here, a first start logs nothing alarming.
+    std::error_code ignored;
+    std::filesystem::create_directories(path, ignored);
+  }
   EmbeddedDb opened;
   opened.env = std::move(env);
   opened.path = path;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s;
-  if (read_only) {
+  if (mode == OpenMode::kSecondary) {
     std::error_code error;
     if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", error)) {
       return absl::NotFoundError(absl::StrCat("store: no embedded store at ", path));
@@ -213,10 +230,6 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
     // A secondary keeps every file open so the writer's compactions cannot
     // pull them away mid-read.
     db_options.max_open_files = -1;
-    // Catching up every 50 ms logs each time: keep the scratch log small.
-    db_options.info_log_level = rocksdb::WARN_LEVEL;
-    db_options.max_log_file_size = 1 << 20;
-    db_options.keep_log_file_num = 2;
     std::string scratch =
         (std::filesystem::temp_directory_path() / "gridledger-reader-XXXXXX").string();
     if (mkdtemp(scratch.data()) == nullptr) {
@@ -224,6 +237,8 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
     }
     opened.scratch_dir = scratch;
     s = rocksdb::DB::OpenAsSecondary(db_options, path, scratch, families, &opened.handles, &raw_db);
+  } else if (mode == OpenMode::kReadOnlyFallback) {
+    s = rocksdb::DB::OpenForReadOnly(db_options, path, families, &opened.handles, &raw_db);
   } else {
     s = rocksdb::DB::Open(db_options, path, families, &opened.handles, &raw_db);
   }
@@ -288,15 +303,28 @@ absl::Status EmbeddedLog::CheckOpen() const {
 absl::StatusOr<StreamHead> EmbeddedLog::ReopenForWriting() {
   absl::MutexLock lock(&db_mu_);
   CloseDatabase();
-  absl::StatusOr<EmbeddedDb> reopened = OpenEmbeddedDb(path_, /*read_only=*/false, env_);
-  if (!reopened.ok()) {
-    reopen_failure_ = reopened.status().ToString();
-    return reopened.status();
+  absl::StatusOr<EmbeddedDb> reopened = OpenEmbeddedDbAs(path_, OpenMode::kWrite, env_);
+  if (reopened.ok()) {
+    db_ = std::move(reopened->db);
+    handles_ = std::move(reopened->handles);
+    reopen_failure_.clear();
+    return std::move(reopened->partition_head);
   }
-  db_ = std::move(reopened->db);
-  handles_ = std::move(reopened->handles);
-  reopen_failure_.clear();
-  return std::move(reopened->partition_head);
+  // Readers keep a database: the same files, read-only.
+  absl::StatusOr<EmbeddedDb> readable = OpenEmbeddedDbAs(path_, OpenMode::kReadOnlyFallback, env_);
+  if (readable.ok()) {
+    db_ = std::move(readable->db);
+    handles_ = std::move(readable->handles);
+    reopen_failure_.clear();
+  } else {
+    reopen_failure_ = reopened.status().ToString();
+  }
+  return reopened.status();
+}
+
+int64_t EmbeddedLog::PublishedEnd() {
+  absl::MutexLock lock(&state_mu_);
+  return next_offset_;
 }
 
 void EmbeddedLog::PublishEnd(int64_t next_offset) {

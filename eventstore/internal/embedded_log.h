@@ -62,6 +62,14 @@ struct EmbeddedDb {
 absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_only,
                                           std::shared_ptr<rocksdb::Env> env = nullptr);
 
+// How OpenEmbeddedDbAs opens: for writing; as a secondary beside a writer
+// (OpenEmbeddedDb's read_only); or plainly read-only with no writer (the
+// writer's own fallback while it cannot reopen for writing: nothing is
+// written, not even a lock).
+enum class OpenMode { kWrite, kSecondary, kReadOnlyFallback };
+absl::StatusOr<EmbeddedDb> OpenEmbeddedDbAs(const std::string& path, OpenMode mode,
+                                            std::shared_ptr<rocksdb::Env> env = nullptr);
+
 // "<BE64 version><hash>" ↔ StreamHead.
 std::string EncodeHead(int64_t number, const std::string& hash);
 absl::StatusOr<StreamHead> DecodeHead(absl::string_view bytes, absl::string_view what);
@@ -110,14 +118,18 @@ class EmbeddedLog : public EventStore {
 
   // Makes events up to `next_offset` (exclusive) visible to readers.
   void PublishEnd(int64_t next_offset);
+  // The end published so far (readers may have seen everything before it).
+  int64_t PublishedEnd();
 
   // Closes the database and opens it again for writing (the writer, after a
   // failed write left RocksDB refusing writes): waits for reads in progress,
   // and holds new ones meanwhile. Returns the reopened log's partition head.
-  // When the open fails the store has no database until a later reopen
-  // succeeds, and reads fail UNAVAILABLE saying so. The caller makes sure
-  // nothing else of its own (a decider, a syncer) touches the database during
-  // the call.
+  // When that open fails, the database is opened read-only instead (reads
+  // and subscriptions go on; appends must not be tried) and the error is
+  // returned; only if that fails too does the store have no database until
+  // a later reopen, reads failing UNAVAILABLE saying so. The caller makes
+  // sure nothing else of its own (a decider, a syncer) touches the database
+  // during the call.
   absl::StatusOr<StreamHead> ReopenForWriting();
 
   // Reads of the database. Readers hold db_mu_ shared (the public reads

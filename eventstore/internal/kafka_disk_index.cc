@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/big_endian.h"
+#include "common/rocksdb_logger.h"
 #include "common/status_macros.h"
 #include "eventstore/internal/chain_check.h"
 #include "eventstore/internal/index_check.h"
@@ -368,6 +369,7 @@ absl::StatusOr<std::unique_ptr<KafkaIndex>> OpenDiskKafkaIndex(const KafkaTopolo
         absl::StrCat("owner state: cannot create ", directory, ": ", error.message()));
   }
   rocksdb::Options options;
+  options.info_log = NewRocksDbLogger("owner state");  // no LOG file on its disk
   options.create_if_missing = true;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -407,7 +409,7 @@ absl::Status OpenSecondary(const std::string& directory, SecondaryState& state) 
   }
   rocksdb::Options options;
   options.max_open_files = -1;  // the instance's compactions cannot pull files away
-  options.info_log_level = rocksdb::WARN_LEVEL;
+  options.info_log = NewRocksDbLogger("owner state (read-only)");
   rocksdb::DB* raw = nullptr;
   GL_RETURN_IF_ERROR(
       FromRocks(rocksdb::DB::OpenAsSecondary(options, directory, state.scratch, &raw),
@@ -475,7 +477,8 @@ class OwnerStateCheck {
     for (const v1::Position& p : end.next()) log_end_[p.partition()] = p.offset();
     absl::flat_hash_map<std::string, AppendFolder> appends;  // by partition
     v1::Checkpoint next;
-    while (!found_.full()) {
+    // Read only as far as the state applied (a busy log keeps growing).
+    while (!found_.full() && !ReadFarEnough(next)) {
       GL_ASSIGN_OR_RETURN(ReadAllResult chunk, log_.ReadAll(next, 4096));
       if (chunk.events.empty()) break;
       for (const v1::EventEnvelope& event : chunk.events) {
@@ -494,6 +497,21 @@ class OwnerStateCheck {
     }
     for (auto& [partition, folder] : appends) GL_RETURN_IF_ERROR(CheckCommand(folder.Finish()));
     return absl::OkStatus();
+  }
+
+  // Whether `next` is past what the state applied in every partition it
+  // covers (or the log's end at the start, whichever is first).
+  bool ReadFarEnough(const v1::Checkpoint& next) const {
+    absl::flat_hash_map<std::string, int64_t> at;
+    for (const v1::Position& p : next.next()) at[p.partition()] = p.offset();
+    for (const auto& [partition, state] : applied_) {
+      const auto ends = log_end_.find(partition);
+      const int64_t until =
+          std::min(state.next_read, ends == log_end_.end() ? int64_t{0} : ends->second);
+      const auto reached = at.find(partition);
+      if ((reached == at.end() ? 0 : reached->second) < until) return false;
+    }
+    return true;
   }
 
   absl::Status CheckEventEntry(const v1::EventEnvelope& event) {
@@ -637,6 +655,10 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> CheckDiskKafkaIndex(EventStore& lo
   std::string label;
   rocksdb::Status got = state.db->Get(rocksdb::ReadOptions(), "m", &label);
   if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "owner state");
+  if (got.IsNotFound()) {
+    return absl::DataLossError(absl::StrCat("owner state in ", directory,
+                                            " names no store (its \"m\" entry is missing)"));
+  }
   if (got.ok() && label != store_label) {
     return absl::FailedPreconditionError(absl::StrCat(
         "owner state in ", directory, " is of store \"", label, "\", not \"", store_label, "\""));

@@ -1,9 +1,12 @@
 #include "projections/runtime/projection.h"
 
+#include <filesystem>
+
 #include <algorithm>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/rocksdb_logger.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -152,6 +155,11 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     eventstore::EventStore* store, std::unique_ptr<View> view, const std::string& directory,
     RunnerOptions options) {
   rocksdb::Options db_options = DatabaseOptions();
+  // Diagnostics to stderr, never a LOG file on the view's disk.
+  db_options.info_log = NewRocksDbLogger("view " + view->name());
+  // Made here: RocksDB would log a missing directory as an error first.
+  std::error_code ignored;
+  std::filesystem::create_directories(directory, ignored);
   rocksdb::DB* raw = nullptr;
   GL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, directory, &raw),
                                absl::StrCat("opening view ", view->name(), " in ", directory)));

@@ -38,6 +38,10 @@ class FaultyWritableFile final : public rocksdb::FSWritableFileOwnerWrapper {
 
  private:
   IOStatus AppendFault(const Slice& data, const IOOptions& options, IODebugContext* dbg) {
+    if (fs_->armed() == Fault::kDiskFull) {
+      fs_->CountFailure();
+      return IOStatus::NoSpace("fault injected: no space left on device (every file)");
+    }
     if (!is_log_) return IOStatus::OK();
     switch (fs_->armed()) {
       case Fault::kNoSpace:

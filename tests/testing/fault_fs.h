@@ -1,9 +1,10 @@
 // A RocksDB file system that fails chosen operations on demand, for tests of
 // the embedded store under disk faults: a full disk or an I/O error on
 // writes, a failed sync, a torn write (half the data reaches the file, then
-// an I/O error), a failed read. Wraps the default file system; faults apply
-// to write-ahead logs (".log" files) for writes and syncs, to any file for
-// reads, while armed.
+// an I/O error), a failed read, a whole disk full. Wraps the default file
+// system; faults apply to write-ahead logs (".log" files) for writes and
+// syncs, except kDiskFull (appends to any file), and to any file for reads,
+// while armed.
 //
 //   auto fs = std::make_shared<testing::FaultFs>();
 //   StoreOptions options;
@@ -32,6 +33,7 @@ class FaultFs : public rocksdb::FileSystemWrapper {
     kSyncError,  // log syncs fail: I/O error
     kTornWrite,  // a log append writes half its data, then fails
     kReadError,  // reads of any file fail: I/O error
+    kDiskFull,   // appends to every file fail: no space (WAL, MANIFEST, tables, others)
   };
 
   FaultFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
