@@ -52,8 +52,8 @@ absl::Status ApplyConfigFile(CLI::App& command, const std::string& path) {
         absl::StrCat("--config ", path, ": cannot be read (no such file, or not readable)"));
   }
   if (const std::string repeated = RepeatedKey(text.str()); !repeated.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--config ", path, ": key \"", repeated, "\" is given twice; give each flag once"));
+    return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": key \"", repeated,
+                                                   "\" is given twice; give each flag once"));
   }
   std::istringstream in(text.str());
   std::vector<CLI::ConfigItem> items;

@@ -106,9 +106,9 @@ TEST_F(ConfigFileTest, AKeyGivenTwiceIsRefusedByNameAndNothingApplied) {
   EXPECT_EQ(flags_.listen, "127.0.0.1:50051");
   // Found by an operator: written one after the other CLI11 merges them, and
   // a flag silently took the last.
-  EXPECT_THAT(Run({}, "access_log = true\naccess_log = false\n"),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                "\"access_log\" is given twice"));
+  EXPECT_THAT(
+      Run({}, "access_log = true\naccess_log = false\n"),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, "\"access_log\" is given twice"));
   EXPECT_FALSE(flags_.access_log);
 }
 

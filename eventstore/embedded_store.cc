@@ -143,8 +143,8 @@ class EmbeddedStore final : public internal::EmbeddedLog {
       // The disk lost what it had said was synced: readers have seen events
       // it no longer holds. Writing on would give their offsets to others.
       healed = absl::DataLossError(absl::StrCat(
-          "the reopened log ends at offset ", head->version, " but offsets up to ",
-          PublishedEnd(), " were acknowledged: the disk lost synced writes; restore from a "
+          "the reopened log ends at offset ", head->version, " but offsets up to ", PublishedEnd(),
+          " were acknowledged: the disk lost synced writes; restore from a "
           "backup"));
       absl::MutexLock lock(&sync_mu_);
       broken_ = absl::DataLossError(absl::StrCat("store: ", healed.message()));
@@ -442,7 +442,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   absl::Mutex sync_mu_;
   std::deque<std::unique_ptr<DecidedGroup>> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
   bool decider_done_ ABSL_GUARDED_BY(sync_mu_) = false;
-  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;  // groups taken, not yet answered
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;             // groups taken, not yet answered
   bool lost_synced_writes_ ABSL_GUARDED_BY(sync_mu_) = false;  // recovery gives up
   absl::Status broken_ ABSL_GUARDED_BY(sync_mu_);
 

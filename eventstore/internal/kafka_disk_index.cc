@@ -656,8 +656,8 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> CheckDiskKafkaIndex(EventStore& lo
   rocksdb::Status got = state.db->Get(rocksdb::ReadOptions(), "m", &label);
   if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "owner state");
   if (got.IsNotFound()) {
-    return absl::DataLossError(absl::StrCat("owner state in ", directory,
-                                            " names no store (its \"m\" entry is missing)"));
+    return absl::DataLossError(
+        absl::StrCat("owner state in ", directory, " names no store (its \"m\" entry is missing)"));
   }
   if (got.ok() && label != store_label) {
     return absl::FailedPreconditionError(absl::StrCat(

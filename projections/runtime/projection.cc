@@ -1,13 +1,12 @@
 #include "projections/runtime/projection.h"
 
-#include <filesystem>
-
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/rocksdb_logger.h"
 #include "common/metrics.h"
+#include "common/rocksdb_logger.h"
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
