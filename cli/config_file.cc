@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -31,6 +32,7 @@ std::string RepeatedKey(const std::string& text) {
   absl::flat_hash_set<std::string> seen;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     line = absl::StripLeadingAsciiWhitespace(line);
+    if (absl::StartsWith(line, "[")) break;  // sections: refused by name below
     const size_t equals = line.find('=');
     if (equals == absl::string_view::npos || line.empty() || line.front() == '#') continue;
     const absl::string_view key = absl::StripTrailingAsciiWhitespace(line.substr(0, equals));
@@ -80,6 +82,12 @@ absl::Status ApplyConfigFile(CLI::App& command, const std::string& path) {
     if (!seen.insert(item.name).second) {
       return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": key \"", item.name,
                                                      "\" is given twice; give each flag once"));
+    }
+    if (item.parents.empty() && (item.name == "config" || item.name == "check_config")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config ", path, ": key \"", item.name,
+                       "\" is a flag of the command line only (a file cannot name another "
+                       "file or turn serving into a check)"));
     }
     if (OptionForKey(command, item) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("--config ", path, ": key \"", item.fullname(),

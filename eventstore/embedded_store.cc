@@ -79,7 +79,7 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     }
     absl::MutexLock recovering(&recover_mu_);
     const absl::Time now = absl::Now();
-    if (now - last_recovery_ >= kRecoverEvery && !LostSyncedWrites()) {
+    if (now - last_recovery_ >= kRecoverEvery && !GaveUp()) {
       last_recovery_ = now;
       TryRecover();
     }
@@ -133,23 +133,29 @@ class EmbeddedStore final : public internal::EmbeddedLog {
       head = ReopenForWriting();
       healed = head.status();
     }
+    if (absl::IsFailedPrecondition(healed)) {
+      // Another process took the store while it was closed: it writes now.
+      GiveUp(absl::FailedPreconditionError(absl::StrCat(
+          "store: ", healed.message(),
+          "; another process took the store while this one recovered: restart this one")));
+      return;
+    }
+    if (healed.ok() && head->version < PublishedEnd()) {
+      // The disk lost what it had said was synced: readers have seen events
+      // it no longer holds. Writing on would give their offsets to others;
+      // nothing is written, not even the probe below.
+      GiveUp(absl::DataLossError(absl::StrCat(
+          "store: the reopened log ends at offset ", head->version, " but offsets up to ",
+          PublishedEnd(),
+          " were acknowledged: the disk lost synced writes; stop, do not restart on it, and "
+          "restore from a backup")));
+      return;
+    }
     if (healed.ok()) {
       rocksdb::WriteBatch probe;
       probe.Put(family(internal::kDefaultFamily), "writable_probe",
                 absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()));
       healed = FromRocks(db()->Write(sync_write_, &probe), "probing a write");
-    }
-    if (healed.ok() && head->version < PublishedEnd()) {
-      // The disk lost what it had said was synced: readers have seen events
-      // it no longer holds. Writing on would give their offsets to others.
-      healed = absl::DataLossError(absl::StrCat(
-          "the reopened log ends at offset ", head->version, " but offsets up to ", PublishedEnd(),
-          " were acknowledged: the disk lost synced writes; restore from a "
-          "backup"));
-      absl::MutexLock lock(&sync_mu_);
-      broken_ = absl::DataLossError(absl::StrCat("store: ", healed.message()));
-      lost_synced_writes_ = true;
-      return;
     }
     absl::MutexLock lock(&sync_mu_);
     if (!healed.ok()) {
@@ -185,9 +191,15 @@ class EmbeddedStore final : public internal::EmbeddedLog {
     return FromRocks(s, "probing the store directory");
   }
 
-  bool LostSyncedWrites() {
+  // Recovery stops for good: the store stays unwritable with `why`.
+  void GiveUp(absl::Status why) {
     absl::MutexLock lock(&sync_mu_);
-    return lost_synced_writes_;
+    broken_ = std::move(why);
+    gave_up_ = true;
+  }
+  bool GaveUp() {
+    absl::MutexLock lock(&sync_mu_);
+    return gave_up_;
   }
 
   static absl::string_view FirstSentence(absl::string_view message) {
@@ -442,8 +454,8 @@ class EmbeddedStore final : public internal::EmbeddedLog {
   absl::Mutex sync_mu_;
   std::deque<std::unique_ptr<DecidedGroup>> sync_queue_ ABSL_GUARDED_BY(sync_mu_);
   bool decider_done_ ABSL_GUARDED_BY(sync_mu_) = false;
-  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;             // groups taken, not yet answered
-  bool lost_synced_writes_ ABSL_GUARDED_BY(sync_mu_) = false;  // recovery gives up
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;  // groups taken, not yet answered
+  bool gave_up_ ABSL_GUARDED_BY(sync_mu_) = false;  // recovery stopped for good
   absl::Status broken_ ABSL_GUARDED_BY(sync_mu_);
 
   std::thread writer_;

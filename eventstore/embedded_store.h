@@ -22,7 +22,11 @@
 // until the store recovers: CheckWritable (which the server's store monitor
 // calls twice a second) tries, at most once a second, to probe the disk,
 // reopen the database and probe a synced write, and the store writes again
-// once that works, with nothing acknowledged lost.
+// once that works, with nothing acknowledged lost. Meanwhile reads go on
+// (read-only, if the reopen for writing failed). Recovery stops for good,
+// the store unwritable until the process restarts, when another process took
+// the store while it was closed (FAILED_PRECONDITION) or the reopened log
+// ends before what was acknowledged (DATA_LOSS: restore from a backup).
 //
 // Opened read-only (StoreOptions::read_only), it is a RocksDB secondary
 // instance beside the writing process: reads follow the writer (catching up

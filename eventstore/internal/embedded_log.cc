@@ -184,14 +184,15 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_onl
 absl::StatusOr<EmbeddedDb> OpenEmbeddedDbAs(const std::string& path, OpenMode mode,
                                             std::shared_ptr<rocksdb::Env> env) {
   if (path.empty()) return absl::InvalidArgumentError("store: embedded store needs a path");
-  const bool read_only = mode != OpenMode::kWrite;
+  const bool writing = mode == OpenMode::kWrite || mode == OpenMode::kReopenForWriting;
+  const bool read_only = !writing;
   rocksdb::DBOptions db_options;
   if (env != nullptr) db_options.env = env.get();
   // Diagnostics to stderr, never a LOG file on the store's disk (a full disk
   // would abort RocksDB's file logger: common/rocksdb_logger.h).
   db_options.info_log = NewRocksDbLogger(read_only ? "store (read-only)" : "store");
-  db_options.create_if_missing = !read_only;
-  db_options.create_missing_column_families = !read_only;
+  db_options.create_if_missing = mode == OpenMode::kWrite;
+  db_options.create_missing_column_families = mode == OpenMode::kWrite;
   db_options.IncreaseParallelism(2);
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 64 << 20;
@@ -212,10 +213,10 @@ absl::StatusOr<EmbeddedDb> OpenEmbeddedDbAs(const std::string& path, OpenMode mo
       {"heads", lookup_options},
   };
   if (mode == OpenMode::kWrite) {
-    // RocksDB creates a missing directory too, but first logs its absence
-    // as an error: made here, a first start logs nothing alarming.
+    // RocksDB makes a missing directory too (one level), but first logs its
+    // absence as an error: made here, a first start logs nothing alarming.
     std::error_code ignored;
-    std::filesystem::create_directories(path, ignored);
+    std::filesystem::create_directory(path, ignored);
   }
   EmbeddedDb opened;
   opened.env = std::move(env);
@@ -303,21 +304,22 @@ absl::Status EmbeddedLog::CheckOpen() const {
 absl::StatusOr<StreamHead> EmbeddedLog::ReopenForWriting() {
   absl::MutexLock lock(&db_mu_);
   CloseDatabase();
-  absl::StatusOr<EmbeddedDb> reopened = OpenEmbeddedDbAs(path_, OpenMode::kWrite, env_);
+  absl::StatusOr<EmbeddedDb> reopened = OpenEmbeddedDbAs(path_, OpenMode::kReopenForWriting, env_);
   if (reopened.ok()) {
     db_ = std::move(reopened->db);
     handles_ = std::move(reopened->handles);
     reopen_failure_.clear();
     return std::move(reopened->partition_head);
   }
+  reopen_failure_ = reopened.status().ToString();
+  if (absl::IsFailedPrecondition(reopened.status())) return reopened.status();  // taken
   // Readers keep a database: the same files, read-only.
   absl::StatusOr<EmbeddedDb> readable = OpenEmbeddedDbAs(path_, OpenMode::kReadOnlyFallback, env_);
   if (readable.ok()) {
     db_ = std::move(readable->db);
     handles_ = std::move(readable->handles);
-    reopen_failure_.clear();
   } else {
-    reopen_failure_ = reopened.status().ToString();
+    absl::StrAppend(&reopen_failure_, "; read-only too: ", readable.status().ToString());
   }
   return reopened.status();
 }

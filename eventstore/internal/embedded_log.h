@@ -62,11 +62,13 @@ struct EmbeddedDb {
 absl::StatusOr<EmbeddedDb> OpenEmbeddedDb(const std::string& path, bool read_only,
                                           std::shared_ptr<rocksdb::Env> env = nullptr);
 
-// How OpenEmbeddedDbAs opens: for writing; as a secondary beside a writer
-// (OpenEmbeddedDb's read_only); or plainly read-only with no writer (the
-// writer's own fallback while it cannot reopen for writing: nothing is
-// written, not even a lock).
-enum class OpenMode { kWrite, kSecondary, kReadOnlyFallback };
+// How OpenEmbeddedDbAs opens: for writing (the directory made if missing, one
+// level); for writing again an existing store (the writer's recovery:
+// creates nothing, so a vanished or unmounted directory is not replaced by
+// an empty store); as a secondary beside a writer (OpenEmbeddedDb's
+// read_only); or plainly read-only with no writer (the writer's fallback
+// while it cannot reopen for writing: nothing is written, not even a lock).
+enum class OpenMode { kWrite, kReopenForWriting, kSecondary, kReadOnlyFallback };
 absl::StatusOr<EmbeddedDb> OpenEmbeddedDbAs(const std::string& path, OpenMode mode,
                                             std::shared_ptr<rocksdb::Env> env = nullptr);
 
@@ -126,8 +128,10 @@ class EmbeddedLog : public EventStore {
   // and holds new ones meanwhile. Returns the reopened log's partition head.
   // When that open fails, the database is opened read-only instead (reads
   // and subscriptions go on; appends must not be tried) and the error is
-  // returned; only if that fails too does the store have no database until
-  // a later reopen, reads failing UNAVAILABLE saying so. The caller makes
+  // returned; not when another process holds the store now
+  // (FAILED_PRECONDITION: it writes, what this one would read is stale), nor
+  // when the read-only open fails too: then the store has no database until
+  // a later reopen, reads failing UNAVAILABLE saying why. The caller makes
   // sure nothing else of its own (a decider, a syncer) touches the database
   // during the call.
   absl::StatusOr<StreamHead> ReopenForWriting();
@@ -141,12 +145,13 @@ class EmbeddedLog : public EventStore {
 
   // The directory the store lives in.
   const std::string& path() const { return path_; }
-  // The database, or null after a failed reopen (see ReopenForWriting).
+  // The database (read-only after a failed reopen, null when even that
+  // failed: see ReopenForWriting).
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* family(EmbeddedFamily f) const { return handles_[f]; }
   // Held shared by every read, exclusively by ReopenForWriting.
   absl::Mutex& db_mutex() const { return db_mu_; }
-  // UNAVAILABLE while the database is closed (a failed reopen), else OK.
+  // UNAVAILABLE while there is no database (see ReopenForWriting), else OK.
   // Callers hold db_mu_ (or are the writer's own threads).
   absl::Status CheckOpen() const;
 

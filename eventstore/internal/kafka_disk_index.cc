@@ -656,6 +656,14 @@ absl::StatusOr<std::vector<IndexDiscrepancy>> CheckDiskKafkaIndex(EventStore& lo
   rocksdb::Status got = state.db->Get(rocksdb::ReadOptions(), "m", &label);
   if (!got.ok() && !got.IsNotFound()) return FromRocks(got, "owner state");
   if (got.IsNotFound()) {
+    // An instance writes the label just after it creates the state: empty,
+    // it is starting; with entries but no label, it is damaged.
+    std::unique_ptr<rocksdb::Iterator> any(state.db->NewIterator(rocksdb::ReadOptions()));
+    any->SeekToFirst();
+    if (!any->Valid()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "owner state in ", directory, " is empty (an instance starting?); try again"));
+    }
     return absl::DataLossError(
         absl::StrCat("owner state in ", directory, " names no store (its \"m\" entry is missing)"));
   }
