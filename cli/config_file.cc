@@ -15,13 +15,9 @@
 namespace gridledger::cli {
 namespace {
 
-// The option a key names, or nullptr; "config" and "check_config" are not
-// settable from the file (a file that turned its own serve into a check
-// would never serve).
+// The option a key names, or nullptr.
 CLI::Option* OptionForKey(CLI::App& command, const CLI::ConfigItem& item) {
-  if (!item.parents.empty() || item.name == "config" || item.name == "check_config") {
-    return nullptr;
-  }
+  if (!item.parents.empty()) return nullptr;
   return command.get_option_no_throw("--" + item.name);
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
 #include "common/sha256.h"
@@ -46,9 +47,26 @@ void PrintIntact(const eventstore::ChainWalker& walker, bool against_checkpoint)
   }
 }
 
+// The most disagreements one check reports.
+constexpr int64_t kMostReported = 100;
+
+// Each disagreement as "BROKEN: WHAT INDEX, key KEY: PROBLEM", then how many
+// `entries` disagree ("at least" when the check stopped at kMostReported) and
+// `remedy`: exit 1.
+int ReportDiscrepancies(const std::vector<eventstore::IndexDiscrepancy>& found, const char* what,
+                        const char* entries, const std::string& remedy) {
+  for (const eventstore::IndexDiscrepancy& d : found) {
+    std::printf("BROKEN: %s %s, key %s: %s\n", what, d.index.c_str(), d.key.c_str(),
+                d.problem.c_str());
+  }
+  std::printf("%s%zu %s disagree with the log; %s\n",
+              found.size() == kMostReported ? "at least " : "", found.size(), entries,
+              remedy.c_str());
+  return kExitFailed;
+}
+
 // The store's own indexes against the log: each disagreement is a break.
 int ReportIndexes(eventstore::EventStore& store) {
-  constexpr int64_t kMostReported = 100;
   absl::StatusOr<std::vector<eventstore::IndexDiscrepancy>> found =
       store.CheckIndexes(kMostReported);
   if (absl::IsUnimplemented(found.status())) {
@@ -60,22 +78,15 @@ int ReportIndexes(eventstore::EventStore& store) {
     std::printf("indexes: the command index, stream index and stream heads agree with the log\n");
     return kExitOk;
   }
-  for (const eventstore::IndexDiscrepancy& d : *found) {
-    std::printf("BROKEN: index %s, key %s: %s\n", d.index.c_str(), d.key.c_str(),
-                d.problem.c_str());
-  }
-  std::printf(
-      "%s%zu index entries disagree with the log; `gridledger reindex` rebuilds the "
-      "indexes from it (with serve stopped)\n",
-      found->size() == kMostReported ? "at least " : "", found->size());
-  return kExitFailed;
+  return ReportDiscrepancies(
+      *found, "index", "index entries",
+      "`gridledger reindex` rebuilds the indexes from it (with serve stopped)");
 }
 
 // A cluster instance's owner state against the log: each disagreement is a
 // break.
 int ReportOwnerState(eventstore::EventStore& store, const std::string& state_dir,
                      const std::string& topic_prefix) {
-  constexpr int64_t kMostReported = 100;
   absl::StatusOr<std::vector<eventstore::IndexDiscrepancy>> found =
       eventstore::CheckOwnerState(store, state_dir, topic_prefix, kMostReported);
   if (!found.ok()) return ReportWalk(found.status());
@@ -86,15 +97,10 @@ int ReportOwnerState(eventstore::EventStore& store, const std::string& state_dir
         state_dir.c_str());
     return kExitOk;
   }
-  for (const eventstore::IndexDiscrepancy& d : *found) {
-    std::printf("BROKEN: owner state %s, key %s: %s\n", d.index.c_str(), d.key.c_str(),
-                d.problem.c_str());
-  }
-  std::printf(
-      "%s%zu owner-state entries disagree with the log; stop the instance and delete %s: it is "
-      "rebuilt from the topics when the instance next owns its partitions\n",
-      found->size() == kMostReported ? "at least " : "", found->size(), state_dir.c_str());
-  return kExitFailed;
+  return ReportDiscrepancies(
+      *found, "owner state", "owner-state entries",
+      absl::StrCat("stop the instance and delete ", state_dir,
+                   ": it is rebuilt from the topics when the instance next owns its partitions"));
 }
 
 // Every acknowledged damage, never silently; with a trusted key, one signed
