@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -22,6 +23,7 @@
 #include "gridledger/v1/customer_service.grpc.pb.h"
 #include "gridledger/v1/marketing_service.grpc.pb.h"
 #include "gridledger/v1/metering_service.grpc.pb.h"
+#include "gridledger/v1/query_service.grpc.pb.h"
 
 namespace gridledger::cli {
 namespace {
@@ -81,7 +83,8 @@ class Demo {
         metering_(v1::MeteringCenter::NewStub(channel)),
         billing_(v1::BillingCenter::NewStub(channel)),
         customer_(v1::CustomerServiceCenter::NewStub(channel)),
-        marketing_(v1::MarketingDepartment::NewStub(channel)) {}
+        marketing_(v1::MarketingDepartment::NewStub(channel)),
+        supervision_(v1::SupervisionQuery::NewStub(channel)) {}
 
   DemoTotals& totals() { return *totals_; }
 
@@ -543,7 +546,272 @@ class Demo {
     }
   }
 
+  // The supervision clock over the month after the billed one, in time
+  // order: a case for each rule, each ended by its own event so its alert is
+  // raised at one tick and resolved at a later one; the county's dunning
+  // thresholds lowered (stages 2 and 3 at 5 and 10 days past due) so the
+  // month's unpaid bills reach every stage by today; a last tick now. Then
+  // counts the alerts by rule as the county's manager sees them.
+  void Supervision(bool with_accounts) {
+    const std::string unit = "sn/xa/" + tag_;
+    for (const auto& [rule, days] : {std::pair{v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2, 5},
+                                     std::pair{v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3, 10}}) {
+      v1::SetSupervisionThresholdRequest r;
+      r.set_command_id(NewUuid());
+      r.mutable_threshold()->set_org_unit(unit);
+      r.mutable_threshold()->set_rule(rule);
+      r.mutable_threshold()->set_value(days);
+      v1::CommandReply reply;
+      Do("marketing_manager", "supervision threshold", [&](grpc::ClientContext* c) {
+        return marketing_->SetSupervisionThreshold(c, r, &reply);
+      });
+    }
+    const std::string application = absl::StrCat("A-", tag_, "-late");
+    const std::string ticket = absl::StrCat("T-", tag_, "-late");
+    const std::string voucher = absl::StrCat("V-", tag_, "-late");
+    // Day 1: an application accepted (5 working days), then left alone.
+    LateApplication(application, unit, calendar_.At(1, 1, 9));
+    // Day 2: a fault call nobody dispatches for 40 minutes.
+    const absl::Time called = calendar_.At(1, 2, 9);
+    LateTicketOpened(ticket, unit, called);
+    Tick(called + absl::Minutes(31));  // dispatch late
+    TicketStep(ticket, 0, called + absl::Minutes(40));
+    Tick(called + absl::Minutes(50));  // on site late (urban: 45 minutes)
+    TicketStep(ticket, 1, called + absl::Minutes(60));
+    Tick(called + absl::Minutes(65));
+    // Day 3: a work voucher due on day 5.
+    const bool vouchers = with_accounts && tokens_.count("field_crew");
+    if (vouchers) IssueVoucher(voucher, unit, calendar_.At(1, 3, 8));
+    Tick(calendar_.At(1, 3, 10));  // the ticket 25 hours open
+    TicketStep(ticket, 2, calendar_.At(1, 3, 11));
+    Tick(calendar_.At(1, 3, 11, 5));
+    // Day 6: the voucher late; the crew scans the wrong meter, then the right one.
+    Tick(calendar_.At(1, 6, 9));
+    if (vouchers) FinishVoucher(voucher, calendar_.At(1, 6, 10), calendar_.At(1, 7, 10));
+    Tick(calendar_.At(1, 7, 12));
+    // Day 12: the application past its committed date, then withdrawn.
+    Tick(calendar_.At(1, 12, 9));
+    v1::EndApplicationRequest end;
+    end.set_command_id(NewUuid());
+    end.set_application_id(application);
+    end.set_reason("the customer gave up waiting");
+    v1::CommandReply reply;
+    Do(
+        "customer_service", "withdraw late application",
+        [&](grpc::ClientContext* c) { return customer_->WithdrawApplication(c, end, &reply); },
+        {calendar_.At(1, 12, 10), "demo-" + application});
+    Tick(calendar_.At(1, 12, 11));
+    // The month's bills are due on the 20th: each dunning stage, then today.
+    for (int day : {21, 26, 31}) Tick(calendar_.At(1, day, 9));
+    Tick(absl::Now() - absl::Minutes(1));
+    CountAlerts(unit);
+  }
+
  private:
+  void Tick(absl::Time at) {
+    v1::RecordClockTickRequest r;
+    r.set_command_id(NewUuid());
+    *r.mutable_at() = domain::ToTimestamp(std::min(at, absl::Now() - absl::Minutes(1)));
+    v1::CommandReply reply;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    context.AddMetadata("authorization", "Bearer " + tokens_["admin"]);
+    const grpc::Status status = marketing_->RecordClockTick(&context, r, &reply);
+    // A clock already past this time (an earlier demo on the same data) is
+    // not a failure: the tick is simply not needed.
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      ++totals_->ticks_behind;
+      return;
+    }
+    Do("admin", "clock tick", [&](grpc::ClientContext*) { return status; });
+    if (status.ok()) ++totals_->ticks;
+  }
+
+  void LateApplication(const std::string& id, const std::string& unit, absl::Time at) {
+    v1::SubmitApplicationRequest submit;
+    submit.set_command_id(NewUuid());
+    v1::ApplicationSubmitted* a = submit.mutable_application();
+    a->set_application_id(id);
+    a->set_application_type(v1::APPLICATION_TYPE_NEW_CONNECTION);
+    a->set_customer_name("Late applicant");
+    a->set_category(v1::CUSTOMER_CATEGORY_RESIDENTIAL);
+    a->set_voltage_class(v1::VOLTAGE_CLASS_LV_220V);
+    a->set_supply_mode(v1::SUPPLY_MODE_LOW_VOLTAGE);
+    a->set_requested_capacity_kva(8);
+    a->set_org_unit(unit);
+    *a->mutable_submitted_at() = domain::ToTimestamp(at);
+    v1::CommandReply reply;
+    if (!Do("customer_service", "submit late application", [&](grpc::ClientContext* c) {
+          return customer_->SubmitApplication(c, submit, &reply);
+        })) {
+      return;
+    }
+    v1::AcceptApplicationRequest accept;
+    accept.set_command_id(NewUuid());
+    accept.set_application_id(id);
+    Do(
+        "customer_service", "accept late application",
+        [&](grpc::ClientContext* c) { return customer_->AcceptApplication(c, accept, &reply); },
+        {at + absl::Hours(1), "demo-" + id});
+  }
+
+  void LateTicketOpened(const std::string& id, const std::string& unit, absl::Time at) {
+    v1::OpenTicketRequest open;
+    open.set_command_id(NewUuid());
+    v1::ServiceTicketOpened* t = open.mutable_ticket();
+    t->set_ticket_id(id);
+    t->set_category(v1::TICKET_CATEGORY_FAULT_REPAIR);
+    t->set_area(v1::SERVICE_AREA_URBAN);
+    t->set_org_unit(unit);
+    *t->mutable_opened_at() = domain::ToTimestamp(at);
+    v1::CommandReply reply;
+    Do("customer_service", "open late ticket",
+       [&](grpc::ClientContext* c) { return customer_->OpenTicket(c, open, &reply); });
+  }
+
+  // Step 0 dispatches, 1 records the crew on site, 2 resolves.
+  void TicketStep(const std::string& id, int step, absl::Time at) {
+    v1::AdvanceTicketRequest r;
+    r.set_command_id(NewUuid());
+    r.set_ticket_id(id);
+    if (step == 0) r.mutable_dispatched()->set_crew("crew-late");
+    if (step == 1) r.mutable_on_site();
+    if (step == 2) r.mutable_resolved()->set_resolution("restored at last");
+    v1::CommandReply reply;
+    Do(
+        "customer_service", "late ticket step",
+        [&](grpc::ClientContext* c) { return customer_->AdvanceTicket(c, r, &reply); },
+        {at, "demo-" + id});
+  }
+
+  // The meter installed on the county's first account (a replacement's when
+  // the first failed verification), or empty.
+  std::string FirstInstalledMeter() {
+    for (const std::string& bar_code : {absl::StrCat("M-", tag_, "-0"),
+                                        absl::StrCat("M-", tag_, "-0R")}) {
+      v1::GetMeterRequest get;
+      get.set_bar_code(bar_code);
+      v1::MeterState meter;
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + tokens_["metering_technician"]);
+      if (metering_->GetMeter(&context, get, &meter).ok() &&
+          meter.state() == v1::METER_LIFECYCLE_STATE_INSTALLED) {
+        return bar_code;
+      }
+    }
+    return "";
+  }
+
+  void IssueVoucher(const std::string& id, const std::string& unit, absl::Time at) {
+    voucher_meter_ = FirstInstalledMeter();
+    if (voucher_meter_.empty()) return;
+    v1::IssueWorkVoucherRequest issue;
+    issue.set_command_id(NewUuid());
+    v1::WorkVoucherIssued* v = issue.mutable_voucher();
+    v->set_voucher_id(id);
+    v->set_work(v1::VOUCHER_WORK_READ_ON_SITE);
+    v->set_meter_bar_code(voucher_meter_);
+    v->set_org_unit(unit);
+    *v->mutable_due_on() = domain::ToDate(domain::UtilityDay(at) + 2);
+    v1::CommandReply reply;
+    if (!Do(
+            "metering_technician", "issue voucher",
+            [&](grpc::ClientContext* c) { return metering_->IssueWorkVoucher(c, issue, &reply); },
+            {at, "demo-" + id})) {
+      voucher_meter_.clear();
+      return;
+    }
+    v1::DispatchWorkVoucherRequest dispatch;
+    dispatch.set_command_id(NewUuid());
+    dispatch.mutable_dispatch()->set_voucher_id(id);
+    dispatch.mutable_dispatch()->set_crew("crew-meters");
+    Do(
+        "metering_technician", "dispatch voucher",
+        [&](grpc::ClientContext* c) { return metering_->DispatchWorkVoucher(c, dispatch, &reply); },
+        {at + absl::Minutes(30), "demo-" + id});
+  }
+
+  void FinishVoucher(const std::string& id, absl::Time on_site, absl::Time completed) {
+    if (voucher_meter_.empty()) return;
+    v1::CommandReply reply;
+    v1::RecordVoucherOnSiteRequest scan;
+    scan.mutable_on_site()->set_voucher_id(id);
+    scan.mutable_on_site()->set_scanned_bar_code(voucher_meter_ + "X");  // the wrong meter
+    *scan.mutable_on_site()->mutable_arrived_at() = domain::ToTimestamp(on_site);
+    {
+      scan.set_command_id(NewUuid());
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + tokens_["field_crew"]);
+      const grpc::Status wrong = metering_->RecordVoucherOnSite(&context, scan, &reply);
+      if (wrong.error_code() == grpc::StatusCode::FAILED_PRECONDITION) ++totals_->wrong_scans_refused;
+    }
+    scan.set_command_id(NewUuid());
+    scan.mutable_on_site()->set_scanned_bar_code(voucher_meter_);
+    if (!Do(
+            "field_crew", "voucher on site",
+            [&](grpc::ClientContext* c) { return metering_->RecordVoucherOnSite(c, scan, &reply); },
+            {on_site, "demo-" + id})) {
+      return;
+    }
+    v1::CompleteWorkVoucherRequest complete;
+    complete.set_command_id(NewUuid());
+    complete.mutable_completion()->set_voucher_id(id);
+    complete.mutable_completion()->set_result("registers read on site");
+    *complete.mutable_completion()->mutable_completed_on() =
+        domain::ToDate(domain::UtilityDay(completed));
+    if (!Do(
+            "field_crew", "complete voucher",
+            [&](grpc::ClientContext* c) { return metering_->CompleteWorkVoucher(c, complete, &reply); },
+            {completed, "demo-" + id})) {
+      return;
+    }
+    v1::VerifyWorkVoucherRequest verify;
+    verify.set_command_id(NewUuid());
+    verify.mutable_verification()->set_voucher_id(id);
+    verify.mutable_verification()->set_accepted(true);
+    if (Do(
+            "metering_technician", "verify voucher",
+            [&](grpc::ClientContext* c) { return metering_->VerifyWorkVoucher(c, verify, &reply); },
+            {completed + absl::Hours(2), "demo-" + id})) {
+      ++totals_->vouchers;
+    }
+  }
+
+  // The county's alerts by rule, once the engine has judged the last tick
+  // (waits up to 30 s for the count to settle).
+  void CountAlerts(const std::string& unit) {
+    std::map<std::string, std::pair<int64_t, int64_t>> by_rule;
+    int64_t last_total = -1;
+    for (int attempt = 0; attempt < 60; ++attempt) {
+      by_rule.clear();
+      int64_t total = 0;
+      v1::ListAlertsRequest request;
+      request.set_org_unit(unit);
+      request.set_page_size(1000);
+      for (;;) {
+        v1::AlertPage page;
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", "Bearer " + tokens_["marketing_manager"]);
+        if (!supervision_->ListAlerts(&context, request, &page).ok()) break;
+        for (const v1::AlertRecord& alert : page.alerts()) {
+          auto& [raised, resolved] = by_rule[v1::SupervisionRule_Name(alert.raised().rule())];
+          ++raised;
+          if (alert.state() == v1::ALERT_STATE_RESOLVED) ++resolved;
+          total += 1 + (alert.state() == v1::ALERT_STATE_RESOLVED ? 1 : 0);
+        }
+        if (page.next_page_token().empty()) break;
+        request.set_page_token(page.next_page_token());
+      }
+      if (total > 0 && total == last_total) break;
+      last_total = total;
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+    std::lock_guard<std::mutex> lock(totals_->mu);
+    totals_->alerts_by_rule = std::move(by_rule);
+  }
+
+  std::string voucher_meter_;  // the meter of the demo's voucher; empty: none
+
   std::string TariffId(const std::string& kind) const { return absl::StrCat(kind, "-", tag_); }
 
   // The meter's life up to its installation on the account, in the months
@@ -783,6 +1051,7 @@ class Demo {
   std::unique_ptr<v1::BillingCenter::Stub> billing_;
   std::unique_ptr<v1::CustomerServiceCenter::Stub> customer_;
   std::unique_ptr<v1::MarketingDepartment::Stub> marketing_;
+  std::unique_ptr<v1::SupervisionQuery::Stub> supervision_;
   const DemoCalendar calendar_;
 };
 
@@ -807,6 +1076,7 @@ void DriveCountyMonth(const std::shared_ptr<grpc::Channel>& channel,
   }
   for (auto& worker : workers) worker.join();
   if (plan.accounts > 0) demo.WholesaleAndInspection();
+  if (tokens.count("admin")) demo.Supervision(plan.accounts > 0);
 }
 
 }  // namespace gridledger::cli

@@ -26,6 +26,10 @@ struct DemoTotals {
   std::atomic<int64_t> applications{0}, applications_closed{0}, withdrawn{0}, bay_approvals{0};
   std::atomic<int64_t> tickets{0};
   std::atomic<int64_t> wholesale{0}, back_billings{0}, penalties{0};
+  // Supervision: clock ticks recorded, work vouchers accepted, scans of the
+  // wrong meter refused, and the alerts by rule as SupervisionQuery lists them.
+  std::atomic<int64_t> ticks{0}, ticks_behind{0}, vouchers{0}, wrong_scans_refused{0};
+  std::map<std::string, std::pair<int64_t, int64_t>> alerts_by_rule;  // raised, resolved; guarded by mu
   std::mutex mu;
   std::vector<std::string> first_errors;  // guarded by mu
 };
@@ -41,7 +45,10 @@ struct DemoPlan {
 
 // Drives one simulated month of county `tag` (sn/xa/<tag>) through `channel`
 // with `tokens` (role → bearer token; every role of demo_command.h needed),
-// on `plan.threads` client threads, counting into `totals`.
+// on `plan.threads` client threads, counting into `totals`. With an "admin"
+// token it then drives the supervision clock over the month after, with a
+// case for every rule (a "field_crew" token adds the work voucher's), and
+// counts the alerts SupervisionQuery shows.
 void DriveCountyMonth(const std::shared_ptr<grpc::Channel>& channel,
                       const std::map<std::string, std::string>& tokens, const std::string& tag,
                       const DemoPlan& plan, DemoTotals* totals);

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include "CLI/CLI.hpp"
@@ -10,20 +11,23 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/command_line.h"
+#include "common/status_macros.h"
 #include "domain/common/calendar.h"
+#include "domain/common/org_units.h"
 #include "eventstore/event_store_factory.h"
 #include "projections/replay/replay.h"
 #include "projections/views/all_views.h"
 #include "projections/views/asset_lifecycle_view.h"
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
+#include "projections/views/supervision_view.h"
 
 namespace gridledger::cli {
 namespace {
 
 struct ReplayFlags {
   std::string store, as_of, time = "recorded", out, views = projections::kAllViewNames;
-  std::string stream, ledger, asset, kpi, period;
+  std::string stream, ledger, asset, kpi, period, alerts;
 };
 
 // The flags made into what the engine and the queries need.
@@ -72,7 +76,8 @@ absl::StatusOr<ReplayRequest> RequestOf(const ReplayFlags& flags) {
   }
   for (const auto& [flag, value, view] : {std::make_tuple("--ledger", flags.ledger, "ledger"),
                                           std::make_tuple("--asset", flags.asset, "assets"),
-                                          std::make_tuple("--kpi", flags.kpi, "kpi")}) {
+                                          std::make_tuple("--kpi", flags.kpi, "kpi"),
+                                          std::make_tuple("--alerts", flags.alerts, "supervision")}) {
     if (!value.empty() && !options.views.count(view)) {
       return absl::InvalidArgumentError(absl::StrCat(flag, " needs the ", view, " view (--views)"));
     }
@@ -105,6 +110,38 @@ void PrintReplayed(const projections::Replay& replay, const ReplayFlags& flags) 
     }
   }
   std::fprintf(stderr, "replayed %zu view(s) in %.2f s\n", replay.views().size(), replay.seconds());
+}
+
+// The unit's alerts as the log recorded them by then ("alert" lines), what
+// the engine replayed decides from the ticks by then ("decided"), and whether
+// the two agree ("alertsAgree"; a time just after a tick, before the engine
+// recorded what it found, shows the decision without its alert).
+absl::Status PrintAlerts(const projections::ViewReader& reader, const std::string& unit) {
+  GL_RETURN_IF_ERROR(domain::CheckOrgUnit("--alerts", unit));
+  std::map<std::string, bool> recorded, decided;
+  v1::ListAlertsRequest list;
+  list.set_page_size(1000);
+  for (;;) {
+    GL_ASSIGN_OR_RETURN(v1::AlertPage page, projections::ListAlerts(reader, unit, list));
+    for (v1::AlertRecord& alert : *page.mutable_alerts()) {
+      alert.clear_reflects();
+      if (alert.raised_by() == "system:supervision") {
+        recorded[alert.raised().alert_id()] = alert.state() == v1::ALERT_STATE_OPEN;
+      }
+      PrintJson("alert", alert);
+    }
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  GL_ASSIGN_OR_RETURN(std::vector<v1::AlertRecord> decisions, projections::EngineDecisions(reader));
+  for (const v1::AlertRecord& d : decisions) {
+    if (!domain::OrgUnitContains(unit, d.raised().org_unit())) continue;
+    decided[d.raised().alert_id()] = d.state() == v1::ALERT_STATE_OPEN;
+    std::printf("{\"decided\":{\"alertId\":\"%s\",\"open\":%s}}\n",
+                d.raised().alert_id().c_str(), d.state() == v1::ALERT_STATE_OPEN ? "true" : "false");
+  }
+  std::printf("{\"alertsAgree\":%s}\n", recorded == decided ? "true" : "false");
+  return absl::OkStatus();
 }
 
 // The answers asked for, from the replayed views.
@@ -143,6 +180,7 @@ absl::Status PrintAnswers(const projections::Replay& replay, const ReplayFlags& 
     if (!report.ok()) return report.status();
     PrintJson("kpis", *report);
   }
+  if (!flags.alerts.empty()) return PrintAlerts(*replay.Reader("supervision"), flags.alerts);
   return absl::OkStatus();
 }
 
@@ -200,6 +238,9 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
   command->add_option("--asset", flags->asset, "print this meter's state and history");
   command->add_option("--kpi", flags->kpi, "print this org unit's KPIs (with --period)");
   command->add_option("--period", flags->period, "YYYY-MM, for --kpi");
+  command->add_option("--alerts", flags->alerts,
+                      "print this org unit's alerts as recorded then, the supervision engine's "
+                      "decisions replayed from the clock ticks by then, and whether they agree");
   command->callback([flags, exit_code] { *exit_code = RunReplay(*flags); });
 }
 

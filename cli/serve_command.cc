@@ -155,8 +155,14 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
   command.add_flag("--without_tokens", flags.without_tokens,
                    "serve with no tokens file: every call but health and reflection is refused "
                    "UNAUTHENTICATED (said loudly at start)");
-  command.add_option("--views", o.views, "views to host: ledger,assets,kpi, or none")
+  command.add_option("--views", o.views, "views to host: ledger,assets,kpi,planning,supervision, or none")
       ->capture_default_str();
+  command
+      .add_option("--clock_tick_s", o.clock_tick_s,
+                  "serve: record a clock tick for the supervision rules every N s (0: none; "
+                  "ticks then come from MarketingDepartment.RecordClockTick)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{86400}));
   command.add_option("--view_dir", o.view_dir,
                      "where the views' RocksDBs live (default: the embedded store's path + "
                      "-views; required on Kafka unless --views none)");

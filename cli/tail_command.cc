@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "cli/command_line.h"
 #include "cli/event_json.h"
+#include "domain/common/calendar.h"
 #include "gridledger/v1/event_gateway.grpc.pb.h"
 
 namespace gridledger::cli {
@@ -57,11 +58,36 @@ struct TailFlags {
   std::string type, prefix, org_unit, from, until;
   int64_t max = 0;
   bool json = false;
+  bool alerts = false;
 };
+
+// One line for people per alert event: when, what, which alert, where, why.
+std::string AlertLine(const v1::EventEnvelope& event) {
+  const std::string when = absl::FormatTime("%Y-%m-%d %H:%M", domain::FromTimestamp(event.occurred_at()),
+                                            domain::UtilityZone());
+  if (event.payload().has_supervision_alert_raised()) {
+    const v1::SupervisionAlertRaised& a = event.payload().supervision_alert_raised();
+    return absl::StrCat(when, "  RAISED    ", a.alert_id(), "  ", a.org_unit(), "  ",
+                        a.rule() != v1::SUPERVISION_RULE_UNSPECIFIED
+                            ? v1::SupervisionRule_Name(a.rule())
+                            : v1::AlertKind_Name(a.kind()),
+                        "  ", a.subject_stream_id(), "  ", a.detail(), "  by ",
+                        event.actor().principal());
+  }
+  const v1::SupervisionAlertResolved& r = event.payload().supervision_alert_resolved();
+  return absl::StrCat(when, "  RESOLVED  ", r.alert_id(), "  ", r.resolution(), "  by ",
+                      event.actor().principal());
+}
 
 absl::StatusOr<v1::SubscribeRequest> SubscribeRequestOf(const TailFlags& flags) {
   v1::SubscribeRequest request;
-  if (!flags.json) return absl::InvalidArgumentError("--json: the only output there is; say it");
+  if (!flags.json && !flags.alerts) {
+    return absl::InvalidArgumentError(
+        "--json: the only output there is (besides --alerts' lines); say it");
+  }
+  if (flags.alerts && !flags.type.empty()) {
+    return absl::InvalidArgumentError("--type: --alerts already chooses the alert events");
+  }
   if (absl::Status s = ParseTailStart(flags.from, &request); !s.ok()) return s;
   if (!flags.until.empty()) {
     if (flags.until != "now") {
@@ -72,7 +98,9 @@ absl::StatusOr<v1::SubscribeRequest> SubscribeRequestOf(const TailFlags& flags) 
     }
     request.set_until_now(true);
   }
-  for (absl::string_view t : absl::StrSplit(flags.type, ',', absl::SkipEmpty())) {
+  const std::string types = flags.alerts ? "SupervisionAlertRaised,SupervisionAlertResolved"
+                                         : flags.type;
+  for (absl::string_view t : absl::StrSplit(types, ',', absl::SkipEmpty())) {
     request.add_event_types(
         absl::StartsWith(t, "gridledger.v1.") ? std::string(t) : absl::StrCat("gridledger.v1.", t));
   }
@@ -100,7 +128,11 @@ int RunTail(const TailFlags& flags) {
   int64_t printed = 0;
   const int64_t max = flags.max;
   while (reader->Read(&reply)) {
-    std::printf("%s\n", ToJson(reply).c_str());
+    if (flags.alerts && !flags.json) {
+      if (reply.has_event()) std::printf("%s\n", AlertLine(reply.event()).c_str());
+    } else {
+      std::printf("%s\n", ToJson(reply).c_str());
+    }
     std::fflush(stdout);
     if (max > 0 && ++printed >= max) {
       context.TryCancel();
@@ -137,7 +169,10 @@ void AddTailCommand(CLI::App& app, int* exit_code) {
   command->add_option("--until", flags->until,
                       "now: stop once every event in the log when tail started is printed");
   command->add_option("--max", flags->max, "stop after N events")->check(CLI::PositiveNumber);
-  command->add_flag("--json", flags->json, "print JSON lines (the only output there is)");
+  command->add_flag("--json", flags->json, "print JSON lines");
+  command->add_flag("--alerts", flags->alerts,
+                    "only supervision alerts raised and resolved, one line each for people "
+                    "(with --json: as JSON)");
   command->callback([flags, exit_code] { *exit_code = RunTail(*flags); });
 }
 

@@ -35,6 +35,8 @@
 #include "server/audit_files.h"
 #include "server/call_observer.h"
 #include "server/checkpoint_exporter.h"
+#include "server/clock_ticker.h"
+#include "services/marketing_department/supervision_commands.h"
 #include "server/cluster_service.h"
 #include "server/health_service.h"
 #include "server/metrics_endpoint.h"
@@ -377,6 +379,7 @@ struct Server::Parts {
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<projections::ViewHost> view_host;
   std::unique_ptr<CheckpointExporter> exporter;
+  std::unique_ptr<ClockTicker> clock;  // serve with --clock_tick_s > 0
   std::unique_ptr<StoreMonitor> monitor;
   std::unique_ptr<HealthService> health;
   std::vector<std::unique_ptr<grpc::Service>> services;
@@ -431,6 +434,8 @@ struct Server::Parts {
     services.push_back(std::make_unique<query::LedgerQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::AssetQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::KpiQueryService>(views, &tokens));
+    services.push_back(std::make_unique<query::SupervisionQueryService>(views, &tokens));
+    services.push_back(std::make_unique<query::PlanningQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::ViewAdminService>(views, &tokens));
     if (!options.project_only) {
       auto gateway = std::make_unique<gateway::EventGatewayService>(
@@ -530,6 +535,9 @@ std::vector<GaugeSample> Server::SampleGauges() const {
 
 absl::Status CheckServeOptions(const ServeOptions& o) {
   GL_ASSIGN_OR_RETURN(auto views, projections::ViewsNamed(o.views));
+  if (o.clock_tick_s < 0) {
+    return absl::InvalidArgumentError("--clock_tick_s: must be 0 (no clock) or more");
+  }
   if (o.project_only && views.empty()) {
     return absl::InvalidArgumentError("--views: name at least one view");
   }
@@ -555,7 +563,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   GL_RETURN_IF_ERROR(CheckServeOptions(options));
   auto parts = std::make_unique<Parts>(std::move(options));
   const ServeOptions& o = parts->options;
-  GL_ASSIGN_OR_RETURN(auto views, projections::ViewsNamed(o.views));
+  // The supervision engine records its alerts through the command path.
+  GL_ASSIGN_OR_RETURN(auto views,
+                      projections::ViewsNamed(
+                          o.views, [p = parts.get()](
+                                       const std::vector<projections::AlertAction>& actions) {
+                            return marketing::RecordEngineAlerts(*p->store, actions);
+                          }));
   if (o.project_only && views.empty()) {
     return absl::InvalidArgumentError("--views: name at least one view");
   }
@@ -585,6 +599,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   }
   parts->view_host = *std::move(view_host);
   parts->view_host->Start();
+  if (!o.project_only && o.clock_tick_s > 0) {
+    parts->clock =
+        std::make_unique<ClockTicker>(parts->store.get(), absl::Seconds(o.clock_tick_s));
+  }
   if (!checkpoint_key.empty()) {
     parts->exporter =
         std::make_unique<CheckpointExporter>(parts->store.get(), o.store.Label(), checkpoint_key,
@@ -694,6 +712,7 @@ void Server::Shutdown() {
   }
   p.metrics.reset();
   p.exporter.reset();
+  p.clock.reset();
   p.view_host->Stop();
   p.services.clear();
   p.view_host.reset();

@@ -50,10 +50,14 @@ struct ServeOptions {
   // within tokens_poll.
   std::string tokens_file;
   absl::Duration tokens_poll = absl::Seconds(1);
-  // Comma-separated views ("ledger,assets,kpi"; "none" for none) and where
-  // their RocksDBs live (empty: DefaultViewDirectory(store)).
-  std::string views = "ledger,assets,kpi";
+  // Comma-separated views ("ledger,assets,kpi,planning,supervision"; "none" for
+  // none) and where their RocksDBs live (empty: DefaultViewDirectory(store)).
+  // The supervision view appends the alerts it decides to the store.
+  std::string views = "ledger,assets,kpi,planning,supervision";
   std::string view_dir;
+  // serve: records a clock tick every clock_tick_s (the supervision rules'
+  // time; server/clock_ticker.h); 0: none (ticks come from RecordClockTick).
+  int64_t clock_tick_s = 60;
   // Caps each view's catch-up, events/s; 0: no cap.
   int64_t max_apply_rate = 0;
   // A signed checkpoint at start, every checkpoint_every_s and on

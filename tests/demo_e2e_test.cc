@@ -25,7 +25,7 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   std::ofstream credentials(dir.path() + "/credentials");
   std::string auditor_token;
   for (const char* role : {"customer_service", "marketing_manager", "metering_technician",
-                           "meter_reader", "bill_checker", "collector", "auditor"}) {
+                           "field_crew", "meter_reader", "bill_checker", "collector", "auditor"}) {
     auto issued = service::IssueToken(absl::StrCat("demo-", role), "sn/xa", role);
     ASSERT_TRUE(issued.ok());
     tokens << issued->line << "\n";
@@ -42,7 +42,9 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   credentials.close();
   testing::ServeProcess serve(GL_GRIDLEDGER_PATH,
                               {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen",
-                               "127.0.0.1:0", "--tokens", dir.path() + "/tokens"});
+                               "127.0.0.1:0", "--tokens", dir.path() + "/tokens",
+                               // The demo drives the supervision clock.
+                               "--clock_tick_s", "0"});
   const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   const std::string output = testing::RunCommand(
@@ -53,6 +55,16 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   EXPECT_THAT(output, HasSubstr("30 applications"));
   EXPECT_THAT(output, HasSubstr("1 wholesale settlement(s), 1 theft back-billed"));
   EXPECT_THAT(output, HasSubstr(", 0 failed")) << output;
+  // Supervision: each case's alert raised once and resolved once, the
+  // voucher done after the wrong meter's scan was refused.
+  for (const char* rule :
+       {"SUPERVISION_RULE_APPLICATION_STEP_OVERDUE", "SUPERVISION_RULE_TICKET_DISPATCH_LATE",
+        "SUPERVISION_RULE_TICKET_ON_SITE_LATE", "SUPERVISION_RULE_TICKET_RESOLUTION_LATE",
+        "SUPERVISION_RULE_VOUCHER_LATE"}) {
+    EXPECT_THAT(output, ::testing::ContainsRegex(absl::StrCat(rule, " +1/1"))) << output;
+  }
+  EXPECT_THAT(output, HasSubstr("1 work voucher(s) verified, 1 scan(s) of the wrong meter refused"))
+      << output;
 
   // An auditor explains a bill of that month: the reads it priced, their
   // checks, the tariff version, every line with its rule, and what followed.

@@ -70,7 +70,7 @@ ADDRESS=$(grep -m1 -o 'serving on [^ ]*' "$RUN_DIR/serve.log" | cut -d' ' -f3)
 [[ -n "$ADDRESS" ]] || { echo "FAIL: no address in $RUN_DIR/serve.log"; exit 1; }
 
 # What the first hour promises: a token per role (only the owner reads it), grpcurl.
-for role in admin auditor analyst customer_service marketing_manager metering_technician \
+for role in admin auditor analyst customer_service marketing_manager metering_technician field_crew \
             meter_reader bill_checker collector; do
   token="$RUN_DIR/$role.token"
   [[ -s "$token" ]] || fail "no $token"

@@ -24,7 +24,9 @@ class MeteringE2eTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     served_ =
         testing::StartGridLedger(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
-                                 {{"tech", "metering_technician"}, {"reader", "meter_reader"}});
+                                 {{"tech", "metering_technician"},
+                                  {"reader", "meter_reader"},
+                                  {"crew", "field_crew"}});
     if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
     ASSERT_FALSE(served_.address.empty()) << "gridledger serve did not start";
     tech_token_ = served_.tokens["tech"];
@@ -133,6 +135,100 @@ TEST_P(MeteringE2eTest, AMetersWholeLife) {
   ASSERT_TRUE(stub_->ScrapMeter(As(tech_token_).get(), scrap, &reply).ok());
   EXPECT_EQ(reply.last_version(), 9);
   EXPECT_EQ(StateOf("E2E-1"), v1::METER_LIFECYCLE_STATE_SCRAPPED);
+}
+
+// A work voucher for removing a meter, step by step through gRPC, with each
+// refusal: the wrong role, the wrong meter scanned, the wrong state, the work
+// not yet shown by the meter's own events; nothing refused is written.
+TEST_P(MeteringE2eTest, AWorkVoucherAndItsRefusals) {
+  v1::CommandReply reply;
+  const std::string crew = served_.tokens["crew"];
+  ASSERT_TRUE(stub_->ReceiveMeter(As(tech_token_).get(), Receive("WV-1"), &reply).ok());
+  ASSERT_TRUE(
+      stub_->RecordCalibration(As(tech_token_).get(), Calibrate("WV-1", true, 1200), &reply).ok());
+  v1::DispatchMeterRequest dispatch_meter;
+  dispatch_meter.set_command_id(NewUuid());
+  dispatch_meter.mutable_dispatch()->set_bar_code("WV-1");
+  dispatch_meter.mutable_dispatch()->set_work_order("WO-1");
+  ASSERT_TRUE(stub_->DispatchMeter(As(tech_token_).get(), dispatch_meter, &reply).ok());
+  v1::InstallMeterRequest install;
+  install.set_command_id(NewUuid());
+  install.mutable_installation()->set_bar_code("WV-1");
+  install.mutable_installation()->set_account_id("6101000123");
+  install.mutable_installation()->set_metering_class(3);
+  ASSERT_TRUE(stub_->InstallMeter(As(tech_token_).get(), install, &reply).ok());
+
+  v1::IssueWorkVoucherRequest issue;
+  issue.set_command_id(NewUuid());
+  v1::WorkVoucherIssued* v = issue.mutable_voucher();
+  v->set_voucher_id("V-1");
+  v->set_work(v1::VOUCHER_WORK_REMOVE);
+  v->set_meter_bar_code("WV-1");
+  *v->mutable_due_on() = domain::UtilityToday();
+  EXPECT_EQ(stub_->IssueWorkVoucher(As(crew).get(), issue, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status status = stub_->IssueWorkVoucher(As(tech_token_).get(), issue, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.stream_id(), "voucher-V-1");
+
+  v1::RecordVoucherOnSiteRequest scan;
+  scan.set_command_id(NewUuid());
+  scan.mutable_on_site()->set_voucher_id("V-1");
+  scan.mutable_on_site()->set_scanned_bar_code("WV-1");
+  status = stub_->RecordVoucherOnSite(As(crew).get(), scan, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << "not dispatched yet";
+  v1::DispatchWorkVoucherRequest dispatch;
+  dispatch.set_command_id(NewUuid());
+  dispatch.mutable_dispatch()->set_voucher_id("V-1");
+  dispatch.mutable_dispatch()->set_crew("crew-7");
+  ASSERT_TRUE(stub_->DispatchWorkVoucher(As(tech_token_).get(), dispatch, &reply).ok());
+  EXPECT_EQ(reply.last_version(), 2);
+
+  scan.set_command_id(NewUuid());
+  scan.mutable_on_site()->set_scanned_bar_code("WV-2");
+  status = stub_->RecordVoucherOnSite(As(crew).get(), scan, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("wrong meter"));
+  scan.set_command_id(NewUuid());
+  scan.mutable_on_site()->set_scanned_bar_code("WV-1");
+  EXPECT_EQ(stub_->RecordVoucherOnSite(As(tech_token_).get(), scan, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = stub_->RecordVoucherOnSite(As(crew).get(), scan, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply.last_version(), 3) << "the refused scans wrote nothing";
+
+  v1::CompleteWorkVoucherRequest complete;
+  complete.set_command_id(NewUuid());
+  complete.mutable_completion()->set_voucher_id("V-1");
+  complete.mutable_completion()->set_result("meter taken out");
+  status = stub_->CompleteWorkVoucher(As(crew).get(), complete, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << "the meter's own stream does not show it removed yet";
+  v1::RemoveMeterRequest remove;
+  remove.set_command_id(NewUuid());
+  remove.mutable_removal()->set_bar_code("WV-1");
+  remove.mutable_removal()->set_reason(v1::REMOVAL_REASON_FAULT);
+  remove.mutable_removal()->mutable_final_registers()->set_total_wh(5000);
+  ASSERT_TRUE(stub_->RemoveMeter(As(tech_token_).get(), remove, &reply).ok());
+  complete.set_command_id(NewUuid());
+  status = stub_->CompleteWorkVoucher(As(crew).get(), complete, &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  v1::VerifyWorkVoucherRequest verify;
+  verify.set_command_id(NewUuid());
+  verify.mutable_verification()->set_voucher_id("V-1");
+  verify.mutable_verification()->set_accepted(false);
+  status = stub_->VerifyWorkVoucher(As(tech_token_).get(), verify, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("verification.reason"));
+  verify.mutable_verification()->set_accepted(true);
+  EXPECT_EQ(stub_->VerifyWorkVoucher(As(crew).get(), verify, &reply).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stub_->VerifyWorkVoucher(As(tech_token_).get(), verify, &reply).ok());
+  EXPECT_EQ(reply.last_version(), 5);
+  dispatch.set_command_id(NewUuid());
+  status = stub_->DispatchWorkVoucher(As(tech_token_).get(), dispatch, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_P(MeteringE2eTest, RefusalsCarryTheRightCodeAndReason) {

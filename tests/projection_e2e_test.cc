@@ -83,7 +83,7 @@ class ProjectionProcessTest : public ::testing::TestWithParam<std::string> {
         GL_GRIDLEDGER_PATH,
         std::vector<std::string>{"project", "--store", store_uri_, "--view_dir", view_dir,
                                  "--listen", "127.0.0.1:0", "--tokens", dir_.path() + "/tokens",
-                                 "--max_apply_rate", max_rate});
+                                 "--max_apply_rate", max_rate, "--views", "ledger,assets,kpi"});
     *address = testing::AddressFrom(process->LineContaining("projecting on"));
     return process;
   }

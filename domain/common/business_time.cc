@@ -49,6 +49,10 @@ std::optional<BusinessTime> StatedBusinessTime(const v1::DomainEvent& event) {
       return FromTimestampField(energised.energised_at(), energised.has_energised_at(),
                                 "energised_at");
     }
+    case v1::DomainEvent::kClockTicked: {
+      const auto& tick = event.clock_ticked();
+      return FromTimestampField(tick.at(), tick.has_at(), "at");
+    }
     case v1::DomainEvent::kServiceTicketOpened: {
       const auto& opened = event.service_ticket_opened();
       return FromTimestampField(opened.opened_at(), opened.has_opened_at(), "opened_at");
@@ -70,6 +74,12 @@ std::optional<BusinessTime> StatedBusinessTime(const v1::DomainEvent& event) {
     }
     case v1::DomainEvent::kOnSiteTestRecorded:
       return FromDateField(event.on_site_test_recorded().tested_on(), "tested_on");
+    case v1::DomainEvent::kWorkVoucherOnSite: {
+      const auto& on_site = event.work_voucher_on_site();
+      return FromTimestampField(on_site.arrived_at(), on_site.has_arrived_at(), "arrived_at");
+    }
+    case v1::DomainEvent::kWorkVoucherCompleted:
+      return FromDateField(event.work_voucher_completed().completed_on(), "completed_on");
     default:
       return std::nullopt;
   }

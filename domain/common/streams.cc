@@ -19,10 +19,21 @@ absl::string_view StreamCategory::IdOf(absl::string_view stream_id) const {
   return stream_id.substr(prefix.size());
 }
 
-std::string KpiStreamOf(absl::string_view org_unit) {
+namespace {
+
+// "sn/xa/huyi" → "sn.xa.huyi": a unit as the id part of a stream id.
+std::string UnitAsId(absl::string_view org_unit) {
   std::string id(org_unit);
   std::replace(id.begin(), id.end(), '/', '.');
-  return kKpi.StreamOf(id);
+  return id;
+}
+
+}  // namespace
+
+std::string KpiStreamOf(absl::string_view org_unit) { return kKpi.StreamOf(UnitAsId(org_unit)); }
+
+std::string SupervisionStreamOf(absl::string_view org_unit) {
+  return kSupervision.StreamOf(UnitAsId(org_unit));
 }
 
 absl::StatusOr<absl::string_view> UnitOfStream(absl::string_view stream_id) {

@@ -46,20 +46,29 @@ inline constexpr StreamCategory kAccount{"account", "account-", kBillingUnit};
 inline constexpr StreamCategory kTariff{"tariff", "tariff-", kBillingUnit};
 inline constexpr StreamCategory kWholesale{"wholesale", "wholesale-", kBillingUnit};
 inline constexpr StreamCategory kMeter{"meter", "meter-", kMeteringUnit};
+inline constexpr StreamCategory kVoucher{"voucher", "voucher-", kMeteringUnit};
 inline constexpr StreamCategory kKpi{"kpi", "kpi-", kMarketingUnit};
 inline constexpr StreamCategory kApproval{"approval", "approval-", kMarketingUnit};
 inline constexpr StreamCategory kAlert{"alert", "alert-", kMarketingUnit};
 inline constexpr StreamCategory kOutage{"outage", "outage-", kMarketingUnit};
 // The org-unit registry: one stream per unit (org_units.h, OrgUnitStreamOf).
 inline constexpr StreamCategory kOrgUnit{"orgunit", "orgunit-", kMarketingUnit};
+// Supervision thresholds of one org unit (SupervisionStreamOf).
+inline constexpr StreamCategory kSupervision{"supervision", "supervision-", kMarketingUnit};
+// The clock the supervision engine judges time by: one stream, kClockStream.
+inline constexpr StreamCategory kClock{"clock", "clock-", kMarketingUnit};
+inline constexpr absl::string_view kClockStream = "clock-utility";
 
 inline constexpr StreamCategory kStreamCategories[] = {
-    kApplication, kTicket,   kAccount, kTariff, kWholesale, kMeter,
-    kKpi,         kApproval, kAlert,   kOutage, kOrgUnit,
+    kApplication, kTicket, kAccount, kTariff,  kWholesale,   kMeter, kVoucher,
+    kKpi,         kApproval, kAlert, kOutage, kOrgUnit, kSupervision, kClock,
 };
 
 // The KPI stream of an org unit: "/" becomes "." ("sn/xa/huyi" → "kpi-sn.xa.huyi").
 std::string KpiStreamOf(absl::string_view org_unit);
+// The supervision-threshold stream of an org unit, likewise
+// ("sn/xa" → "supervision-sn.xa").
+std::string SupervisionStreamOf(absl::string_view org_unit);
 
 // The unit whose topic carries `stream_id`. INVALID_ARGUMENT (field
 // "stream_id") unless it has the form <category>-<id> with a known category;

@@ -66,6 +66,22 @@ void ViewTxn::Delete(absl::string_view key) {
   staged_.insert_or_assign(std::string(key), std::nullopt);
 }
 
+absl::StatusOr<std::vector<std::string>> ViewTxn::Keys(absl::string_view prefix) const {
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
+       it->Next()) {
+    const std::string key = it->key().ToString();
+    if (!staged_.contains(key)) keys.push_back(key);
+  }
+  GL_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the view"));
+  for (const auto& [key, value] : staged_) {
+    if (value && absl::StartsWith(key, prefix)) keys.push_back(key);
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
 void ViewTxn::WriteTo(rocksdb::WriteBatch* batch) const {
   // A WriteBatch Put fails only for oversize entries (> 4 GiB).
   for (const auto& [key, value] : staged_) {
@@ -224,6 +240,7 @@ absl::StatusOr<ProjectionRunner::ChunkResult> ProjectionRunner::ApplyChunk() {
     GL_RETURN_IF_ERROR(view_->Apply(event, txn));
     ++applied;
   }
+  GL_RETURN_IF_ERROR(view_->Settle(chunk.next, txn));
   // The chunk's effects and the position after it, atomically.
   txn.Put(kCheckpointKey, chunk.next.SerializeAsString());
   rocksdb::WriteBatch batch;

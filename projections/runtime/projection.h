@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -47,6 +48,10 @@ class ViewTxn {
   absl::StatusOr<bool> GetProto(absl::string_view key,
                                 google::protobuf::MessageLite* message) const;
   void PutProto(absl::string_view key, const google::protobuf::MessageLite& message);
+
+  // The keys starting with `prefix`, in order, as Get would see them (the
+  // stored ones and those staged, less those staged as deleted).
+  absl::StatusOr<std::vector<std::string>> Keys(absl::string_view prefix) const;
 
   // Adds every staged write to `batch`.
   void WriteTo(rocksdb::WriteBatch* batch) const;
@@ -89,6 +94,16 @@ class View {
   // Stages the event's effect. An error stops the runner (nothing of the
   // chunk is written).
   virtual absl::Status Apply(const v1::EventEnvelope& event, ViewTxn& txn) = 0;
+  // Called after each chunk's events, with the position after them (every
+  // event before `applied` has been applied, matching or not). A view that
+  // judges something once all events up to a point are in (the supervision
+  // engine) does it here. An error stops the chunk as Apply's does; an
+  // UNAVAILABLE one is retried.
+  virtual absl::Status Settle(const v1::Checkpoint& applied, ViewTxn& txn) {
+    (void)applied;
+    (void)txn;
+    return absl::OkStatus();
+  }
 };
 
 struct RunnerOptions {

@@ -1,4 +1,5 @@
-// The views GridLedger has, by name: "ledger", "assets", "kpi".
+// The views GridLedger has, by name: "ledger", "assets", "kpi", "planning",
+// "supervision".
 #ifndef GRIDLEDGER_PROJECTIONS_VIEWS_ALL_VIEWS_H_
 #define GRIDLEDGER_PROJECTIONS_VIEWS_ALL_VIEWS_H_
 
@@ -7,14 +8,17 @@
 
 #include "absl/status/statusor.h"
 #include "projections/runtime/view_host.h"
+#include "projections/views/supervision_view.h"
 
 namespace gridledger::projections {
 
-inline constexpr char kAllViewNames[] = "ledger,assets,kpi";
+inline constexpr char kAllViewNames[] = "ledger,assets,kpi,planning,supervision";
 
 // Factories for a comma-separated list of names; INVALID_ARGUMENT naming an
-// unknown one. "none" or "" gives no views.
-absl::StatusOr<std::map<std::string, ViewFactory>> ViewsNamed(absl::string_view names);
+// unknown one. "none" or "" gives no views. The supervision view appends its
+// alerts through `alert_sink`; without one it only decides (replay).
+absl::StatusOr<std::map<std::string, ViewFactory>> ViewsNamed(absl::string_view names,
+                                                              AlertSink alert_sink = nullptr);
 
 }  // namespace gridledger::projections
 

@@ -27,6 +27,9 @@ class AsOfView final : public View {
   std::string name() const override { return inner_->name(); }
   eventstore::SubscriptionFilter filter() const override { return inner_->filter(); }
   absl::Status Apply(const v1::EventEnvelope& event, ViewTxn& txn) override;
+  absl::Status Settle(const v1::Checkpoint& applied, ViewTxn& txn) override {
+    return inner_->Settle(applied, txn);
+  }
 
   int64_t applied() const { return applied_; }
   int64_t skipped() const { return skipped_; }

@@ -183,6 +183,41 @@ absl::Status ApplyTicketEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
   return CountInHistogram(txn, subject.org_unit(), period, absl::StrCat("t/", Bucket(minutes)));
 }
 
+// A work voucher counts in the month it is verified: on time when accepted
+// and completed by its due day; refused ones are counted apart.
+absl::Status ApplyVoucherEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
+  const std::string id = std::string(domain::kVoucher.IdOf(event.stream_id()));
+  const v1::DomainEvent& payload = event.payload();
+  GL_ASSIGN_OR_RETURN(v1::KpiSubject voucher, LoadSubject(txn, "voucher", id));
+  switch (payload.event_case()) {
+    case v1::DomainEvent::kWorkVoucherIssued:
+      voucher.set_org_unit(event.org_unit());
+      *voucher.mutable_due_on() = payload.work_voucher_issued().due_on();
+      break;
+    case v1::DomainEvent::kWorkVoucherCompleted:
+      *voucher.mutable_completed_on() = payload.work_voucher_completed().completed_on();
+      break;
+    case v1::DomainEvent::kWorkVoucherVerified: {
+      const bool accepted = payload.work_voucher_verified().accepted();
+      const bool on_time = accepted && IsSet(voucher.completed_on()) &&
+                           domain::ToCivilDay(voucher.completed_on()) <=
+                               domain::ToCivilDay(voucher.due_on());
+      const std::string period = PeriodKey(PeriodOf(domain::UtilityDate(event.occurred_at())));
+      GL_RETURN_IF_ERROR(Count(txn, voucher.org_unit(), period, [&](v1::KpiCounters& c) {
+        c.set_vouchers_verified(c.vouchers_verified() + 1);
+        if (on_time) c.set_vouchers_on_time(c.vouchers_on_time() + 1);
+        if (!accepted) c.set_vouchers_refused(c.vouchers_refused() + 1);
+      }));
+      txn.Delete(SubjectKey("voucher", id));  // nothing follows a verification
+      return absl::OkStatus();
+    }
+    default:
+      return absl::OkStatus();
+  }
+  txn.PutProto(SubjectKey("voucher", id), voucher);
+  return absl::OkStatus();
+}
+
 absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
   const std::string bar_code = std::string(domain::kMeter.IdOf(event.stream_id()));
   const v1::DomainEvent& payload = event.payload();
@@ -234,7 +269,7 @@ absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
 // Whether higher values of the KPI are better.
 bool HigherIsBetter(v1::Kpi kpi) {
   return kpi != v1::KPI_READ_ERROR_RATE && kpi != v1::KPI_ARREARS &&
-         kpi != v1::KPI_METERS_OVERDUE_FOR_VERIFICATION;
+         kpi != v1::KPI_METERS_OVERDUE_FOR_VERIFICATION && kpi != v1::KPI_VOUCHERS_REFUSED;
 }
 
 int64_t RateBp(int64_t numerator, int64_t denominator) {
@@ -263,7 +298,7 @@ eventstore::SubscriptionFilter KpiView::filter() const {
   filter.stream_prefixes = {std::string(domain::kAccount.prefix),
                             std::string(domain::kApplication.prefix),
                             std::string(domain::kTicket.prefix), std::string(domain::kMeter.prefix),
-                            std::string(domain::kKpi.prefix)};
+                            std::string(domain::kVoucher.prefix), std::string(domain::kKpi.prefix)};
   return filter;
 }
 
@@ -273,6 +308,7 @@ absl::Status KpiView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
   if (domain::kApplication.Holds(stream)) return ApplyApplicationEvent(event, txn);
   if (domain::kTicket.Holds(stream)) return ApplyTicketEvent(event, txn);
   if (domain::kMeter.Holds(stream)) return ApplyMeterEvent(event, txn);
+  if (domain::kVoucher.Holds(stream)) return ApplyVoucherEvent(event, txn);
   if (event.payload().has_kpi_target_set()) {
     const v1::KpiTargetSet& target = event.payload().kpi_target_set();
     txn.PutProto(TargetKey(target.org_unit(), target.period(), target.kpi()), target);
@@ -310,6 +346,9 @@ class KpiReportBuilder {
     Rate(v1::KPI_CALIBRATION_PASS_RATE, counters_.first_verifications_passed(),
          counters_.first_verifications());
     GL_RETURN_IF_ERROR(AddOverdueMeters());
+    Rate(v1::KPI_VOUCHER_ON_TIME_RATE, counters_.vouchers_on_time(),
+         counters_.vouchers_verified());
+    Add(v1::KPI_VOUCHERS_REFUSED, "total", "", counters_.vouchers_refused(), "count", 0, 0);
     GL_RETURN_IF_ERROR(AttachTargets());
     return std::move(report_);
   }

@@ -36,8 +36,8 @@ class CallAdmission;
 
 // The roles of ARCHITECTURE.md.
 inline constexpr const char* kKnownRoles[] = {
-    "customer_service",  "meter_reader", "bill_checker", "collector", "metering_technician",
-    "marketing_manager", "auditor",      "analyst",      "admin"};
+    "customer_service", "meter_reader",      "bill_checker", "collector", "metering_technician",
+    "field_crew",       "marketing_manager", "auditor",      "analyst",   "admin"};
 
 struct Principal {
   std::string name;

@@ -27,6 +27,7 @@ absl::StatusOr<std::string> UnitOfNextEvents(const CommandContext& context,
                                              const std::string& stream_id,
                                              const std::vector<v1::EventEnvelope>& history,
                                              const Decide& decide) {
+  if (context.unscoped) return std::string();
   if (history.empty()) {
     return context.creates_in.empty() ? context.principal->org_unit : context.creates_in;
   }
@@ -79,7 +80,17 @@ absl::StatusOr<eventstore::AppendRequest> DecideAppend(eventstore::EventStore& s
                                                        const CommandContext& context,
                                                        const std::string& stream_id,
                                                        const Decide& decide) {
-  GL_ASSIGN_OR_RETURN(std::vector<v1::EventEnvelope> history, store.ReadStream(stream_id));
+  std::vector<v1::EventEnvelope> history;
+  int64_t version = 0;
+  if (context.latest_only) {
+    GL_ASSIGN_OR_RETURN(version, store.StreamVersion(stream_id));
+    if (version > 0) {
+      GL_ASSIGN_OR_RETURN(history, store.ReadStream(stream_id, version, 1));
+    }
+  } else {
+    GL_ASSIGN_OR_RETURN(history, store.ReadStream(stream_id));
+    version = static_cast<int64_t>(history.size());
+  }
   GL_ASSIGN_OR_RETURN(std::string unit, UnitOfNextEvents(context, stream_id, history, decide));
   GL_ASSIGN_OR_RETURN(std::vector<v1::DomainEvent> decided, decide(history));
   if (decided.empty()) return absl::InternalError("a command decided no events");
@@ -95,7 +106,7 @@ absl::StatusOr<eventstore::AppendRequest> DecideAppend(eventstore::EventStore& s
   const google::protobuf::Timestamp occurred_at = domain::ToTimestamp(business.time);
   eventstore::AppendRequest request;
   request.stream_id = stream_id;
-  request.expected_version = static_cast<int64_t>(history.size());
+  request.expected_version = version;
   request.command_id = context.command_id;
   request.request_digest = context.request_digest;
   for (v1::DomainEvent& payload : decided) {

@@ -52,6 +52,13 @@ struct CommandContext {
   // every event it appends (EventEnvelope.org_unit).
   bool creates = false;
   std::string creates_in;
+  // For a stream that only grows and whose rules need only its latest event
+  // (the clock): `decide` sees just that event, not the whole history, and
+  // the business-time rules compare with it.
+  bool latest_only = false;
+  // A stream of the whole utility, in no org unit (the clock): no scoping,
+  // and its events carry no unit. Only for commands no unit owns.
+  bool unscoped = false;
 };
 
 // Every event of a command has the command's business time as occurred_at

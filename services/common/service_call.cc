@@ -181,6 +181,8 @@ absl::StatusOr<CommandContext> Admit(eventstore::EventStore& store, const Princi
   command.stated_time = metadata.occurred_at;
   command.creates = call.creates;
   command.creates_in = call.unit;
+  command.latest_only = call.latest_only;
+  command.unscoped = call.unscoped;
   return command;
 }
 

@@ -44,6 +44,10 @@ struct CommandCall {
   bool creates = false;
   std::string unit_field;
   std::string unit;
+  // The rules need only the stream's latest event (CommandContext::latest_only).
+  bool latest_only = false;
+  // A stream of the whole utility in no unit (CommandContext::unscoped).
+  bool unscoped = false;
   // The RPC's request message; required (its type and deterministic bytes
   // are the command's digest).
   const google::protobuf::Message* request = nullptr;

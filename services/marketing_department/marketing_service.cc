@@ -1,10 +1,14 @@
 #include "services/marketing_department/marketing_service.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/common/calendar.h"
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/customer_service/application.h"
 #include "domain/marketing_department/marketing_rules.h"
+#include "domain/marketing_department/supervision_rules.h"
+#include "services/marketing_department/supervision_commands.h"
 #include "services/common/scope.h"
 #include "services/common/service_call.h"
 
@@ -67,6 +71,15 @@ grpc::Status MarketingService::RaiseAlert(grpc::ServerContext* context,
       {"marketing_manager"}, request->command_id(), domain::kAlert.StreamOf(alert.alert_id())};
   call.precheck = [&](const Principal& principal) -> absl::Status {
     if (absl::Status s = CheckAlert(alert); !s.ok()) return s;
+    // The engine's alerts are its own: their ids, rules and evidence.
+    if (absl::StartsWith(alert.alert_id(), "sv.")) {
+      return absl::InvalidArgumentError(
+          "alert.alert_id: ids starting \"sv.\" are the supervision engine's");
+    }
+    if (alert.rule() != v1::SUPERVISION_RULE_UNSPECIFIED || !alert.evidence().empty()) {
+      return absl::InvalidArgumentError(
+          "alert.rule, alert.evidence: set only by the supervision engine; leave them empty");
+    }
     if (alert.subject_stream_id().empty()) return absl::OkStatus();
     // The subject must be a stream the manager may see: one outside the
     // manager's unit reads as one that does not exist.
@@ -138,6 +151,48 @@ grpc::Status MarketingService::RegisterOrgUnit(grpc::ServerContext* context,
     }
     return service::OneEvent(
         DecideRegisterOrgUnit(history, unit, request->name(), parent_registered));
+  };
+  call.request = request;
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MarketingService::SetSupervisionThreshold(
+    grpc::ServerContext* context, const v1::SetSupervisionThresholdRequest* request,
+    v1::CommandReply* reply) {
+  const v1::SupervisionThresholdSet& threshold = request->threshold();
+  CommandCall call{{"marketing_manager"},
+                   request->command_id(),
+                   domain::SupervisionStreamOf(threshold.org_unit())};
+  call.precheck = [&](const Principal&) { return CheckSupervisionThreshold(threshold); };
+  call.creates = true;
+  call.unit_field = "threshold.org_unit";
+  call.unit = threshold.org_unit();
+  call.decide = [&](const Principal&,
+                    const History&) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    v1::DomainEvent event;
+    *event.mutable_supervision_threshold_set() = threshold;
+    return std::vector<v1::DomainEvent>{std::move(event)};
+  };
+  call.request = request;
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MarketingService::RecordClockTick(grpc::ServerContext* context,
+                                               const v1::RecordClockTickRequest* request,
+                                               v1::CommandReply* reply) {
+  CommandCall call{{"admin"}, request->command_id(), std::string(domain::kClockStream)};
+  call.precheck = [&](const Principal&) -> absl::Status {
+    if (!request->has_at()) return absl::InvalidArgumentError("at: must be set");
+    return absl::OkStatus();
+  };
+  call.latest_only = true;
+  call.unscoped = true;
+  call.decide = [&](const Principal&,
+                    const History& latest) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    absl::StatusOr<v1::Checkpoint> covers = store_->EndCheckpoint();
+    if (!covers.ok()) return covers.status();
+    return service::OneEvent(
+        DecideClockTick(latest, domain::FromTimestamp(request->at()), *covers));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);

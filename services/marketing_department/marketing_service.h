@@ -28,6 +28,12 @@ class MarketingService final : public v1::MarketingDepartment::Service {
   grpc::Status RegisterOrgUnit(grpc::ServerContext* context,
                                const v1::RegisterOrgUnitRequest* request,
                                v1::CommandReply* reply) override;
+  grpc::Status SetSupervisionThreshold(grpc::ServerContext* context,
+                                       const v1::SetSupervisionThresholdRequest* request,
+                                       v1::CommandReply* reply) override;
+  grpc::Status RecordClockTick(grpc::ServerContext* context,
+                               const v1::RecordClockTickRequest* request,
+                               v1::CommandReply* reply) override;
 
  private:
   eventstore::EventStore* const store_;

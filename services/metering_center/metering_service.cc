@@ -1,8 +1,12 @@
 #include "services/metering_center/metering_service.h"
 
+#include <utility>
+
+#include "common/status_macros.h"
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/metering_center/meter_lifecycle.h"
+#include "domain/metering_center/work_voucher.h"
 #include "services/common/grpc_util.h"
 #include "services/common/scope.h"
 #include "services/common/service_call.h"
@@ -10,6 +14,47 @@
 namespace gridledger::metering {
 
 using service::ToGrpcStatus;
+
+namespace {
+
+using service::CommandCall;
+using service::Principal;
+using History = std::vector<v1::EventEnvelope>;
+using Events = std::vector<v1::DomainEvent>;
+
+// A command on one work voucher's stream by one of `roles`. `checked` is the
+// request's field check (work_voucher.h), answered after the role and
+// before anything is read.
+CommandCall VoucherCall(std::vector<std::string> roles, const google::protobuf::Message& request,
+                        const std::string& command_id, const std::string& voucher_id,
+                        absl::Status checked) {
+  CommandCall call;
+  call.roles = std::move(roles);
+  call.command_id = command_id;
+  call.request = &request;
+  call.stream_id = domain::kVoucher.StreamOf(voucher_id);
+  call.precheck = [checked = std::move(checked)](const Principal&) { return checked; };
+  return call;
+}
+
+// Meter `bar_code` as `principal` may see it: folded from its stream, or
+// unknown (only its bar code set) when it has no events or belongs to a unit
+// outside the caller's scope, so a voucher never tells of a meter elsewhere.
+absl::StatusOr<v1::MeterState> VisibleMeter(eventstore::EventStore& store,
+                                            const Principal& principal,
+                                            const std::string& bar_code) {
+  v1::MeterState meter;
+  if (!bar_code.empty()) {
+    GL_ASSIGN_OR_RETURN(History history, store.ReadStream(domain::kMeter.StreamOf(bar_code)));
+    if (!history.empty() && service::InScope(principal, domain::StreamOrgUnit(history))) {
+      meter = FoldMeter(history);
+    }
+  }
+  meter.set_bar_code(bar_code);
+  return meter;
+}
+
+}  // namespace
 
 grpc::Status MeteringService::Run(grpc::ServerContext* context,
                                   const google::protobuf::Message& request,
@@ -142,6 +187,82 @@ grpc::Status MeteringService::GetMeter(grpc::ServerContext* context,
   }
   *reply = FoldMeter(*history);
   return grpc::Status::OK;
+}
+
+grpc::Status MeteringService::IssueWorkVoucher(grpc::ServerContext* context,
+                                               const v1::IssueWorkVoucherRequest* request,
+                                               v1::CommandReply* reply) {
+  const v1::WorkVoucherIssued& voucher = request->voucher();
+  CommandCall call = VoucherCall({"metering_technician"}, *request, request->command_id(),
+                                 voucher.voucher_id(), CheckVoucherIssue(voucher));
+  // The voucher belongs to the unit it names (else the issuer's): its crew
+  // and verifier must be of that unit or above.
+  call.creates = true;
+  call.unit_field = "voucher.org_unit";
+  call.unit = voucher.org_unit();
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
+  call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
+    GL_ASSIGN_OR_RETURN(v1::MeterState meter,
+                        VisibleMeter(*store_, principal, voucher.meter_bar_code()));
+    return service::OneEvent(
+        DecideIssueVoucher(FoldVoucher(history), meter, voucher, principal.name, at));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MeteringService::DispatchWorkVoucher(grpc::ServerContext* context,
+                                                  const v1::DispatchWorkVoucherRequest* request,
+                                                  v1::CommandReply* reply) {
+  const v1::WorkVoucherDispatched& dispatch = request->dispatch();
+  CommandCall call = VoucherCall({"metering_technician"}, *request, request->command_id(),
+                                 dispatch.voucher_id(), CheckVoucherDispatch(dispatch));
+  call.decide = [&](const Principal&, const History& history) {
+    return service::OneEvent(DecideDispatchVoucher(FoldVoucher(history), dispatch));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MeteringService::RecordVoucherOnSite(grpc::ServerContext* context,
+                                                  const v1::RecordVoucherOnSiteRequest* request,
+                                                  v1::CommandReply* reply) {
+  const v1::WorkVoucherOnSite& on_site = request->on_site();
+  CommandCall call = VoucherCall({"field_crew"}, *request, request->command_id(),
+                                 on_site.voucher_id(), CheckVoucherOnSite(on_site));
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
+  call.decide = [&](const Principal&, const History& history) {
+    return service::OneEvent(DecideVoucherOnSite(FoldVoucher(history), on_site, at));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MeteringService::CompleteWorkVoucher(grpc::ServerContext* context,
+                                                  const v1::CompleteWorkVoucherRequest* request,
+                                                  v1::CommandReply* reply) {
+  const v1::WorkVoucherCompleted& completion = request->completion();
+  CommandCall call = VoucherCall({"field_crew"}, *request, request->command_id(),
+                                 completion.voucher_id(), CheckVoucherCompletion(completion));
+  const absl::Time at = service::CommandTime(*context);  // x-occurred-at, else now
+  call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
+    const VoucherState voucher = FoldVoucher(history);
+    // The work shows in the meter's own events, read now (on each retry too).
+    GL_ASSIGN_OR_RETURN(v1::MeterState meter,
+                        VisibleMeter(*store_, principal, voucher.meter_bar_code));
+    return service::OneEvent(DecideCompleteVoucher(voucher, meter, completion, at));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MeteringService::VerifyWorkVoucher(grpc::ServerContext* context,
+                                                const v1::VerifyWorkVoucherRequest* request,
+                                                v1::CommandReply* reply) {
+  const v1::WorkVoucherVerified& verification = request->verification();
+  CommandCall call = VoucherCall({"metering_technician"}, *request, request->command_id(),
+                                 verification.voucher_id(), CheckVoucherVerification(verification));
+  call.decide = [&](const Principal& principal, const History& history) {
+    return service::OneEvent(
+        DecideVerifyVoucher(FoldVoucher(history), verification, principal.name));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
 }  // namespace gridledger::metering

@@ -1,7 +1,11 @@
 // gridledger.v1.MeteringCenter over gRPC: authenticates each call, checks the
-// metering_technician role, and runs the command through the meter's rules
-// (meter_lifecycle.h) and the command runner. Thread-safe; `store` and
-// `tokens` must outlive it.
+// role, and runs the command through the unit's rules and the command
+// runner: a meter's commands (metering_technician) through its lifecycle
+// (meter_lifecycle.h) on its stream, and a work voucher's (work_voucher.h) on
+// the voucher's stream — issue, dispatch and verify by a
+// metering_technician, on site and complete by the field_crew. Issue and
+// complete also read the voucher's meter, and a meter outside the caller's
+// scope counts as unknown. Thread-safe; `store` and `tokens` must outlive it.
 #ifndef GRIDLEDGER_SERVICES_METERING_CENTER_METERING_SERVICE_H_
 #define GRIDLEDGER_SERVICES_METERING_CENTER_METERING_SERVICE_H_
 
@@ -47,6 +51,23 @@ class MeteringService final : public v1::MeteringCenter::Service {
                           v1::CommandReply* reply) override;
   grpc::Status GetMeter(grpc::ServerContext* context, const v1::GetMeterRequest* request,
                         v1::MeterState* reply) override;
+
+  // Work vouchers (stream voucher-<id>).
+  grpc::Status IssueWorkVoucher(grpc::ServerContext* context,
+                                const v1::IssueWorkVoucherRequest* request,
+                                v1::CommandReply* reply) override;
+  grpc::Status DispatchWorkVoucher(grpc::ServerContext* context,
+                                   const v1::DispatchWorkVoucherRequest* request,
+                                   v1::CommandReply* reply) override;
+  grpc::Status RecordVoucherOnSite(grpc::ServerContext* context,
+                                   const v1::RecordVoucherOnSiteRequest* request,
+                                   v1::CommandReply* reply) override;
+  grpc::Status CompleteWorkVoucher(grpc::ServerContext* context,
+                                   const v1::CompleteWorkVoucherRequest* request,
+                                   v1::CommandReply* reply) override;
+  grpc::Status VerifyWorkVoucher(grpc::ServerContext* context,
+                                 const v1::VerifyWorkVoucherRequest* request,
+                                 v1::CommandReply* reply) override;
 
  private:
   using MeterDecision = std::function<absl::StatusOr<v1::DomainEvent>(

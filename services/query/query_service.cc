@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
@@ -9,6 +10,8 @@
 #include "projections/views/asset_lifecycle_view.h"
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
+#include "projections/views/planning_view.h"
+#include "projections/views/supervision_view.h"
 #include "projections/views/view_keys.h"
 #include "services/common/grpc_util.h"
 #include "services/common/scope.h"
@@ -298,6 +301,85 @@ grpc::Status KpiQueryService::GetKpis(grpc::ServerContext* context,
         GL_RETURN_IF_ERROR(service::RequireUnitInScope(principal, "org_unit", request->org_unit()));
         return ReadKpis(reader, request->org_unit(), request->period(), *as_of);
       });
+}
+
+grpc::Status SupervisionQueryService::ListAlerts(grpc::ServerContext* context,
+                                                const v1::ListAlertsRequest* request,
+                                                v1::AlertPage* reply) {
+  if (request->min_age_s() < 0) {
+    return ToGrpcStatus(absl::InvalidArgumentError("min_age_s: must not be negative"));
+  }
+  if (!request->org_unit().empty()) {
+    if (absl::Status s = domain::CheckOrgUnit("org_unit", request->org_unit()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  if (!v1::SupervisionRule_IsValid(request->rule())) {
+    return ToGrpcStatus(absl::InvalidArgumentError("rule: unknown supervision rule"));
+  }
+  if (!v1::AlertState_IsValid(request->state())) {
+    return ToGrpcStatus(absl::InvalidArgumentError("state: unknown alert state"));
+  }
+  if (!request->page_token().empty() && !absl::StartsWith(request->page_token(), "i/")) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError("page_token: not a token this query returned"));
+  }
+  return Answer(*tokens_, *context, *views_, "supervision", request->min_position(), reply,
+                [&](const ViewReader& reader,
+                    const service::Principal& principal) -> absl::StatusOr<v1::AlertPage> {
+                  const std::string unit =
+                      request->org_unit().empty() ? principal.org_unit : request->org_unit();
+                  GL_RETURN_IF_ERROR(service::RequireUnitInScope(principal, "org_unit", unit));
+                  return projections::ListAlerts(reader, unit, *request);
+                });
+}
+
+grpc::Status SupervisionQueryService::GetAlert(grpc::ServerContext* context,
+                                              const v1::GetAlertRequest* request,
+                                              v1::AlertRecord* reply) {
+  if (absl::Status s = CheckNotEmpty("alert_id", request->alert_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  return Answer(*tokens_, *context, *views_, "supervision", request->min_position(), reply,
+                [&](const ViewReader& reader,
+                    const service::Principal& principal) -> absl::StatusOr<v1::AlertRecord> {
+                  GL_ASSIGN_OR_RETURN(v1::AlertRecord record,
+                                      projections::GetAlert(reader, request->alert_id()));
+                  // Another unit's alert reads as one that does not exist.
+                  if (!service::InScope(principal, record.raised().org_unit())) {
+                    return absl::NotFoundError(
+                        absl::StrCat("alert_id: no alert ", request->alert_id()));
+                  }
+                  return record;
+                });
+}
+
+grpc::Status PlanningQueryService::GetDemand(grpc::ServerContext* context,
+                                             const v1::GetDemandRequest* request,
+                                             v1::DemandReport* reply) {
+  absl::Status valid = CheckPeriod("from_period", request->from_period());
+  if (valid.ok()) valid = CheckPeriod("to_period", request->to_period());
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  const int64_t from = request->from_period().year() * 12 + request->from_period().month();
+  const int64_t to = request->to_period().year() * 12 + request->to_period().month();
+  if (to < from || to - from > 36) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "to_period: must be from_period or up to 36 months after it"));
+  }
+  if (!request->org_unit().empty()) {
+    if (absl::Status s = domain::CheckOrgUnit("org_unit", request->org_unit()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  return Answer(*tokens_, *context, *views_, "planning", request->min_position(), reply,
+                [&](const ViewReader& reader,
+                    const service::Principal& principal) -> absl::StatusOr<v1::DemandReport> {
+                  const std::string unit =
+                      request->org_unit().empty() ? principal.org_unit : request->org_unit();
+                  GL_RETURN_IF_ERROR(service::RequireUnitInScope(principal, "org_unit", unit));
+                  return projections::ReadDemand(reader, unit, request->from_period(),
+                                                 request->to_period());
+                });
 }
 
 grpc::Status ViewAdminService::ListViews(grpc::ServerContext* context,

@@ -67,6 +67,34 @@ class KpiQueryService final : public v1::KpiQuery::Service {
   const service::TokenRegistry* const tokens_;
 };
 
+// Alerts of the caller's unit and below, from the supervision view.
+class SupervisionQueryService final : public v1::SupervisionQuery::Service {
+ public:
+  SupervisionQueryService(ViewHost* views, const service::TokenRegistry* tokens)
+      : views_(views), tokens_(tokens) {}
+  grpc::Status ListAlerts(grpc::ServerContext* context, const v1::ListAlertsRequest* request,
+                          v1::AlertPage* reply) override;
+  grpc::Status GetAlert(grpc::ServerContext* context, const v1::GetAlertRequest* request,
+                        v1::AlertRecord* reply) override;
+
+ private:
+  ViewHost* const views_;
+  const service::TokenRegistry* const tokens_;
+};
+
+// Market demand by unit, month and voltage class, from the planning view.
+class PlanningQueryService final : public v1::PlanningQuery::Service {
+ public:
+  PlanningQueryService(ViewHost* views, const service::TokenRegistry* tokens)
+      : views_(views), tokens_(tokens) {}
+  grpc::Status GetDemand(grpc::ServerContext* context, const v1::GetDemandRequest* request,
+                         v1::DemandReport* reply) override;
+
+ private:
+  ViewHost* const views_;
+  const service::TokenRegistry* const tokens_;
+};
+
 class ViewAdminService final : public v1::ViewAdmin::Service {
  public:
   ViewAdminService(ViewHost* views, const service::TokenRegistry* tokens)

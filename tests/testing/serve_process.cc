@@ -156,7 +156,9 @@ ServedGridLedger StartGridLedgerAs(const std::string& binary, const std::string&
   served.process = std::make_unique<ServeProcess>(
       binary,
       std::vector<std::string>{"serve", "--store", served.store_uri, "--listen", "127.0.0.1:0",
-                               "--tokens", dir + "/tokens", "--view_dir", dir + "/views"});
+                               "--tokens", dir + "/tokens", "--view_dir", dir + "/views",
+                               // Tests state the supervision clock's time themselves.
+                               "--clock_tick_s", "0"});
   served.address = AddressFrom(served.process->LineContaining("serving on"));
   if (!served.address.empty() &&
       !RegisterOrgUnits(served.address, served.tokens["test-registrar"], TestOrgUnits())) {

@@ -1,0 +1,450 @@
+#include "domain/marketing_department/supervision_rules.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+#include "domain/common/calendar.h"
+#include "domain/common/org_units.h"
+#include "domain/common/streams.h"
+#include "domain/customer_service/application.h"
+
+namespace gridledger::marketing {
+namespace {
+
+using domain::FromTimestamp;
+using domain::ToCivilDay;
+using domain::UtilityDay;
+
+// The defaults: dunning at 0/15/30 days past due; reads checked within 3
+// working days; bills checked 5 days before due; 95598 dispatched within 30
+// minutes, on site by the limit dispatch set (45 min urban, 90 rural) and
+// resolved within 24 hours; vouchers and meters by their due days.
+constexpr SupervisionRuleSpec kRules[] = {
+    {v1::SUPERVISION_RULE_APPLICATION_STEP_OVERDUE, v1::ALERT_KIND_APPLICATION_OVERDUE,
+     "application-overdue", kSubjectApplication, "days", 0, 365},
+    {v1::SUPERVISION_RULE_READ_UNCHECKED, v1::ALERT_KIND_READ_OVERDUE, "read-unchecked",
+     kSubjectRead, "working days", 3, 60},
+    {v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED, v1::ALERT_KIND_READ_OVERDUE,
+     "read-undecided", kSubjectRead, "working days", 3, 60},
+    {v1::SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE, v1::ALERT_KIND_BILL_OVERDUE,
+     "bill-unchecked", kSubjectBill, "days", 5, 60},
+    {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1, v1::ALERT_KIND_BILL_OVERDUE, "bill-unpaid-1",
+     kSubjectBill, "days", 0, 365},
+    {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2, v1::ALERT_KIND_BILL_OVERDUE, "bill-unpaid-2",
+     kSubjectBill, "days", 15, 365},
+    {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3, v1::ALERT_KIND_BILL_OVERDUE, "bill-unpaid-3",
+     kSubjectBill, "days", 30, 365},
+    {v1::SUPERVISION_RULE_METER_VERIFICATION_OVERDUE, v1::ALERT_KIND_METER_OVERDUE,
+     "meter-verification", kSubjectMeter, "days", 0, 365},
+    {v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE, v1::ALERT_KIND_METER_OVERDUE,
+     "meter-on-site-test", kSubjectMeter, "days", 0, 365},
+    {v1::SUPERVISION_RULE_TICKET_DISPATCH_LATE, v1::ALERT_KIND_TICKET_LATE, "ticket-dispatch",
+     kSubjectTicket, "minutes", 30, 24 * 60},
+    {v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE, v1::ALERT_KIND_TICKET_ON_SITE_LATE,
+     "ticket-on-site", kSubjectTicket, "minutes", 0, 24 * 60},
+    {v1::SUPERVISION_RULE_TICKET_RESOLUTION_LATE, v1::ALERT_KIND_TICKET_LATE,
+     "ticket-resolution", kSubjectTicket, "hours", 24, 30 * 24},
+    {v1::SUPERVISION_RULE_VOUCHER_LATE, v1::ALERT_KIND_VOUCHER_LATE, "voucher-late",
+     kSubjectVoucher, "days", 0, 365},
+};
+
+bool HasDate(const v1::Date& date) { return date.year() != 0; }
+
+// Whole days from `date` to the day of `now` (negative before it).
+int64_t DaysPast(const v1::Date& date, absl::Time now) {
+  return UtilityDay(now) - ToCivilDay(date);
+}
+
+int64_t MinutesSince(const google::protobuf::Timestamp& since, absl::Time now) {
+  return absl::ToInt64Minutes(now - FromTimestamp(since));
+}
+
+RuleFinding Finding(bool holds, int64_t observed, std::string detail) {
+  return RuleFinding{holds, observed, std::move(detail)};
+}
+
+bool BillOpen(const v1::SupervisedFacts& f) { return !f.ended() && f.paid_fen() < f.total_fen(); }
+
+}  // namespace
+
+absl::Span<const SupervisionRuleSpec> SupervisionRules() { return kRules; }
+
+const SupervisionRuleSpec* FindSupervisionRule(v1::SupervisionRule rule) {
+  for (const SupervisionRuleSpec& spec : kRules) {
+    if (spec.rule == rule) return &spec;
+  }
+  return nullptr;
+}
+
+std::vector<const SupervisionRuleSpec*> RulesOfKind(absl::string_view kind) {
+  std::vector<const SupervisionRuleSpec*> rules;
+  for (const SupervisionRuleSpec& spec : kRules) {
+    if (spec.subject_kind == kind) rules.push_back(&spec);
+  }
+  return rules;
+}
+
+absl::Status CheckSupervisionThreshold(const v1::SupervisionThresholdSet& threshold) {
+  if (absl::Status s = domain::CheckOrgUnit("threshold.org_unit", threshold.org_unit()); !s.ok()) {
+    return s;
+  }
+  const SupervisionRuleSpec* spec = FindSupervisionRule(threshold.rule());
+  if (spec == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("threshold.rule: must be one of the supervision rules, not ",
+                     v1::SupervisionRule_Name(threshold.rule()).empty()
+                         ? absl::StrCat(static_cast<int>(threshold.rule()))
+                         : v1::SupervisionRule_Name(threshold.rule())));
+  }
+  if (threshold.value() < 0 || threshold.value() > spec->max_threshold) {
+    return absl::InvalidArgumentError(absl::StrCat("threshold.value: ", threshold.value(),
+                                                   " is outside 0..", spec->max_threshold, " ",
+                                                   spec->unit, " for ", spec->name));
+  }
+  return absl::OkStatus();
+}
+
+RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts& f,
+                      absl::Time now, int64_t threshold) {
+  switch (rule.rule) {
+    case v1::SUPERVISION_RULE_APPLICATION_STEP_OVERDUE: {
+      if (f.ended() || !HasDate(f.due())) return {};
+      const int64_t late = DaysPast(f.due(), now);
+      return Finding(late > threshold, late,
+                     absl::StrCat("application ", f.subject(), " is ", late,
+                                  " days past its committed date"));
+    }
+    case v1::SUPERVISION_RULE_READ_UNCHECKED: {
+      if (f.ended() || f.checked() || !f.has_started_at()) return {};
+      const int64_t waited = customer::WorkingDaysBetween(
+          UtilityDay(FromTimestamp(f.started_at())), UtilityDay(now));
+      return Finding(waited > threshold, waited,
+                     absl::StrCat("read ", f.subject(), " unchecked for ", waited,
+                                  " working days"));
+    }
+    case v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED: {
+      if (f.ended() || !f.flagged() || !f.has_flagged_at()) return {};
+      const int64_t waited = customer::WorkingDaysBetween(
+          UtilityDay(FromTimestamp(f.flagged_at())), UtilityDay(now));
+      return Finding(waited > threshold, waited,
+                     absl::StrCat("flagged read ", f.subject(), " undecided for ", waited,
+                                  " working days"));
+    }
+    case v1::SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE: {
+      if (f.ended() || f.checked() || !HasDate(f.due())) return {};
+      const int64_t left = -DaysPast(f.due(), now);
+      return Finding(left <= threshold, left,
+                     absl::StrCat("bill ", f.subject(), " unchecked with ", left,
+                                  " days left before it is due"));
+    }
+    case v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1:
+    case v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2:
+    case v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3: {
+      if (!BillOpen(f) || !HasDate(f.due())) return {};
+      const int64_t late = DaysPast(f.due(), now);
+      return Finding(late > threshold, late,
+                     absl::StrCat("bill ", f.subject(), ": ", f.total_fen() - f.paid_fen(),
+                                  " fen unpaid ", late, " days after its due date"));
+    }
+    case v1::SUPERVISION_RULE_METER_VERIFICATION_OVERDUE: {
+      if (f.ended() || !HasDate(f.due())) return {};
+      const int64_t late = DaysPast(f.due(), now);
+      return Finding(late > threshold, late,
+                     absl::StrCat("meter ", f.subject(), " is ", late,
+                                  " days past its verification date"));
+    }
+    case v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE: {
+      if (f.ended() || !f.in_service() || !HasDate(f.on_site_test_due())) return {};
+      const int64_t late = DaysPast(f.on_site_test_due(), now);
+      return Finding(late > threshold, late,
+                     absl::StrCat("metering point of ", f.subject(), " is ", late,
+                                  " days past its on-site test"));
+    }
+    case v1::SUPERVISION_RULE_TICKET_DISPATCH_LATE: {
+      if (f.ended() || f.done() || f.dispatched() || !f.has_started_at()) return {};
+      const int64_t waited = MinutesSince(f.started_at(), now);
+      return Finding(waited > threshold, waited,
+                     absl::StrCat("ticket ", f.subject(), " undispatched for ", waited,
+                                  " minutes"));
+    }
+    case v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE: {
+      if (f.ended() || f.done() || !f.dispatched() || f.on_site() || !f.has_on_site_due_by()) {
+        return {};
+      }
+      const int64_t late = MinutesSince(f.on_site_due_by(), now);
+      return Finding(late > threshold, late,
+                     absl::StrCat("ticket ", f.subject(), ": crew not on site ", late,
+                                  " minutes past the limit"));
+    }
+    case v1::SUPERVISION_RULE_TICKET_RESOLUTION_LATE: {
+      if (f.ended() || f.done() || !f.has_started_at()) return {};
+      const int64_t hours = MinutesSince(f.started_at(), now) / 60;
+      return Finding(hours > threshold, hours,
+                     absl::StrCat("ticket ", f.subject(), " unresolved for ", hours, " hours"));
+    }
+    case v1::SUPERVISION_RULE_VOUCHER_LATE: {
+      if (f.ended() || f.done() || !HasDate(f.due())) return {};
+      const int64_t late = DaysPast(f.due(), now);
+      return Finding(late > threshold, late,
+                     absl::StrCat("work voucher ", f.subject(), " is ", late,
+                                  " days past its due day"));
+    }
+    default:
+      return {};
+  }
+}
+
+bool CanStillAlert(const v1::SupervisedFacts& f) {
+  if (f.ended()) return false;
+  if (f.kind() == kSubjectBill) return BillOpen(f) || !f.checked();
+  if (f.kind() == kSubjectRead) return !f.checked() || f.flagged();
+  if (f.kind() == kSubjectTicket || f.kind() == kSubjectVoucher) return !f.done();
+  return true;  // applications until they end; meters until scrapped
+}
+
+namespace {
+
+// Starts or continues the facts of `subject`, stamped with `event`'s place.
+class FactsBuilder {
+ public:
+  FactsBuilder(const v1::EventEnvelope& event, const FactsLookup& known)
+      : event_(event), known_(known) {}
+
+  v1::SupervisedFacts& Touch(absl::string_view kind, std::string subject) {
+    for (v1::SupervisedFacts& f : out_) {
+      if (f.subject() == subject) return f;
+    }
+    std::optional<v1::SupervisedFacts> before = known_(subject);
+    v1::SupervisedFacts& f = out_.emplace_back(before ? *before : v1::SupervisedFacts());
+    f.set_kind(std::string(kind));
+    f.set_subject(std::move(subject));
+    f.set_stream_id(event_.stream_id());
+    if (!event_.org_unit().empty()) f.set_org_unit(event_.org_unit());
+    f.set_stream_version(event_.stream_version());
+    f.set_partition(event_.position().partition());
+    f.set_offset(event_.position().offset());
+    return f;
+  }
+  // Like Touch, but only for a subject already known (a check of a read
+  // the engine never saw starts nothing).
+  v1::SupervisedFacts* TouchKnown(absl::string_view kind, const std::string& subject) {
+    for (v1::SupervisedFacts& f : out_) {
+      if (f.subject() == subject) return &f;
+    }
+    if (!known_(subject)) return nullptr;
+    return &Touch(kind, subject);
+  }
+  std::vector<v1::SupervisedFacts> Take() { return std::move(out_); }
+
+ private:
+  const v1::EventEnvelope& event_;
+  const FactsLookup& known_;
+  std::vector<v1::SupervisedFacts> out_;
+};
+
+std::string ReadKey(absl::string_view account, absl::string_view read_id) {
+  return absl::StrCat(kSubjectRead, "/", account, "/", read_id);
+}
+std::string BillKey(absl::string_view account, absl::string_view bill_id) {
+  return absl::StrCat(kSubjectBill, "/", account, "/", bill_id);
+}
+
+// The principal a payment paid per bill (allocations to penalties dropped):
+// schema 1 allocations pay the principal up to what was unpaid.
+v1::PaymentPosted PrincipalOf(const v1::PaymentPosted& payment, int32_t schema_version,
+                              absl::string_view account, const FactsLookup& known) {
+  v1::PaymentPosted principal;
+  principal.set_payment_id(payment.payment_id());
+  principal.set_account_id(std::string(account));
+  for (const v1::PaymentAllocation& a : payment.allocations()) {
+    if (a.to_penalty()) continue;
+    int64_t amount = a.amount_fen();
+    if (schema_version < 2) {
+      std::optional<v1::SupervisedFacts> bill = known(BillKey(account, a.bill_id()));
+      if (bill) amount = std::min(amount, std::max<int64_t>(0, bill->total_fen() - bill->paid_fen()));
+    }
+    v1::PaymentAllocation* out = principal.add_allocations();
+    out->set_bill_id(a.bill_id());
+    out->set_amount_fen(amount);
+  }
+  return principal;
+}
+
+}  // namespace
+
+SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const FactsLookup& known,
+                                      const PaymentLookup& payment_lookup) {
+  SupervisedChanges changes;
+  FactsBuilder facts(event, known);
+  const v1::DomainEvent& p = event.payload();
+  const std::string& stream = event.stream_id();
+  switch (p.event_case()) {
+    case v1::DomainEvent::kApplicationSubmitted:
+      facts.Touch(kSubjectApplication, absl::StrCat(kSubjectApplication, "/",
+                                                    p.application_submitted().application_id()));
+      break;
+    case v1::DomainEvent::kApplicationAccepted:
+      *facts
+           .Touch(kSubjectApplication,
+                  absl::StrCat(kSubjectApplication, "/", p.application_accepted().application_id()))
+           .mutable_due() = p.application_accepted().due_date();
+      break;
+    case v1::DomainEvent::kApplicationClosed:
+    case v1::DomainEvent::kApplicationRejected:
+    case v1::DomainEvent::kApplicationWithdrawn:
+      facts
+          .Touch(kSubjectApplication,
+                 absl::StrCat(kSubjectApplication, "/", domain::kApplication.IdOf(stream)))
+          .set_ended(true);
+      break;
+    case v1::DomainEvent::kServiceTicketOpened: {
+      v1::SupervisedFacts& f = facts.Touch(
+          kSubjectTicket, absl::StrCat(kSubjectTicket, "/", p.service_ticket_opened().ticket_id()));
+      *f.mutable_started_at() = p.service_ticket_opened().opened_at();
+      if (!f.has_started_at()) *f.mutable_started_at() = event.occurred_at();
+      break;
+    }
+    case v1::DomainEvent::kServiceTicketDispatched: {
+      v1::SupervisedFacts& f = facts.Touch(
+          kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)));
+      f.set_dispatched(true);
+      *f.mutable_on_site_due_by() = p.service_ticket_dispatched().on_site_due_by();
+      break;
+    }
+    case v1::DomainEvent::kServiceTicketOnSite:
+      facts.Touch(kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)))
+          .set_on_site(true);
+      break;
+    case v1::DomainEvent::kServiceTicketResolved:
+      facts.Touch(kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)))
+          .set_done(true);
+      break;
+    case v1::DomainEvent::kServiceTicketClosed: {
+      v1::SupervisedFacts& f = facts.Touch(
+          kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)));
+      f.set_done(true);
+      f.set_ended(true);
+      break;
+    }
+    case v1::DomainEvent::kMeterReadRecorded: {
+      const v1::MeterReadRecorded& read = p.meter_read_recorded();
+      *facts.Touch(kSubjectRead, ReadKey(read.account_id(), read.read_id())).mutable_started_at() =
+          event.occurred_at();
+      break;
+    }
+    case v1::DomainEvent::kMeterReadChecked: {
+      const v1::MeterReadChecked& check = p.meter_read_checked();
+      v1::SupervisedFacts* f =
+          facts.TouchKnown(kSubjectRead, ReadKey(domain::kAccount.IdOf(stream), check.read_id()));
+      if (f == nullptr) break;
+      f->set_checked(true);
+      if (check.passed()) {
+        f->set_ended(true);
+      } else {
+        f->set_flagged(true);
+        *f->mutable_flagged_at() = event.occurred_at();
+      }
+      break;
+    }
+    case v1::DomainEvent::kReadCheckDecided: {
+      v1::SupervisedFacts* f = facts.TouchKnown(
+          kSubjectRead, ReadKey(domain::kAccount.IdOf(stream), p.read_check_decided().read_id()));
+      if (f != nullptr) f->set_ended(true);
+      break;
+    }
+    case v1::DomainEvent::kBillIssued: {
+      const v1::BillIssued& bill = p.bill_issued();
+      v1::SupervisedFacts& f = facts.Touch(kSubjectBill, BillKey(bill.account_id(), bill.bill_id()));
+      *f.mutable_due() = bill.due_date();
+      f.set_total_fen(bill.total_fen());
+      break;
+    }
+    case v1::DomainEvent::kBillChecked: {
+      v1::SupervisedFacts* f = facts.TouchKnown(
+          kSubjectBill, BillKey(domain::kAccount.IdOf(stream), p.bill_checked().bill_id()));
+      if (f != nullptr) f->set_checked(true);
+      break;
+    }
+    case v1::DomainEvent::kBillReversed: {
+      v1::SupervisedFacts* f = facts.TouchKnown(
+          kSubjectBill, BillKey(domain::kAccount.IdOf(stream), p.bill_reversed().bill_id()));
+      if (f != nullptr) f->set_ended(true);
+      break;
+    }
+    case v1::DomainEvent::kPaymentPosted: {
+      const std::string account(domain::kAccount.IdOf(stream));
+      v1::PaymentPosted principal =
+          PrincipalOf(p.payment_posted(), event.schema_version(), account, known);
+      for (const v1::PaymentAllocation& a : principal.allocations()) {
+        v1::SupervisedFacts* f = facts.TouchKnown(kSubjectBill, BillKey(account, a.bill_id()));
+        if (f != nullptr) f->set_paid_fen(f->paid_fen() + a.amount_fen());
+      }
+      changes.payment_posted = std::move(principal);
+      break;
+    }
+    case v1::DomainEvent::kPaymentReversed: {
+      const std::string account(domain::kAccount.IdOf(stream));
+      std::optional<v1::PaymentPosted> paid =
+          payment_lookup(account, p.payment_reversed().payment_id());
+      if (!paid) break;
+      for (const v1::PaymentAllocation& a : paid->allocations()) {
+        v1::SupervisedFacts* f = facts.TouchKnown(kSubjectBill, BillKey(account, a.bill_id()));
+        if (f != nullptr) f->set_paid_fen(f->paid_fen() - a.amount_fen());
+      }
+      break;
+    }
+    case v1::DomainEvent::kMeterCalibrated: {
+      const v1::MeterCalibrated& calibration = p.meter_calibrated();
+      if (!calibration.passed()) break;
+      *facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", calibration.bar_code()))
+           .mutable_due() = calibration.next_due();
+      break;
+    }
+    case v1::DomainEvent::kMeterInstalled:
+      facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
+          .set_in_service(true);
+      break;
+    case v1::DomainEvent::kMeterRemoved:
+      facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
+          .set_in_service(false);
+      break;
+    case v1::DomainEvent::kOnSiteTestRecorded:
+      *facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
+           .mutable_on_site_test_due() = p.on_site_test_recorded().next_due();
+      break;
+    case v1::DomainEvent::kMeterScrapped:
+      facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
+          .set_ended(true);
+      break;
+    case v1::DomainEvent::kWorkVoucherIssued:
+      *facts
+           .Touch(kSubjectVoucher,
+                  absl::StrCat(kSubjectVoucher, "/", p.work_voucher_issued().voucher_id()))
+           .mutable_due() = p.work_voucher_issued().due_on();
+      break;
+    case v1::DomainEvent::kWorkVoucherCompleted:
+      facts.Touch(kSubjectVoucher, absl::StrCat(kSubjectVoucher, "/", domain::kVoucher.IdOf(stream)))
+          .set_done(true);
+      break;
+    case v1::DomainEvent::kWorkVoucherVerified: {
+      v1::SupervisedFacts& f = facts.Touch(
+          kSubjectVoucher, absl::StrCat(kSubjectVoucher, "/", domain::kVoucher.IdOf(stream)));
+      f.set_done(true);
+      f.set_ended(true);
+      break;
+    }
+    default:
+      break;
+  }
+  changes.subjects = facts.Take();
+  return changes;
+}
+
+std::string EngineAlertId(const SupervisionRuleSpec& rule, absl::string_view subject_key,
+                          int32_t sequence) {
+  return absl::StrCat("sv.", rule.name, ".", HexEncode(Sha256(subject_key)).substr(0, 16), ".",
+                      sequence);
+}
+
+}  // namespace gridledger::marketing
