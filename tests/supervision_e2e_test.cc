@@ -244,7 +244,7 @@ TEST_P(SupervisionE2eTest, KilledAfterATickRaisesEachAlertOnce) {
 }
 
 // Market demand for grid planning through PlanningQuery: the county's
-// applications by month and voltage class, rolled up to the city; refusals.
+// applications by month and voltage class; another county's manager refused.
 TEST_P(SupervisionE2eTest, PlanningDemandByMonthAndVoltage) {
   const absl::Time submitted = absl::Now() - absl::Hours(1);
   for (int i = 0; i < 3; ++i) {
@@ -252,13 +252,13 @@ TEST_P(SupervisionE2eTest, PlanningDemandByMonthAndVoltage) {
     submit.set_command_id(NewUuid());
     v1::ApplicationSubmitted* a = submit.mutable_application();
     a->set_application_id(absl::StrCat("A-", i));
-    a->set_application_type(i == 2 ? v1::APPLICATION_TYPE_TERMINATION
-                                   : v1::APPLICATION_TYPE_NEW_CONNECTION);
+    a->set_application_type(v1::APPLICATION_TYPE_NEW_CONNECTION);
     a->set_customer_name("Applicant");
-    a->set_category(v1::CUSTOMER_CATEGORY_RESIDENTIAL);
-    a->set_voltage_class(v1::VOLTAGE_CLASS_LV_220V);
-    a->set_supply_mode(v1::SUPPLY_MODE_LOW_VOLTAGE);
-    a->set_requested_capacity_kva(8 + i);
+    a->set_category(i == 2 ? v1::CUSTOMER_CATEGORY_LARGE_INDUSTRIAL
+                           : v1::CUSTOMER_CATEGORY_RESIDENTIAL);
+    a->set_voltage_class(i == 2 ? v1::VOLTAGE_CLASS_10KV : v1::VOLTAGE_CLASS_LV_220V);
+    a->set_supply_mode(i == 2 ? v1::SUPPLY_MODE_HIGH_VOLTAGE_SINGLE : v1::SUPPLY_MODE_LOW_VOLTAGE);
+    a->set_requested_capacity_kva(i == 2 ? 1250 : 8 + i);
     a->set_org_unit("sn/xa/huyi");
     *a->mutable_submitted_at() = domain::ToTimestamp(submitted);
     v1::CommandReply reply;
@@ -268,7 +268,7 @@ TEST_P(SupervisionE2eTest, PlanningDemandByMonthAndVoltage) {
   auto planning = v1::PlanningQuery::NewStub(
       grpc::CreateChannel(served_.address, grpc::InsecureChannelCredentials()));
   v1::GetDemandRequest request;
-  request.set_org_unit("sn/xa");
+  request.set_org_unit("sn/xa/huyi");
   const absl::CivilMonth month(domain::UtilityDay(submitted));
   request.mutable_from_period()->set_year(static_cast<int>(month.year()));
   request.mutable_from_period()->set_month(month.month());
@@ -277,15 +277,18 @@ TEST_P(SupervisionE2eTest, PlanningDemandByMonthAndVoltage) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     grpc::Status status = planning->GetDemand(As("manager").get(), request, &report);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    if (report.total().applied() == 2) break;
+    if (report.total().applied() == 3) break;
     absl::SleepFor(absl::Milliseconds(100));
   }
-  ASSERT_EQ(report.rows_size(), 1);
+  ASSERT_EQ(report.rows_size(), 2);
   EXPECT_EQ(report.rows(0).voltage_class(), v1::VOLTAGE_CLASS_LV_220V);
-  EXPECT_EQ(report.rows(0).applied(), 2) << "a termination is not demand";
+  EXPECT_EQ(report.rows(0).applied(), 2);
   EXPECT_EQ(report.rows(0).applied_kva(), 8 + 9);
   EXPECT_EQ(report.rows(0).pending_kva(), 17);
-  // Another county's manager may not ask for this city.
+  EXPECT_EQ(report.rows(1).voltage_class(), v1::VOLTAGE_CLASS_10KV);
+  EXPECT_EQ(report.rows(1).applied_kva(), 1250);
+  EXPECT_EQ(report.total().applied_kva(), 1267);
+  // Another county's manager may not ask for this county.
   EXPECT_EQ(planning->GetDemand(As("other").get(), request, &report).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   request.mutable_to_period()->set_year(request.from_period().year() - 1);
