@@ -68,12 +68,12 @@ void PrintSummary(const std::string& tag, const std::string& target, DemoTotals&
       (long long)s.bay_approvals.load(), (long long)s.tickets.load(), (long long)s.commands.load(),
       seconds, s.commands.load() / seconds, (long long)s.failures.load());
   if (s.ticks.load() + s.ticks_behind.load() > 0) {
-    std::printf("  supervision: %lld clock ticks (%lld not needed: the clock was past them), "
-                "%lld work voucher(s) verified, %lld scan(s) of the wrong meter refused; alerts "
-                "(raised/resolved):\n",
-                (long long)s.ticks.load(), (long long)s.ticks_behind.load(),
-                (long long)s.vouchers.load(),
-                (long long)s.wrong_scans_refused.load());
+    std::printf(
+        "  supervision: %lld clock ticks (%lld not needed: the clock was past them), "
+        "%lld work voucher(s) verified, %lld scan(s) of the wrong meter refused; alerts "
+        "(raised/resolved):\n",
+        (long long)s.ticks.load(), (long long)s.ticks_behind.load(), (long long)s.vouchers.load(),
+        (long long)s.wrong_scans_refused.load());
     std::lock_guard<std::mutex> lock(s.mu);
     for (const auto& [rule, counts] : s.alerts_by_rule) {
       std::printf("               %-44s %lld/%lld\n", rule.c_str(), (long long)counts.first,

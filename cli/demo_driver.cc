@@ -562,9 +562,8 @@ class Demo {
       r.mutable_threshold()->set_rule(rule);
       r.mutable_threshold()->set_value(days);
       v1::CommandReply reply;
-      Do("marketing_manager", "supervision threshold", [&](grpc::ClientContext* c) {
-        return marketing_->SetSupervisionThreshold(c, r, &reply);
-      });
+      Do("marketing_manager", "supervision threshold",
+         [&](grpc::ClientContext* c) { return marketing_->SetSupervisionThreshold(c, r, &reply); });
     }
     const std::string application = absl::StrCat("A-", tag_, "-late");
     const std::string ticket = absl::StrCat("T-", tag_, "-late");
@@ -596,10 +595,9 @@ class Demo {
     end.set_application_id(application);
     end.set_reason("the customer gave up waiting");
     v1::CommandReply reply;
-    Do(
-        "customer_service", "withdraw late application",
-        [&](grpc::ClientContext* c) { return customer_->WithdrawApplication(c, end, &reply); },
-        {calendar_.At(1, 12, 10), "demo-" + application});
+    Do("customer_service", "withdraw late application",
+       [&](grpc::ClientContext* c) { return customer_->WithdrawApplication(c, end, &reply); },
+       {calendar_.At(1, 12, 10), "demo-" + application});
     Tick(calendar_.At(1, 12, 11));
     // The month's bills are due on the 20th: each dunning stage, then today.
     for (int day : {21, 26, 31}) Tick(calendar_.At(1, day, 9));
@@ -649,10 +647,9 @@ class Demo {
     v1::AcceptApplicationRequest accept;
     accept.set_command_id(NewUuid());
     accept.set_application_id(id);
-    Do(
-        "customer_service", "accept late application",
-        [&](grpc::ClientContext* c) { return customer_->AcceptApplication(c, accept, &reply); },
-        {at + absl::Hours(1), "demo-" + id});
+    Do("customer_service", "accept late application",
+       [&](grpc::ClientContext* c) { return customer_->AcceptApplication(c, accept, &reply); },
+       {at + absl::Hours(1), "demo-" + id});
   }
 
   void LateTicketOpened(const std::string& id, const std::string& unit, absl::Time at) {
@@ -678,17 +675,16 @@ class Demo {
     if (step == 1) r.mutable_on_site();
     if (step == 2) r.mutable_resolved()->set_resolution("restored at last");
     v1::CommandReply reply;
-    Do(
-        "customer_service", "late ticket step",
-        [&](grpc::ClientContext* c) { return customer_->AdvanceTicket(c, r, &reply); },
-        {at, "demo-" + id});
+    Do("customer_service", "late ticket step",
+       [&](grpc::ClientContext* c) { return customer_->AdvanceTicket(c, r, &reply); },
+       {at, "demo-" + id});
   }
 
   // The meter installed on the county's first account (a replacement's when
   // the first failed verification), or empty.
   std::string FirstInstalledMeter() {
-    for (const std::string& bar_code : {absl::StrCat("M-", tag_, "-0"),
-                                        absl::StrCat("M-", tag_, "-0R")}) {
+    for (const std::string& bar_code :
+         {absl::StrCat("M-", tag_, "-0"), absl::StrCat("M-", tag_, "-0R")}) {
       v1::GetMeterRequest get;
       get.set_bar_code(bar_code);
       v1::MeterState meter;
@@ -714,8 +710,7 @@ class Demo {
     v->set_org_unit(unit);
     *v->mutable_due_on() = domain::ToDate(domain::UtilityDay(at) + 2);
     v1::CommandReply reply;
-    if (!Do(
-            "metering_technician", "issue voucher",
+    if (!Do("metering_technician", "issue voucher",
             [&](grpc::ClientContext* c) { return metering_->IssueWorkVoucher(c, issue, &reply); },
             {at, "demo-" + id})) {
       voucher_meter_.clear();
@@ -725,10 +720,9 @@ class Demo {
     dispatch.set_command_id(NewUuid());
     dispatch.mutable_dispatch()->set_voucher_id(id);
     dispatch.mutable_dispatch()->set_crew("crew-meters");
-    Do(
-        "metering_technician", "dispatch voucher",
-        [&](grpc::ClientContext* c) { return metering_->DispatchWorkVoucher(c, dispatch, &reply); },
-        {at + absl::Minutes(30), "demo-" + id});
+    Do("metering_technician", "dispatch voucher",
+       [&](grpc::ClientContext* c) { return metering_->DispatchWorkVoucher(c, dispatch, &reply); },
+       {at + absl::Minutes(30), "demo-" + id});
   }
 
   void FinishVoucher(const std::string& id, absl::Time on_site, absl::Time completed) {
@@ -743,12 +737,12 @@ class Demo {
       grpc::ClientContext context;
       context.AddMetadata("authorization", "Bearer " + tokens_["field_crew"]);
       const grpc::Status wrong = metering_->RecordVoucherOnSite(&context, scan, &reply);
-      if (wrong.error_code() == grpc::StatusCode::FAILED_PRECONDITION) ++totals_->wrong_scans_refused;
+      if (wrong.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
+        ++totals_->wrong_scans_refused;
     }
     scan.set_command_id(NewUuid());
     scan.mutable_on_site()->set_scanned_bar_code(voucher_meter_);
-    if (!Do(
-            "field_crew", "voucher on site",
+    if (!Do("field_crew", "voucher on site",
             [&](grpc::ClientContext* c) { return metering_->RecordVoucherOnSite(c, scan, &reply); },
             {on_site, "demo-" + id})) {
       return;
@@ -759,9 +753,10 @@ class Demo {
     complete.mutable_completion()->set_result("registers read on site");
     *complete.mutable_completion()->mutable_completed_on() =
         domain::ToDate(domain::UtilityDay(completed));
-    if (!Do(
-            "field_crew", "complete voucher",
-            [&](grpc::ClientContext* c) { return metering_->CompleteWorkVoucher(c, complete, &reply); },
+    if (!Do("field_crew", "complete voucher",
+            [&](grpc::ClientContext* c) {
+              return metering_->CompleteWorkVoucher(c, complete, &reply);
+            },
             {completed, "demo-" + id})) {
       return;
     }
@@ -769,10 +764,9 @@ class Demo {
     verify.set_command_id(NewUuid());
     verify.mutable_verification()->set_voucher_id(id);
     verify.mutable_verification()->set_accepted(true);
-    if (Do(
-            "metering_technician", "verify voucher",
-            [&](grpc::ClientContext* c) { return metering_->VerifyWorkVoucher(c, verify, &reply); },
-            {completed + absl::Hours(2), "demo-" + id})) {
+    if (Do("metering_technician", "verify voucher",
+           [&](grpc::ClientContext* c) { return metering_->VerifyWorkVoucher(c, verify, &reply); },
+           {completed + absl::Hours(2), "demo-" + id})) {
       ++totals_->vouchers;
     }
   }

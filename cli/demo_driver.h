@@ -29,7 +29,8 @@ struct DemoTotals {
   // Supervision: clock ticks recorded, work vouchers accepted, scans of the
   // wrong meter refused, and the alerts by rule as SupervisionQuery lists them.
   std::atomic<int64_t> ticks{0}, ticks_behind{0}, vouchers{0}, wrong_scans_refused{0};
-  std::map<std::string, std::pair<int64_t, int64_t>> alerts_by_rule;  // raised, resolved; guarded by mu
+  std::map<std::string, std::pair<int64_t, int64_t>>
+      alerts_by_rule;  // raised, resolved; guarded by mu
   std::mutex mu;
   std::vector<std::string> first_errors;  // guarded by mu
 };

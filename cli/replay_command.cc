@@ -74,10 +74,11 @@ absl::StatusOr<ReplayRequest> RequestOf(const ReplayFlags& flags) {
     request.period.set_year(year);
     request.period.set_month(month);
   }
-  for (const auto& [flag, value, view] : {std::make_tuple("--ledger", flags.ledger, "ledger"),
-                                          std::make_tuple("--asset", flags.asset, "assets"),
-                                          std::make_tuple("--kpi", flags.kpi, "kpi"),
-                                          std::make_tuple("--alerts", flags.alerts, "supervision")}) {
+  for (const auto& [flag, value, view] :
+       {std::make_tuple("--ledger", flags.ledger, "ledger"),
+        std::make_tuple("--asset", flags.asset, "assets"),
+        std::make_tuple("--kpi", flags.kpi, "kpi"),
+        std::make_tuple("--alerts", flags.alerts, "supervision")}) {
     if (!value.empty() && !options.views.count(view)) {
       return absl::InvalidArgumentError(absl::StrCat(flag, " needs the ", view, " view (--views)"));
     }
@@ -137,8 +138,8 @@ absl::Status PrintAlerts(const projections::ViewReader& reader, const std::strin
   for (const v1::AlertRecord& d : decisions) {
     if (!domain::OrgUnitContains(unit, d.raised().org_unit())) continue;
     decided[d.raised().alert_id()] = d.state() == v1::ALERT_STATE_OPEN;
-    std::printf("{\"decided\":{\"alertId\":\"%s\",\"open\":%s}}\n",
-                d.raised().alert_id().c_str(), d.state() == v1::ALERT_STATE_OPEN ? "true" : "false");
+    std::printf("{\"decided\":{\"alertId\":\"%s\",\"open\":%s}}\n", d.raised().alert_id().c_str(),
+                d.state() == v1::ALERT_STATE_OPEN ? "true" : "false");
   }
   std::printf("{\"alertsAgree\":%s}\n", recorded == decided ? "true" : "false");
   return absl::OkStatus();

@@ -155,7 +155,9 @@ void AddCommonFlags(CLI::App& command, ServeFlags& flags) {
   command.add_flag("--without_tokens", flags.without_tokens,
                    "serve with no tokens file: every call but health and reflection is refused "
                    "UNAUTHENTICATED (said loudly at start)");
-  command.add_option("--views", o.views, "views to host: ledger,assets,kpi,planning,supervision, or none")
+  command
+      .add_option("--views", o.views,
+                  "views to host: ledger,assets,kpi,planning,supervision, or none")
       ->capture_default_str();
   command
       .add_option("--clock_tick_s", o.clock_tick_s,

@@ -63,16 +63,15 @@ struct TailFlags {
 
 // One line for people per alert event: when, what, which alert, where, why.
 std::string AlertLine(const v1::EventEnvelope& event) {
-  const std::string when = absl::FormatTime("%Y-%m-%d %H:%M", domain::FromTimestamp(event.occurred_at()),
-                                            domain::UtilityZone());
+  const std::string when = absl::FormatTime(
+      "%Y-%m-%d %H:%M", domain::FromTimestamp(event.occurred_at()), domain::UtilityZone());
   if (event.payload().has_supervision_alert_raised()) {
     const v1::SupervisionAlertRaised& a = event.payload().supervision_alert_raised();
-    return absl::StrCat(when, "  RAISED    ", a.alert_id(), "  ", a.org_unit(), "  ",
-                        a.rule() != v1::SUPERVISION_RULE_UNSPECIFIED
-                            ? v1::SupervisionRule_Name(a.rule())
-                            : v1::AlertKind_Name(a.kind()),
-                        "  ", a.subject_stream_id(), "  ", a.detail(), "  by ",
-                        event.actor().principal());
+    return absl::StrCat(
+        when, "  RAISED    ", a.alert_id(), "  ", a.org_unit(), "  ",
+        a.rule() != v1::SUPERVISION_RULE_UNSPECIFIED ? v1::SupervisionRule_Name(a.rule())
+                                                     : v1::AlertKind_Name(a.kind()),
+        "  ", a.subject_stream_id(), "  ", a.detail(), "  by ", event.actor().principal());
   }
   const v1::SupervisionAlertResolved& r = event.payload().supervision_alert_resolved();
   return absl::StrCat(when, "  RESOLVED  ", r.alert_id(), "  ", r.resolution(), "  by ",
@@ -98,8 +97,8 @@ absl::StatusOr<v1::SubscribeRequest> SubscribeRequestOf(const TailFlags& flags) 
     }
     request.set_until_now(true);
   }
-  const std::string types = flags.alerts ? "SupervisionAlertRaised,SupervisionAlertResolved"
-                                         : flags.type;
+  const std::string types =
+      flags.alerts ? "SupervisionAlertRaised,SupervisionAlertResolved" : flags.type;
   for (absl::string_view t : absl::StrSplit(types, ',', absl::SkipEmpty())) {
     request.add_event_types(
         absl::StartsWith(t, "gridledger.v1.") ? std::string(t) : absl::StrCat("gridledger.v1.", t));

@@ -24,8 +24,7 @@ void ClockTicker::Run() {
     absl::Status recorded = marketing::RecordWallClockTick(*store_, absl::Now(), interval_);
     if (!recorded.ok()) {
       log::Warning("clock.tick_failed",
-                   absl::StrCat("gridledger: recording a clock tick failed: ",
-                                recorded.ToString()),
+                   absl::StrCat("gridledger: recording a clock tick failed: ", recorded.ToString()),
                    {{"reason", std::string(recorded.message())}});
     }
     mu_.Lock();

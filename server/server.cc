@@ -36,7 +36,6 @@
 #include "server/call_observer.h"
 #include "server/checkpoint_exporter.h"
 #include "server/clock_ticker.h"
-#include "services/marketing_department/supervision_commands.h"
 #include "server/cluster_service.h"
 #include "server/health_service.h"
 #include "server/metrics_endpoint.h"
@@ -48,6 +47,7 @@
 #include "services/customer_service/customer_service.h"
 #include "services/event_gateway/event_gateway_service.h"
 #include "services/marketing_department/marketing_service.h"
+#include "services/marketing_department/supervision_commands.h"
 #include "services/metering_center/metering_service.h"
 #include "services/query/query_service.h"
 
@@ -564,12 +564,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   auto parts = std::make_unique<Parts>(std::move(options));
   const ServeOptions& o = parts->options;
   // The supervision engine records its alerts through the command path.
-  GL_ASSIGN_OR_RETURN(auto views,
-                      projections::ViewsNamed(
-                          o.views, [p = parts.get()](
-                                       const std::vector<projections::AlertAction>& actions) {
-                            return marketing::RecordEngineAlerts(*p->store, actions);
-                          }));
+  GL_ASSIGN_OR_RETURN(
+      auto views,
+      projections::ViewsNamed(
+          o.views, [p = parts.get()](const std::vector<projections::AlertAction>& actions) {
+            return marketing::RecordEngineAlerts(*p->store, actions);
+          }));
   if (o.project_only && views.empty()) {
     return absl::InvalidArgumentError("--views: name at least one view");
   }
@@ -600,8 +600,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServeOptions options) {
   parts->view_host = *std::move(view_host);
   parts->view_host->Start();
   if (!o.project_only && o.clock_tick_s > 0) {
-    parts->clock =
-        std::make_unique<ClockTicker>(parts->store.get(), absl::Seconds(o.clock_tick_s));
+    parts->clock = std::make_unique<ClockTicker>(parts->store.get(), absl::Seconds(o.clock_tick_s));
   }
   if (!checkpoint_key.empty()) {
     parts->exporter =

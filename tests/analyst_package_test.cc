@@ -186,9 +186,10 @@ TEST(AnalystPackageTest, KafkaTopicsAndSubscribeThroughThePackage) {
     std::ofstream file(dir.path() + "/analyst.token");
     file << tokens["analyst"] << "\n";
   }
-  testing::ServeProcess serve(GL_GRIDLEDGER_PATH,
-                              {"serve", "--store", uri, "--listen", "127.0.0.1:0", "--tokens",
-                               dir.path() + "/tokens", "--view_dir", dir.path() + "/views"});
+  testing::ServeProcess serve(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--clock_tick_s", "0", "--store", uri, "--listen", "127.0.0.1:0", "--tokens",
+       dir.path() + "/tokens", "--view_dir", dir.path() + "/views"});
   const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   ASSERT_TRUE(testing::RegisterOrgUnits(address, tokens["registrar"], testing::TestOrgUnits()));

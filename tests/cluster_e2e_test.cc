@@ -103,6 +103,8 @@ class ClusterTest : public ::testing::Test {
   std::string LaunchInstance(Instance& instance) {
     instance.process = std::make_unique<testing::ServeProcess>(
         GL_GRIDLEDGER_PATH, std::vector<std::string>{"serve",
+                                                     "--clock_tick_s",
+                                                     "0",
                                                      "--store",
                                                      store_uri_,
                                                      "--listen",
@@ -519,9 +521,9 @@ TEST_F(ClusterTest, PartitionCountOtherThanTheTopicsIsRefused) {
   const std::string address = "127.0.0.1:" + FreePort();
   testing::ServeProcess wrong(
       GL_GRIDLEDGER_PATH,
-      {"serve", "--store", other_uri, "--listen", address, "--instance", "c9", "--advertise",
-       address, "--cluster_secret", dir_.path() + "/secret", "--tokens", dir_.path() + "/tokens",
-       "--views", "none", "--state_dir", dir_.path() + "/state-c9"});
+      {"serve", "--clock_tick_s", "0", "--store", other_uri, "--listen", address, "--instance",
+       "c9", "--advertise", address, "--cluster_secret", dir_.path() + "/secret", "--tokens",
+       dir_.path() + "/tokens", "--views", "none", "--state_dir", dir_.path() + "/state-c9"});
   const std::string said = wrong.LineContaining("partitions");
   EXPECT_THAT(said, ::testing::HasSubstr("has 3 partitions, the deployment expects 2")) << said;
   EXPECT_NE(wrong.Wait(), 0);
@@ -640,9 +642,10 @@ TEST_F(ClusterTest, TwoInstancesWithOneNameTheNewerTakesItOver) {
   {
     testing::ServeProcess same_state(
         GL_GRIDLEDGER_PATH,
-        {"serve", "--store", store_uri_, "--listen", "127.0.0.1:0", "--instance", "c0",
-         "--advertise", "127.0.0.1:1", "--cluster_secret", dir_.path() + "/secret", "--tokens",
-         dir_.path() + "/tokens", "--views", "none", "--state_dir", dir_.path() + "/state-2"});
+        {"serve", "--clock_tick_s", "0", "--store", store_uri_, "--listen", "127.0.0.1:0",
+         "--instance", "c0", "--advertise", "127.0.0.1:1", "--cluster_secret",
+         dir_.path() + "/secret", "--tokens", dir_.path() + "/tokens", "--views", "none",
+         "--state_dir", dir_.path() + "/state-2"});
     EXPECT_THAT(same_state.LineContaining("in use by another process"),
                 ::testing::HasSubstr("--state_dir"));
     EXPECT_NE(same_state.Wait(), 0);

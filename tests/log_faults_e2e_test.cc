@@ -207,9 +207,9 @@ class KafkaFaults : public ::testing::Test {
   void Serve(const std::string& store_uri) {
     serve_ = std::make_unique<testing::ServeProcess>(
         GL_GRIDLEDGER_PATH,
-        std::vector<std::string>{"serve", "--store", store_uri, "--listen", "127.0.0.1:0",
-                                 "--tokens", dir_.path() + "/tokens", "--views", "assets",
-                                 "--view_dir", dir_.path() + "/views"});
+        std::vector<std::string>{"serve", "--clock_tick_s", "0", "--store", store_uri, "--listen",
+                                 "127.0.0.1:0", "--tokens", dir_.path() + "/tokens", "--views",
+                                 "assets", "--view_dir", dir_.path() + "/views"});
     address_ = testing::AddressFrom(serve_->LineContaining("serving on"));
     ASSERT_FALSE(address_.empty());
     ASSERT_TRUE(testing::RegisterOrgUnits(address_, tokens_["registrar"], testing::TestOrgUnits()));
@@ -416,9 +416,9 @@ TEST_F(KafkaFaults, ASecondServeOnABusyAddressFencesNothing) {
       absl::StrCat("kafka://", *bootstrap, "?topic_prefix=", testing::UniqueTopicPrefix());
   ASSERT_NO_FATAL_FAILURE(Serve(store_uri));
   ASSERT_TRUE(ReceiveMeter("BUSY-0").ok());
-  testing::ServeProcess second(
-      GL_GRIDLEDGER_PATH,
-      {"serve", "--store", store_uri, "--listen", address_, "--views", "none", "--without_tokens"});
+  testing::ServeProcess second(GL_GRIDLEDGER_PATH,
+                               {"serve", "--clock_tick_s", "0", "--store", store_uri, "--listen",
+                                address_, "--views", "none", "--without_tokens"});
   EXPECT_THAT(second.LineContaining("in use"), ::testing::HasSubstr("nothing was opened"));
   EXPECT_NE(second.Wait(), 0);
   EXPECT_TRUE(AwaitHealth("SERVING", absl::Seconds(2)));
@@ -467,9 +467,9 @@ TEST(BoundedConnections, SilentAndIdleConnectionsAreClosed) {
   testing::TempDir dir;
   testing::ServeProcess serve(
       GL_GRIDLEDGER_PATH,
-      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
-       "--views", "none", "--view_dir", dir.path() + "/views", "--handshake_timeout_s", "1",
-       "--idle_connection_s", "2", "--without_tokens"});
+      {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/store", "--listen",
+       "127.0.0.1:0", "--views", "none", "--view_dir", dir.path() + "/views",
+       "--handshake_timeout_s", "1", "--idle_connection_s", "2", "--without_tokens"});
   const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   const int port = std::stoi(address.substr(address.rfind(':') + 1));
@@ -526,8 +526,8 @@ TEST(BoundedConnections, ACallPastTheStreamCapWaitsOnItsConnection) {
   testing::TempDir dir;
   testing::ServeProcess serve(
       GL_GRIDLEDGER_PATH,
-      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
-       "--views", "none", "--max_streams_per_connection", "2", "--without_tokens"});
+      {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/store", "--listen",
+       "127.0.0.1:0", "--views", "none", "--max_streams_per_connection", "2", "--without_tokens"});
   const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   // A connection of its own per channel (no shared subchannel).

@@ -22,11 +22,9 @@ using ::testing::HasSubstr;
 class MeteringE2eTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    served_ =
-        testing::StartGridLedger(GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
-                                 {{"tech", "metering_technician"},
-                                  {"reader", "meter_reader"},
-                                  {"crew", "field_crew"}});
+    served_ = testing::StartGridLedger(
+        GL_GRIDLEDGER_PATH, GetParam(), dir_.path(),
+        {{"tech", "metering_technician"}, {"reader", "meter_reader"}, {"crew", "field_crew"}});
     if (served_.store_uri.empty()) GTEST_SKIP() << "run through ctest: it starts the broker";
     ASSERT_FALSE(served_.address.empty()) << "gridledger serve did not start";
     tech_token_ = served_.tokens["tech"];

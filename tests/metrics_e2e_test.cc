@@ -307,9 +307,10 @@ TEST_P(MetricsE2eTest, ProjectExposesItsViews) {
   if (store.empty()) GTEST_SKIP() << "no Kafka broker configured (GL_TEST_KAFKA_BOOTSTRAP)";
   WriteTokens();
   {
-    testing::ServeProcess serve(GL_GRIDLEDGER_PATH,
-                                {"serve", "--store", store, "--listen", "127.0.0.1:0", "--tokens",
-                                 dir_.path() + "/tokens", "--view_dir", dir_.path() + "/views"});
+    testing::ServeProcess serve(
+        GL_GRIDLEDGER_PATH,
+        {"serve", "--clock_tick_s", "0", "--store", store, "--listen", "127.0.0.1:0", "--tokens",
+         dir_.path() + "/tokens", "--view_dir", dir_.path() + "/views"});
     const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
     ASSERT_FALSE(address.empty());
     const std::string demo = testing::RunCommand(

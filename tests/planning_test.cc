@@ -39,8 +39,8 @@ TEST(PlanningViewTest, DemandEqualsSumsTakenFromTheEvents) {
     const auto type = static_cast<v1::ApplicationType>(1 + random() % 5);
     const auto voltage = static_cast<v1::VoltageClass>(1 + random() % 4);
     const int64_t kva = 5 + static_cast<int64_t>(random() % 2000);
-    const absl::Time submitted = absl::FromCivil(absl::CivilSecond(2026, month, 1 + i % 28, 10, 0, 0),
-                                                 domain::UtilityZone());
+    const absl::Time submitted = absl::FromCivil(
+        absl::CivilSecond(2026, month, 1 + i % 28, 10, 0, 0), domain::UtilityZone());
     std::vector<v1::DomainEvent> events(1);
     v1::ApplicationSubmitted* a = events[0].mutable_application_submitted();
     a->set_application_id(id);
@@ -49,8 +49,10 @@ TEST(PlanningViewTest, DemandEqualsSumsTakenFromTheEvents) {
     a->set_requested_capacity_kva(kva);
     a->set_org_unit(unit);
     *a->mutable_submitted_at() = domain::ToTimestamp(submitted);
-    const int fate = static_cast<int>(random() % 5);  // 0 open, 1 accepted, 2 energised, 3 rejected, 4 withdrawn after acceptance
-    if (fate >= 1 && fate != 3) events.emplace_back().mutable_application_accepted()->set_application_id(id);
+    const int fate = static_cast<int>(
+        random() % 5);  // 0 open, 1 accepted, 2 energised, 3 rejected, 4 withdrawn after acceptance
+    if (fate >= 1 && fate != 3)
+      events.emplace_back().mutable_application_accepted()->set_application_id(id);
     if (fate == 2) events.emplace_back().mutable_supply_energised()->set_application_id(id);
     if (fate == 3) events.emplace_back().mutable_application_rejected()->set_application_id(id);
     if (fate == 4) events.emplace_back().mutable_application_withdrawn()->set_application_id(id);

@@ -80,8 +80,8 @@ std::string HealthCheck(const std::string& address,
 TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
   testing::TempDir dir;
   const std::string store = "embedded:" + dir.path() + "/store";
-  ServeProcess serve(GL_GRIDLEDGER_PATH,
-                     {"serve", "--store", store, "--listen", "127.0.0.1:0", "--without_tokens"});
+  ServeProcess serve(GL_GRIDLEDGER_PATH, {"serve", "--clock_tick_s", "0", "--store", store,
+                                          "--listen", "127.0.0.1:0", "--without_tokens"});
   const std::string line = serve.LineContaining("serving on");
   const std::string address = AddressFrom(line);
   ASSERT_FALSE(address.empty()) << "serve said: " << line;
@@ -99,8 +99,8 @@ TEST(ServeE2eTest, ServesHealthAndReflectionThenStopsOnSigterm) {
   EXPECT_THAT(health, HasSubstr("\"SERVING\""));
 
   // The store is held: a second server on it is refused with the reason.
-  ServeProcess second(GL_GRIDLEDGER_PATH,
-                      {"serve", "--store", store, "--listen", "127.0.0.1:0", "--without_tokens"});
+  ServeProcess second(GL_GRIDLEDGER_PATH, {"serve", "--clock_tick_s", "0", "--store", store,
+                                           "--listen", "127.0.0.1:0", "--without_tokens"});
   EXPECT_THAT(second.LineContaining("locked"), HasSubstr("is locked by another process"));
   EXPECT_EQ(second.Wait(), 1);
 
@@ -155,8 +155,9 @@ TEST(ServeE2eTest, DefaultsAreSafeEachRefusalNamesItsFlag) {
   }
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/a")) << "a refused serve created its store";
 
-  ServeProcess open(GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/b",
-                                         "--listen", "127.0.0.1:0", "--without_tokens"});
+  ServeProcess open(GL_GRIDLEDGER_PATH,
+                    {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/b",
+                     "--listen", "127.0.0.1:0", "--without_tokens"});
   EXPECT_THAT(open.LineContaining("WITHOUT TOKENS"), HasSubstr("refused UNAUTHENTICATED"));
   EXPECT_THAT(open.LineContaining("serving on"), HasSubstr("serving on"));
   EXPECT_EQ(open.Wait(SIGTERM), 0);
@@ -283,10 +284,10 @@ TEST(ServeE2eTest, APrincipalsCallsInFlightAreCapped) {
   const std::pair<std::string, std::string> alice = IssueAdmin("alice", "");
   const std::pair<std::string, std::string> bob = IssueAdmin("bob", "");
   ReplaceFile(dir.path() + "/tokens", alice.second + bob.second);
-  ServeProcess serve(
-      GL_GRIDLEDGER_PATH,
-      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
-       "--tokens", dir.path() + "/tokens", "--views", "none", "--max_calls_per_principal", "2"});
+  ServeProcess serve(GL_GRIDLEDGER_PATH,
+                     {"serve", "--clock_tick_s", "0", "--store",
+                      "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0", "--tokens",
+                      dir.path() + "/tokens", "--views", "none", "--max_calls_per_principal", "2"});
   const std::string address = AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
@@ -334,9 +335,10 @@ TEST(ServeE2eTest, TokensAreRevokedReloadedAndExpireWithoutARestart) {
       absl::StrCat(HexEncode(Sha256(carol)), " carol sn admin expires=2020-01-01T00:00:00Z\n");
   ReplaceFile(tokens_file, alice_line + bob_line + carol_line);
 
-  ServeProcess serve(GL_GRIDLEDGER_PATH,
-                     {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen",
-                      "127.0.0.1:0", "--tokens", tokens_file, "--views", "none"});
+  ServeProcess serve(
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/store", "--listen",
+       "127.0.0.1:0", "--tokens", tokens_file, "--views", "none"});
   const std::string address = AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   EXPECT_EQ(ListViewsAs(address, {alice}), grpc::StatusCode::OK);
@@ -386,8 +388,8 @@ TEST(ServeE2eTest, ServesTlsAndMutualTls) {
   trusting.pem_root_certs = ReadFile(certs + "/ca.pem");
   {
     ServeProcess serve(GL_GRIDLEDGER_PATH,
-                       {"serve", "--store", "embedded:" + dir.path() + "/a", "--listen",
-                        "127.0.0.1:0", "--tls_cert", certs + "/server.pem", "--tls_key",
+                       {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/a",
+                        "--listen", "127.0.0.1:0", "--tls_cert", certs + "/server.pem", "--tls_key",
                         certs + "/server.key", "--without_tokens"});
     const std::string line = serve.LineContaining("serving on");
     EXPECT_THAT(line, HasSubstr("(TLS)"));
@@ -398,9 +400,9 @@ TEST(ServeE2eTest, ServesTlsAndMutualTls) {
   }
   ServeProcess serve(
       GL_GRIDLEDGER_PATH,
-      {"serve", "--store", "embedded:" + dir.path() + "/b", "--listen", "127.0.0.1:0", "--tls_cert",
-       certs + "/server.pem", "--tls_key", certs + "/server.key", "--tls_client_ca",
-       certs + "/ca.pem", "--without_tokens"});
+      {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/b", "--listen",
+       "127.0.0.1:0", "--tls_cert", certs + "/server.pem", "--tls_key", certs + "/server.key",
+       "--tls_client_ca", certs + "/ca.pem", "--without_tokens"});
   const std::string line = serve.LineContaining("serving on");
   EXPECT_THAT(line, HasSubstr("(mutual TLS)"));
   const std::string address = AddressFrom(line);
@@ -412,8 +414,9 @@ TEST(ServeE2eTest, ServesTlsAndMutualTls) {
   EXPECT_EQ(HealthCheck(address, grpc::SslCredentials(with_certificate)), "SERVING");
   EXPECT_EQ(serve.Wait(SIGTERM), 0);
   // Half a key pair is a flag error.
-  ServeProcess half(GL_GRIDLEDGER_PATH, {"serve", "--store", "embedded:" + dir.path() + "/c",
-                                         "--without_tokens", "--tls_cert", certs + "/server.pem"});
+  ServeProcess half(GL_GRIDLEDGER_PATH,
+                    {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/c",
+                     "--without_tokens", "--tls_cert", certs + "/server.pem"});
   EXPECT_THAT(half.LineContaining("tls"), HasSubstr("--tls_cert and --tls_key go together"));
   EXPECT_EQ(half.Wait(), 2);
 }
@@ -431,9 +434,9 @@ TEST(ServeE2eTest, ClientCommandsSpeakMutualTls) {
   std::ofstream(dir.path() + "/auditor.token") << auditor->token << "\n";
   ServeProcess serve(
       GL_GRIDLEDGER_PATH,
-      {"serve", "--store", "embedded:" + dir.path() + "/store", "--listen", "127.0.0.1:0",
-       "--tls_cert", certs + "/server.pem", "--tls_key", certs + "/server.key", "--tls_client_ca",
-       certs + "/ca.pem", "--tokens", dir.path() + "/tokens"});
+      {"serve", "--clock_tick_s", "0", "--store", "embedded:" + dir.path() + "/store", "--listen",
+       "127.0.0.1:0", "--tls_cert", certs + "/server.pem", "--tls_key", certs + "/server.key",
+       "--tls_client_ca", certs + "/ca.pem", "--tokens", dir.path() + "/tokens"});
   const std::string address = AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   const std::string tail =

@@ -62,6 +62,7 @@ TEST(ServerFaultsTest, AFullDiskIsNotServingUntilItHasRoomAgainWithoutARestart) 
     options.listen = "127.0.0.1:0";
     options.tokens_file = dir.path() + "/tokens";
     options.views = "none";
+    options.clock_tick_s = 0;  // only the test's commands in the log
     options.embedded_env = testing::NewFaultEnv(fs);
     absl::StatusOr<std::unique_ptr<server::Server>> server = server::Server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();

@@ -166,8 +166,9 @@ TEST_P(SupervisionE2eTest, RefusesBadThresholdsTicksAndHandMadeEngineAlerts) {
   EXPECT_THAT(status.error_message(), HasSubstr("threshold.value"));
   threshold.mutable_threshold()->set_value(10);
   threshold.mutable_threshold()->set_org_unit("sn/bj/chencang");
-  EXPECT_EQ(marketing_->SetSupervisionThreshold(As("manager").get(), threshold, &reply).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      marketing_->SetSupervisionThreshold(As("manager").get(), threshold, &reply).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   threshold.mutable_threshold()->set_org_unit("sn/xa/huyi");
   EXPECT_TRUE(marketing_->SetSupervisionThreshold(As("manager").get(), threshold, &reply).ok());
 
@@ -228,8 +229,7 @@ TEST_P(SupervisionE2eTest, KilledAfterATickRaisesEachAlertOnce) {
       std::vector<std::string>{"serve", "--store", served_.store_uri, "--listen", "127.0.0.1:0",
                                "--tokens", dir_.path() + "/tokens", "--view_dir",
                                dir_.path() + "/views", "--clock_tick_s", "0"});
-  const std::string address =
-      testing::AddressFrom(served_.process->LineContaining("serving on"));
+  const std::string address = testing::AddressFrom(served_.process->LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   Connect(address);
   ASSERT_TRUE(Tick(opened + absl::Minutes(32)).ok());
@@ -241,6 +241,27 @@ TEST_P(SupervisionE2eTest, KilledAfterATickRaisesEachAlertOnce) {
   // Nothing more arrives late.
   absl::SleepFor(absl::Seconds(2));
   EXPECT_EQ(AlertsSeenBy("manager", 0).size(), 20u);
+}
+
+// With --clock_tick_s, serve records the ticks itself: a late ticket is
+// found without anyone recording one.
+TEST_P(SupervisionE2eTest, TheServersOwnClockFindsALateTicket) {
+  OpenTicket("T-1", absl::Now() - absl::Hours(1));
+  EXPECT_EQ(served_.process->Wait(SIGTERM), 0);
+  served_.process = std::make_unique<testing::ServeProcess>(
+      GL_GRIDLEDGER_PATH,
+      std::vector<std::string>{"serve", "--store", served_.store_uri, "--listen", "127.0.0.1:0",
+                               "--tokens", dir_.path() + "/tokens", "--view_dir",
+                               dir_.path() + "/views", "--clock_tick_s", "1"});
+  const std::string address = testing::AddressFrom(served_.process->LineContaining("serving on"));
+  ASSERT_FALSE(address.empty());
+  Connect(address);
+  std::vector<v1::AlertRecord> alerts = AlertsSeenBy("manager", 1);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].raised().rule(), v1::SUPERVISION_RULE_TICKET_DISPATCH_LATE);
+  // A tick recorded by hand behind the server's clock is refused.
+  grpc::Status status = Tick(absl::Now() - absl::Minutes(5));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 // Market demand for grid planning through PlanningQuery: the county's

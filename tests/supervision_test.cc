@@ -162,7 +162,8 @@ class SupervisionTest : public ::testing::Test {
     CatchUp(*replayed);
     AlertCounts recorded = Alerts();
     std::map<std::string, bool> recorded_open;
-    for (const auto& [id, n] : recorded.raised) recorded_open[id] = recorded.resolved.count(id) == 0;
+    for (const auto& [id, n] : recorded.raised)
+      recorded_open[id] = recorded.resolved.count(id) == 0;
     EXPECT_EQ(OpenByAlert(*replayed), recorded_open);
     EXPECT_EQ(OpenByAlert(*runner_), recorded_open);
   }
@@ -241,9 +242,8 @@ TEST_F(SupervisionTest, ReadUncheckedThenFlaggedAndUndecided) {
   ExpectRule(v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED, 0, 0, "just flagged");
   Tick(At(6, 12));  // Friday: 4 working days since the flag
   ExpectRule(v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED, 1, 0, "undecided");
-  Append(stream, Payload([](v1::DomainEvent& e) {
-           e.mutable_read_check_decided()->set_read_id("R-1");
-         }),
+  Append(stream,
+         Payload([](v1::DomainEvent& e) { e.mutable_read_check_decided()->set_read_id("R-1"); }),
          At(6, 12, 10));
   Tick(At(6, 12, 11));
   ExpectRule(v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED, 1, 1, "decided");
@@ -297,8 +297,9 @@ TEST_F(SupervisionTest, BillUncheckedThenDunningStagesUntilPaid) {
          }),
          At(7, 22));
   Tick(At(7, 22, 12));
-  for (auto rule : {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1, v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2,
-                    v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3}) {
+  for (auto rule :
+       {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1, v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2,
+        v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3}) {
     ExpectRule(rule, 1, 1, "paid in full");
   }
   // The second payment reversed: unpaid again, a second alert of each stage.
@@ -308,8 +309,9 @@ TEST_F(SupervisionTest, BillUncheckedThenDunningStagesUntilPaid) {
          }),
          At(7, 23));
   Tick(At(7, 23, 12));
-  for (auto rule : {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1, v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2,
-                    v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3}) {
+  for (auto rule :
+       {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1, v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2,
+        v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3}) {
     ExpectRule(rule, 2, 1, "payment reversed");
   }
   ExpectRebuildAndReplayAgree();

@@ -375,10 +375,10 @@ TEST_F(SignedCheckpointTest, EventsCutFromTheEndAreCaught) {
 TEST_F(SignedCheckpointTest, ServeSignsOnStartAndOnSigusr1) {
   const std::string exported = dir_.path() + "/exported";
   std::filesystem::create_directories(exported);
-  testing::ServeProcess serve(
-      GL_GRIDLEDGER_PATH,
-      {"serve", "--store", "embedded:" + Path(), "--listen", "127.0.0.1:0", "--views", "none",
-       "--checkpoint_key", keys_ + ".key", "--checkpoint_dir", exported, "--without_tokens"});
+  testing::ServeProcess serve(GL_GRIDLEDGER_PATH,
+                              {"serve", "--clock_tick_s", "0", "--store", "embedded:" + Path(),
+                               "--listen", "127.0.0.1:0", "--views", "none", "--checkpoint_key",
+                               keys_ + ".key", "--checkpoint_dir", exported, "--without_tokens"});
   ASSERT_THAT(serve.LineContaining("serving on"), HasSubstr("serving on"));
   auto count = [&] {
     int files = 0;
@@ -412,8 +412,9 @@ TEST_F(SignedCheckpointTest, ServeSignsEveryCommitWithItsWriterKey) {
     out << issued.substr(issued.find('\n') + 1);
   }
   testing::ServeProcess serve(
-      GL_GRIDLEDGER_PATH, {"serve", "--store", store, "--listen", "127.0.0.1:0", "--views", "none",
-                           "--tokens", tokens, "--writer_key", keys_ + ".key"});
+      GL_GRIDLEDGER_PATH,
+      {"serve", "--clock_tick_s", "0", "--store", store, "--listen", "127.0.0.1:0", "--views",
+       "none", "--tokens", tokens, "--writer_key", keys_ + ".key"});
   const std::string address = testing::AddressFrom(serve.LineContaining("serving on"));
   ASSERT_FALSE(address.empty());
   ASSERT_TRUE(testing::RegisterOrgUnits(address, token, testing::TestOrgUnits()));

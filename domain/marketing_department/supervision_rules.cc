@@ -25,10 +25,10 @@ constexpr SupervisionRuleSpec kRules[] = {
      "application-overdue", kSubjectApplication, "days", 0, 365},
     {v1::SUPERVISION_RULE_READ_UNCHECKED, v1::ALERT_KIND_READ_OVERDUE, "read-unchecked",
      kSubjectRead, "working days", 3, 60},
-    {v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED, v1::ALERT_KIND_READ_OVERDUE,
-     "read-undecided", kSubjectRead, "working days", 3, 60},
-    {v1::SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE, v1::ALERT_KIND_BILL_OVERDUE,
-     "bill-unchecked", kSubjectBill, "days", 5, 60},
+    {v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED, v1::ALERT_KIND_READ_OVERDUE, "read-undecided",
+     kSubjectRead, "working days", 3, 60},
+    {v1::SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE, v1::ALERT_KIND_BILL_OVERDUE, "bill-unchecked",
+     kSubjectBill, "days", 5, 60},
     {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1, v1::ALERT_KIND_BILL_OVERDUE, "bill-unpaid-1",
      kSubjectBill, "days", 0, 365},
     {v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2, v1::ALERT_KIND_BILL_OVERDUE, "bill-unpaid-2",
@@ -41,10 +41,10 @@ constexpr SupervisionRuleSpec kRules[] = {
      "meter-on-site-test", kSubjectMeter, "days", 0, 365},
     {v1::SUPERVISION_RULE_TICKET_DISPATCH_LATE, v1::ALERT_KIND_TICKET_LATE, "ticket-dispatch",
      kSubjectTicket, "minutes", 30, 24 * 60},
-    {v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE, v1::ALERT_KIND_TICKET_ON_SITE_LATE,
-     "ticket-on-site", kSubjectTicket, "minutes", 0, 24 * 60},
-    {v1::SUPERVISION_RULE_TICKET_RESOLUTION_LATE, v1::ALERT_KIND_TICKET_LATE,
-     "ticket-resolution", kSubjectTicket, "hours", 24, 30 * 24},
+    {v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE, v1::ALERT_KIND_TICKET_ON_SITE_LATE, "ticket-on-site",
+     kSubjectTicket, "minutes", 0, 24 * 60},
+    {v1::SUPERVISION_RULE_TICKET_RESOLUTION_LATE, v1::ALERT_KIND_TICKET_LATE, "ticket-resolution",
+     kSubjectTicket, "hours", 24, 30 * 24},
     {v1::SUPERVISION_RULE_VOUCHER_LATE, v1::ALERT_KIND_VOUCHER_LATE, "voucher-late",
      kSubjectVoucher, "days", 0, 365},
 };
@@ -105,31 +105,31 @@ absl::Status CheckSupervisionThreshold(const v1::SupervisionThresholdSet& thresh
   return absl::OkStatus();
 }
 
-RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts& f,
-                      absl::Time now, int64_t threshold) {
+RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts& f, absl::Time now,
+                      int64_t threshold) {
   switch (rule.rule) {
     case v1::SUPERVISION_RULE_APPLICATION_STEP_OVERDUE: {
       if (f.ended() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
-      return Finding(late > threshold, late,
-                     absl::StrCat("application ", f.subject(), " is ", late,
-                                  " days past its committed date"));
+      return Finding(
+          late > threshold, late,
+          absl::StrCat("application ", f.subject(), " is ", late, " days past its committed date"));
     }
     case v1::SUPERVISION_RULE_READ_UNCHECKED: {
       if (f.ended() || f.checked() || !f.has_started_at()) return {};
-      const int64_t waited = customer::WorkingDaysBetween(
-          UtilityDay(FromTimestamp(f.started_at())), UtilityDay(now));
-      return Finding(waited > threshold, waited,
-                     absl::StrCat("read ", f.subject(), " unchecked for ", waited,
-                                  " working days"));
+      const int64_t waited =
+          customer::WorkingDaysBetween(UtilityDay(FromTimestamp(f.started_at())), UtilityDay(now));
+      return Finding(
+          waited > threshold, waited,
+          absl::StrCat("read ", f.subject(), " unchecked for ", waited, " working days"));
     }
     case v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED: {
       if (f.ended() || !f.flagged() || !f.has_flagged_at()) return {};
-      const int64_t waited = customer::WorkingDaysBetween(
-          UtilityDay(FromTimestamp(f.flagged_at())), UtilityDay(now));
-      return Finding(waited > threshold, waited,
-                     absl::StrCat("flagged read ", f.subject(), " undecided for ", waited,
-                                  " working days"));
+      const int64_t waited =
+          customer::WorkingDaysBetween(UtilityDay(FromTimestamp(f.flagged_at())), UtilityDay(now));
+      return Finding(
+          waited > threshold, waited,
+          absl::StrCat("flagged read ", f.subject(), " undecided for ", waited, " working days"));
     }
     case v1::SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE: {
       if (f.ended() || f.checked() || !HasDate(f.due())) return {};
@@ -150,9 +150,9 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
     case v1::SUPERVISION_RULE_METER_VERIFICATION_OVERDUE: {
       if (f.ended() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
-      return Finding(late > threshold, late,
-                     absl::StrCat("meter ", f.subject(), " is ", late,
-                                  " days past its verification date"));
+      return Finding(
+          late > threshold, late,
+          absl::StrCat("meter ", f.subject(), " is ", late, " days past its verification date"));
     }
     case v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE: {
       if (f.ended() || !f.in_service() || !HasDate(f.on_site_test_due())) return {};
@@ -164,9 +164,9 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
     case v1::SUPERVISION_RULE_TICKET_DISPATCH_LATE: {
       if (f.ended() || f.done() || f.dispatched() || !f.has_started_at()) return {};
       const int64_t waited = MinutesSince(f.started_at(), now);
-      return Finding(waited > threshold, waited,
-                     absl::StrCat("ticket ", f.subject(), " undispatched for ", waited,
-                                  " minutes"));
+      return Finding(
+          waited > threshold, waited,
+          absl::StrCat("ticket ", f.subject(), " undispatched for ", waited, " minutes"));
     }
     case v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE: {
       if (f.ended() || f.done() || !f.dispatched() || f.on_site() || !f.has_on_site_due_by()) {
@@ -186,9 +186,9 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
     case v1::SUPERVISION_RULE_VOUCHER_LATE: {
       if (f.ended() || f.done() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
-      return Finding(late > threshold, late,
-                     absl::StrCat("work voucher ", f.subject(), " is ", late,
-                                  " days past its due day"));
+      return Finding(
+          late > threshold, late,
+          absl::StrCat("work voucher ", f.subject(), " is ", late, " days past its due day"));
     }
     default:
       return {};
@@ -262,7 +262,8 @@ v1::PaymentPosted PrincipalOf(const v1::PaymentPosted& payment, int32_t schema_v
     int64_t amount = a.amount_fen();
     if (schema_version < 2) {
       std::optional<v1::SupervisedFacts> bill = known(BillKey(account, a.bill_id()));
-      if (bill) amount = std::min(amount, std::max<int64_t>(0, bill->total_fen() - bill->paid_fen()));
+      if (bill)
+        amount = std::min(amount, std::max<int64_t>(0, bill->total_fen() - bill->paid_fen()));
     }
     v1::PaymentAllocation* out = principal.add_allocations();
     out->set_bill_id(a.bill_id());
@@ -355,7 +356,8 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
     }
     case v1::DomainEvent::kBillIssued: {
       const v1::BillIssued& bill = p.bill_issued();
-      v1::SupervisedFacts& f = facts.Touch(kSubjectBill, BillKey(bill.account_id(), bill.bill_id()));
+      v1::SupervisedFacts& f =
+          facts.Touch(kSubjectBill, BillKey(bill.account_id(), bill.bill_id()));
       *f.mutable_due() = bill.due_date();
       f.set_total_fen(bill.total_fen());
       break;
@@ -424,7 +426,8 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
            .mutable_due() = p.work_voucher_issued().due_on();
       break;
     case v1::DomainEvent::kWorkVoucherCompleted:
-      facts.Touch(kSubjectVoucher, absl::StrCat(kSubjectVoucher, "/", domain::kVoucher.IdOf(stream)))
+      facts
+          .Touch(kSubjectVoucher, absl::StrCat(kSubjectVoucher, "/", domain::kVoucher.IdOf(stream)))
           .set_done(true);
       break;
     case v1::DomainEvent::kWorkVoucherVerified: {

@@ -199,9 +199,9 @@ absl::Status ApplyVoucherEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
       break;
     case v1::DomainEvent::kWorkVoucherVerified: {
       const bool accepted = payload.work_voucher_verified().accepted();
-      const bool on_time = accepted && IsSet(voucher.completed_on()) &&
-                           domain::ToCivilDay(voucher.completed_on()) <=
-                               domain::ToCivilDay(voucher.due_on());
+      const bool on_time =
+          accepted && IsSet(voucher.completed_on()) &&
+          domain::ToCivilDay(voucher.completed_on()) <= domain::ToCivilDay(voucher.due_on());
       const std::string period = PeriodKey(PeriodOf(domain::UtilityDate(event.occurred_at())));
       GL_RETURN_IF_ERROR(Count(txn, voucher.org_unit(), period, [&](v1::KpiCounters& c) {
         c.set_vouchers_verified(c.vouchers_verified() + 1);
@@ -295,10 +295,10 @@ int32_t Percentile(const std::map<int32_t, int64_t>& sorted, int permille) {
 
 eventstore::SubscriptionFilter KpiView::filter() const {
   eventstore::SubscriptionFilter filter;
-  filter.stream_prefixes = {std::string(domain::kAccount.prefix),
-                            std::string(domain::kApplication.prefix),
-                            std::string(domain::kTicket.prefix), std::string(domain::kMeter.prefix),
-                            std::string(domain::kVoucher.prefix), std::string(domain::kKpi.prefix)};
+  filter.stream_prefixes = {
+      std::string(domain::kAccount.prefix), std::string(domain::kApplication.prefix),
+      std::string(domain::kTicket.prefix),  std::string(domain::kMeter.prefix),
+      std::string(domain::kVoucher.prefix), std::string(domain::kKpi.prefix)};
   return filter;
 }
 
@@ -346,8 +346,7 @@ class KpiReportBuilder {
     Rate(v1::KPI_CALIBRATION_PASS_RATE, counters_.first_verifications_passed(),
          counters_.first_verifications());
     GL_RETURN_IF_ERROR(AddOverdueMeters());
-    Rate(v1::KPI_VOUCHER_ON_TIME_RATE, counters_.vouchers_on_time(),
-         counters_.vouchers_verified());
+    Rate(v1::KPI_VOUCHER_ON_TIME_RATE, counters_.vouchers_on_time(), counters_.vouchers_verified());
     Add(v1::KPI_VOUCHERS_REFUSED, "total", "", counters_.vouchers_refused(), "count", 0, 0);
     GL_RETURN_IF_ERROR(AttachTargets());
     return std::move(report_);

@@ -120,28 +120,29 @@ absl::StatusOr<v1::DemandReport> ReadDemand(const ViewReader& reader, const std:
   const std::string first = absl::StrCat(prefix, PeriodKey(from), "/");
   const std::string last = PeriodKey(to);
   absl::Status error;
-  GL_RETURN_IF_ERROR(reader.Scan(prefix, first, [&](absl::string_view key, absl::string_view value) {
-    const absl::string_view rest = key.substr(prefix.size());  // yyyymm/<class>
-    if (rest.substr(0, 6) > last) return false;
-    v1::DemandRow row;
-    if (!row.ParseFromString(std::string(value))) {
-      error = absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
-      return false;
-    }
-    int year = 0, month = 0, voltage = 0;
-    if (std::sscanf(std::string(rest).c_str(), "%4d%2d/%d", &year, &month, &voltage) != 3) {
-      error = absl::DataLossError(absl::StrCat("view key ", key, " is malformed"));
-      return false;
-    }
-    row.mutable_period()->set_year(year);
-    row.mutable_period()->set_month(month);
-    row.set_voltage_class(static_cast<v1::VoltageClass>(voltage));
-    row.set_pending(row.applied() - row.energised() - row.ended());
-    row.set_pending_kva(row.applied_kva() - row.energised_kva() - row.ended_kva());
-    AddRow(row, report.mutable_total());
-    *report.add_rows() = std::move(row);
-    return true;
-  }));
+  GL_RETURN_IF_ERROR(
+      reader.Scan(prefix, first, [&](absl::string_view key, absl::string_view value) {
+        const absl::string_view rest = key.substr(prefix.size());  // yyyymm/<class>
+        if (rest.substr(0, 6) > last) return false;
+        v1::DemandRow row;
+        if (!row.ParseFromString(std::string(value))) {
+          error = absl::DataLossError(absl::StrCat("view record ", key, " does not parse"));
+          return false;
+        }
+        int year = 0, month = 0, voltage = 0;
+        if (std::sscanf(std::string(rest).c_str(), "%4d%2d/%d", &year, &month, &voltage) != 3) {
+          error = absl::DataLossError(absl::StrCat("view key ", key, " is malformed"));
+          return false;
+        }
+        row.mutable_period()->set_year(year);
+        row.mutable_period()->set_month(month);
+        row.set_voltage_class(static_cast<v1::VoltageClass>(voltage));
+        row.set_pending(row.applied() - row.energised() - row.ended());
+        row.set_pending_kva(row.applied_kva() - row.energised_kva() - row.ended_kva());
+        AddRow(row, report.mutable_total());
+        *report.add_rows() = std::move(row);
+        return true;
+      }));
   GL_RETURN_IF_ERROR(error);
   *report.mutable_reflects() = reader.reflects();
   return report;

@@ -33,8 +33,8 @@ std::string RecordKey(absl::string_view alert_id) { return absl::StrCat("r/", al
 // Newest first: the complement of the raise time's microseconds.
 std::string IndexKey(const google::protobuf::Timestamp& raised_at, absl::string_view alert_id) {
   const int64_t micros = absl::ToUnixMicros(domain::FromTimestamp(raised_at));
-  return absl::StrCat("i/", BigEndian64(~static_cast<uint64_t>(std::max<int64_t>(0, micros))),
-                      "/", alert_id);
+  return absl::StrCat("i/", BigEndian64(~static_cast<uint64_t>(std::max<int64_t>(0, micros))), "/",
+                      alert_id);
 }
 
 int64_t NextOffset(const google::protobuf::RepeatedPtrField<v1::PartitionMark>& marks,
@@ -99,8 +99,7 @@ class Thresholds {
     int64_t value = rule.default_threshold;
     for (std::string unit = org_unit; !unit.empty(); unit = domain::ParentOrgUnit(unit)) {
       v1::SupervisedThreshold threshold;
-      GL_ASSIGN_OR_RETURN(bool found,
-                          txn_.GetProto(ThresholdKey(unit, rule.rule), &threshold));
+      GL_ASSIGN_OR_RETURN(bool found, txn_.GetProto(ThresholdKey(unit, rule.rule), &threshold));
       if (found && threshold.has_judged()) {
         value = threshold.judged().value();
         break;
@@ -174,9 +173,9 @@ absl::Status SupervisionView::ApplyFacts(const v1::EventEnvelope& event, ViewTxn
   marketing::SupervisedChanges changes = marketing::FoldSupervisedEvent(event, known, payment);
   GL_RETURN_IF_ERROR(lookup_error);
   if (changes.payment_posted) {
-    txn.PutProto(PaymentKey(changes.payment_posted->account_id(),
-                            changes.payment_posted->payment_id()),
-                 *changes.payment_posted);
+    txn.PutProto(
+        PaymentKey(changes.payment_posted->account_id(), changes.payment_posted->payment_id()),
+        *changes.payment_posted);
   }
   for (v1::SupervisedFacts& facts : changes.subjects) {
     v1::SupervisedSubject stored;
@@ -238,8 +237,8 @@ absl::Status SupervisionView::Settle(const v1::Checkpoint& applied, ViewTxn& txn
   return absl::OkStatus();
 }
 
-absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& ticks,
-                                        ViewTxn& txn, std::vector<AlertAction>* actions) {
+absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& ticks, ViewTxn& txn,
+                                        std::vector<AlertAction>* actions) {
   // Thresholds first: those set by events the tick covers take effect.
   GL_ASSIGN_OR_RETURN(std::vector<std::string> pending_thresholds, txn.Keys("ta/"));
   for (const std::string& marker : pending_thresholds) {
@@ -319,18 +318,17 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
           AlertAction& action = actions->emplace_back();
           v1::SupervisionAlertResolved& resolved = action.resolved;
           resolved.set_alert_id(alerts->open_alert_id());
-          resolved.set_resolution(
-              facts.ended() ? "the subject's process ended"
-                            : absl::StrCat("the condition no longer holds (threshold ", threshold,
-                                           " ", rule->unit, ")"));
+          resolved.set_resolution(facts.ended()
+                                      ? "the subject's process ended"
+                                      : absl::StrCat("the condition no longer holds (threshold ",
+                                                     threshold, " ", rule->unit, ")"));
           *resolved.add_evidence() = EvidenceOf(facts);
           *resolved.mutable_found_at() = domain::ToTimestamp(at);
           action.org_unit = facts.org_unit();
           action.at = at;
           action.command_id = absl::StrCat("supervision/", resolved.alert_id(), "/resolve");
           v1::AlertRecord decision;
-          GL_RETURN_IF_ERROR(
-              txn.GetProto(DecisionKey(resolved.alert_id()), &decision).status());
+          GL_RETURN_IF_ERROR(txn.GetProto(DecisionKey(resolved.alert_id()), &decision).status());
           decision.set_state(v1::ALERT_STATE_RESOLVED);
           *decision.mutable_resolved() = resolved;
           txn.PutProto(DecisionKey(resolved.alert_id()), decision);
@@ -364,8 +362,8 @@ absl::StatusOr<v1::AlertPage> ListAlerts(const ViewReader& reader, const std::st
   }
   v1::AlertPage page;
   absl::Status error;
-  GL_RETURN_IF_ERROR(reader.Scan(
-      "i/", request.page_token(), [&](absl::string_view key, absl::string_view) {
+  GL_RETURN_IF_ERROR(
+      reader.Scan("i/", request.page_token(), [&](absl::string_view key, absl::string_view) {
         if (page.alerts_size() == page_size) {
           page.set_next_page_token(std::string(key));
           return false;

@@ -8,9 +8,9 @@
 #include "domain/customer_service/application.h"
 #include "domain/marketing_department/marketing_rules.h"
 #include "domain/marketing_department/supervision_rules.h"
-#include "services/marketing_department/supervision_commands.h"
 #include "services/common/scope.h"
 #include "services/common/service_call.h"
+#include "services/marketing_department/supervision_commands.h"
 
 namespace gridledger::marketing {
 namespace {

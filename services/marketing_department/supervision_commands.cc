@@ -103,9 +103,9 @@ absl::Status RecordEngineAlerts(eventstore::EventStore& store,
       command.stream_id = domain::kAlert.StreamOf(action.resolved.alert_id());
       command.decide = [&action](const std::vector<v1::EventEnvelope>& history)
           -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-        GL_ASSIGN_OR_RETURN(v1::DomainEvent event,
-                            DecideResolveAlert(history, action.resolved.alert_id(),
-                                               action.resolved.resolution()));
+        GL_ASSIGN_OR_RETURN(
+            v1::DomainEvent event,
+            DecideResolveAlert(history, action.resolved.alert_id(), action.resolved.resolution()));
         *event.mutable_supervision_alert_resolved() = action.resolved;
         return std::vector<v1::DomainEvent>{std::move(event)};
       };
@@ -118,8 +118,8 @@ absl::Status RecordEngineAlerts(eventstore::EventStore& store,
     const absl::Status& status = results[i].status();
     // Resolved by hand before the engine got to it: the alert is resolved.
     if (!actions[i].raise && absl::IsFailedPrecondition(status)) continue;
-    return absl::UnavailableError(absl::StrCat("supervision: recording ", actions[i].command_id,
-                                               ": ", status.message()));
+    return absl::UnavailableError(
+        absl::StrCat("supervision: recording ", actions[i].command_id, ": ", status.message()));
   }
   return absl::OkStatus();
 }

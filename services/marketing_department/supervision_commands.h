@@ -24,8 +24,7 @@ inline constexpr char kSupervisionPrincipal[] = "system:supervision";
 // before the latest tick (`latest`: the clock stream's last event, or none);
 // `covers` is every partition's end now.
 absl::StatusOr<v1::DomainEvent> DecideClockTick(const std::vector<v1::EventEnvelope>& latest,
-                                                absl::Time at,
-                                                const v1::Checkpoint& covers);
+                                                absl::Time at, const v1::Checkpoint& covers);
 
 // A tick recorded by the server's own clock every `interval`: command id
 // "clock/<start of the interval, unix seconds>", so the instances of a

@@ -304,8 +304,8 @@ grpc::Status KpiQueryService::GetKpis(grpc::ServerContext* context,
 }
 
 grpc::Status SupervisionQueryService::ListAlerts(grpc::ServerContext* context,
-                                                const v1::ListAlertsRequest* request,
-                                                v1::AlertPage* reply) {
+                                                 const v1::ListAlertsRequest* request,
+                                                 v1::AlertPage* reply) {
   if (request->min_age_s() < 0) {
     return ToGrpcStatus(absl::InvalidArgumentError("min_age_s: must not be negative"));
   }
@@ -321,8 +321,7 @@ grpc::Status SupervisionQueryService::ListAlerts(grpc::ServerContext* context,
     return ToGrpcStatus(absl::InvalidArgumentError("state: unknown alert state"));
   }
   if (!request->page_token().empty() && !absl::StartsWith(request->page_token(), "i/")) {
-    return ToGrpcStatus(
-        absl::InvalidArgumentError("page_token: not a token this query returned"));
+    return ToGrpcStatus(absl::InvalidArgumentError("page_token: not a token this query returned"));
   }
   return Answer(*tokens_, *context, *views_, "supervision", request->min_position(), reply,
                 [&](const ViewReader& reader,
@@ -335,23 +334,23 @@ grpc::Status SupervisionQueryService::ListAlerts(grpc::ServerContext* context,
 }
 
 grpc::Status SupervisionQueryService::GetAlert(grpc::ServerContext* context,
-                                              const v1::GetAlertRequest* request,
-                                              v1::AlertRecord* reply) {
+                                               const v1::GetAlertRequest* request,
+                                               v1::AlertRecord* reply) {
   if (absl::Status s = CheckNotEmpty("alert_id", request->alert_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
-  return Answer(*tokens_, *context, *views_, "supervision", request->min_position(), reply,
-                [&](const ViewReader& reader,
-                    const service::Principal& principal) -> absl::StatusOr<v1::AlertRecord> {
-                  GL_ASSIGN_OR_RETURN(v1::AlertRecord record,
-                                      projections::GetAlert(reader, request->alert_id()));
-                  // Another unit's alert reads as one that does not exist.
-                  if (!service::InScope(principal, record.raised().org_unit())) {
-                    return absl::NotFoundError(
-                        absl::StrCat("alert_id: no alert ", request->alert_id()));
-                  }
-                  return record;
-                });
+  return Answer(
+      *tokens_, *context, *views_, "supervision", request->min_position(), reply,
+      [&](const ViewReader& reader,
+          const service::Principal& principal) -> absl::StatusOr<v1::AlertRecord> {
+        GL_ASSIGN_OR_RETURN(v1::AlertRecord record,
+                            projections::GetAlert(reader, request->alert_id()));
+        // Another unit's alert reads as one that does not exist.
+        if (!service::InScope(principal, record.raised().org_unit())) {
+          return absl::NotFoundError(absl::StrCat("alert_id: no alert ", request->alert_id()));
+        }
+        return record;
+      });
 }
 
 grpc::Status PlanningQueryService::GetDemand(grpc::ServerContext* context,
@@ -363,8 +362,8 @@ grpc::Status PlanningQueryService::GetDemand(grpc::ServerContext* context,
   const int64_t from = request->from_period().year() * 12 + request->from_period().month();
   const int64_t to = request->to_period().year() * 12 + request->to_period().month();
   if (to < from || to - from > 36) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        "to_period: must be from_period or up to 36 months after it"));
+    return ToGrpcStatus(
+        absl::InvalidArgumentError("to_period: must be from_period or up to 36 months after it"));
   }
   if (!request->org_unit().empty()) {
     if (absl::Status s = domain::CheckOrgUnit("org_unit", request->org_unit()); !s.ok()) {
