@@ -614,14 +614,14 @@ class Demo {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     context.AddMetadata("authorization", "Bearer " + tokens_["admin"]);
-    const grpc::Status status = marketing_->RecordClockTick(&context, r, &reply);
+    grpc::Status status = marketing_->RecordClockTick(&context, r, &reply);
     // A clock already past this time (an earlier demo on the same data) is
     // not a failure: the tick is simply not needed.
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
       ++totals_->ticks_behind;
       return;
     }
-    Do("admin", "clock tick", [&](grpc::ClientContext*) { return status; });
+    Do("admin", "clock tick", [&status](grpc::ClientContext*) { return status; });
     if (status.ok()) ++totals_->ticks;
   }
 
@@ -737,8 +737,9 @@ class Demo {
       grpc::ClientContext context;
       context.AddMetadata("authorization", "Bearer " + tokens_["field_crew"]);
       const grpc::Status wrong = metering_->RecordVoucherOnSite(&context, scan, &reply);
-      if (wrong.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
+      if (wrong.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
         ++totals_->wrong_scans_refused;
+      }
     }
     scan.set_command_id(NewUuid());
     scan.mutable_on_site()->set_scanned_bar_code(voucher_meter_);

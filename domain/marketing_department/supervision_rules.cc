@@ -40,11 +40,11 @@ constexpr SupervisionRuleSpec kRules[] = {
     {v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE, v1::ALERT_KIND_METER_OVERDUE,
      "meter-on-site-test", kSubjectMeter, "days", 0, 365},
     {v1::SUPERVISION_RULE_TICKET_DISPATCH_LATE, v1::ALERT_KIND_TICKET_LATE, "ticket-dispatch",
-     kSubjectTicket, "minutes", 30, 24 * 60},
+     kSubjectTicket, "minutes", 30, int64_t{24} * 60},
     {v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE, v1::ALERT_KIND_TICKET_ON_SITE_LATE, "ticket-on-site",
-     kSubjectTicket, "minutes", 0, 24 * 60},
+     kSubjectTicket, "minutes", 0, int64_t{24} * 60},
     {v1::SUPERVISION_RULE_TICKET_RESOLUTION_LATE, v1::ALERT_KIND_TICKET_LATE, "ticket-resolution",
-     kSubjectTicket, "hours", 24, 30 * 24},
+     kSubjectTicket, "hours", 24, int64_t{30} * 24},
     {v1::SUPERVISION_RULE_VOUCHER_LATE, v1::ALERT_KIND_VOUCHER_LATE, "voucher-late",
      kSubjectVoucher, "days", 0, 365},
 };
@@ -262,8 +262,9 @@ v1::PaymentPosted PrincipalOf(const v1::PaymentPosted& payment, int32_t schema_v
     int64_t amount = a.amount_fen();
     if (schema_version < 2) {
       std::optional<v1::SupervisedFacts> bill = known(BillKey(account, a.bill_id()));
-      if (bill)
+      if (bill) {
         amount = std::min(amount, std::max<int64_t>(0, bill->total_fen() - bill->paid_fen()));
+      }
     }
     v1::PaymentAllocation* out = principal.add_allocations();
     out->set_bill_id(a.bill_id());
@@ -274,60 +275,65 @@ v1::PaymentPosted PrincipalOf(const v1::PaymentPosted& payment, int32_t schema_v
 
 }  // namespace
 
-SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const FactsLookup& known,
-                                      const PaymentLookup& payment_lookup) {
-  SupervisedChanges changes;
-  FactsBuilder facts(event, known);
+namespace {
+
+// The customer service centre's events: applications and 95598 tickets.
+void FoldCustomerEvent(const v1::EventEnvelope& event, FactsBuilder& facts) {
   const v1::DomainEvent& p = event.payload();
   const std::string& stream = event.stream_id();
+  // Each event is of one stream: an application's or a ticket's.
+  const bool of_ticket = domain::kTicket.Holds(stream);
+  const std::string application =
+      of_ticket ? "" : absl::StrCat(kSubjectApplication, "/", domain::kApplication.IdOf(stream));
+  const std::string ticket =
+      of_ticket ? absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)) : "";
   switch (p.event_case()) {
     case v1::DomainEvent::kApplicationSubmitted:
-      facts.Touch(kSubjectApplication, absl::StrCat(kSubjectApplication, "/",
-                                                    p.application_submitted().application_id()));
+      facts.Touch(kSubjectApplication, application);
       break;
     case v1::DomainEvent::kApplicationAccepted:
-      *facts
-           .Touch(kSubjectApplication,
-                  absl::StrCat(kSubjectApplication, "/", p.application_accepted().application_id()))
-           .mutable_due() = p.application_accepted().due_date();
+      *facts.Touch(kSubjectApplication, application).mutable_due() =
+          p.application_accepted().due_date();
       break;
     case v1::DomainEvent::kApplicationClosed:
     case v1::DomainEvent::kApplicationRejected:
     case v1::DomainEvent::kApplicationWithdrawn:
-      facts
-          .Touch(kSubjectApplication,
-                 absl::StrCat(kSubjectApplication, "/", domain::kApplication.IdOf(stream)))
-          .set_ended(true);
+      facts.Touch(kSubjectApplication, application).set_ended(true);
       break;
     case v1::DomainEvent::kServiceTicketOpened: {
-      v1::SupervisedFacts& f = facts.Touch(
-          kSubjectTicket, absl::StrCat(kSubjectTicket, "/", p.service_ticket_opened().ticket_id()));
+      v1::SupervisedFacts& f = facts.Touch(kSubjectTicket, ticket);
       *f.mutable_started_at() = p.service_ticket_opened().opened_at();
       if (!f.has_started_at()) *f.mutable_started_at() = event.occurred_at();
       break;
     }
     case v1::DomainEvent::kServiceTicketDispatched: {
-      v1::SupervisedFacts& f = facts.Touch(
-          kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)));
+      v1::SupervisedFacts& f = facts.Touch(kSubjectTicket, ticket);
       f.set_dispatched(true);
       *f.mutable_on_site_due_by() = p.service_ticket_dispatched().on_site_due_by();
       break;
     }
     case v1::DomainEvent::kServiceTicketOnSite:
-      facts.Touch(kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)))
-          .set_on_site(true);
+      facts.Touch(kSubjectTicket, ticket).set_on_site(true);
       break;
     case v1::DomainEvent::kServiceTicketResolved:
-      facts.Touch(kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)))
-          .set_done(true);
+      facts.Touch(kSubjectTicket, ticket).set_done(true);
       break;
     case v1::DomainEvent::kServiceTicketClosed: {
-      v1::SupervisedFacts& f = facts.Touch(
-          kSubjectTicket, absl::StrCat(kSubjectTicket, "/", domain::kTicket.IdOf(stream)));
+      v1::SupervisedFacts& f = facts.Touch(kSubjectTicket, ticket);
       f.set_done(true);
       f.set_ended(true);
       break;
     }
+    default:
+      break;
+  }
+}
+
+// An account's reads and checks.
+void FoldReadEvent(const v1::EventEnvelope& event, FactsBuilder& facts) {
+  const v1::DomainEvent& p = event.payload();
+  const std::string account(domain::kAccount.IdOf(event.stream_id()));
+  switch (p.event_case()) {
     case v1::DomainEvent::kMeterReadRecorded: {
       const v1::MeterReadRecorded& read = p.meter_read_recorded();
       *facts.Touch(kSubjectRead, ReadKey(read.account_id(), read.read_id())).mutable_started_at() =
@@ -336,8 +342,7 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
     }
     case v1::DomainEvent::kMeterReadChecked: {
       const v1::MeterReadChecked& check = p.meter_read_checked();
-      v1::SupervisedFacts* f =
-          facts.TouchKnown(kSubjectRead, ReadKey(domain::kAccount.IdOf(stream), check.read_id()));
+      v1::SupervisedFacts* f = facts.TouchKnown(kSubjectRead, ReadKey(account, check.read_id()));
       if (f == nullptr) break;
       f->set_checked(true);
       if (check.passed()) {
@@ -349,11 +354,23 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
       break;
     }
     case v1::DomainEvent::kReadCheckDecided: {
-      v1::SupervisedFacts* f = facts.TouchKnown(
-          kSubjectRead, ReadKey(domain::kAccount.IdOf(stream), p.read_check_decided().read_id()));
+      v1::SupervisedFacts* f =
+          facts.TouchKnown(kSubjectRead, ReadKey(account, p.read_check_decided().read_id()));
       if (f != nullptr) f->set_ended(true);
       break;
     }
+    default:
+      break;
+  }
+}
+
+// An account's bills and the payments to them.
+void FoldBillEvent(const v1::EventEnvelope& event, const FactsLookup& known,
+                   const PaymentLookup& payment_lookup, FactsBuilder& facts,
+                   SupervisedChanges& changes) {
+  const v1::DomainEvent& p = event.payload();
+  const std::string account(domain::kAccount.IdOf(event.stream_id()));
+  switch (p.event_case()) {
     case v1::DomainEvent::kBillIssued: {
       const v1::BillIssued& bill = p.bill_issued();
       v1::SupervisedFacts& f =
@@ -363,19 +380,18 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
       break;
     }
     case v1::DomainEvent::kBillChecked: {
-      v1::SupervisedFacts* f = facts.TouchKnown(
-          kSubjectBill, BillKey(domain::kAccount.IdOf(stream), p.bill_checked().bill_id()));
+      v1::SupervisedFacts* f =
+          facts.TouchKnown(kSubjectBill, BillKey(account, p.bill_checked().bill_id()));
       if (f != nullptr) f->set_checked(true);
       break;
     }
     case v1::DomainEvent::kBillReversed: {
-      v1::SupervisedFacts* f = facts.TouchKnown(
-          kSubjectBill, BillKey(domain::kAccount.IdOf(stream), p.bill_reversed().bill_id()));
+      v1::SupervisedFacts* f =
+          facts.TouchKnown(kSubjectBill, BillKey(account, p.bill_reversed().bill_id()));
       if (f != nullptr) f->set_ended(true);
       break;
     }
     case v1::DomainEvent::kPaymentPosted: {
-      const std::string account(domain::kAccount.IdOf(stream));
       v1::PaymentPosted principal =
           PrincipalOf(p.payment_posted(), event.schema_version(), account, known);
       for (const v1::PaymentAllocation& a : principal.allocations()) {
@@ -386,7 +402,6 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
       break;
     }
     case v1::DomainEvent::kPaymentReversed: {
-      const std::string account(domain::kAccount.IdOf(stream));
       std::optional<v1::PaymentPosted> paid =
           payment_lookup(account, p.payment_reversed().payment_id());
       if (!paid) break;
@@ -396,49 +411,72 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
       }
       break;
     }
-    case v1::DomainEvent::kMeterCalibrated: {
-      const v1::MeterCalibrated& calibration = p.meter_calibrated();
-      if (!calibration.passed()) break;
-      *facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", calibration.bar_code()))
-           .mutable_due() = calibration.next_due();
+    default:
       break;
-    }
+  }
+}
+
+// A meter's verifications, installation, on-site tests and scrapping, and
+// work vouchers.
+void FoldMeteringEvent(const v1::EventEnvelope& event, FactsBuilder& facts) {
+  const v1::DomainEvent& p = event.payload();
+  const std::string& stream = event.stream_id();
+  // Each event is of one stream: a meter's or a voucher's.
+  const bool of_voucher = domain::kVoucher.Holds(stream);
+  const std::string meter =
+      of_voucher ? "" : absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream));
+  const std::string voucher =
+      of_voucher ? absl::StrCat(kSubjectVoucher, "/", domain::kVoucher.IdOf(stream)) : "";
+  switch (p.event_case()) {
+    case v1::DomainEvent::kMeterCalibrated:
+      if (p.meter_calibrated().passed()) {
+        *facts.Touch(kSubjectMeter, meter).mutable_due() = p.meter_calibrated().next_due();
+      }
+      break;
     case v1::DomainEvent::kMeterInstalled:
-      facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
-          .set_in_service(true);
+      facts.Touch(kSubjectMeter, meter).set_in_service(true);
       break;
     case v1::DomainEvent::kMeterRemoved:
-      facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
-          .set_in_service(false);
+      facts.Touch(kSubjectMeter, meter).set_in_service(false);
       break;
     case v1::DomainEvent::kOnSiteTestRecorded:
-      *facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
-           .mutable_on_site_test_due() = p.on_site_test_recorded().next_due();
+      *facts.Touch(kSubjectMeter, meter).mutable_on_site_test_due() =
+          p.on_site_test_recorded().next_due();
       break;
     case v1::DomainEvent::kMeterScrapped:
-      facts.Touch(kSubjectMeter, absl::StrCat(kSubjectMeter, "/", domain::kMeter.IdOf(stream)))
-          .set_ended(true);
+      facts.Touch(kSubjectMeter, meter).set_ended(true);
       break;
     case v1::DomainEvent::kWorkVoucherIssued:
-      *facts
-           .Touch(kSubjectVoucher,
-                  absl::StrCat(kSubjectVoucher, "/", p.work_voucher_issued().voucher_id()))
-           .mutable_due() = p.work_voucher_issued().due_on();
+      *facts.Touch(kSubjectVoucher, voucher).mutable_due() = p.work_voucher_issued().due_on();
       break;
     case v1::DomainEvent::kWorkVoucherCompleted:
-      facts
-          .Touch(kSubjectVoucher, absl::StrCat(kSubjectVoucher, "/", domain::kVoucher.IdOf(stream)))
-          .set_done(true);
+      facts.Touch(kSubjectVoucher, voucher).set_done(true);
       break;
     case v1::DomainEvent::kWorkVoucherVerified: {
-      v1::SupervisedFacts& f = facts.Touch(
-          kSubjectVoucher, absl::StrCat(kSubjectVoucher, "/", domain::kVoucher.IdOf(stream)));
+      v1::SupervisedFacts& f = facts.Touch(kSubjectVoucher, voucher);
       f.set_done(true);
       f.set_ended(true);
       break;
     }
     default:
       break;
+  }
+}
+
+}  // namespace
+
+SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const FactsLookup& known,
+                                      const PaymentLookup& payment_lookup) {
+  SupervisedChanges changes;
+  FactsBuilder facts(event, known);
+  const std::string& stream = event.stream_id();
+  if (domain::kApplication.Holds(stream) || domain::kTicket.Holds(stream)) {
+    FoldCustomerEvent(event, facts);
+  } else if (domain::kAccount.Holds(stream)) {
+    FoldReadEvent(event, facts);
+    FoldBillEvent(event, known, payment_lookup, facts, changes);
+  } else if (domain::kMeter.Holds(stream) || domain::kVoucher.Holds(stream)) {
+    FoldMeteringEvent(event, facts);
   }
   changes.subjects = facts.Take();
   return changes;

@@ -10,7 +10,7 @@
 namespace gridledger::projections {
 
 absl::StatusOr<std::map<std::string, ViewFactory>> ViewsNamed(absl::string_view names,
-                                                              AlertSink alert_sink) {
+                                                              const AlertSink& alert_sink) {
   std::map<std::string, ViewFactory> views;
   if (names == "none") return views;
   for (absl::string_view name : absl::StrSplit(names, ',', absl::SkipEmpty())) {

@@ -17,8 +17,8 @@ inline constexpr char kAllViewNames[] = "ledger,assets,kpi,planning,supervision"
 // Factories for a comma-separated list of names; INVALID_ARGUMENT naming an
 // unknown one. "none" or "" gives no views. The supervision view appends its
 // alerts through `alert_sink`; without one it only decides (replay).
-absl::StatusOr<std::map<std::string, ViewFactory>> ViewsNamed(absl::string_view names,
-                                                              AlertSink alert_sink = nullptr);
+absl::StatusOr<std::map<std::string, ViewFactory>> ViewsNamed(
+    absl::string_view names, const AlertSink& alert_sink = nullptr);
 
 }  // namespace gridledger::projections
 
