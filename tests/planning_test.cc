@@ -49,10 +49,11 @@ TEST(PlanningViewTest, DemandEqualsSumsTakenFromTheEvents) {
     a->set_requested_capacity_kva(kva);
     a->set_org_unit(unit);
     *a->mutable_submitted_at() = domain::ToTimestamp(submitted);
-    const int fate = static_cast<int>(
-        random() % 5);  // 0 open, 1 accepted, 2 energised, 3 rejected, 4 withdrawn after acceptance
-    if (fate >= 1 && fate != 3)
+    // 0 open, 1 accepted, 2 energised, 3 rejected, 4 withdrawn after acceptance.
+    const int fate = static_cast<int>(random() % 5);
+    if (fate >= 1 && fate != 3) {
       events.emplace_back().mutable_application_accepted()->set_application_id(id);
+    }
     if (fate == 2) events.emplace_back().mutable_supply_energised()->set_application_id(id);
     if (fate == 3) events.emplace_back().mutable_application_rejected()->set_application_id(id);
     if (fate == 4) events.emplace_back().mutable_application_withdrawn()->set_application_id(id);

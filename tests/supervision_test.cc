@@ -162,8 +162,9 @@ class SupervisionTest : public ::testing::Test {
     CatchUp(*replayed);
     AlertCounts recorded = Alerts();
     std::map<std::string, bool> recorded_open;
-    for (const auto& [id, n] : recorded.raised)
+    for (const auto& [id, n] : recorded.raised) {
       recorded_open[id] = recorded.resolved.count(id) == 0;
+    }
     EXPECT_EQ(OpenByAlert(*replayed), recorded_open);
     EXPECT_EQ(OpenByAlert(*runner_), recorded_open);
   }
