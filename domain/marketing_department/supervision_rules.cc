@@ -1,6 +1,7 @@
 #include "domain/marketing_department/supervision_rules.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
@@ -60,8 +61,10 @@ int64_t MinutesSince(const google::protobuf::Timestamp& since, absl::Time now) {
   return absl::ToInt64Minutes(now - FromTimestamp(since));
 }
 
-RuleFinding Finding(bool holds, int64_t observed, std::string detail) {
-  return RuleFinding{holds, observed, std::move(detail)};
+// The detail is written only for a finding that holds (most do not).
+template <typename Detail>
+RuleFinding Finding(bool holds, int64_t observed, const Detail& detail) {
+  return RuleFinding{holds, observed, holds ? detail() : std::string()};
 }
 
 bool BillOpen(const v1::SupervisedFacts& f) { return !f.ended() && f.paid_fen() < f.total_fen(); }
@@ -77,12 +80,18 @@ const SupervisionRuleSpec* FindSupervisionRule(v1::SupervisionRule rule) {
   return nullptr;
 }
 
-std::vector<const SupervisionRuleSpec*> RulesOfKind(absl::string_view kind) {
-  std::vector<const SupervisionRuleSpec*> rules;
-  for (const SupervisionRuleSpec& spec : kRules) {
-    if (spec.subject_kind == kind) rules.push_back(&spec);
-  }
-  return rules;
+const std::vector<const SupervisionRuleSpec*>& RulesOfKind(absl::string_view kind) {
+  // Built once: every tick asks for every subject.
+  static const auto* const by_kind = [] {
+    auto* rules = new std::map<std::string, std::vector<const SupervisionRuleSpec*>, std::less<>>();
+    for (const SupervisionRuleSpec& spec : kRules) {
+      (*rules)[std::string(spec.subject_kind)].push_back(&spec);
+    }
+    return rules;
+  }();
+  static const std::vector<const SupervisionRuleSpec*> kNone;
+  auto it = by_kind->find(kind);
+  return it == by_kind->end() ? kNone : it->second;
 }
 
 absl::Status CheckSupervisionThreshold(const v1::SupervisionThresholdSet& threshold) {
@@ -111,84 +120,92 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
     case v1::SUPERVISION_RULE_APPLICATION_STEP_OVERDUE: {
       if (f.ended() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
-      return Finding(
-          late > threshold, late,
-          absl::StrCat("application ", f.subject(), " is ", late, " days past its committed date"));
+      return Finding(late > threshold, late, [&] {
+        return absl::StrCat("application ", f.subject(), " is ", late,
+                            " days past its committed date");
+      });
     }
     case v1::SUPERVISION_RULE_READ_UNCHECKED: {
       if (f.ended() || f.checked() || !f.has_started_at()) return {};
       const int64_t waited =
           customer::WorkingDaysBetween(UtilityDay(FromTimestamp(f.started_at())), UtilityDay(now));
-      return Finding(
-          waited > threshold, waited,
-          absl::StrCat("read ", f.subject(), " unchecked for ", waited, " working days"));
+      return Finding(waited > threshold, waited, [&] {
+        return absl::StrCat("read ", f.subject(), " unchecked for ", waited, " working days");
+      });
     }
     case v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED: {
       if (f.ended() || !f.flagged() || !f.has_flagged_at()) return {};
       const int64_t waited =
           customer::WorkingDaysBetween(UtilityDay(FromTimestamp(f.flagged_at())), UtilityDay(now));
-      return Finding(
-          waited > threshold, waited,
-          absl::StrCat("flagged read ", f.subject(), " undecided for ", waited, " working days"));
+      return Finding(waited > threshold, waited, [&] {
+        return absl::StrCat("flagged read ", f.subject(), " undecided for ", waited,
+                            " working days");
+      });
     }
     case v1::SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE: {
       if (f.ended() || f.checked() || !HasDate(f.due())) return {};
       const int64_t left = -DaysPast(f.due(), now);
-      return Finding(left <= threshold, left,
-                     absl::StrCat("bill ", f.subject(), " unchecked with ", left,
-                                  " days left before it is due"));
+      return Finding(left <= threshold, left, [&] {
+        return absl::StrCat("bill ", f.subject(), " unchecked with ", left,
+                            " days left before it is due");
+      });
     }
     case v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1:
     case v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_2:
     case v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_3: {
       if (!BillOpen(f) || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
-      return Finding(late > threshold, late,
-                     absl::StrCat("bill ", f.subject(), ": ", f.total_fen() - f.paid_fen(),
-                                  " fen unpaid ", late, " days after its due date"));
+      return Finding(late > threshold, late, [&] {
+        return absl::StrCat("bill ", f.subject(), ": ", f.total_fen() - f.paid_fen(),
+                            " fen unpaid ", late, " days after its due date");
+      });
     }
     case v1::SUPERVISION_RULE_METER_VERIFICATION_OVERDUE: {
       if (f.ended() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
-      return Finding(
-          late > threshold, late,
-          absl::StrCat("meter ", f.subject(), " is ", late, " days past its verification date"));
+      return Finding(late > threshold, late, [&] {
+        return absl::StrCat("meter ", f.subject(), " is ", late,
+                            " days past its verification date");
+      });
     }
     case v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE: {
       if (f.ended() || !f.in_service() || !HasDate(f.on_site_test_due())) return {};
       const int64_t late = DaysPast(f.on_site_test_due(), now);
-      return Finding(late > threshold, late,
-                     absl::StrCat("metering point of ", f.subject(), " is ", late,
-                                  " days past its on-site test"));
+      return Finding(late > threshold, late, [&] {
+        return absl::StrCat("metering point of ", f.subject(), " is ", late,
+                            " days past its on-site test");
+      });
     }
     case v1::SUPERVISION_RULE_TICKET_DISPATCH_LATE: {
       if (f.ended() || f.done() || f.dispatched() || !f.has_started_at()) return {};
       const int64_t waited = MinutesSince(f.started_at(), now);
-      return Finding(
-          waited > threshold, waited,
-          absl::StrCat("ticket ", f.subject(), " undispatched for ", waited, " minutes"));
+      return Finding(waited > threshold, waited, [&] {
+        return absl::StrCat("ticket ", f.subject(), " undispatched for ", waited, " minutes");
+      });
     }
     case v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE: {
       if (f.ended() || f.done() || !f.dispatched() || f.on_site() || !f.has_on_site_due_by()) {
         return {};
       }
       const int64_t late = MinutesSince(f.on_site_due_by(), now);
-      return Finding(late > threshold, late,
-                     absl::StrCat("ticket ", f.subject(), ": crew not on site ", late,
-                                  " minutes past the limit"));
+      return Finding(late > threshold, late, [&] {
+        return absl::StrCat("ticket ", f.subject(), ": crew not on site ", late,
+                            " minutes past the limit");
+      });
     }
     case v1::SUPERVISION_RULE_TICKET_RESOLUTION_LATE: {
       if (f.ended() || f.done() || !f.has_started_at()) return {};
       const int64_t hours = MinutesSince(f.started_at(), now) / 60;
-      return Finding(hours > threshold, hours,
-                     absl::StrCat("ticket ", f.subject(), " unresolved for ", hours, " hours"));
+      return Finding(hours > threshold, hours, [&] {
+        return absl::StrCat("ticket ", f.subject(), " unresolved for ", hours, " hours");
+      });
     }
     case v1::SUPERVISION_RULE_VOUCHER_LATE: {
       if (f.ended() || f.done() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
-      return Finding(
-          late > threshold, late,
-          absl::StrCat("work voucher ", f.subject(), " is ", late, " days past its due day"));
+      return Finding(late > threshold, late, [&] {
+        return absl::StrCat("work voucher ", f.subject(), " is ", late, " days past its due day");
+      });
     }
     default:
       return {};

@@ -50,8 +50,8 @@ struct SupervisionRuleSpec {
 absl::Span<const SupervisionRuleSpec> SupervisionRules();
 // nullptr for an unknown or unspecified rule.
 const SupervisionRuleSpec* FindSupervisionRule(v1::SupervisionRule rule);
-// The rules judged on subjects of `kind`.
-std::vector<const SupervisionRuleSpec*> RulesOfKind(absl::string_view kind);
+// The rules judged on subjects of `kind` (none for an unknown kind).
+const std::vector<const SupervisionRuleSpec*>& RulesOfKind(absl::string_view kind);
 
 // A threshold the Marketing Department sets: a well-formed org unit, a known
 // rule, a value within 0..the rule's maximum. INVALID_ARGUMENT naming the

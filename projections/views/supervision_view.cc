@@ -93,8 +93,7 @@ class Thresholds {
  public:
   explicit Thresholds(ViewTxn& txn) : txn_(txn) {}
   absl::StatusOr<int64_t> Of(const std::string& org_unit, const SupervisionRuleSpec& rule) {
-    const std::string cache_key = absl::StrCat(org_unit, "|", static_cast<int>(rule.rule));
-    auto it = cache_.find(cache_key);
+    auto it = cache_.find(std::make_pair(org_unit, rule.rule));
     if (it != cache_.end()) return it->second;
     int64_t value = rule.default_threshold;
     for (std::string unit = org_unit; !unit.empty(); unit = domain::ParentOrgUnit(unit)) {
@@ -105,13 +104,13 @@ class Thresholds {
         break;
       }
     }
-    cache_[cache_key] = value;
+    cache_[std::make_pair(org_unit, rule.rule)] = value;
     return value;
   }
 
  private:
   ViewTxn& txn_;
-  std::map<std::string, int64_t> cache_;
+  std::map<std::pair<std::string, v1::SupervisionRule>, int64_t> cache_;
 };
 
 }  // namespace
