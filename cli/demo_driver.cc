@@ -296,6 +296,16 @@ class Demo {
     if (anomaly >= 3 && anomaly < 5) reported = registers;
     if (anomaly >= 5 && anomaly < 6) reported.set_total_wh(registers.total_wh() - 10 * kKwh);
     const std::string read_id = absl::StrCat("r2-", i);
+    if (i == kLateReadAccount && tokens_.count("admin")) {
+      // Recorded with no use (its check will flag it) and left unchecked:
+      // the supervision clock finds it late, then the checker and the bill
+      // come (Supervision).
+      if (ReadAndCheck(account_id, *meter, read_id, 0, registers, correlation, nullptr, false,
+                       /*check_it=*/false)) {
+        late_read_ = {account_id, read_id, correlation, i};
+      }
+      return;
+    }
     bool passed = false;
     if (!ReadAndCheck(account_id, *meter, read_id, 0, reported, correlation, &passed)) return;
     if (!passed) {
@@ -584,12 +594,16 @@ class Demo {
     Tick(calendar_.At(1, 3, 10));  // the ticket 25 hours open
     TicketStep(ticket, 2, calendar_.At(1, 3, 11));
     Tick(calendar_.At(1, 3, 11, 5));
-    // Day 6: the voucher late; the crew scans the wrong meter, then the right one.
+    // Day 6: the voucher late, and the month-end read unchecked; the crew
+    // scans the wrong meter, then the right one; the read is checked (flagged).
     Tick(calendar_.At(1, 6, 9));
+    if (!late_read_.account_id.empty()) LateReadStep(0, calendar_.At(1, 6, 9, 30));
     if (vouchers) FinishVoucher(voucher, calendar_.At(1, 6, 10), calendar_.At(1, 7, 10));
     Tick(calendar_.At(1, 7, 12));
-    // Day 12: the application past its committed date, then withdrawn.
+    // Day 12: the application past its committed date, then withdrawn; the
+    // flagged read undecided, then accepted and billed.
     Tick(calendar_.At(1, 12, 9));
+    if (!late_read_.account_id.empty()) LateReadStep(1, calendar_.At(1, 12, 9, 30));
     v1::EndApplicationRequest end;
     end.set_command_id(NewUuid());
     end.set_application_id(application);
@@ -599,6 +613,13 @@ class Demo {
        [&](grpc::ClientContext* c) { return customer_->WithdrawApplication(c, end, &reply); },
        {calendar_.At(1, 12, 10), "demo-" + application});
     Tick(calendar_.At(1, 12, 11));
+    // Day 15: a bill still unchecked five days before it is due, checked then.
+    Tick(calendar_.At(1, 15, 9));
+    if (!late_checked_bill_.first.empty()) {
+      CheckBill(late_checked_bill_.first, late_checked_bill_.second, calendar_.At(1, 15, 10),
+                "demo-account-" + late_checked_bill_.first);
+    }
+    Tick(calendar_.At(1, 15, 11));
     // The month's bills are due on the 20th: each dunning stage, then today.
     for (int day : {21, 26, 31}) Tick(calendar_.At(1, day, 9));
     Tick(absl::Now() - absl::Minutes(1));
@@ -606,6 +627,40 @@ class Demo {
   }
 
  private:
+  // Step 0 checks the late read (it is flagged: no use), step 1 accepts it
+  // and bills the account.
+  void LateReadStep(int step, absl::Time at) {
+    const LateRead& r = late_read_;
+    v1::CommandReply reply;
+    if (step == 0) {
+      v1::CheckReadRequest check;
+      check.set_command_id(NewUuid());
+      check.set_account_id(r.account_id);
+      check.set_read_id(r.read_id);
+      v1::CheckReadReply checked;
+      if (Do("bill_checker", "check late read",
+             [&](grpc::ClientContext* c) { return billing_->CheckRead(c, check, &checked); },
+             {at, r.correlation}) &&
+          !checked.check().passed()) {
+        ++totals_->flagged;
+      }
+      return;
+    }
+    v1::DecideReadRequest decide;
+    decide.set_command_id(NewUuid());
+    decide.set_account_id(r.account_id);
+    decide.set_read_id(r.read_id);
+    decide.set_decision(v1::READ_DECISION_ACCEPT);
+    decide.set_reason("premises empty this month: confirmed on site");
+    if (!Do("bill_checker", "decide late read",
+            [&](grpc::ClientContext* c) { return billing_->DecideRead(c, decide, &reply); },
+            {at, r.correlation})) {
+      return;
+    }
+    std::mt19937_64 random(static_cast<uint64_t>(r.index));
+    Bill(r.account_id, r.index, random, r.correlation);
+  }
+
   void Tick(absl::Time at) {
     v1::RecordClockTickRequest r;
     r.set_command_id(NewUuid());
@@ -805,6 +860,28 @@ class Demo {
     totals_->alerts_by_rule = std::move(by_rule);
   }
 
+  void CheckBill(const std::string& account_id, const std::string& bill_id, absl::Time at,
+                 const std::string& correlation) {
+    v1::CommandReply reply;
+    v1::CheckBillRequest check;
+    check.set_command_id(NewUuid());
+    check.set_account_id(account_id);
+    check.set_bill_id(bill_id);
+    Do("bill_checker", "check bill",
+       [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); },
+       {at, correlation});
+  }
+
+  // The account whose bill is checked late, on the supervision clock.
+  static constexpr int kLateCheckedAccount = 1;
+  // The account whose read is checked late (flagged) and decided late.
+  static constexpr int kLateReadAccount = 2;
+  struct LateRead {
+    std::string account_id, read_id, correlation;
+    int index = 0;
+  };
+  LateRead late_read_;  // set once, by the worker of that account
+  std::pair<std::string, std::string> late_checked_bill_;  // account, bill; set once
   std::string voucher_meter_;  // the meter of the demo's voucher; empty: none
 
   std::string TariffId(const std::string& kind) const { return absl::StrCat(kind, "-", tag_); }
@@ -902,9 +979,11 @@ class Demo {
   // The read of the billed month + `offset` on `meter`, taken on the
   // month's last day (a re-read: on the 2nd of the month after), and its
   // check the next morning.
+  // With `check` false the read is only recorded (the supervision case).
   bool ReadAndCheck(const std::string& account_id, const std::string& meter,
                     const std::string& read_id, int offset, const v1::Registers& registers,
-                    const std::string& correlation, bool* passed = nullptr, bool reread = false) {
+                    const std::string& correlation, bool* passed = nullptr, bool reread = false,
+                    bool check_it = true) {
     v1::RecordReadRequest read;
     read.set_command_id(NewUuid());
     auto* r = read.mutable_read();
@@ -924,6 +1003,7 @@ class Demo {
       return false;
     }
     ++totals_->reads;
+    if (!check_it) return true;
     v1::CheckReadRequest check;
     check.set_command_id(NewUuid());
     check.set_account_id(account_id);
@@ -994,13 +1074,13 @@ class Demo {
     ++totals_->bills;
     totals_->billed_fen += bill.bill().total_fen();
     v1::CommandReply reply;
-    v1::CheckBillRequest check;
-    check.set_command_id(NewUuid());
-    check.set_account_id(account_id);
-    check.set_bill_id(issue.bill_id());
-    Do("bill_checker", "check bill",
-       [&](grpc::ClientContext* c) { return billing_->CheckBill(c, check, &reply); },
-       {calendar_.At(1, 3, 10), correlation});
+    if (i == kLateCheckedAccount && tokens_.count("admin")) {
+      // Left unchecked: the supervision clock finds it near its due date
+      // and the check comes late (Supervision).
+      late_checked_bill_ = {account_id, issue.bill_id()};
+    } else {
+      CheckBill(account_id, issue.bill_id(), calendar_.At(1, 3, 10), correlation);
+    }
     const int behaviour = static_cast<int>(random() % 100);
     if (behaviour < 5) {
       // Unpaid past the due date: the penalty through yesterday.

@@ -58,9 +58,10 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   // Supervision: each case's alert raised once and resolved once, the
   // voucher done after the wrong meter's scan was refused.
   for (const char* rule :
-       {"SUPERVISION_RULE_APPLICATION_STEP_OVERDUE", "SUPERVISION_RULE_TICKET_DISPATCH_LATE",
-        "SUPERVISION_RULE_TICKET_ON_SITE_LATE", "SUPERVISION_RULE_TICKET_RESOLUTION_LATE",
-        "SUPERVISION_RULE_VOUCHER_LATE"}) {
+       {"SUPERVISION_RULE_APPLICATION_STEP_OVERDUE", "SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE",
+        "SUPERVISION_RULE_READ_UNCHECKED", "SUPERVISION_RULE_FLAGGED_READ_UNDECIDED",
+        "SUPERVISION_RULE_TICKET_DISPATCH_LATE", "SUPERVISION_RULE_TICKET_ON_SITE_LATE",
+        "SUPERVISION_RULE_TICKET_RESOLUTION_LATE", "SUPERVISION_RULE_VOUCHER_LATE"}) {
     EXPECT_THAT(output, ::testing::ContainsRegex(absl::StrCat(rule, " +1/1"))) << output;
   }
   EXPECT_THAT(output, HasSubstr("1 work voucher(s) verified, 1 scan(s) of the wrong meter refused"))
