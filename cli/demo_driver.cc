@@ -580,6 +580,10 @@ class Demo {
     const std::string voucher = absl::StrCat("V-", tag_, "-late");
     // Day 1: an application accepted (5 working days), then left alone.
     LateApplication(application, unit, calendar_.At(1, 1, 9));
+    // A class I metering point installed three months before day 1 with a
+    // verification valid only to day 5: its on-site test falls due on day 1.
+    const std::string late_meter = absl::StrCat("MS-", tag_);
+    const bool meter_case = with_accounts && LateMeter(late_meter);
     // Day 2: a fault call nobody dispatches for 40 minutes.
     const absl::Time called = calendar_.At(1, 2, 9);
     LateTicketOpened(ticket, unit, called);
@@ -612,6 +616,9 @@ class Demo {
     Do("customer_service", "withdraw late application",
        [&](grpc::ClientContext* c) { return customer_->WithdrawApplication(c, end, &reply); },
        {calendar_.At(1, 12, 10), "demo-" + application});
+    // The late meter taken out (its on-site test no longer due) and scrapped
+    // (its verification no longer due).
+    if (meter_case) RetireLateMeter(late_meter, calendar_.At(1, 12, 10));
     Tick(calendar_.At(1, 12, 11));
     // Day 15: a bill still unchecked five days before it is due, checked then.
     Tick(calendar_.At(1, 15, 9));
@@ -627,6 +634,93 @@ class Demo {
   }
 
  private:
+  // Receives, verifies (valid to day 5 of the month after), moves,
+  // dispatches and installs a class I meter three months before that month;
+  // false if a step failed.
+  bool LateMeter(const std::string& bar_code) {
+    const std::string correlation = "demo-" + bar_code;
+    v1::CommandReply reply;
+    v1::ReceiveMeterRequest receive;
+    receive.set_command_id(NewUuid());
+    v1::MeterReceived* m = receive.mutable_meter();
+    m->set_bar_code(bar_code);
+    m->set_asset_kind(v1::ASSET_KIND_METER);
+    m->set_meter_type(v1::METER_TYPE_THREE_PHASE_TOU);
+    m->mutable_accuracy_class()->set_class_tenths(10);
+    m->set_manufacturer("Linyang");
+    m->set_batch("2026-B11");
+    m->set_store_tier(v1::STORE_TIER_PROVINCE);
+    m->set_store_id("sn-central");
+    v1::RecordCalibrationRequest calibrate;
+    calibrate.set_command_id(NewUuid());
+    v1::MeterCalibrated* c = calibrate.mutable_calibration();
+    c->set_bar_code(bar_code);
+    c->set_passed(true);
+    c->set_certificate_no("JD-" + bar_code);
+    c->set_verifier("verifier-1");
+    *c->mutable_verified_on() = domain::ToDate(domain::UtilityDay(calendar_.At(-2, 1, 9)) - 1);
+    *c->mutable_next_due() = domain::ToDate(domain::UtilityDay(calendar_.At(1, 5, 9)));
+    for (int load : {50, 100, 1000}) {
+      v1::LoadPointResult* p = c->add_load_points();
+      p->set_load_permille_of_ib(load);
+      p->set_power_factor_hundredths(100);
+      p->set_error_ppm(100);
+    }
+    v1::DispatchMeterRequest dispatch;
+    dispatch.set_command_id(NewUuid());
+    dispatch.mutable_dispatch()->set_bar_code(bar_code);
+    dispatch.mutable_dispatch()->set_work_order("WO-" + bar_code);
+    dispatch.mutable_dispatch()->set_to_org_unit("sn/xa/" + tag_);  // the county's from now on
+    v1::InstallMeterRequest install;
+    install.set_command_id(NewUuid());
+    v1::MeterInstalled* i = install.mutable_installation();
+    i->set_bar_code(bar_code);
+    i->set_account_id(absl::StrCat(tag_, "-", 199999));
+    i->set_metering_class(1);
+    *i->mutable_installed_at() = domain::ToTimestamp(calendar_.At(-2, 1, 10));
+    return Do("metering_technician", "receive late meter",
+              [&](grpc::ClientContext* ctx) {
+                return metering_->ReceiveMeter(ctx, receive, &reply);
+              },
+              {calendar_.At(-3, 20, 9), correlation}) &&
+           Do("metering_technician", "calibrate late meter",
+              [&](grpc::ClientContext* ctx) {
+                return metering_->RecordCalibration(ctx, calibrate, &reply);
+              },
+              {calendar_.At(-2, 1, 8) - absl::Hours(24), correlation}) &&
+           Do("metering_technician", "dispatch late meter",
+              [&](grpc::ClientContext* ctx) {
+                return metering_->DispatchMeter(ctx, dispatch, &reply);
+              },
+              {calendar_.At(-2, 1, 8), correlation}) &&
+           Do("metering_technician", "install late meter",
+              [&](grpc::ClientContext* ctx) {
+                return metering_->InstallMeter(ctx, install, &reply);
+              },
+              {std::nullopt, correlation});
+  }
+
+  void RetireLateMeter(const std::string& bar_code, absl::Time at) {
+    const std::string correlation = "demo-" + bar_code;
+    v1::CommandReply reply;
+    v1::RemoveMeterRequest remove;
+    remove.set_command_id(NewUuid());
+    remove.mutable_removal()->set_bar_code(bar_code);
+    remove.mutable_removal()->set_reason(v1::REMOVAL_REASON_FAULT);
+    remove.mutable_removal()->mutable_final_registers()->set_total_wh(1000);
+    v1::ScrapMeterRequest scrap;
+    scrap.set_command_id(NewUuid());
+    scrap.set_bar_code(bar_code);
+    scrap.set_reason("verification lapsed; replaced");
+    if (Do("metering_technician", "remove late meter",
+           [&](grpc::ClientContext* ctx) { return metering_->RemoveMeter(ctx, remove, &reply); },
+           {at, correlation})) {
+      Do("metering_technician", "scrap late meter",
+         [&](grpc::ClientContext* ctx) { return metering_->ScrapMeter(ctx, scrap, &reply); },
+         {at + absl::Minutes(30), correlation});
+    }
+  }
+
   // Step 0 checks the late read (it is flagged: no use), step 1 accepts it
   // and bills the account.
   void LateReadStep(int step, absl::Time at) {

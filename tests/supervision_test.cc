@@ -351,6 +351,25 @@ TEST_F(SupervisionTest, MeterVerificationAndOnSiteTestOverdue) {
   ExpectRebuildAndReplayAgree();
 }
 
+// A class I metering point's first on-site test falls due three months
+// after installation (DL/T 448), with no test recorded.
+TEST_F(SupervisionTest, OnSiteTestDueByTheInstallationsClass) {
+  const std::string stream = domain::kMeter.StreamOf("ZZ02");
+  Append(stream, Payload([](v1::DomainEvent& e) {
+           e.mutable_meter_installed()->set_bar_code("ZZ02");
+           e.mutable_meter_installed()->set_metering_class(1);
+         }),
+         At(3, 10));
+  Tick(At(6, 10));
+  ExpectRule(v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE, 0, 0, "three months on");
+  Tick(At(6, 11));
+  ExpectRule(v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE, 1, 0, "a day past");
+  Append(stream, Payload([](v1::DomainEvent& e) { e.mutable_meter_removed(); }), At(6, 12));
+  Tick(At(6, 12, 12));
+  ExpectRule(v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE, 1, 1, "removed");
+  ExpectRebuildAndReplayAgree();
+}
+
 TEST_F(SupervisionTest, TicketDispatchOnSiteAndResolutionLimits) {
   const std::string stream = domain::kTicket.StreamOf("T-1");
   const absl::Time opened = At(6, 1, 9);

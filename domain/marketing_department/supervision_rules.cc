@@ -9,6 +9,7 @@
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/customer_service/application.h"
+#include "domain/metering_center/meter_lifecycle.h"
 
 namespace gridledger::marketing {
 namespace {
@@ -450,9 +451,20 @@ void FoldMeteringEvent(const v1::EventEnvelope& event, FactsBuilder& facts) {
         *facts.Touch(kSubjectMeter, meter).mutable_due() = p.meter_calibrated().next_due();
       }
       break;
-    case v1::DomainEvent::kMeterInstalled:
-      facts.Touch(kSubjectMeter, meter).set_in_service(true);
+    case v1::DomainEvent::kMeterInstalled: {
+      // The first on-site test falls due the class's interval after it.
+      const v1::MeterInstalled& installed = p.meter_installed();
+      v1::SupervisedFacts& f = facts.Touch(kSubjectMeter, meter);
+      f.set_in_service(true);
+      if (metering::OnSiteTestIntervalMonths(installed.metering_class()) > 0) {
+        const v1::Date on = domain::UtilityDate(
+            installed.has_installed_at() ? installed.installed_at() : event.occurred_at());
+        *f.mutable_on_site_test_due() = metering::NextOnSiteTest(on, installed.metering_class());
+      } else {
+        f.clear_on_site_test_due();
+      }
       break;
+    }
     case v1::DomainEvent::kMeterRemoved:
       facts.Touch(kSubjectMeter, meter).set_in_service(false);
       break;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "domain/common/calendar.h"
 #include "domain/common/validation.h"
 
 namespace gridledger::metering {
@@ -306,6 +307,26 @@ absl::StatusOr<v1::DomainEvent> DecideScrap(const v1::MeterState& meter,
   event.mutable_meter_scrapped()->set_bar_code(meter.bar_code());
   event.mutable_meter_scrapped()->set_reason(reason);
   return event;
+}
+
+int OnSiteTestIntervalMonths(int metering_class) {
+  switch (metering_class) {
+    case 1:
+      return 3;
+    case 2:
+      return 6;
+    case 3:
+      return 12;
+    default:
+      return 0;
+  }
+}
+
+v1::Date NextOnSiteTest(const v1::Date& from, int metering_class) {
+  const absl::CivilMonth month(from.year(), from.month());
+  const absl::CivilMonth due_month = month + OnSiteTestIntervalMonths(metering_class);
+  const absl::CivilDay day(due_month.year(), due_month.month(), from.day());  // normalises 31sts
+  return domain::ToDate(day);
 }
 
 }  // namespace gridledger::metering

@@ -20,6 +20,13 @@ namespace gridledger::metering {
 // The meter's state after `history` (its stream's events, oldest first).
 v1::MeterState FoldMeter(const std::vector<v1::EventEnvelope>& history);
 
+// Months between on-site tests for a DL/T 448 class (1 → 3, 2 → 6, 3 → 12);
+// 0 for any other class (no on-site tests).
+int OnSiteTestIntervalMonths(int metering_class);
+// The next on-site test after `from` (an installation or the last test):
+// `from` plus the class's interval, the same day of the month (normalised).
+v1::Date NextOnSiteTest(const v1::Date& from, int metering_class);
+
 // One step of that fold: `meter` after `event` (projections apply it one
 // event at a time).
 void ApplyMeterEvent(const v1::EventEnvelope& event, v1::MeterState* meter);

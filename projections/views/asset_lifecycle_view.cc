@@ -40,13 +40,7 @@ std::string DueKey(const v1::MeterState& meter) {
   return absl::StrCat("due/", DateKey(meter.next_verification_due()), "/", meter.bar_code());
 }
 
-// The next on-site test after a date: `from` plus the class's interval.
-v1::Date NextOnSiteTest(const v1::Date& from, int metering_class) {
-  const absl::CivilMonth month(from.year(), from.month());
-  const absl::CivilMonth due_month = month + OnSiteTestIntervalMonths(metering_class);
-  const absl::CivilDay day(due_month.year(), due_month.month(), from.day());  // normalises 31sts
-  return domain::ToDate(day);
-}
+using metering::NextOnSiteTest;
 
 // Moves the meter's on-site test schedule entry (none when `class` is 0).
 absl::Status Reschedule(ViewTxn& txn, const std::string& bar_code, int metering_class,
@@ -128,18 +122,6 @@ absl::StatusOr<std::string> ScanPage(
 
 }  // namespace
 
-int OnSiteTestIntervalMonths(int metering_class) {
-  switch (metering_class) {
-    case 1:
-      return 3;
-    case 2:
-      return 6;
-    case 3:
-      return 12;
-    default:
-      return 0;
-  }
-}
 
 std::string CalibrationStatus(const v1::MeterState& meter, const v1::Date& today) {
   if (meter.state() == v1::METER_LIFECYCLE_STATE_FAILED) return "failed";

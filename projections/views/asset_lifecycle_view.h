@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "gridledger/v1/query_service.pb.h"
+#include "domain/metering_center/meter_lifecycle.h"
 #include "projections/runtime/projection.h"
 
 namespace gridledger::projections {
@@ -29,9 +30,8 @@ class AssetLifecycleView final : public View {
   absl::Status Apply(const v1::EventEnvelope& event, ViewTxn& txn) override;
 };
 
-// Months between on-site tests for a DL/T 448 class (1 → 3, 2 → 6, 3 → 12);
-// 0 for any other class.
-int OnSiteTestIntervalMonths(int metering_class);
+// Months between on-site tests (the Metering Centre's rule).
+using metering::OnSiteTestIntervalMonths;
 
 // "valid", "due" (within 90 days of `today`), "overdue", "failed" or "unverified".
 std::string CalibrationStatus(const v1::MeterState& meter, const v1::Date& today);
