@@ -18,6 +18,7 @@
 #include "eventstore/event_store_factory.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "projections/views/kpi_view.h"
 #include "projections/views/supervision_view.h"
 #include "services/marketing_department/supervision_commands.h"
 #include "tests/testing/test_util.h"
@@ -475,6 +476,59 @@ TEST_F(SupervisionTest, ATickJudgesOnlyWhatItCovers) {
   Tick(At(6, 22, 12));
   ExpectRule(v1::SUPERVISION_RULE_BILL_UNPAID_STAGE_1, 1, 1, "the tick after it");
   ExpectRebuildAndReplayAgree();
+}
+
+// Work vouchers feed the KPIs in the month they are verified: on time when
+// accepted and completed by their due day; refusals counted apart.
+TEST_F(SupervisionTest, VoucherKpisCountVerifiedVouchers) {
+  struct Voucher {
+    std::string id;
+    int completed_day;  // in June; due on the 10th
+    bool accepted;
+  };
+  const std::vector<Voucher> vouchers = {
+      {"V-1", 9, true}, {"V-2", 10, true}, {"V-3", 12, true}, {"V-4", 8, false}};
+  for (const Voucher& v : vouchers) {
+    const std::string stream = domain::kVoucher.StreamOf(v.id);
+    Append(stream, Payload([&](v1::DomainEvent& e) {
+             e.mutable_work_voucher_issued()->set_voucher_id(v.id);
+             *e.mutable_work_voucher_issued()->mutable_due_on() = DateOf(6, 10);
+           }),
+           At(6, 1));
+    Append(stream, Payload([&](v1::DomainEvent& e) {
+             *e.mutable_work_voucher_completed()->mutable_completed_on() =
+                 DateOf(6, v.completed_day);
+           }),
+           At(6, v.completed_day));
+    Append(stream, Payload([&](v1::DomainEvent& e) {
+             e.mutable_work_voucher_verified()->set_accepted(v.accepted);
+           }),
+           At(6, 15));
+  }
+  auto kpis = ProjectionRunner::Open(store_.get(), std::make_unique<projections::KpiView>(),
+                                     dir_.path() + "/kpi");
+  ASSERT_TRUE(kpis.ok());
+  ASSERT_TRUE((*kpis)->CatchUp().ok());
+  v1::Period june;
+  june.set_year(2026);
+  june.set_month(6);
+  absl::StatusOr<v1::KpiReport> report =
+      projections::ReadKpis(projections::ViewReader((*kpis)->db()), "sn/xa", june, DateOf(6, 30));
+  ASSERT_TRUE(report.ok()) << report.status();
+  int found = 0;
+  for (const v1::KpiValue& v : report->values()) {
+    if (v.kpi() == v1::KPI_VOUCHER_ON_TIME_RATE) {
+      EXPECT_EQ(v.numerator(), 2);    // V-1 and V-2: accepted, by the 10th
+      EXPECT_EQ(v.denominator(), 4);  // every verified voucher
+      EXPECT_EQ(v.value(), 5000);
+      ++found;
+    }
+    if (v.kpi() == v1::KPI_VOUCHERS_REFUSED) {
+      EXPECT_EQ(v.value(), 1);
+      ++found;
+    }
+  }
+  EXPECT_EQ(found, 2);
 }
 
 // A clock tick before the latest is refused: time only goes forward.
