@@ -308,33 +308,8 @@ class Demo {
     }
     bool passed = false;
     if (!ReadAndCheck(account_id, *meter, read_id, 0, reported, correlation, &passed)) return;
-    if (!passed) {
-      ++totals_->flagged;
-      v1::DecideReadRequest decide;
-      decide.set_command_id(NewUuid());
-      decide.set_account_id(account_id);
-      decide.set_read_id(read_id);
-      if (anomaly < 3) {
-        decide.set_decision(v1::READ_DECISION_ACCEPT);
-        decide.set_reason("confirmed with the customer: new workshop");
-      } else if (anomaly < 5) {
-        decide.set_decision(v1::READ_DECISION_REREAD);
-        decide.set_reason("meter not reached");
-        ++totals_->rereads;
-      } else {
-        decide.set_decision(v1::READ_DECISION_ESTIMATE);
-        decide.set_reason("register fault; estimated");
-        *decide.mutable_estimated_registers() = this_month;
-        ++totals_->estimated;
-      }
-      Do("bill_checker", "decide read",
-         [&](grpc::ClientContext* c) { return billing_->DecideRead(c, decide, &reply); },
-         {calendar_.At(1, 1, 14), correlation});
-      if (decide.decision() == v1::READ_DECISION_REREAD &&
-          !ReadAndCheck(account_id, *meter, read_id + "b", 0, this_month, correlation, nullptr,
-                        /*reread=*/true)) {
-        return;
-      }
+    if (!passed && !DecideFlagged(account_id, *meter, read_id, anomaly, this_month, correlation)) {
+      return;
     }
     Bill(account_id, i, random, correlation);
   }
@@ -1146,6 +1121,38 @@ class Demo {
     return Do("collector", "pay last month's bill",
               [&](grpc::ClientContext* c) { return billing_->PostPayment(c, pay, &reply); },
               {std::nullopt, correlation});
+  }
+
+  // The checker's decision on this month's flagged read (by the anomaly it
+  // has: accepted, re-read, or estimated); false if a step failed.
+  bool DecideFlagged(const std::string& account_id, const std::string& meter,
+                     const std::string& read_id, int anomaly, const v1::Registers& this_month,
+                     const std::string& correlation) {
+    v1::CommandReply reply;
+    ++totals_->flagged;
+    v1::DecideReadRequest decide;
+    decide.set_command_id(NewUuid());
+    decide.set_account_id(account_id);
+    decide.set_read_id(read_id);
+    if (anomaly < 3) {
+      decide.set_decision(v1::READ_DECISION_ACCEPT);
+      decide.set_reason("confirmed with the customer: new workshop");
+    } else if (anomaly < 5) {
+      decide.set_decision(v1::READ_DECISION_REREAD);
+      decide.set_reason("meter not reached");
+      ++totals_->rereads;
+    } else {
+      decide.set_decision(v1::READ_DECISION_ESTIMATE);
+      decide.set_reason("register fault; estimated");
+      *decide.mutable_estimated_registers() = this_month;
+      ++totals_->estimated;
+    }
+    Do("bill_checker", "decide read",
+       [&](grpc::ClientContext* c) { return billing_->DecideRead(c, decide, &reply); },
+       {calendar_.At(1, 1, 14), correlation});
+    return decide.decision() != v1::READ_DECISION_REREAD ||
+           ReadAndCheck(account_id, meter, read_id + "b", 0, this_month, correlation, nullptr,
+                        /*reread=*/true);
   }
 
   // The billed month's bill: issued on the 2nd of the month after, checked

@@ -83,7 +83,7 @@ const SupervisionRuleSpec* FindSupervisionRule(v1::SupervisionRule rule) {
 
 const std::vector<const SupervisionRuleSpec*>& RulesOfKind(absl::string_view kind) {
   // Built once: every tick asks for every subject.
-  static const auto* const by_kind = [] {
+  static const auto* const kByKind = [] {
     auto* rules = new std::map<std::string, std::vector<const SupervisionRuleSpec*>, std::less<>>();
     for (const SupervisionRuleSpec& spec : kRules) {
       (*rules)[std::string(spec.subject_kind)].push_back(&spec);
@@ -91,8 +91,8 @@ const std::vector<const SupervisionRuleSpec*>& RulesOfKind(absl::string_view kin
     return rules;
   }();
   static const std::vector<const SupervisionRuleSpec*> kNone;
-  auto it = by_kind->find(kind);
-  return it == by_kind->end() ? kNone : it->second;
+  auto it = kByKind->find(kind);
+  return it == kByKind->end() ? kNone : it->second;
 }
 
 absl::Status CheckSupervisionThreshold(const v1::SupervisionThresholdSet& threshold) {
