@@ -122,7 +122,6 @@ absl::StatusOr<std::string> ScanPage(
 
 }  // namespace
 
-
 std::string CalibrationStatus(const v1::MeterState& meter, const v1::Date& today) {
   if (meter.state() == v1::METER_LIFECYCLE_STATE_FAILED) return "failed";
   if (!IsSet(meter.next_verification_due())) return "unverified";

@@ -17,8 +17,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "gridledger/v1/query_service.pb.h"
 #include "domain/metering_center/meter_lifecycle.h"
+#include "gridledger/v1/query_service.pb.h"
 #include "projections/runtime/projection.h"
 
 namespace gridledger::projections {
