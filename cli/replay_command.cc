@@ -115,8 +115,9 @@ void PrintReplayed(const projections::Replay& replay, const ReplayFlags& flags) 
 
 // The unit's alerts as the log recorded them by then ("alert" lines), what
 // the engine replayed decides from the ticks by then ("decided"), and whether
-// the two agree ("alertsAgree"; a time just after a tick, before the engine
-// recorded what it found, shows the decision without its alert).
+// the two agree ("alertsAgree"; on the recorded axis: a time just after a
+// tick, before the engine recorded what it found, shows the decision without
+// its alert; on the business axis thresholds recorded later are not applied).
 absl::Status PrintAlerts(const projections::ViewReader& reader, const std::string& unit) {
   GL_RETURN_IF_ERROR(domain::CheckOrgUnit("--alerts", unit));
   std::map<std::string, bool> recorded, decided;
@@ -127,7 +128,10 @@ absl::Status PrintAlerts(const projections::ViewReader& reader, const std::strin
     for (v1::AlertRecord& alert : *page.mutable_alerts()) {
       alert.clear_reflects();
       if (alert.raised_by() == "system:supervision") {
-        recorded[alert.raised().alert_id()] = alert.state() == v1::ALERT_STATE_OPEN;
+        // Resolved by hand before the engine would have: open as the engine
+        // sees it.
+        recorded[alert.raised().alert_id()] =
+            alert.state() == v1::ALERT_STATE_OPEN || alert.resolved_by() != "system:supervision";
       }
       PrintJson("alert", alert);
     }
@@ -137,7 +141,8 @@ absl::Status PrintAlerts(const projections::ViewReader& reader, const std::strin
   GL_ASSIGN_OR_RETURN(std::vector<v1::AlertRecord> decisions, projections::EngineDecisions(reader));
   for (const v1::AlertRecord& d : decisions) {
     if (!domain::OrgUnitContains(unit, d.raised().org_unit())) continue;
-    decided[d.raised().alert_id()] = d.state() == v1::ALERT_STATE_OPEN;
+    const bool open = d.state() == v1::ALERT_STATE_OPEN;
+    decided[d.raised().alert_id()] = open;
     std::printf("{\"decided\":{\"alertId\":\"%s\",\"open\":%s}}\n", d.raised().alert_id().c_str(),
                 d.state() == v1::ALERT_STATE_OPEN ? "true" : "false");
   }

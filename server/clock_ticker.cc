@@ -22,7 +22,13 @@ void ClockTicker::Run() {
   while (!stop_) {
     mu_.Unlock();
     absl::Status recorded = marketing::RecordWallClockTick(*store_, absl::Now(), interval_);
-    if (!recorded.ok()) {
+    if (absl::IsFailedPrecondition(recorded)) {
+      log::Warning("clock.behind",
+                   absl::StrCat("gridledger: no clock tick recorded: ", recorded.message(),
+                                " (a tick ahead of this server's clock is in; ticks resume "
+                                "once time passes it)"),
+                   {{"reason", std::string(recorded.message())}});
+    } else if (!recorded.ok()) {
       log::Warning("clock.tick_failed",
                    absl::StrCat("gridledger: recording a clock tick failed: ", recorded.ToString()),
                    {{"reason", std::string(recorded.message())}});

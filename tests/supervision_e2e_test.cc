@@ -9,6 +9,7 @@
 #include <csignal>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
@@ -147,6 +148,21 @@ TEST_P(SupervisionE2eTest, ALateTicketRaisesOnceAndResolvesOnce) {
   // Dispatched after its on-site limit had passed: that is late too, once.
   std::vector<v1::AlertRecord> all = AlertsSeenBy("manager", 2);
   ASSERT_EQ(all.size(), 2u);
+  // Paging one at a time gives each alert once, then ends; the token is text.
+  std::set<std::string> paged;
+  v1::ListAlertsRequest one;
+  one.set_page_size(1);
+  for (int page_number = 0; page_number < 5; ++page_number) {
+    v1::AlertPage page;
+    grpc::Status listed = query_->ListAlerts(As("manager").get(), one, &page);
+    ASSERT_TRUE(listed.ok()) << listed.error_message();
+    for (const v1::AlertRecord& a : page.alerts()) paged.insert(a.raised().alert_id());
+    if (page.next_page_token().empty()) break;
+    EXPECT_TRUE(absl::ascii_isprint(page.next_page_token().back()));
+    one.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(paged.size(), 2u);
+  EXPECT_TRUE(one.page_token().empty() || paged.size() == 2u);
   v1::ListAlertsRequest by_rule;
   by_rule.set_rule(v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE);
   v1::AlertPage page;
@@ -198,7 +214,15 @@ TEST_P(SupervisionE2eTest, RefusesBadThresholdsTicksAndHandMadeEngineAlerts) {
   status = marketing_->RaiseAlert(As("manager").get(), raise, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("alert.alert_id"));
+  raise.mutable_alert()->set_alert_id("SV.upper");
+  status = marketing_->RaiseAlert(As("manager").get(), raise, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   raise.mutable_alert()->set_alert_id("by-hand-1");
+  raise.mutable_alert()->set_threshold(5);
+  status = marketing_->RaiseAlert(As("manager").get(), raise, &reply);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("alert.threshold"));
+  raise.mutable_alert()->set_threshold(0);
   raise.mutable_alert()->set_rule(v1::SUPERVISION_RULE_VOUCHER_LATE);
   status = marketing_->RaiseAlert(As("manager").get(), raise, &reply);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

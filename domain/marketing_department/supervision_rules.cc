@@ -68,6 +68,14 @@ RuleFinding Finding(bool holds, int64_t observed, const Detail& detail) {
   return RuleFinding{holds, observed, holds ? detail() : std::string()};
 }
 
+// "T-1" for "ticket/T-1", "42/B-1" for "bill/42/B-1": the detail names the
+// kind itself.
+absl::string_view Named(const v1::SupervisedFacts& f) {
+  absl::string_view subject = f.subject();
+  const size_t slash = subject.find('/');
+  return slash == absl::string_view::npos ? subject : subject.substr(slash + 1);
+}
+
 bool BillOpen(const v1::SupervisedFacts& f) { return !f.ended() && f.paid_fen() < f.total_fen(); }
 
 }  // namespace
@@ -122,7 +130,7 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       if (f.ended() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
       return Finding(late > threshold, late, [&] {
-        return absl::StrCat("application ", f.subject(), " is ", late,
+        return absl::StrCat("application ", Named(f), " is ", late,
                             " days past its committed date");
       });
     }
@@ -131,7 +139,7 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       const int64_t waited =
           customer::WorkingDaysBetween(UtilityDay(FromTimestamp(f.started_at())), UtilityDay(now));
       return Finding(waited > threshold, waited, [&] {
-        return absl::StrCat("read ", f.subject(), " unchecked for ", waited, " working days");
+        return absl::StrCat("read ", Named(f), " unchecked for ", waited, " working days");
       });
     }
     case v1::SUPERVISION_RULE_FLAGGED_READ_UNDECIDED: {
@@ -139,15 +147,14 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       const int64_t waited =
           customer::WorkingDaysBetween(UtilityDay(FromTimestamp(f.flagged_at())), UtilityDay(now));
       return Finding(waited > threshold, waited, [&] {
-        return absl::StrCat("flagged read ", f.subject(), " undecided for ", waited,
-                            " working days");
+        return absl::StrCat("flagged read ", Named(f), " undecided for ", waited, " working days");
       });
     }
     case v1::SUPERVISION_RULE_BILL_UNCHECKED_NEAR_DUE: {
       if (f.ended() || f.checked() || !HasDate(f.due())) return {};
       const int64_t left = -DaysPast(f.due(), now);
       return Finding(left <= threshold, left, [&] {
-        return absl::StrCat("bill ", f.subject(), " unchecked with ", left,
+        return absl::StrCat("bill ", Named(f), " unchecked with ", left,
                             " days left before it is due");
       });
     }
@@ -157,23 +164,22 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       if (!BillOpen(f) || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
       return Finding(late > threshold, late, [&] {
-        return absl::StrCat("bill ", f.subject(), ": ", f.total_fen() - f.paid_fen(),
-                            " fen unpaid ", late, " days after its due date");
+        return absl::StrCat("bill ", Named(f), ": ", f.total_fen() - f.paid_fen(), " fen unpaid ",
+                            late, " days after its due date");
       });
     }
     case v1::SUPERVISION_RULE_METER_VERIFICATION_OVERDUE: {
       if (f.ended() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
       return Finding(late > threshold, late, [&] {
-        return absl::StrCat("meter ", f.subject(), " is ", late,
-                            " days past its verification date");
+        return absl::StrCat("meter ", Named(f), " is ", late, " days past its verification date");
       });
     }
     case v1::SUPERVISION_RULE_METER_ON_SITE_TEST_OVERDUE: {
       if (f.ended() || !f.in_service() || !HasDate(f.on_site_test_due())) return {};
       const int64_t late = DaysPast(f.on_site_test_due(), now);
       return Finding(late > threshold, late, [&] {
-        return absl::StrCat("metering point of ", f.subject(), " is ", late,
+        return absl::StrCat("metering point of ", Named(f), " is ", late,
                             " days past its on-site test");
       });
     }
@@ -181,7 +187,7 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       if (f.ended() || f.done() || f.dispatched() || !f.has_started_at()) return {};
       const int64_t waited = MinutesSince(f.started_at(), now);
       return Finding(waited > threshold, waited, [&] {
-        return absl::StrCat("ticket ", f.subject(), " undispatched for ", waited, " minutes");
+        return absl::StrCat("ticket ", Named(f), " undispatched for ", waited, " minutes");
       });
     }
     case v1::SUPERVISION_RULE_TICKET_ON_SITE_LATE: {
@@ -190,7 +196,7 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       }
       const int64_t late = MinutesSince(f.on_site_due_by(), now);
       return Finding(late > threshold, late, [&] {
-        return absl::StrCat("ticket ", f.subject(), ": crew not on site ", late,
+        return absl::StrCat("ticket ", Named(f), ": crew not on site ", late,
                             " minutes past the limit");
       });
     }
@@ -198,14 +204,14 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       if (f.ended() || f.done() || !f.has_started_at()) return {};
       const int64_t hours = MinutesSince(f.started_at(), now) / 60;
       return Finding(hours > threshold, hours, [&] {
-        return absl::StrCat("ticket ", f.subject(), " unresolved for ", hours, " hours");
+        return absl::StrCat("ticket ", Named(f), " unresolved for ", hours, " hours");
       });
     }
     case v1::SUPERVISION_RULE_VOUCHER_LATE: {
       if (f.ended() || f.done() || !HasDate(f.due())) return {};
       const int64_t late = DaysPast(f.due(), now);
       return Finding(late > threshold, late, [&] {
-        return absl::StrCat("work voucher ", f.subject(), " is ", late, " days past its due day");
+        return absl::StrCat("work voucher ", Named(f), " is ", late, " days past its due day");
       });
     }
     default:

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/big_endian.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
 #include "domain/common/org_units.h"
@@ -30,11 +31,14 @@ std::string ThresholdKey(absl::string_view unit, v1::SupervisionRule rule) {
 }
 std::string DecisionKey(absl::string_view alert_id) { return absl::StrCat("d/", alert_id); }
 std::string RecordKey(absl::string_view alert_id) { return absl::StrCat("r/", alert_id); }
-// Newest first: the complement of the raise time's microseconds.
+// Newest first: the complement of the raise time's microseconds, in hex
+// (text, so the key can be a page token; hex of big-endian bytes sorts as
+// the bytes do).
 std::string IndexKey(const google::protobuf::Timestamp& raised_at, absl::string_view alert_id) {
   const int64_t micros = absl::ToUnixMicros(domain::FromTimestamp(raised_at));
-  return absl::StrCat("i/", BigEndian64(~static_cast<uint64_t>(std::max<int64_t>(0, micros))), "/",
-                      alert_id);
+  return absl::StrCat("i/",
+                      HexEncode(BigEndian64(~static_cast<uint64_t>(std::max<int64_t>(0, micros)))),
+                      "/", alert_id);
 }
 
 int64_t NextOffset(const google::protobuf::RepeatedPtrField<v1::PartitionMark>& marks,
@@ -209,6 +213,7 @@ absl::Status SupervisionView::ApplyAlertEvent(const v1::EventEnvelope& event, Vi
   *record.mutable_resolved() = resolved;
   *record.mutable_resolved_position() = event.position();
   *record.mutable_resolved_at() = event.occurred_at();
+  record.set_resolved_by(event.actor().principal());
   txn.PutProto(RecordKey(resolved.alert_id()), record);
   return absl::OkStatus();
 }

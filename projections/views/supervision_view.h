@@ -24,7 +24,8 @@
 //   k                            PendingTicks
 //   d/<alert id>                 AlertRecord the engine decided (state only)
 //   r/<alert id>                 AlertRecord as its events recorded it
-//   i/<BE64 ~micros raised>/<alert id>  "" (alerts newest first)
+//   i/<hex of BE64 ~micros raised>/<alert id>  "" (alerts newest first; text,
+//                                     so a key is a page token)
 #ifndef GRIDLEDGER_PROJECTIONS_VIEWS_SUPERVISION_VIEW_H_
 #define GRIDLEDGER_PROJECTIONS_VIEWS_SUPERVISION_VIEW_H_
 

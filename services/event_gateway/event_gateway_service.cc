@@ -191,6 +191,8 @@ absl::StatusOr<std::vector<std::string>> KnownEventTypes(
 
 bool InOrgUnit(const v1::EventEnvelope& event, const std::string& org_unit) {
   if (org_unit.empty()) return true;
+  // The supervision clock is the whole utility's, in no unit: every unit sees it.
+  if (domain::kClock.Holds(event.stream_id())) return true;
   const std::string& unit = event.org_unit().empty() ? event.actor().org_unit() : event.org_unit();
   return domain::OrgUnitContains(org_unit, unit);
 }

@@ -72,13 +72,15 @@ grpc::Status MarketingService::RaiseAlert(grpc::ServerContext* context,
   call.precheck = [&](const Principal& principal) -> absl::Status {
     if (absl::Status s = CheckAlert(alert); !s.ok()) return s;
     // The engine's alerts are its own: their ids, rules and evidence.
-    if (absl::StartsWith(alert.alert_id(), "sv.")) {
+    if (absl::StartsWithIgnoreCase(alert.alert_id(), "sv.")) {
       return absl::InvalidArgumentError(
-          "alert.alert_id: ids starting \"sv.\" are the supervision engine's");
+          "alert.alert_id: ids starting \"sv.\" (in any case) are the supervision engine's");
     }
-    if (alert.rule() != v1::SUPERVISION_RULE_UNSPECIFIED || !alert.evidence().empty()) {
+    if (alert.rule() != v1::SUPERVISION_RULE_UNSPECIFIED || !alert.evidence().empty() ||
+        alert.threshold() != 0 || alert.observed() != 0 || alert.has_found_at()) {
       return absl::InvalidArgumentError(
-          "alert.rule, alert.evidence: set only by the supervision engine; leave them empty");
+          "alert.rule, alert.threshold, alert.observed, alert.evidence, alert.found_at: set only "
+          "by the supervision engine; leave them empty");
     }
     if (alert.subject_stream_id().empty()) return absl::OkStatus();
     // The subject must be a stream the manager may see: one outside the

@@ -70,8 +70,8 @@ absl::Status RecordWallClockTick(eventstore::EventStore& store, absl::Time now,
         GL_ASSIGN_OR_RETURN(v1::DomainEvent tick, DecideClockTick(latest, at, covers));
         return std::vector<v1::DomainEvent>{std::move(tick)};
       });
-  // A later tick already in (an operator's, or another instance's): fine.
-  if (absl::IsFailedPrecondition(outcome.status())) return absl::OkStatus();
+  // FAILED_PRECONDITION: a later tick is in already (an admin's, ahead of
+  // this clock): the caller says so; nothing is recorded.
   return outcome.status();
 }
 

@@ -29,7 +29,8 @@ absl::StatusOr<v1::DomainEvent> DecideClockTick(const std::vector<v1::EventEnvel
 // A tick recorded by the server's own clock every `interval`: command id
 // "clock/<start of the interval, unix seconds>", so the instances of a
 // cluster record one tick per interval between them. OK when recorded or
-// already recorded, or when a later tick is already in (nothing to do).
+// already recorded; FAILED_PRECONDITION when a later tick is in already
+// (recorded ahead of this clock: nothing is recorded until time catches up).
 absl::Status RecordWallClockTick(eventstore::EventStore& store, absl::Time now,
                                  absl::Duration interval);
 
