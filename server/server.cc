@@ -436,6 +436,7 @@ struct Server::Parts {
     services.push_back(std::make_unique<query::KpiQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::SupervisionQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::PlanningQueryService>(views, &tokens));
+    services.push_back(std::make_unique<query::OutageQueryService>(views, &tokens));
     services.push_back(std::make_unique<query::ViewAdminService>(views, &tokens));
     if (!options.project_only) {
       auto gateway = std::make_unique<gateway::EventGatewayService>(

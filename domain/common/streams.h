@@ -47,6 +47,8 @@ inline constexpr StreamCategory kTariff{"tariff", "tariff-", kBillingUnit};
 inline constexpr StreamCategory kWholesale{"wholesale", "wholesale-", kBillingUnit};
 inline constexpr StreamCategory kMeter{"meter", "meter-", kMeteringUnit};
 inline constexpr StreamCategory kVoucher{"voucher", "voucher-", kMeteringUnit};
+// Supply nodes (feeders, transformer areas) and their gateway reads.
+inline constexpr StreamCategory kSupply{"supply", "supply-", kMeteringUnit};
 inline constexpr StreamCategory kKpi{"kpi", "kpi-", kMarketingUnit};
 inline constexpr StreamCategory kApproval{"approval", "approval-", kMarketingUnit};
 inline constexpr StreamCategory kAlert{"alert", "alert-", kMarketingUnit};
@@ -60,8 +62,8 @@ inline constexpr StreamCategory kClock{"clock", "clock-", kMarketingUnit};
 inline constexpr absl::string_view kClockStream = "clock-utility";
 
 inline constexpr StreamCategory kStreamCategories[] = {
-    kApplication, kTicket,   kAccount, kTariff, kWholesale, kMeter,       kVoucher,
-    kKpi,         kApproval, kAlert,   kOutage, kOrgUnit,   kSupervision, kClock,
+    kApplication, kTicket, kAccount, kTariff,  kWholesale,   kMeter, kVoucher, kSupply,
+    kKpi,         kApproval, kAlert, kOutage,  kOrgUnit,     kSupervision, kClock,
 };
 
 // The KPI stream of an org unit: "/" becomes "." ("sn/xa/huyi" → "kpi-sn.xa.huyi").

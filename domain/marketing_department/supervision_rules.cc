@@ -4,12 +4,14 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/sha256.h"
 #include "domain/common/calendar.h"
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/customer_service/application.h"
 #include "domain/metering_center/meter_lifecycle.h"
+#include "domain/metering_center/line_loss.h"
 
 namespace gridledger::marketing {
 namespace {
@@ -49,6 +51,10 @@ constexpr SupervisionRuleSpec kRules[] = {
      kSubjectTicket, "hours", 24, int64_t{30} * 24},
     {v1::SUPERVISION_RULE_VOUCHER_LATE, v1::ALERT_KIND_VOUCHER_LATE, "voucher-late",
      kSubjectVoucher, "days", 0, 365},
+    {v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, v1::ALERT_KIND_LINE_LOSS, "feeder-loss",
+     kSubjectFeederLoss, "basis points", 600, 10000},
+    {v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, v1::ALERT_KIND_LINE_LOSS, "area-loss",
+     kSubjectAreaLoss, "basis points", 1000, 10000},
 };
 
 bool HasDate(const v1::Date& date) { return date.year() != 0; }
@@ -214,13 +220,69 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
         return absl::StrCat("work voucher ", Named(f), " is ", late, " days past its due day");
       });
     }
+    case v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE:
+    case v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE: {
+      if (!HasDate(f.due()) || DaysPast(f.due(), now) < 0) return {};  // the month is not settled
+      if (f.energy_in_wh() == 0 && f.energy_billed_wh() == 0) return {};
+      const std::string what = absl::StrCat(
+          rule.rule == v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE ? "feeder "
+                                                                           : "transformer area ",
+          Named(f));
+      const std::optional<int64_t> rate =
+          metering::LineLossRateBp(f.energy_in_wh(), f.energy_billed_wh());
+      if (!rate) {
+        return Finding(true, kNoEnergyInObserved, [&] {
+          return absl::StrCat(what, ": ", f.energy_billed_wh(),
+                              " Wh billed with no energy in recorded (no gateway read)");
+        });
+      }
+      return Finding(*rate < 0 || *rate > threshold, *rate, [&] {
+        return absl::StrCat(what, ": line loss ", *rate, " bp (in ", f.energy_in_wh(),
+                            " Wh, billed ", f.energy_billed_wh(), " Wh), outside 0..", threshold);
+      });
+    }
     default:
       return {};
   }
 }
 
-bool CanStillAlert(const v1::SupervisedFacts& f) {
+bool IsLineLossKind(absl::string_view kind) {
+  return kind == kSubjectFeederLoss || kind == kSubjectAreaLoss;
+}
+
+v1::SupervisedFacts LineLossDelta(const metering::EnergyShare& share,
+                                  const v1::EventEnvelope& event) {
+  v1::SupervisedFacts f;
+  const bool feeder = share.kind == v1::SUPPLY_NODE_KIND_FEEDER;
+  f.set_kind(std::string(feeder ? kSubjectFeederLoss : kSubjectAreaLoss));
+  const std::string period = absl::StrFormat("%04d%02d", share.period.year(), share.period.month());
+  f.set_subject(absl::StrCat(f.kind(), "/", share.node_id, "/", period));
+  f.set_stream_id(domain::kSupply.StreamOf(share.node_id));
+  f.set_org_unit(share.org_unit);
+  f.set_stream_version(event.stream_version());
+  f.set_partition(event.position().partition());
+  f.set_offset(event.position().offset());
+  *f.mutable_period() = share.period;
+  // Judged from the 10th of the next month: bills of a month are issued by then.
+  const absl::CivilMonth next = absl::CivilMonth(share.period.year(), share.period.month()) + 1;
+  *f.mutable_due() = domain::ToDate(absl::CivilDay(next.year(), next.month(), kLineLossJudgedFromDay));
+  f.set_energy_in_wh(share.in_wh);
+  f.set_energy_billed_wh(share.billed_wh);
+  return f;
+}
+
+void AddLineLossDelta(const v1::SupervisedFacts& delta, v1::SupervisedFacts* judged) {
+  const int64_t in = judged->energy_in_wh() + delta.energy_in_wh();
+  const int64_t billed = judged->energy_billed_wh() + delta.energy_billed_wh();
+  *judged = delta;  // identity and the evidence: the latest event folded
+  judged->set_energy_in_wh(in);
+  judged->set_energy_billed_wh(billed);
+}
+
+bool CanStillAlert(const v1::SupervisedFacts& f, absl::Time now) {
   if (f.ended()) return false;
+  // A month's line loss changes only with events once it is judged.
+  if (IsLineLossKind(f.kind())) return DaysPast(f.due(), now) < 0;
   if (f.kind() == kSubjectBill) return BillOpen(f) || !f.checked();
   if (f.kind() == kSubjectRead) return !f.checked() || f.flagged();
   if (f.kind() == kSubjectTicket || f.kind() == kSubjectVoucher) return !f.done();

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "domain/metering_center/line_loss.h"
 #include "gridledger/v1/envelope.pb.h"
 #include "gridledger/v1/marketing_events.pb.h"
 #include "gridledger/v1/view_records.pb.h"
@@ -35,6 +36,14 @@ inline constexpr absl::string_view kSubjectBill = "bill";
 inline constexpr absl::string_view kSubjectMeter = "meter";
 inline constexpr absl::string_view kSubjectTicket = "ticket";
 inline constexpr absl::string_view kSubjectVoucher = "voucher";
+// A supply node's line loss in one month ("feeder-loss/<node>/<yyyymm>").
+inline constexpr absl::string_view kSubjectFeederLoss = "feeder-loss";
+inline constexpr absl::string_view kSubjectAreaLoss = "area-loss";
+// A month's line loss is judged from this day of the next month on.
+inline constexpr int kLineLossJudgedFromDay = 10;
+// What a line-loss alert observes when energy was billed but none entered
+// (no gateway read): the rate is unbounded; −10000 bp stands for it.
+inline constexpr int64_t kNoEnergyInObserved = -10000;
 
 struct SupervisionRuleSpec {
   v1::SupervisionRule rule;
@@ -67,10 +76,20 @@ struct RuleFinding {
 RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts& facts,
                       absl::Time now, int64_t threshold);
 
-// Whether any rule could hold on these facts at some later time without a
-// further event (a bill paid in full: no; a meter in service: yes, its
-// verification falls due). A subject that cannot need not be judged.
-bool CanStillAlert(const v1::SupervisedFacts& facts);
+// Whether any rule could hold on these facts at some time after `now`
+// without a further event (a bill paid in full: no; a meter in service:
+// yes, its verification falls due; a month's line loss: only before its
+// judging day). A subject that cannot need not be judged.
+bool CanStillAlert(const v1::SupervisedFacts& facts, absl::Time now);
+
+// Line-loss subjects are folded from many streams (gateway reads, bills of
+// many accounts), so their facts are kept as additive deltas, one per
+// event (LineLossDelta), summed into the judged facts as ticks cover them
+// (AddLineLossDelta) in any order.
+bool IsLineLossKind(absl::string_view kind);
+v1::SupervisedFacts LineLossDelta(const metering::EnergyShare& share,
+                                  const v1::EventEnvelope& event);
+void AddLineLossDelta(const v1::SupervisedFacts& delta, v1::SupervisedFacts* judged);
 
 // The subjects `event` changes and their facts after it, `known(subject)`
 // giving their facts before (nullopt for none). A payment's principal per

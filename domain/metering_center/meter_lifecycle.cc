@@ -65,6 +65,7 @@ void ApplyMeterEvent(const v1::EventEnvelope& envelope, v1::MeterState* meter_st
         meter.set_store_tier(e.meter_received().store_tier());
         meter.set_store_id(e.meter_received().store_id());
         *meter.mutable_accuracy_class() = e.meter_received().accuracy_class();
+        meter.set_meter_type(e.meter_received().meter_type());
         break;
       case v1::DomainEvent::kMeterCalibrated:
         meter.set_state(e.meter_calibrated().passed() ? v1::METER_LIFECYCLE_STATE_VERIFIED
@@ -83,10 +84,12 @@ void ApplyMeterEvent(const v1::EventEnvelope& envelope, v1::MeterState* meter_st
       case v1::DomainEvent::kMeterInstalled:
         meter.set_state(v1::METER_LIFECYCLE_STATE_INSTALLED);
         meter.set_account_id(e.meter_installed().account_id());
+        meter.set_supply_node_id(e.meter_installed().supply_node_id());
         break;
       case v1::DomainEvent::kMeterRemoved:
         meter.set_state(v1::METER_LIFECYCLE_STATE_REMOVED);
         meter.clear_account_id();
+        meter.clear_supply_node_id();
         break;
       case v1::DomainEvent::kMeterReverificationRequested:
         meter.set_state(v1::METER_LIFECYCLE_STATE_AWAITING_REVERIFICATION);
@@ -232,8 +235,28 @@ absl::StatusOr<v1::DomainEvent> DecideInstall(const v1::MeterState& meter,
   if (absl::Status s = CheckBarCode("installation.bar_code", installation.bar_code()); !s.ok()) {
     return s;
   }
-  if (installation.account_id().empty()) {
-    return absl::InvalidArgumentError("installation.account_id: must not be empty");
+  const bool gateway = meter.meter_type() == v1::METER_TYPE_GATEWAY;
+  if (gateway) {
+    if (absl::Status s = domain::CheckId("installation.supply_node_id",
+                                         installation.supply_node_id());
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(s.message(), " (a gateway meter is installed at a supply node)"));
+    }
+    if (!installation.account_id().empty()) {
+      return absl::InvalidArgumentError(
+          "installation.account_id: must be empty for a gateway meter (it meters a supply "
+          "node, not an account)");
+    }
+  } else {
+    if (installation.account_id().empty()) {
+      return absl::InvalidArgumentError("installation.account_id: must not be empty");
+    }
+    if (!installation.supply_node_id().empty()) {
+      return absl::InvalidArgumentError(
+          "installation.supply_node_id: only a gateway meter (METER_TYPE_GATEWAY) is installed "
+          "at a supply node");
+    }
   }
   if (installation.metering_class() < 1 || installation.metering_class() > 3) {
     return absl::InvalidArgumentError(

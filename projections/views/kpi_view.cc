@@ -10,8 +10,10 @@
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
 #include "domain/common/streams.h"
+#include "domain/metering_center/line_loss.h"
 #include "gridledger/v1/customer_events.pb.h"
 #include "projections/views/ledger_view.h"
+#include "projections/views/line_loss_memory.h"
 #include "projections/views/view_keys.h"
 
 namespace gridledger::projections {
@@ -72,7 +74,45 @@ absl::StatusOr<v1::KpiSubject> LoadSubject(ViewTxn& txn, absl::string_view kind,
   return subject;
 }
 
+// Line loss: each node's energy in and billed per month, at its county, and
+// the unit totals (its feeders') at the county and every unit above.
+std::string LineLossNodeKey(absl::string_view county, absl::string_view period_key,
+                            v1::SupplyNodeKind kind, absl::string_view node_id) {
+  return absl::StrCat("kl/", UnitKey(county), period_key, "/",
+                      kind == v1::SUPPLY_NODE_KIND_FEEDER ? "feeder/" : "area/", node_id);
+}
+std::string LineLossUnitKey(absl::string_view unit, absl::string_view period_key) {
+  return absl::StrCat("kL/", UnitKey(unit), period_key);
+}
+
+absl::Status AddLineLoss(ViewTxn& txn, const std::string& key, const metering::EnergyShare& share) {
+  v1::LineLossCounters counters;
+  GL_RETURN_IF_ERROR(txn.GetProto(key, &counters).status());
+  counters.set_energy_in_wh(counters.energy_in_wh() + share.in_wh);
+  counters.set_energy_billed_wh(counters.energy_billed_wh() + share.billed_wh);
+  txn.PutProto(key, counters);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyLineLoss(const v1::EventEnvelope& event, ViewTxn& txn) {
+  if (!metering::AffectsLineLoss(event.payload())) return absl::OkStatus();
+  TxnLineLossMemory memory(txn, "kn/");
+  GL_ASSIGN_OR_RETURN(std::vector<metering::EnergyShare> shares,
+                      metering::FoldLineLoss(event, memory));
+  for (const metering::EnergyShare& share : shares) {
+    const std::string period = PeriodKey(share.period);
+    GL_RETURN_IF_ERROR(
+        AddLineLoss(txn, LineLossNodeKey(share.org_unit, period, share.kind, share.node_id), share));
+    if (share.kind != v1::SUPPLY_NODE_KIND_FEEDER) continue;
+    for (const std::string& unit : UnitAndAncestors(share.org_unit)) {
+      GL_RETURN_IF_ERROR(AddLineLoss(txn, LineLossUnitKey(unit, period), share));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyAccountEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
+  GL_RETURN_IF_ERROR(ApplyLineLoss(event, txn));
   GL_ASSIGN_OR_RETURN(const v1::LedgerAccount account,
                       ApplyLedgerEvent(event, txn, /*with_statement=*/false));
   const std::string& unit = account.org_unit();
@@ -269,6 +309,7 @@ absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
 // Whether higher values of the KPI are better.
 bool HigherIsBetter(v1::Kpi kpi) {
   return kpi != v1::KPI_READ_ERROR_RATE && kpi != v1::KPI_ARREARS &&
+         kpi != v1::KPI_LINE_LOSS_RATE &&
          kpi != v1::KPI_METERS_OVERDUE_FOR_VERIFICATION && kpi != v1::KPI_VOUCHERS_REFUSED;
 }
 
@@ -298,7 +339,8 @@ eventstore::SubscriptionFilter KpiView::filter() const {
   filter.stream_prefixes = {
       std::string(domain::kAccount.prefix), std::string(domain::kApplication.prefix),
       std::string(domain::kTicket.prefix),  std::string(domain::kMeter.prefix),
-      std::string(domain::kVoucher.prefix), std::string(domain::kKpi.prefix)};
+      std::string(domain::kVoucher.prefix), std::string(domain::kKpi.prefix),
+      std::string(domain::kSupply.prefix)};
   return filter;
 }
 
@@ -309,6 +351,7 @@ absl::Status KpiView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
   if (domain::kTicket.Holds(stream)) return ApplyTicketEvent(event, txn);
   if (domain::kMeter.Holds(stream)) return ApplyMeterEvent(event, txn);
   if (domain::kVoucher.Holds(stream)) return ApplyVoucherEvent(event, txn);
+  if (domain::kSupply.Holds(stream)) return ApplyLineLoss(event, txn);
   if (event.payload().has_kpi_target_set()) {
     const v1::KpiTargetSet& target = event.payload().kpi_target_set();
     txn.PutProto(TargetKey(target.org_unit(), target.period(), target.kpi()), target);
@@ -348,6 +391,7 @@ class KpiReportBuilder {
     GL_RETURN_IF_ERROR(AddOverdueMeters());
     Rate(v1::KPI_VOUCHER_ON_TIME_RATE, counters_.vouchers_on_time(), counters_.vouchers_verified());
     Add(v1::KPI_VOUCHERS_REFUSED, "total", "", counters_.vouchers_refused(), "count", 0, 0);
+    GL_RETURN_IF_ERROR(AddLineLoss());
     GL_RETURN_IF_ERROR(AttachTargets());
     return std::move(report_);
   }
@@ -495,6 +539,31 @@ class KpiReportBuilder {
   }
 
   // Targets sit beside the unit-wide value of their KPI.
+  // The unit's line loss (its feeders'), then each feeder's and transformer
+  // area's in the unit and below: numerator the loss (in − billed, Wh),
+  // denominator the energy in; a node or unit with no energy in has rate 0
+  // and denominator 0 (see docs/KPIS.md).
+  absl::Status AddLineLoss() {
+    auto add = [&](absl::string_view breakdown, const v1::LineLossCounters& c) {
+      const int64_t loss = c.energy_in_wh() - c.energy_billed_wh();
+      Add(v1::KPI_LINE_LOSS_RATE, "rate", breakdown,
+          metering::LineLossRateBp(c.energy_in_wh(), c.energy_billed_wh()).value_or(0), "bp",
+          loss, c.energy_in_wh());
+    };
+    v1::LineLossCounters unit;
+    GL_RETURN_IF_ERROR(
+        reader_.GetProto(absl::StrCat("kL/", UnitKey(org_unit_), period_key_), &unit).status());
+    add("", unit);
+    const std::string infix = absl::StrCat("/|", period_key_, "/");
+    return ScanProtos<v1::LineLossCounters>(
+        absl::StrCat("kl/", UnitPrefix(org_unit_)),
+        [&](absl::string_view key, v1::LineLossCounters& counters) {
+          const size_t at = key.find(infix);
+          if (at != absl::string_view::npos) add(key.substr(at + infix.size()), counters);
+          return true;
+        });
+  }
+
   absl::Status AttachTargets() {
     const std::string prefix = absl::StrCat("kt/", UnitKey(org_unit_), period_key_, "/");
     std::map<int, v1::KpiTargetSet> targets;

@@ -16,6 +16,9 @@
 //   kd/<account>/<read id>         the read's period, "yyyymm"
 //   kv/<unit>/|<yyyymmdd>|<bar>    a meter in service due for verification then
 //   kt/<unit>/|<yyyymm>/<kpi>      KpiTargetSet
+//   kl/<county>/|<yyyymm>/<feeder|area>/<node>  LineLossCounters of a node
+//   kL/<unit>/|<yyyymm>            LineLossCounters of the unit's feeders
+//   kn/…                           the topology (line_loss_memory.h)
 #ifndef GRIDLEDGER_PROJECTIONS_VIEWS_KPI_VIEW_H_
 #define GRIDLEDGER_PROJECTIONS_VIEWS_KPI_VIEW_H_
 

@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
 #include "domain/common/streams.h"
+#include "projections/views/outage_view.h"
 #include "projections/views/view_keys.h"
 
 namespace gridledger::projections {
@@ -53,11 +54,13 @@ void AddRow(const v1::DemandRow& from, v1::DemandRow* to) {
 
 eventstore::SubscriptionFilter PlanningView::filter() const {
   eventstore::SubscriptionFilter filter;
-  filter.stream_prefixes = {std::string(domain::kApplication.prefix)};
+  filter.stream_prefixes = {std::string(domain::kApplication.prefix),
+                            std::string(domain::kOutage.prefix)};
   return filter;
 }
 
 absl::Status PlanningView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
+  if (domain::kOutage.Holds(event.stream_id())) return ApplyOutageEvent(event, txn);
   const std::string id(domain::kApplication.IdOf(event.stream_id()));
   const v1::DomainEvent& payload = event.payload();
   if (payload.has_application_submitted()) {

@@ -4,7 +4,8 @@
 // release or move capacity and are not demand — by org unit (rolled up to
 // each unit above), month of application (the submission's business date)
 // and voltage class, with how much was accepted, energised, ended unsupplied
-// (rejected or withdrawn before energisation) and is still pending.
+// (rejected or withdrawn before energisation) and is still pending. It also
+// keeps the outage plans grid planning coordinates (outage_view.h).
 //
 // Keys:
 //   pa/<application id>                       PlanningApplication

@@ -13,6 +13,8 @@
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/marketing_department/supervision_rules.h"
+#include "domain/metering_center/line_loss.h"
+#include "projections/views/line_loss_memory.h"
 
 namespace gridledger::projections {
 namespace {
@@ -180,6 +182,14 @@ absl::Status SupervisionView::ApplyFacts(const v1::EventEnvelope& event, ViewTxn
         PaymentKey(changes.payment_posted->account_id(), changes.payment_posted->payment_id()),
         *changes.payment_posted);
   }
+  if (metering::AffectsLineLoss(event.payload())) {
+    TxnLineLossMemory memory(txn, "L/");
+    GL_ASSIGN_OR_RETURN(std::vector<metering::EnergyShare> shares,
+                        metering::FoldLineLoss(event, memory));
+    for (const metering::EnergyShare& share : shares) {
+      changes.subjects.push_back(marketing::LineLossDelta(share, event));
+    }
+  }
   for (v1::SupervisedFacts& facts : changes.subjects) {
     v1::SupervisedSubject stored;
     GL_RETURN_IF_ERROR(txn.GetProto(SubjectKey(facts.subject()), &stored).status());
@@ -269,15 +279,29 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
     v1::SupervisedSubject stored;
     GL_RETURN_IF_ERROR(txn.GetProto(SubjectKey(subject), &stored).status());
     bool changed = false;
-    int covered = 0;
-    while (covered < stored.pending_size() &&
-           Covered(ticks, stored.pending(covered).partition(), stored.pending(covered).offset())) {
-      ++covered;
-    }
-    if (covered > 0) {
-      *stored.mutable_judged() = stored.pending(covered - 1);
-      stored.mutable_pending()->DeleteSubrange(0, covered);
-      changed = true;
+    if (!stored.pending().empty() && marketing::IsLineLossKind(stored.pending(0).kind())) {
+      // Deltas from many partitions: every covered one counts, in any order.
+      google::protobuf::RepeatedPtrField<v1::SupervisedFacts> waiting;
+      for (v1::SupervisedFacts& delta : *stored.mutable_pending()) {
+        if (Covered(ticks, delta.partition(), delta.offset())) {
+          marketing::AddLineLossDelta(delta, stored.mutable_judged());
+          changed = true;
+        } else {
+          *waiting.Add() = std::move(delta);
+        }
+      }
+      stored.mutable_pending()->Swap(&waiting);
+    } else {
+      int covered = 0;
+      while (covered < stored.pending_size() &&
+             Covered(ticks, stored.pending(covered).partition(), stored.pending(covered).offset())) {
+        ++covered;
+      }
+      if (covered > 0) {
+        *stored.mutable_judged() = stored.pending(covered - 1);
+        stored.mutable_pending()->DeleteSubrange(0, covered);
+        changed = true;
+      }
     }
     const v1::SupervisedFacts& facts = stored.judged();
     bool any_open = false;
@@ -344,7 +368,7 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
     }
     // A subject nothing can alert on any more leaves the judged set; one
     // whose process ended is forgotten.
-    if (stored.pending().empty() && !any_open && !marketing::CanStillAlert(facts)) {
+    if (stored.pending().empty() && !any_open && !marketing::CanStillAlert(facts, at)) {
       txn.Delete(marker);
       if (facts.ended()) {
         txn.Delete(SubjectKey(subject));

@@ -16,12 +16,17 @@
 // engine the same append. With no sink (replay) the view only records what
 // it decided.
 //
+// Line loss is folded per node and month from many streams, so its pending
+// entries are additive deltas (supervision_rules.h, LineLossDelta): a tick
+// adds every covered one, whatever partition it came from.
+//
 // Keys:
 //   s/<subject>                  SupervisedSubject
 //   a/<subject>                  "" while the subject must be judged at ticks
 //   p/<account>/<payment id>     PaymentPosted: the principal it paid per bill
 //   t/<unit>|<rule number>       SupervisedThreshold;  ta/… "" while one is pending
 //   k                            PendingTicks
+//   L/…                          the supply topology (line_loss_memory.h)
 //   d/<alert id>                 AlertRecord the engine decided (state only)
 //   r/<alert id>                 AlertRecord as its events recorded it
 //   i/<hex of BE64 ~micros raised>/<alert id>  "" (alerts newest first; text,

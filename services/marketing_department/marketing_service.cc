@@ -2,12 +2,17 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "domain/common/calendar.h"
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
+#include "domain/common/validation.h"
 #include "domain/customer_service/application.h"
 #include "domain/marketing_department/marketing_rules.h"
+#include "domain/marketing_department/outage_coordination.h"
+#include "domain/metering_center/supply_topology.h"
 #include "domain/marketing_department/supervision_rules.h"
+#include "services/common/grpc_util.h"
 #include "services/common/scope.h"
 #include "services/common/service_call.h"
 #include "services/marketing_department/supervision_commands.h"
@@ -195,6 +200,93 @@ grpc::Status MarketingService::RecordClockTick(grpc::ServerContext* context,
     if (!covers.ok()) return covers.status();
     return service::OneEvent(
         DecideClockTick(latest, domain::FromTimestamp(request->at()), *covers));
+  };
+  call.request = request;
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+namespace {
+
+// The stream's events, or none when it lies outside the caller's scope (so
+// a command never tells of another unit's plan, account or feeder).
+absl::StatusOr<History> VisibleStream(eventstore::EventStore& store, const Principal& principal,
+                                      const std::string& stream_id) {
+  GL_ASSIGN_OR_RETURN(History history, store.ReadStream(stream_id));
+  if (!history.empty() && !service::InScope(principal, domain::StreamOrgUnit(history))) {
+    return History{};
+  }
+  return history;
+}
+
+}  // namespace
+
+grpc::Status MarketingService::PlanCustomerMaintenance(
+    grpc::ServerContext* context, const v1::PlanCustomerMaintenanceRequest* request,
+    v1::CommandReply* reply) {
+  const v1::CustomerMaintenancePlanned& plan = request->plan();
+  CommandCall call{{"marketing_manager", "customer_service"},
+                   request->command_id(),
+                   domain::kOutage.StreamOf(plan.plan_id())};
+  call.precheck = [&](const Principal&) { return CheckCustomerMaintenance(plan); };
+  // The plan belongs to the account's unit.
+  absl::StatusOr<History> account = store_->ReadStream(domain::kAccount.StreamOf(plan.account_id()));
+  if (!account.ok()) return service::ToGrpcStatus(account.status());
+  call.creates = true;
+  call.unit_field = "plan.account_id";
+  call.unit = account->empty() ? "" : domain::StreamOrgUnit(*account);
+  call.decide = [&](const Principal& principal,
+                    const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    GL_ASSIGN_OR_RETURN(History visible,
+                        VisibleStream(*store_, principal, domain::kAccount.StreamOf(plan.account_id())));
+    return service::OneEvent(DecideCustomerMaintenance(FoldOutagePlan(history), visible, plan));
+  };
+  call.request = request;
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MarketingService::PlanGridOutage(grpc::ServerContext* context,
+                                              const v1::PlanGridOutageRequest* request,
+                                              v1::CommandReply* reply) {
+  const v1::GridOutagePlanned& plan = request->plan();
+  CommandCall call{
+      {"marketing_manager"}, request->command_id(), domain::kOutage.StreamOf(plan.plan_id())};
+  call.precheck = [&](const Principal&) { return CheckGridOutage(plan); };
+  absl::StatusOr<History> feeder = store_->ReadStream(domain::kSupply.StreamOf(plan.feeder_id()));
+  if (!feeder.ok()) return service::ToGrpcStatus(feeder.status());
+  call.creates = true;
+  call.unit_field = "plan.feeder_id";
+  call.unit = feeder->empty() ? "" : domain::StreamOrgUnit(*feeder);
+  call.decide = [&](const Principal& principal,
+                    const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    GL_ASSIGN_OR_RETURN(History visible,
+                        VisibleStream(*store_, principal, domain::kSupply.StreamOf(plan.feeder_id())));
+    const metering::SupplyNodeState node = metering::FoldSupplyNode(visible);
+    std::optional<v1::SupplyNodeRegistered> registered;
+    if (node.registered) registered = node.node;
+    return service::OneEvent(DecideGridOutage(FoldOutagePlan(history), registered, plan));
+  };
+  call.request = request;
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MarketingService::CoordinateOutage(grpc::ServerContext* context,
+                                                const v1::CoordinateOutageRequest* request,
+                                                v1::CommandReply* reply) {
+  CommandCall call{{"marketing_manager"},
+                   request->command_id(),
+                   domain::kOutage.StreamOf(request->customer_plan_id())};
+  call.precheck = [&](const Principal&) -> absl::Status {
+    GL_RETURN_IF_ERROR(domain::CheckId("customer_plan_id", request->customer_plan_id()));
+    GL_RETURN_IF_ERROR(domain::CheckId("grid_plan_id", request->grid_plan_id()));
+    return CoordinationWithin(request->within_days()).status();
+  };
+  call.decide = [&](const Principal& principal,
+                    const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    GL_ASSIGN_OR_RETURN(
+        History grid,
+        VisibleStream(*store_, principal, domain::kOutage.StreamOf(request->grid_plan_id())));
+    return service::OneEvent(DecideCoordination(FoldOutagePlan(history), FoldOutagePlan(grid),
+                                                *request, principal.name));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);

@@ -34,6 +34,15 @@ class MarketingService final : public v1::MarketingDepartment::Service {
   grpc::Status RecordClockTick(grpc::ServerContext* context,
                                const v1::RecordClockTickRequest* request,
                                v1::CommandReply* reply) override;
+  grpc::Status PlanCustomerMaintenance(grpc::ServerContext* context,
+                                       const v1::PlanCustomerMaintenanceRequest* request,
+                                       v1::CommandReply* reply) override;
+  grpc::Status PlanGridOutage(grpc::ServerContext* context,
+                              const v1::PlanGridOutageRequest* request,
+                              v1::CommandReply* reply) override;
+  grpc::Status CoordinateOutage(grpc::ServerContext* context,
+                                const v1::CoordinateOutageRequest* request,
+                                v1::CommandReply* reply) override;
 
  private:
   eventstore::EventStore* const store_;

@@ -5,7 +5,9 @@
 #include "common/status_macros.h"
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
+#include "domain/common/validation.h"
 #include "domain/metering_center/meter_lifecycle.h"
+#include "domain/metering_center/supply_topology.h"
 #include "domain/metering_center/work_voucher.h"
 #include "services/common/grpc_util.h"
 #include "services/common/scope.h"
@@ -52,6 +54,19 @@ absl::StatusOr<v1::MeterState> VisibleMeter(eventstore::EventStore& store,
   }
   meter.set_bar_code(bar_code);
   return meter;
+}
+
+// Supply node `node_id` as a caller in `unit` may see it: folded from its
+// stream, or unregistered when it has no events or lies outside `unit`.
+absl::StatusOr<SupplyNodeState> VisibleNode(eventstore::EventStore& store,
+                                            const std::string& unit,
+                                            const std::string& node_id) {
+  if (node_id.empty()) return SupplyNodeState{};
+  GL_ASSIGN_OR_RETURN(History history, store.ReadStream(domain::kSupply.StreamOf(node_id)));
+  if (history.empty() || !domain::OrgUnitContains(unit, domain::StreamOrgUnit(history))) {
+    return SupplyNodeState{};
+  }
+  return FoldSupplyNode(history);
 }
 
 }  // namespace
@@ -132,8 +147,20 @@ grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
   return Run(
       context, *request, request->command_id(), "installation.bar_code",
       request->installation().bar_code(),
-      [&](const v1::MeterState& meter, const auto&) {
-        return DecideInstall(meter, request->installation());
+      [&](const v1::MeterState& meter,
+          const History& history) -> absl::StatusOr<v1::DomainEvent> {
+        GL_ASSIGN_OR_RETURN(v1::DomainEvent event, DecideInstall(meter, request->installation()));
+        const std::string& node_id = request->installation().supply_node_id();
+        if (node_id.empty()) return event;
+        // A gateway meter goes to a node of the unit holding the meter (or below).
+        GL_ASSIGN_OR_RETURN(SupplyNodeState node,
+                            VisibleNode(*store_, domain::StreamOrgUnit(history), node_id));
+        if (!node.registered) {
+          return absl::NotFoundError(absl::StrCat("installation.supply_node_id: supply node ",
+                                                  node_id, " is not registered in the unit "
+                                                  "holding the meter"));
+        }
+        return event;
       },
       reply);
 }
@@ -261,6 +288,116 @@ grpc::Status MeteringService::VerifyWorkVoucher(grpc::ServerContext* context,
   call.decide = [&](const Principal& principal, const History& history) {
     return service::OneEvent(
         DecideVerifyVoucher(FoldVoucher(history), verification, principal.name));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MeteringService::RegisterSupplyNode(grpc::ServerContext* context,
+                                                 const v1::RegisterSupplyNodeRequest* request,
+                                                 v1::CommandReply* reply) {
+  const v1::SupplyNodeRegistered& node = request->node();
+  CommandCall call;
+  call.roles = {"metering_technician"};
+  call.command_id = request->command_id();
+  call.request = request;
+  call.stream_id = domain::kSupply.StreamOf(node.node_id());
+  call.precheck = [&](const Principal&) { return CheckSupplyNode(node); };
+  call.creates = true;
+  // A transformer area is in its feeder's unit: named, or looked up.
+  std::string unit = node.org_unit();
+  absl::StatusOr<History> feeder_history = History{};
+  if (node.kind() == v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA && domain::CheckId("", node.feeder_id()).ok()) {
+    feeder_history = store_->ReadStream(domain::kSupply.StreamOf(node.feeder_id()));
+    if (!feeder_history.ok()) return ToGrpcStatus(feeder_history.status());
+    if (unit.empty() && !feeder_history->empty()) unit = domain::StreamOrgUnit(*feeder_history);
+  }
+  call.unit_field = "node.org_unit";
+  call.unit = unit;
+  call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
+    SupplyNodeState feeder;
+    if (!feeder_history->empty() &&
+        service::InScope(principal, domain::StreamOrgUnit(*feeder_history))) {
+      feeder = FoldSupplyNode(*feeder_history);
+    }
+    return service::OneEvent(DecideRegisterSupplyNode(FoldSupplyNode(history), feeder, node));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MeteringService::RecordGatewayRead(grpc::ServerContext* context,
+                                                const v1::RecordGatewayReadRequest* request,
+                                                v1::CommandReply* reply) {
+  CommandCall call;
+  call.roles = {"metering_technician"};
+  call.command_id = request->command_id();
+  call.request = request;
+  call.stream_id = domain::kSupply.StreamOf(request->node_id());
+  call.precheck = [&](const Principal&) -> absl::Status {
+    GL_RETURN_IF_ERROR(domain::CheckId("node_id", request->node_id()));
+    return CheckBarCode("bar_code", request->bar_code());
+  };
+  const absl::Time at = service::CommandTime(*context);
+  call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
+    const SupplyNodeState node = FoldSupplyNode(history);
+    GatewayMeter meter;
+    GL_ASSIGN_OR_RETURN(meter.meter, VisibleMeter(*store_, principal, request->bar_code()));
+    GL_ASSIGN_OR_RETURN(History meter_history,
+                        store_->ReadStream(domain::kMeter.StreamOf(request->bar_code())));
+    for (const v1::EventEnvelope& e : meter_history) {
+      if (e.payload().has_meter_installed()) {
+        meter.installed_register_wh = e.payload().meter_installed().initial_registers().total_wh();
+      }
+    }
+    // A meter exchanged since the node's last read: what the old one
+    // registered after that read until its removal is carried over.
+    int64_t tail_wh = 0;
+    if (node.last_read && node.last_read->bar_code() != request->bar_code()) {
+      GL_ASSIGN_OR_RETURN(History old_history, store_->ReadStream(domain::kMeter.StreamOf(
+                                                   node.last_read->bar_code())));
+      const v1::MeterState old_meter = FoldMeter(old_history);
+      if (old_meter.state() == v1::METER_LIFECYCLE_STATE_INSTALLED &&
+          old_meter.supply_node_id() == request->node_id()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "node ", request->node_id(), " was last read on gateway meter ",
+            node.last_read->bar_code(), ", which is still installed there; remove it first"));
+      }
+      for (const v1::EventEnvelope& e : old_history) {
+        if (e.payload().has_meter_removed()) {
+          tail_wh = std::max<int64_t>(0, e.payload().meter_removed().final_registers().total_wh() -
+                                             node.last_read->register_wh());
+        }
+      }
+    }
+    return service::OneEvent(DecideGatewayRead(node, meter, tail_wh, *request, at));
+  };
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MeteringService::ConnectAccount(grpc::ServerContext* context,
+                                             const v1::ConnectAccountRequest* request,
+                                             v1::CommandReply* reply) {
+  CommandCall call;
+  call.roles = {"metering_technician"};
+  call.command_id = request->command_id();
+  call.request = request;
+  call.stream_id = domain::kAccount.StreamOf(request->account_id());
+  call.precheck = [&](const Principal&) -> absl::Status {
+    GL_RETURN_IF_ERROR(domain::CheckId("account_id", request->account_id()));
+    return domain::CheckId("transformer_area_id", request->transformer_area_id());
+  };
+  call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
+    // The area must be in the caller's scope and hold the account's unit.
+    GL_ASSIGN_OR_RETURN(
+        SupplyNodeState area,
+        VisibleNode(*store_, principal.org_unit, request->transformer_area_id()));
+    if (area.registered && !history.empty() &&
+        !domain::OrgUnitContains(area.node.org_unit(), domain::StreamOrgUnit(history))) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "transformer_area_id: area ", request->transformer_area_id(), " is in ",
+          area.node.org_unit(), ", the account in ", domain::StreamOrgUnit(history),
+          "; an account hangs from an area of its own county"));
+    }
+    return service::OneEvent(DecideConnectAccount(history, area, *request));
   };
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }

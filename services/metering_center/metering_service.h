@@ -68,6 +68,15 @@ class MeteringService final : public v1::MeteringCenter::Service {
   grpc::Status VerifyWorkVoucher(grpc::ServerContext* context,
                                  const v1::VerifyWorkVoucherRequest* request,
                                  v1::CommandReply* reply) override;
+  grpc::Status RegisterSupplyNode(grpc::ServerContext* context,
+                                  const v1::RegisterSupplyNodeRequest* request,
+                                  v1::CommandReply* reply) override;
+  grpc::Status RecordGatewayRead(grpc::ServerContext* context,
+                                 const v1::RecordGatewayReadRequest* request,
+                                 v1::CommandReply* reply) override;
+  grpc::Status ConnectAccount(grpc::ServerContext* context,
+                              const v1::ConnectAccountRequest* request,
+                              v1::CommandReply* reply) override;
 
  private:
   using MeterDecision = std::function<absl::StatusOr<v1::DomainEvent>(

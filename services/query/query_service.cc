@@ -10,6 +10,8 @@
 #include "projections/views/asset_lifecycle_view.h"
 #include "projections/views/kpi_view.h"
 #include "projections/views/ledger_view.h"
+#include "domain/marketing_department/outage_coordination.h"
+#include "projections/views/outage_view.h"
 #include "projections/views/planning_view.h"
 #include "projections/views/supervision_view.h"
 #include "projections/views/view_keys.h"
@@ -407,6 +409,27 @@ grpc::Status ViewAdminService::RebuildView(grpc::ServerContext* context,
   if (!status.ok()) return ToGrpcStatus(status.status());
   *reply->mutable_status() = *std::move(status);
   return grpc::Status::OK;
+}
+
+grpc::Status OutageQueryService::ProposeCoordination(grpc::ServerContext* context,
+                                                     const v1::ProposeCoordinationRequest* request,
+                                                     v1::CoordinationProposals* reply) {
+  absl::StatusOr<absl::Duration> within = marketing::CoordinationWithin(request->within_days());
+  if (!within.ok()) return ToGrpcStatus(within.status());
+  if (!request->org_unit().empty()) {
+    if (absl::Status s = domain::CheckOrgUnit("org_unit", request->org_unit()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  return Answer(
+      *tokens_, *context, *views_, "planning", request->min_position(), reply,
+      [&](const ViewReader& reader,
+          const service::Principal& principal) -> absl::StatusOr<v1::CoordinationProposals> {
+        const std::string unit =
+            request->org_unit().empty() ? principal.org_unit : request->org_unit();
+        GL_RETURN_IF_ERROR(service::RequireUnitInScope(principal, "org_unit", unit));
+        return projections::ReadCoordinationProposals(reader, unit, *within);
+      });
 }
 
 }  // namespace gridledger::query

@@ -95,6 +95,20 @@ class PlanningQueryService final : public v1::PlanningQuery::Service {
   const service::TokenRegistry* const tokens_;
 };
 
+// Outage coordination proposals from the planning view.
+class OutageQueryService final : public v1::OutageQuery::Service {
+ public:
+  OutageQueryService(ViewHost* views, const service::TokenRegistry* tokens)
+      : views_(views), tokens_(tokens) {}
+  grpc::Status ProposeCoordination(grpc::ServerContext* context,
+                                   const v1::ProposeCoordinationRequest* request,
+                                   v1::CoordinationProposals* reply) override;
+
+ private:
+  ViewHost* const views_;
+  const service::TokenRegistry* const tokens_;
+};
+
 class ViewAdminService final : public v1::ViewAdmin::Service {
  public:
   ViewAdminService(ViewHost* views, const service::TokenRegistry* tokens)
