@@ -109,7 +109,10 @@ class SupervisionTest : public ::testing::Test {
   }
 
   static void CatchUp(ProjectionRunner& runner) {
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(runner.CatchUp().ok());
+    for (int i = 0; i < 3; ++i) {
+      const absl::StatusOr<int64_t> caught_up = runner.CatchUp();
+      ASSERT_TRUE(caught_up.ok()) << caught_up.status();
+    }
   }
 
   AlertCounts Alerts() {
@@ -529,6 +532,152 @@ TEST_F(SupervisionTest, VoucherKpisCountVerifiedVouchers) {
     }
   }
   EXPECT_EQ(found, 2);
+}
+
+// The supply topology of the line-loss cases: feeder F-1 with transformer
+// area TA-1, accounts 42 and 43 hanging from it, and May's gateway
+// reads (feeder 62,000 Wh, area 60,000 Wh in).
+class LineLossTest : public SupervisionTest {
+ protected:
+  void SetUp() override {
+    SupervisionTest::SetUp();
+    Register("F-1", v1::SUPPLY_NODE_KIND_FEEDER, "");
+    Register("TA-1", v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA, "F-1");
+    for (const char* account : {"42", "43"}) {
+      Append(domain::kAccount.StreamOf(account), Payload([&](v1::DomainEvent& e) {
+               v1::AccountConnected* c = e.mutable_account_connected();
+               c->set_account_id(account);
+               c->set_transformer_area_id("TA-1");
+               c->set_feeder_id("F-1");
+               c->set_org_unit(kUnit);
+             }),
+             At(5, 1));
+    }
+    GatewayRead("F-1", 62000);
+    GatewayRead("TA-1", 60000);
+  }
+
+  void Register(const std::string& id, v1::SupplyNodeKind kind, const std::string& feeder) {
+    Append(domain::kSupply.StreamOf(id), Payload([&](v1::DomainEvent& e) {
+             v1::SupplyNodeRegistered* n = e.mutable_supply_node_registered();
+             n->set_node_id(id);
+             n->set_kind(kind);
+             n->set_feeder_id(feeder);
+             n->set_org_unit(kUnit);
+           }),
+           At(5, 1));
+  }
+
+  void GatewayRead(const std::string& node, int64_t energy_wh) {
+    Append(domain::kSupply.StreamOf(node), Payload([&](v1::DomainEvent& e) {
+             v1::GatewayReadRecorded* r = e.mutable_gateway_read_recorded();
+             r->set_node_id(node);
+             r->mutable_period()->set_year(2026);
+             r->mutable_period()->set_month(5);
+             r->set_energy_wh(energy_wh);
+           }),
+           At(6, 1));
+  }
+
+  void Bill(const std::string& account, const std::string& bill_id, int64_t energy_wh) {
+    Append(domain::kAccount.StreamOf(account), Payload([&](v1::DomainEvent& e) {
+             v1::BillIssued* b = e.mutable_bill_issued();
+             b->set_bill_id(bill_id);
+             b->set_account_id(account);
+             b->mutable_period()->set_year(2026);
+             b->mutable_period()->set_month(5);
+             b->set_energy_wh(energy_wh);
+             b->set_total_fen(energy_wh / 2);
+             *b->mutable_due_date() = DateOf(6, 25);
+           }),
+           At(6, 3));
+  }
+};
+
+// Judged from the 10th of the next month; raised once when out of range,
+// resolved once when later bills bring it back, raised anew when a bill is
+// reversed.
+TEST_F(LineLossTest, FeederAndAreaLossOutOfRange) {
+  Bill("42", "B-42", 50000);  // feeder 1,935 bp, area 1,667 bp
+  Tick(At(6, 9, 23));
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 0, 0, "before the 10th");
+  ExpectRule(v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, 0, 0, "before the 10th");
+  Tick(At(6, 10));
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 1, 0, "on the 10th");
+  ExpectRule(v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, 1, 0, "on the 10th");
+  Tick(At(6, 11));
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 1, 0, "a day on");
+
+  Bill("43", "B-43", 9000);  // billed 59,000: feeder 484 bp, area 167 bp
+  Tick(At(6, 12));
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 1, 1, "billed in full");
+  ExpectRule(v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, 1, 1, "billed in full");
+
+  Append(domain::kAccount.StreamOf("43"),
+         Payload([](v1::DomainEvent& e) { e.mutable_bill_reversed()->set_bill_id("B-43"); }),
+         At(6, 13));
+  Tick(At(6, 13, 12));
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 2, 1, "a bill reversed");
+  ExpectRule(v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, 2, 1, "a bill reversed");
+  ExpectRebuildAndReplayAgree();
+}
+
+// More billed than entered is a negative loss: an alert at any threshold;
+// energy billed with no gateway read at all, too.
+TEST_F(LineLossTest, NegativeLossAndNoEnergyInAlert) {
+  Bill("42", "B-42", 70000);  // area −1,667 bp, feeder −1,290 bp
+  Register("TA-2", v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA, "F-1");
+  Append(domain::kAccount.StreamOf("44"), Payload([](v1::DomainEvent& e) {
+           v1::AccountConnected* c = e.mutable_account_connected();
+           c->set_account_id("44");
+           c->set_transformer_area_id("TA-2");
+           c->set_feeder_id("F-1");
+           c->set_org_unit(kUnit);
+         }),
+         At(6, 2));
+  Bill("44", "B-44", 100);  // TA-2 has no gateway read
+  Tick(At(6, 10));
+  ExpectRule(v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, 2, 0, "negative and no energy in");
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 1, 0, "negative");
+  ExpectRebuildAndReplayAgree();
+}
+
+// The KPI view's line loss: each node's inputs and the county's (its
+// feeders'), equal to the sums of the events.
+TEST_F(LineLossTest, KpiViewReportsEachNodeAndTheUnit) {
+  Bill("42", "B-42", 50000);
+  Bill("43", "B-43", 4000);
+  Append(domain::kAccount.StreamOf("43"),
+         Payload([](v1::DomainEvent& e) { e.mutable_bill_reversed()->set_bill_id("B-43"); }),
+         At(6, 4));
+  Bill("43", "B-43b", 3000);
+  auto kpis = ProjectionRunner::Open(store_.get(), std::make_unique<projections::KpiView>(),
+                                     dir_.path() + "/kpi");
+  ASSERT_TRUE(kpis.ok());
+  ASSERT_TRUE((*kpis)->CatchUp().ok());
+  v1::Period may_period;
+  may_period.set_year(2026);
+  may_period.set_month(5);
+  std::map<std::string, std::pair<int64_t, int64_t>> loss;  // breakdown → (loss, in)
+  for (const std::string unit : {std::string("sn/xa"), std::string(kUnit)}) {
+    absl::StatusOr<v1::KpiReport> report = projections::ReadKpis(
+        projections::ViewReader((*kpis)->db()), unit, may_period, DateOf(6, 30));
+    ASSERT_TRUE(report.ok()) << report.status();
+    for (const v1::KpiValue& v : report->values()) {
+      if (v.kpi() != v1::KPI_LINE_LOSS_RATE) continue;
+      loss[absl::StrCat(unit, ":", v.breakdown())] = {v.numerator(), v.denominator()};
+      if (v.breakdown() == "feeder/F-1") EXPECT_EQ(v.value(), 1452);  // 9,000 / 62,000
+    }
+  }
+  const std::map<std::string, std::pair<int64_t, int64_t>> expected = {
+      {"sn/xa:", {9000, 62000}},
+      {"sn/xa:feeder/F-1", {9000, 62000}},
+      {"sn/xa:area/TA-1", {7000, 60000}},
+      {"sn/xa/huyi:", {9000, 62000}},
+      {"sn/xa/huyi:feeder/F-1", {9000, 62000}},
+      {"sn/xa/huyi:area/TA-1", {7000, 60000}},
+  };
+  EXPECT_EQ(loss, expected);
 }
 
 // A clock tick before the latest is refused: time only goes forward.
