@@ -67,6 +67,13 @@ void PrintSummary(const std::string& tag, const std::string& target, DemoTotals&
       (long long)s.applications_closed.load(), (long long)s.withdrawn.load(),
       (long long)s.bay_approvals.load(), (long long)s.tickets.load(), (long long)s.commands.load(),
       seconds, s.commands.load() / seconds, (long long)s.failures.load());
+  if (s.gateway_reads.load() > 0) {
+    std::printf(
+        "  grid:       %lld gateway reads (2 feeders, 4 transformer areas); %lld outage "
+        "coordination(s) proposed, %lld accepted, saving %lld kWh not supplied\n",
+        (long long)s.gateway_reads.load(), (long long)s.outage_proposals.load(),
+        (long long)s.outages_coordinated.load(), (long long)(s.energy_saved_wh.load() / 1000));
+  }
   if (s.ticks.load() + s.ticks_behind.load() > 0) {
     std::printf(
         "  supervision: %lld clock ticks (%lld not needed: the clock was past them), "

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -84,7 +85,10 @@ class Demo {
         billing_(v1::BillingCenter::NewStub(channel)),
         customer_(v1::CustomerServiceCenter::NewStub(channel)),
         marketing_(v1::MarketingDepartment::NewStub(channel)),
-        supervision_(v1::SupervisionQuery::NewStub(channel)) {}
+        supervision_(v1::SupervisionQuery::NewStub(channel)),
+        kpis_(v1::KpiQuery::NewStub(channel)),
+        outages_(v1::OutageQuery::NewStub(channel)),
+        views_(v1::ViewAdmin::NewStub(channel)) {}
 
   DemoTotals& totals() { return *totals_; }
 
@@ -256,6 +260,17 @@ class Demo {
       return;
     }
     ++totals_->accounts;
+    // The late-read account is billed on the supervision clock, after the
+    // gateway reads: it hangs from no area, so the demo's losses stay put.
+    if (grid_ready_ && !(i == kLateReadAccount && tokens_.count("admin"))) {
+      v1::ConnectAccountRequest connect;
+      connect.set_command_id(NewUuid());
+      connect.set_account_id(account_id);
+      connect.set_transformer_area_id(AreaId(i % kAreas));
+      Do("metering_technician", "connect account",
+         [&](grpc::ClientContext* c) { return metering_->ConnectAccount(c, connect, &reply); },
+         {calendar_.At(-2, 1, 9, 30), correlation});
+    }
 
     // Monthly use: residential 150-400 kWh; commerce 2-20 MWh; industry 200-2,000 MWh.
     const int64_t monthly = residential ? (150 + random() % 250) * kKwh
@@ -531,6 +546,185 @@ class Demo {
     }
   }
 
+  // The county's supply network, before its accounts open: two feeders of
+  // its substation, two transformer areas on each, and a gateway meter at
+  // every node. Accounts hang from area i % 4 as they open.
+  static constexpr int kAreas = 4;
+  std::string FeederId(int f) const { return absl::StrCat("F-", tag_, "-", f); }
+  std::string AreaId(int a) const { return absl::StrCat("TA-", tag_, "-", a); }
+  std::string GatewayMeterOf(const std::string& node) const { return "G" + node; }
+
+  void Grid() {
+    const std::string unit = "sn/xa/" + tag_;
+    bool ok = true;
+    auto register_node = [&](v1::SupplyNodeRegistered node) {
+      v1::RegisterSupplyNodeRequest request;
+      request.set_command_id(NewUuid());
+      const std::string id = node.node_id();
+      *request.mutable_node() = std::move(node);
+      v1::CommandReply reply;
+      ok = ok && Do("metering_technician", "register supply node",
+                    [&](grpc::ClientContext* c) {
+                      return metering_->RegisterSupplyNode(c, request, &reply);
+                    },
+                    {calendar_.At(-3, 1, 9), "demo-grid-" + tag_}) &&
+           NewInstalledMeter(GatewayMeterOf(id),
+                             {v1::METER_TYPE_GATEWAY, "", id, calendar_.At(60, 1, 9),
+                              /*metering_class=*/2});
+    };
+    for (int f = 0; f < 2; ++f) {
+      v1::SupplyNodeRegistered feeder;
+      feeder.set_node_id(FeederId(f));
+      feeder.set_kind(v1::SUPPLY_NODE_KIND_FEEDER);
+      feeder.set_name(absl::StrCat("10 kV line ", f + 1));
+      feeder.set_substation(absl::StrCat("110 kV ", tag_));
+      feeder.set_org_unit(unit);
+      register_node(feeder);
+    }
+    for (int a = 0; a < kAreas; ++a) {
+      v1::SupplyNodeRegistered area;
+      area.set_node_id(AreaId(a));
+      area.set_kind(v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA);
+      area.set_name(absl::StrCat("Village transformer ", a + 1));
+      area.set_feeder_id(FeederId(a / 2));
+      register_node(area);
+    }
+    grid_ready_ = ok;
+  }
+
+  // Once the months are billed: each node's gateway reads for last month
+  // and the billed month, chosen so the areas lose 3 %, 5 %, 14 % and 6 % of
+  // what entered them and each feeder 3 % before its areas: area 2 (14 %)
+  // and feeder 1 (about 13 %) are out of range and raise alerts when the
+  // clock reaches the 10th of the month after. The energy billed per area
+  // is read from KpiQuery once the KPI view has caught up.
+  void GatewayReads() {
+    if (!grid_ready_ || !WaitForView("kpi")) return;
+    const int64_t loss_permille[kAreas] = {30, 50, 140, 60};
+    std::map<std::string, int64_t> registers;  // node → Wh (installed at 0)
+    for (int offset : {-1, 0}) {
+      v1::GetKpisRequest request;
+      request.set_org_unit("sn/xa/" + tag_);
+      const absl::CivilMonth month = calendar_.billed + offset;
+      request.mutable_period()->set_year(static_cast<int>(month.year()));
+      request.mutable_period()->set_month(month.month());
+      v1::KpiReport report;
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + tokens_["marketing_manager"]);
+      if (!kpis_->GetKpis(&context, request, &report).ok()) return;
+      std::map<std::string, int64_t> billed;  // area → Wh
+      for (const v1::KpiValue& v : report.values()) {
+        if (v.kpi() == v1::KPI_LINE_LOSS_RATE && absl::StartsWith(v.breakdown(), "area/")) {
+          billed[v.breakdown().substr(5)] = v.denominator() - v.numerator();
+        }
+      }
+      int64_t feeder_in[2] = {0, 0};
+      for (int a = 0; a < kAreas; ++a) {
+        const int64_t in = billed[AreaId(a)] * 1000 / (1000 - loss_permille[a]);
+        feeder_in[a / 2] += in * 1000 / 970;
+        GatewayRead(AreaId(a), request.period(), registers[AreaId(a)] += in, offset);
+      }
+      for (int f = 0; f < 2; ++f) {
+        GatewayRead(FeederId(f), request.period(), registers[FeederId(f)] += feeder_in[f], offset);
+      }
+    }
+  }
+
+  void GatewayRead(const std::string& node, const v1::Period& period, int64_t register_wh,
+                   int offset) {
+    v1::RecordGatewayReadRequest read;
+    read.set_command_id(NewUuid());
+    read.set_node_id(node);
+    read.set_bar_code(GatewayMeterOf(node));
+    *read.mutable_period() = period;
+    read.set_register_wh(register_wh);
+    v1::CommandReply reply;
+    if (Do("metering_technician", "gateway read",
+           [&](grpc::ClientContext* c) { return metering_->RecordGatewayRead(c, read, &reply); },
+           {calendar_.At(offset + 1, 1, 0, 5), "demo-grid-" + tag_})) {
+      ++totals_->gateway_reads;
+    }
+  }
+
+  // Outage plans for next month: two large customers' maintenance on
+  // feeder 0 and one on feeder 1, the grid's outage of feeder 0; the
+  // proposals OutageQuery makes, the first accepted and the second declined.
+  void Outages(int accounts) {
+    if (!grid_ready_ || accounts < 7) return;
+    const absl::Time next = calendar_.At(3, 1, 8);  // the month after this one
+    auto customer_plan = [&](const std::string& id, int account, int day, int hours,
+                             int64_t load_w) {
+      v1::PlanCustomerMaintenanceRequest r;
+      r.set_command_id(NewUuid());
+      v1::CustomerMaintenancePlanned* p = r.mutable_plan();
+      p->set_plan_id(id);
+      p->set_account_id(absl::StrCat(tag_, "-", 100000 + account));
+      *p->mutable_starts_at() = domain::ToTimestamp(next + absl::Hours(24 * (day - 1)));
+      *p->mutable_ends_at() = domain::ToTimestamp(next + absl::Hours(24 * (day - 1) + hours));
+      p->set_load_w(load_w);
+      p->set_reason("annual overhaul of the customer's substation");
+      v1::CommandReply reply;
+      Do("customer_service", "plan customer maintenance", [&](grpc::ClientContext* c) {
+        return marketing_->PlanCustomerMaintenance(c, r, &reply);
+      });
+    };
+    // Accounts 0 and 4 hang from area 0 (feeder 0); account 6 from area 2 (feeder 1).
+    customer_plan(absl::StrCat("OC-", tag_, "-1"), 0, 9, 10, 800'000);
+    customer_plan(absl::StrCat("OC-", tag_, "-2"), 4, 12, 6, 300'000);
+    customer_plan(absl::StrCat("OC-", tag_, "-3"), 6, 9, 8, 500'000);
+    v1::PlanGridOutageRequest grid;
+    grid.set_command_id(NewUuid());
+    v1::GridOutagePlanned* g = grid.mutable_plan();
+    g->set_plan_id(absl::StrCat("OG-", tag_, "-1"));
+    g->set_feeder_id(FeederId(0));
+    *g->mutable_starts_at() = domain::ToTimestamp(next + absl::Hours(24 * 4 - 2));
+    *g->mutable_ends_at() = domain::ToTimestamp(next + absl::Hours(24 * 4 + 4));
+    g->set_reason("replacing the line's section switch");
+    v1::CommandReply reply;
+    Do("marketing_manager", "plan grid outage",
+       [&](grpc::ClientContext* c) { return marketing_->PlanGridOutage(c, grid, &reply); });
+    if (!WaitForView("planning")) return;
+    v1::ProposeCoordinationRequest ask;
+    ask.set_org_unit("sn/xa/" + tag_);
+    v1::CoordinationProposals proposals;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + tokens_["marketing_manager"]);
+    if (!outages_->ProposeCoordination(&context, ask, &proposals).ok()) return;
+    totals_->outage_proposals += proposals.proposals_size();
+    for (int n = 0; n < proposals.proposals_size(); ++n) {
+      const v1::CoordinationProposal& p = proposals.proposals(n);
+      v1::CoordinateOutageRequest decide;
+      decide.set_command_id(NewUuid());
+      decide.set_customer_plan_id(p.customer_plan().plan_id());
+      decide.set_grid_plan_id(p.grid_plan().plan_id());
+      decide.set_accept(n == 0);
+      if (n > 0) decide.set_reason("the customer's contractor is booked that week");
+      if (Do("marketing_manager", "coordinate outage", [&](grpc::ClientContext* c) {
+            return marketing_->CoordinateOutage(c, decide, &reply);
+          }) &&
+          n == 0) {
+        ++totals_->outages_coordinated;
+        totals_->energy_saved_wh += p.energy_saved_wh();
+      }
+    }
+  }
+
+  // Waits (up to 30 s) until `view` has applied the whole log.
+  bool WaitForView(const std::string& view) {
+    for (int attempt = 0; attempt < 300; ++attempt) {
+      v1::ListViewsReply views;
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + tokens_["marketing_manager"]);
+      if (views_->ListViews(&context, v1::ListViewsRequest(), &views).ok()) {
+        for (const v1::ViewStatus& status : views.views()) {
+          if (status.name() == view && status.lag() == 0) return true;
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
   // The supervision clock over the month after the billed one, in time
   // order: a case for each rule, each ended by its own event so its alert is
   // raised at one tick and resolved at a later one; the county's dunning
@@ -613,6 +807,23 @@ class Demo {
   // dispatches and installs a class I meter three months before that month;
   // false if a step failed.
   bool LateMeter(const std::string& bar_code) {
+    return NewInstalledMeter(bar_code, {v1::METER_TYPE_THREE_PHASE_TOU,
+                                        absl::StrCat(tag_, "-", 199999), "",
+                                        calendar_.At(1, 5, 9), /*metering_class=*/1});
+  }
+
+  // Where a meter the demo installs goes, and until when its verification holds.
+  struct Placement {
+    v1::MeterType type;
+    std::string account_id;      // an account's meter
+    std::string supply_node_id;  // or a gateway meter at a supply node
+    absl::Time verification_due;
+    int metering_class;  // DL/T 448 I, II, III: on-site tests every 3, 6, 12 months
+  };
+
+  // Receives, verifies, dispatches and installs a meter (registers at 0)
+  // two months before the billed month; false if a step failed.
+  bool NewInstalledMeter(const std::string& bar_code, const Placement& placement) {
     const std::string correlation = "demo-" + bar_code;
     v1::CommandReply reply;
     v1::ReceiveMeterRequest receive;
@@ -620,7 +831,7 @@ class Demo {
     v1::MeterReceived* m = receive.mutable_meter();
     m->set_bar_code(bar_code);
     m->set_asset_kind(v1::ASSET_KIND_METER);
-    m->set_meter_type(v1::METER_TYPE_THREE_PHASE_TOU);
+    m->set_meter_type(placement.type);
     m->mutable_accuracy_class()->set_class_tenths(10);
     m->set_manufacturer("Linyang");
     m->set_batch("2026-B11");
@@ -634,7 +845,7 @@ class Demo {
     c->set_certificate_no("JD-" + bar_code);
     c->set_verifier("verifier-1");
     *c->mutable_verified_on() = domain::ToDate(domain::UtilityDay(calendar_.At(-2, 1, 9)) - 1);
-    *c->mutable_next_due() = domain::ToDate(domain::UtilityDay(calendar_.At(1, 5, 9)));
+    *c->mutable_next_due() = domain::ToDate(domain::UtilityDay(placement.verification_due));
     for (int load : {50, 100, 1000}) {
       v1::LoadPointResult* p = c->add_load_points();
       p->set_load_permille_of_ib(load);
@@ -650,25 +861,26 @@ class Demo {
     install.set_command_id(NewUuid());
     v1::MeterInstalled* i = install.mutable_installation();
     i->set_bar_code(bar_code);
-    i->set_account_id(absl::StrCat(tag_, "-", 199999));
-    i->set_metering_class(1);
+    i->set_account_id(placement.account_id);
+    i->set_supply_node_id(placement.supply_node_id);
+    i->set_metering_class(placement.metering_class);
     *i->mutable_installed_at() = domain::ToTimestamp(calendar_.At(-2, 1, 10));
-    return Do("metering_technician", "receive late meter",
+    return Do("metering_technician", "receive meter",
               [&](grpc::ClientContext* ctx) {
                 return metering_->ReceiveMeter(ctx, receive, &reply);
               },
               {calendar_.At(-3, 20, 9), correlation}) &&
-           Do("metering_technician", "calibrate late meter",
+           Do("metering_technician", "calibrate meter",
               [&](grpc::ClientContext* ctx) {
                 return metering_->RecordCalibration(ctx, calibrate, &reply);
               },
               {calendar_.At(-2, 1, 8) - absl::Hours(24), correlation}) &&
-           Do("metering_technician", "dispatch late meter",
+           Do("metering_technician", "dispatch meter",
               [&](grpc::ClientContext* ctx) {
                 return metering_->DispatchMeter(ctx, dispatch, &reply);
               },
               {calendar_.At(-2, 1, 8), correlation}) &&
-           Do("metering_technician", "install late meter",
+           Do("metering_technician", "install meter",
               [&](grpc::ClientContext* ctx) {
                 return metering_->InstallMeter(ctx, install, &reply);
               },
@@ -1228,6 +1440,10 @@ class Demo {
   std::unique_ptr<v1::CustomerServiceCenter::Stub> customer_;
   std::unique_ptr<v1::MarketingDepartment::Stub> marketing_;
   std::unique_ptr<v1::SupervisionQuery::Stub> supervision_;
+  std::unique_ptr<v1::KpiQuery::Stub> kpis_;
+  std::unique_ptr<v1::OutageQuery::Stub> outages_;
+  std::unique_ptr<v1::ViewAdmin::Stub> views_;
+  bool grid_ready_ = false;  // the supply network and its gateway meters are in
   const DemoCalendar calendar_;
 };
 
@@ -1239,6 +1455,7 @@ void DriveCountyMonth(const std::shared_ptr<grpc::Channel>& channel,
   Demo demo(channel, tokens, tag, totals);
   demo.OrgUnits();
   demo.Tariffs();
+  if (plan.accounts > 0) demo.Grid();
   std::vector<std::thread> workers;
   workers.reserve(plan.threads);
   for (int t = 0; t < plan.threads; ++t) {
@@ -1251,7 +1468,11 @@ void DriveCountyMonth(const std::shared_ptr<grpc::Channel>& channel,
     });
   }
   for (auto& worker : workers) worker.join();
-  if (plan.accounts > 0) demo.WholesaleAndInspection();
+  if (plan.accounts > 0) {
+    demo.WholesaleAndInspection();
+    demo.GatewayReads();
+    demo.Outages(plan.accounts);
+  }
   if (tokens.count("admin")) demo.Supervision(plan.accounts > 0);
 }
 

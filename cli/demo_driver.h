@@ -29,6 +29,10 @@ struct DemoTotals {
   // Supervision: clock ticks recorded, work vouchers accepted, scans of the
   // wrong meter refused, and the alerts by rule as SupervisionQuery lists them.
   std::atomic<int64_t> ticks{0}, ticks_behind{0}, vouchers{0}, wrong_scans_refused{0};
+  // The supply network: gateway reads recorded; outage coordination:
+  // proposals made, coordinations accepted and the energy they save.
+  std::atomic<int64_t> gateway_reads{0}, outage_proposals{0}, outages_coordinated{0},
+      energy_saved_wh{0};
   std::map<std::string, std::pair<int64_t, int64_t>>
       alerts_by_rule;  // raised, resolved; guarded by mu
   std::mutex mu;

@@ -68,6 +68,18 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   }
   EXPECT_THAT(output, HasSubstr("1 work voucher(s) verified, 1 scan(s) of the wrong meter refused"))
       << output;
+  // The supply network: six gateway meters read for two months; area 2's
+  // and feeder 1's losses out of range in each month (left open: nothing
+  // brings them back);
+  // two customer plans near the grid's outage, one coordinated (800 kW for
+  // the grid's 6 hours).
+  EXPECT_THAT(output, HasSubstr("12 gateway reads")) << output;
+  EXPECT_THAT(output, HasSubstr("2 outage coordination(s) proposed, 1 accepted, saving 4800 kWh"))
+      << output;
+  for (const char* rule : {"SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE",
+                           "SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE"}) {
+    EXPECT_THAT(output, ::testing::ContainsRegex(absl::StrCat(rule, " +2/0"))) << output;
+  }
 
   // An auditor explains a bill of that month: the reads it priced, their
   // checks, the tariff version, every line with its rule, and what followed.

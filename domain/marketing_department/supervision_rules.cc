@@ -52,7 +52,7 @@ constexpr SupervisionRuleSpec kRules[] = {
     {v1::SUPERVISION_RULE_VOUCHER_LATE, v1::ALERT_KIND_VOUCHER_LATE, "voucher-late",
      kSubjectVoucher, "days", 0, 365},
     {v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, v1::ALERT_KIND_LINE_LOSS, "feeder-loss",
-     kSubjectFeederLoss, "basis points", 600, 10000},
+     kSubjectFeederLoss, "basis points", 800, 10000},
     {v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, v1::ALERT_KIND_LINE_LOSS, "area-loss",
      kSubjectAreaLoss, "basis points", 1000, 10000},
 };
