@@ -205,7 +205,8 @@ class Demo {
       r.mutable_target()->set_target_unit("bp");
       v1::CommandReply reply;
       Do("marketing_manager", "kpi target",
-         [&](grpc::ClientContext* c) { return marketing_->SetKpiTarget(c, r, &reply); });
+         [&](grpc::ClientContext* c) { return marketing_->SetKpiTarget(c, r, &reply); },
+         {calendar_.At(-2, 1, 8), "demo-kpis-" + tag_});
     }
   }
 
@@ -563,11 +564,12 @@ class Demo {
       const std::string id = node.node_id();
       *request.mutable_node() = std::move(node);
       v1::CommandReply reply;
-      ok = ok && Do("metering_technician", "register supply node",
-                    [&](grpc::ClientContext* c) {
-                      return metering_->RegisterSupplyNode(c, request, &reply);
-                    },
-                    {calendar_.At(-3, 1, 9), "demo-grid-" + tag_}) &&
+      ok = ok &&
+           Do("metering_technician", "register supply node",
+              [&](grpc::ClientContext* c) {
+                return metering_->RegisterSupplyNode(c, request, &reply);
+              },
+              {calendar_.At(-3, 1, 9), "demo-grid-" + tag_}) &&
            NewInstalledMeter(GatewayMeterOf(id),
                              {v1::METER_TYPE_GATEWAY, "", id, calendar_.At(60, 1, 9),
                               /*metering_class=*/2});
@@ -664,9 +666,8 @@ class Demo {
       p->set_load_w(load_w);
       p->set_reason("annual overhaul of the customer's substation");
       v1::CommandReply reply;
-      Do("customer_service", "plan customer maintenance", [&](grpc::ClientContext* c) {
-        return marketing_->PlanCustomerMaintenance(c, r, &reply);
-      });
+      Do("customer_service", "plan customer maintenance",
+         [&](grpc::ClientContext* c) { return marketing_->PlanCustomerMaintenance(c, r, &reply); });
     };
     // Accounts 0 and 4 hang from area 0 (feeder 0); account 6 from area 2 (feeder 1).
     customer_plan(absl::StrCat("OC-", tag_, "-1"), 0, 9, 10, 800'000);
@@ -699,13 +700,54 @@ class Demo {
       decide.set_grid_plan_id(p.grid_plan().plan_id());
       decide.set_accept(n == 0);
       if (n > 0) decide.set_reason("the customer's contractor is booked that week");
-      if (Do("marketing_manager", "coordinate outage", [&](grpc::ClientContext* c) {
-            return marketing_->CoordinateOutage(c, decide, &reply);
-          }) &&
+      if (Do("marketing_manager", "coordinate outage",
+             [&](grpc::ClientContext* c) {
+               return marketing_->CoordinateOutage(c, decide, &reply);
+             }) &&
           n == 0) {
         ++totals_->outages_coordinated;
         totals_->energy_saved_wh += p.energy_saved_wh();
       }
+    }
+  }
+
+  // Records the billed month's KPI values beside their targets (KpiMeasured),
+  // once the KPI view has applied every bill and payment.
+  void MeasureKpis(const std::string& unit, absl::Time at) {
+    if (!WaitForView("kpi")) return;
+    v1::MeasureKpisRequest measure;
+    measure.set_command_id(NewUuid());
+    measure.set_org_unit(unit);
+    *measure.mutable_period() = calendar_.Period();
+    v1::CommandReply reply;
+    Do("marketing_manager", "measure kpis",
+       [&](grpc::ClientContext* c) { return marketing_->MeasureKpis(c, measure, &reply); },
+       {at, "demo-kpis-" + tag_});
+  }
+
+  // Each KPI of the billed month that misses its target gets the value it
+  // reached as its target.
+  void ReviseMissedTargets(const std::string& unit, absl::Time at) {
+    v1::GetKpisRequest request;
+    request.set_org_unit(unit);
+    *request.mutable_period() = calendar_.Period();
+    v1::KpiReport report;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + tokens_["marketing_manager"]);
+    if (!kpis_->GetKpis(&context, request, &report).ok()) return;
+    for (const v1::KpiValue& v : report.values()) {
+      if (!v.has_target() || v.meets_target()) continue;
+      v1::SetKpiTargetRequest r;
+      r.set_command_id(NewUuid());
+      r.mutable_target()->set_org_unit(unit);
+      *r.mutable_target()->mutable_period() = calendar_.Period();
+      r.mutable_target()->set_kpi(v.kpi());
+      r.mutable_target()->set_target_value(v.value());
+      r.mutable_target()->set_target_unit(v.unit());
+      v1::CommandReply reply;
+      Do("marketing_manager", "revise kpi target",
+         [&](grpc::ClientContext* c) { return marketing_->SetKpiTarget(c, r, &reply); },
+         {at, "demo-kpis-" + tag_});
     }
   }
 
@@ -747,8 +789,10 @@ class Demo {
     const std::string application = absl::StrCat("A-", tag_, "-late");
     const std::string ticket = absl::StrCat("T-", tag_, "-late");
     const std::string voucher = absl::StrCat("V-", tag_, "-late");
-    // Day 1: an application accepted (5 working days), then left alone.
+    // Day 1: an application accepted (5 working days), then left alone; the
+    // billed month's KPIs measured against the county's targets (98 %).
     LateApplication(application, unit, calendar_.At(1, 1, 9));
+    MeasureKpis(unit, calendar_.At(1, 1, 10));
     // A class I metering point installed three months before day 1 with a
     // verification valid only to day 5: its on-site test falls due on day 1.
     const std::string late_meter = absl::StrCat("MS-", tag_);
@@ -796,6 +840,10 @@ class Demo {
                 "demo-account-" + late_checked_bill_.first);
     }
     Tick(calendar_.At(1, 15, 11));
+    // Day 20: the city revises each missed target to the rate the county
+    // reached, and the month is measured again (the KPI alerts resolve).
+    ReviseMissedTargets(unit, calendar_.At(1, 20, 9));
+    MeasureKpis(unit, calendar_.At(1, 20, 10));
     // The month's bills are due on the 20th: each dunning stage, then today.
     for (int day : {21, 26, 31}) Tick(calendar_.At(1, day, 9));
     Tick(absl::Now() - absl::Minutes(1));
@@ -807,9 +855,9 @@ class Demo {
   // dispatches and installs a class I meter three months before that month;
   // false if a step failed.
   bool LateMeter(const std::string& bar_code) {
-    return NewInstalledMeter(bar_code, {v1::METER_TYPE_THREE_PHASE_TOU,
-                                        absl::StrCat(tag_, "-", 199999), "",
-                                        calendar_.At(1, 5, 9), /*metering_class=*/1});
+    return NewInstalledMeter(bar_code,
+                             {v1::METER_TYPE_THREE_PHASE_TOU, absl::StrCat(tag_, "-", 199999), "",
+                              calendar_.At(1, 5, 9), /*metering_class=*/1});
   }
 
   // Where a meter the demo installs goes, and until when its verification holds.

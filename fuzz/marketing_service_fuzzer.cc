@@ -3,7 +3,9 @@
 // MarketingDepartment calls (and the Customer Service Centre's application
 // calls a bay decision reads) by different callers, run against the real
 // services over a fresh in-memory store: KPI targets, bay decisions on an
-// application's supply plan, alerts raised and resolved. Every call's outcome
+// application's supply plan, alerts raised and resolved, supervision
+// thresholds and clock ticks, outage plans and their coordination, and KPI
+// measurements (refused: no KPI view is hosted here). Every call's outcome
 // must meet ServiceHarness's invariants.
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +37,24 @@ void RunStep(ServiceHarness& harness, MarketingService& service, CustomerService
     case fuzz::MarketingStep::kResolveAlert:
       return harness.Run(service, &MarketingService::ResolveAlert, "ResolveAlert", as,
                          step.resolve_alert());
+    case fuzz::MarketingStep::kSetSupervisionThreshold:
+      return harness.Run(service, &MarketingService::SetSupervisionThreshold,
+                         "SetSupervisionThreshold", as, step.set_supervision_threshold());
+    case fuzz::MarketingStep::kRecordClockTick:
+      return harness.Run(service, &MarketingService::RecordClockTick, "RecordClockTick", as,
+                         step.record_clock_tick());
+    case fuzz::MarketingStep::kPlanCustomerMaintenance:
+      return harness.Run(service, &MarketingService::PlanCustomerMaintenance,
+                         "PlanCustomerMaintenance", as, step.plan_customer_maintenance());
+    case fuzz::MarketingStep::kPlanGridOutage:
+      return harness.Run(service, &MarketingService::PlanGridOutage, "PlanGridOutage", as,
+                         step.plan_grid_outage());
+    case fuzz::MarketingStep::kCoordinateOutage:
+      return harness.Run(service, &MarketingService::CoordinateOutage, "CoordinateOutage", as,
+                         step.coordinate_outage());
+    case fuzz::MarketingStep::kMeasureKpis:
+      return harness.Run(service, &MarketingService::MeasureKpis, "MeasureKpis", as,
+                         step.measure_kpis());
     case fuzz::MarketingStep::kSubmitApplication:
       return harness.Run(customer, &CustomerService::SubmitApplication, "SubmitApplication", as,
                          step.submit_application());

@@ -2,7 +2,8 @@
 // is a gridledger.fuzz.MeteringScript, a sequence of MeteringCenter calls by
 // different callers, run against a real MeteringService over a fresh
 // in-memory store, so a script can take a meter through its life: received,
-// calibrated, moved, dispatched, installed, removed, re-verified, scrapped.
+// calibrated, moved, dispatched, installed, removed, re-verified, scrapped;
+// work vouchers on it; supply nodes, their gateway reads and connections.
 // Every call's outcome must meet ServiceHarness's invariants.
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +45,30 @@ void RunStep(ServiceHarness& harness, MeteringService& service, const fuzz::Mete
                          step.scrap_meter());
     case fuzz::MeteringStep::kGetMeter:
       return harness.Run(service, &MeteringService::GetMeter, "GetMeter", as, step.get_meter());
+    case fuzz::MeteringStep::kIssueWorkVoucher:
+      return harness.Run(service, &MeteringService::IssueWorkVoucher, "IssueWorkVoucher", as,
+                         step.issue_work_voucher());
+    case fuzz::MeteringStep::kDispatchWorkVoucher:
+      return harness.Run(service, &MeteringService::DispatchWorkVoucher, "DispatchWorkVoucher", as,
+                         step.dispatch_work_voucher());
+    case fuzz::MeteringStep::kRecordVoucherOnSite:
+      return harness.Run(service, &MeteringService::RecordVoucherOnSite, "RecordVoucherOnSite", as,
+                         step.record_voucher_on_site());
+    case fuzz::MeteringStep::kCompleteWorkVoucher:
+      return harness.Run(service, &MeteringService::CompleteWorkVoucher, "CompleteWorkVoucher", as,
+                         step.complete_work_voucher());
+    case fuzz::MeteringStep::kVerifyWorkVoucher:
+      return harness.Run(service, &MeteringService::VerifyWorkVoucher, "VerifyWorkVoucher", as,
+                         step.verify_work_voucher());
+    case fuzz::MeteringStep::kRegisterSupplyNode:
+      return harness.Run(service, &MeteringService::RegisterSupplyNode, "RegisterSupplyNode", as,
+                         step.register_supply_node());
+    case fuzz::MeteringStep::kRecordGatewayRead:
+      return harness.Run(service, &MeteringService::RecordGatewayRead, "RecordGatewayRead", as,
+                         step.record_gateway_read());
+    case fuzz::MeteringStep::kConnectAccount:
+      return harness.Run(service, &MeteringService::ConnectAccount, "ConnectAccount", as,
+                         step.connect_account());
     case fuzz::MeteringStep::CALL_NOT_SET:
       return;
   }

@@ -428,7 +428,8 @@ struct Server::Parts {
       services.push_back(std::make_unique<customer::CustomerService>(s, &tokens));
     }
     if (enabled.count("marketing")) {
-      services.push_back(std::make_unique<marketing::MarketingService>(s, &tokens));
+      services.push_back(
+          std::make_unique<marketing::MarketingService>(s, &tokens, view_host.get()));
     }
     projections::ViewHost* views = view_host.get();
     services.push_back(std::make_unique<query::LedgerQueryService>(views, &tokens));

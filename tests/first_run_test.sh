@@ -79,7 +79,8 @@ done
 [[ -x "$RUN_DIR/bin/grpcurl" ]] || fail "no grpcurl at $RUN_DIR/bin/grpcurl"
 [[ -s "$RUN_DIR/examples.sh" ]] || { echo "FAIL: no $RUN_DIR/examples.sh"; exit 1; }
 for rpc in Health/Check MeteringCenter/GetMeter BillingCenter/GetAccount LedgerQuery/GetStatement \
-           KpiQuery/GetKpis SupervisionQuery/ListAlerts PlanningQuery/GetDemand ViewAdmin/ListViews \
+           KpiQuery/GetKpis SupervisionQuery/ListAlerts PlanningQuery/GetDemand OutageQuery/ProposeCoordination \
+           ViewAdmin/ListViews \
            "tail " "tail --target" "export " "verify "; do
   grep -qF "$rpc" "$RUN_DIR/examples.sh" || fail "examples.sh has no $rpc example"
 done

@@ -372,75 +372,106 @@ TEST_P(SupervisionE2eTest, SupplyNetworkLineLossAndOutageCoordination) {
   };
   const std::string m = "/gridledger.v1.MeteringCenter/";
   const std::string k = "/gridledger.v1.MarketingDepartment/";
-  expect_ok(call("test-registrar", "/gridledger.v1.BillingCenter/PublishTariffVersion",
-                 R"(version { tariff_id: "tar-ll" effective_from { year: 2020 month: 1 day: 1 } category: CUSTOMER_CATEGORY_RESIDENTIAL flat_price_micro_cny_per_kwh: 498300 })"),
-            "tariff");
-  expect_ok(call("clerk", "/gridledger.v1.BillingCenter/OpenAccount",
-                 R"(account { account_id: "acct-ll" customer_name: "Mill" category: CUSTOMER_CATEGORY_RESIDENTIAL voltage_class: VOLTAGE_CLASS_LV_220V tariff_id: "tar-ll" org_unit: "sn/xa/huyi" })"),
-            "account");
+  expect_ok(
+      call(
+          "test-registrar", "/gridledger.v1.BillingCenter/PublishTariffVersion",
+          R"(version { tariff_id: "tar-ll" effective_from { year: 2020 month: 1 day: 1 } category: CUSTOMER_CATEGORY_RESIDENTIAL flat_price_micro_cny_per_kwh: 498300 })"),
+      "tariff");
+  expect_ok(
+      call(
+          "clerk", "/gridledger.v1.BillingCenter/OpenAccount",
+          R"(account { account_id: "acct-ll" customer_name: "Mill" category: CUSTOMER_CATEGORY_RESIDENTIAL voltage_class: VOLTAGE_CLASS_LV_220V tariff_id: "tar-ll" org_unit: "sn/xa/huyi" })"),
+      "account");
 
   // The topology.
-  expect_ok(call("tech", m + "RegisterSupplyNode",
-                 R"(node { node_id: "F-1" kind: SUPPLY_NODE_KIND_FEEDER name: "10 kV line 1" substation: "Huyi 110 kV" org_unit: "sn/xa/huyi" })"),
-            "feeder");
-  expect_ok(call("tech", m + "RegisterSupplyNode",
-                 R"(node { node_id: "TA-1" kind: SUPPLY_NODE_KIND_TRANSFORMER_AREA name: "Village 1" feeder_id: "F-1" })"),
-            "area");
-  expect_refused(call("tech", m + "RegisterSupplyNode",
-                      R"(node { node_id: "TA-2" kind: SUPPLY_NODE_KIND_TRANSFORMER_AREA name: "V" feeder_id: "F-404" })"),
-                 grpc::StatusCode::NOT_FOUND, "node.feeder_id");
-  expect_refused(call("tech", m + "RegisterSupplyNode",
-                      R"(node { node_id: "F-2" kind: SUPPLY_NODE_KIND_FEEDER name: "L" org_unit: "sn/xa/huyi" })"),
-                 grpc::StatusCode::INVALID_ARGUMENT, "node.substation");
-  EXPECT_NE(call("othertech", m + "RegisterSupplyNode",
-                 R"(node { node_id: "TA-3" kind: SUPPLY_NODE_KIND_TRANSFORMER_AREA name: "V" feeder_id: "F-1" })")
-                .code,
-            grpc::StatusCode::OK);
+  expect_ok(
+      call(
+          "tech", m + "RegisterSupplyNode",
+          R"(node { node_id: "F-1" kind: SUPPLY_NODE_KIND_FEEDER name: "10 kV line 1" substation: "Huyi 110 kV" org_unit: "sn/xa/huyi" })"),
+      "feeder");
+  expect_ok(
+      call(
+          "tech", m + "RegisterSupplyNode",
+          R"(node { node_id: "TA-1" kind: SUPPLY_NODE_KIND_TRANSFORMER_AREA name: "Village 1" feeder_id: "F-1" })"),
+      "area");
+  expect_refused(
+      call(
+          "tech", m + "RegisterSupplyNode",
+          R"(node { node_id: "TA-2" kind: SUPPLY_NODE_KIND_TRANSFORMER_AREA name: "V" feeder_id: "F-404" })"),
+      grpc::StatusCode::NOT_FOUND, "node.feeder_id");
+  expect_refused(
+      call(
+          "tech", m + "RegisterSupplyNode",
+          R"(node { node_id: "F-2" kind: SUPPLY_NODE_KIND_FEEDER name: "L" org_unit: "sn/xa/huyi" })"),
+      grpc::StatusCode::INVALID_ARGUMENT, "node.substation");
+  EXPECT_NE(
+      call(
+          "othertech", m + "RegisterSupplyNode",
+          R"(node { node_id: "TA-3" kind: SUPPLY_NODE_KIND_TRANSFORMER_AREA name: "V" feeder_id: "F-1" })")
+          .code,
+      grpc::StatusCode::OK);
 
   // A gateway meter at the feeder, and its read.
-  expect_ok(call("tech", m + "ReceiveMeter",
-                 R"(meter { bar_code: "G-1" asset_kind: ASSET_KIND_METER meter_type: METER_TYPE_GATEWAY accuracy_class { class_tenths: 10 } manufacturer: "Wasion" batch: "B" store_tier: STORE_TIER_PROVINCE store_id: "sn-central" })"),
-            "receive");
-  const std::string today = absl::FormatTime("year: %Y month: %m day: %d", absl::Now(),
-                                             domain::UtilityZone());
-  expect_ok(call("tech", m + "RecordCalibration",
-                 absl::StrCat(R"(calibration { bar_code: "G-1" passed: true certificate_no: "JD" verifier: "v" verified_on { )",
-                              today,
-                              R"( } load_points { load_permille_of_ib: 1000 power_factor_hundredths: 100 error_ppm: 100 } })")),
-            "calibrate");
+  expect_ok(
+      call(
+          "tech", m + "ReceiveMeter",
+          R"(meter { bar_code: "G-1" asset_kind: ASSET_KIND_METER meter_type: METER_TYPE_GATEWAY accuracy_class { class_tenths: 10 } manufacturer: "Wasion" batch: "B" store_tier: STORE_TIER_PROVINCE store_id: "sn-central" })"),
+      "receive");
+  const std::string today =
+      absl::FormatTime("year: %Y month: %m day: %d", absl::Now(), domain::UtilityZone());
+  expect_ok(
+      call(
+          "tech", m + "RecordCalibration",
+          absl::StrCat(
+              R"(calibration { bar_code: "G-1" passed: true certificate_no: "JD" verifier: "v" verified_on { )",
+              today,
+              R"( } load_points { load_permille_of_ib: 1000 power_factor_hundredths: 100 error_ppm: 100 } })")),
+      "calibrate");
   expect_ok(call("tech", m + "DispatchMeter",
                  R"(dispatch { bar_code: "G-1" work_order: "WO" to_org_unit: "sn/xa/huyi" })"),
             "dispatch");
-  expect_refused(call("tech", m + "InstallMeter",
-                      R"(installation { bar_code: "G-1" supply_node_id: "F-404" metering_class: 1 })"),
-                 grpc::StatusCode::NOT_FOUND, "installation.supply_node_id");
-  expect_refused(call("tech", m + "InstallMeter",
-                      R"(installation { bar_code: "G-1" account_id: "acct-ll" supply_node_id: "F-1" metering_class: 1 })"),
-                 grpc::StatusCode::INVALID_ARGUMENT, "installation.account_id");
-  expect_ok(call("tech", m + "InstallMeter",
-                 R"(installation { bar_code: "G-1" supply_node_id: "F-1" metering_class: 1 initial_registers { total_wh: 1000 } })"),
-            "install");
+  expect_refused(
+      call("tech", m + "InstallMeter",
+           R"(installation { bar_code: "G-1" supply_node_id: "F-404" metering_class: 1 })"),
+      grpc::StatusCode::NOT_FOUND, "installation.supply_node_id");
+  expect_refused(
+      call(
+          "tech", m + "InstallMeter",
+          R"(installation { bar_code: "G-1" account_id: "acct-ll" supply_node_id: "F-1" metering_class: 1 })"),
+      grpc::StatusCode::INVALID_ARGUMENT, "installation.account_id");
+  expect_ok(
+      call(
+          "tech", m + "InstallMeter",
+          R"(installation { bar_code: "G-1" supply_node_id: "F-1" metering_class: 1 initial_registers { total_wh: 1000 } })"),
+      "install");
   const absl::CivilMonth last = absl::CivilMonth(domain::UtilityDay(absl::Now())) - 1;
   const std::string period =
       absl::StrCat("period { year: ", last.year(), " month: ", last.month(), " }");
   expect_ok(call("tech", m + "RecordGatewayRead",
                  absl::StrCat(R"(node_id: "F-1" bar_code: "G-1" register_wh: 51000 )", period)),
             "gateway read");
-  expect_refused(call("tech", m + "RecordGatewayRead",
-                      absl::StrCat(R"(node_id: "F-1" bar_code: "G-1" register_wh: 60000 )", period)),
-                 grpc::StatusCode::FAILED_PRECONDITION, "period");
-  expect_refused(call("tech", m + "RecordGatewayRead",
-                      absl::StrCat(R"(node_id: "TA-1" bar_code: "G-1" register_wh: 60000 )", period)),
-                 grpc::StatusCode::FAILED_PRECONDITION, "bar_code");
+  expect_refused(
+      call("tech", m + "RecordGatewayRead",
+           absl::StrCat(R"(node_id: "F-1" bar_code: "G-1" register_wh: 60000 )", period)),
+      grpc::StatusCode::FAILED_PRECONDITION, "period");
+  expect_refused(
+      call("tech", m + "RecordGatewayRead",
+           absl::StrCat(R"(node_id: "TA-1" bar_code: "G-1" register_wh: 60000 )", period)),
+      grpc::StatusCode::FAILED_PRECONDITION, "bar_code");
 
   // The account hangs from TA-1 (once).
-  expect_ok(call("tech", m + "ConnectAccount", R"(account_id: "acct-ll" transformer_area_id: "TA-1")"),
-            "connect");
-  expect_refused(call("tech", m + "ConnectAccount", R"(account_id: "acct-ll" transformer_area_id: "TA-1")"),
-                 grpc::StatusCode::FAILED_PRECONDITION, "already connected");
-  expect_refused(call("tech", m + "ConnectAccount", R"(account_id: "acct-ll" transformer_area_id: "F-1")"),
-                 grpc::StatusCode::FAILED_PRECONDITION, "transformer_area_id");
-  EXPECT_EQ(call("othertech", m + "ConnectAccount", R"(account_id: "acct-ll" transformer_area_id: "TA-1")").code,
+  expect_ok(
+      call("tech", m + "ConnectAccount", R"(account_id: "acct-ll" transformer_area_id: "TA-1")"),
+      "connect");
+  expect_refused(
+      call("tech", m + "ConnectAccount", R"(account_id: "acct-ll" transformer_area_id: "TA-1")"),
+      grpc::StatusCode::FAILED_PRECONDITION, "already connected");
+  expect_refused(
+      call("tech", m + "ConnectAccount", R"(account_id: "acct-ll" transformer_area_id: "F-1")"),
+      grpc::StatusCode::FAILED_PRECONDITION, "transformer_area_id");
+  EXPECT_EQ(call("othertech", m + "ConnectAccount",
+                 R"(account_id: "acct-ll" transformer_area_id: "TA-1")")
+                .code,
             grpc::StatusCode::NOT_FOUND);
 
   // The feeder's month in the KPI view: 50,000 Wh in, nothing billed.
@@ -453,31 +484,76 @@ TEST_P(SupervisionE2eTest, SupplyNetworkLineLossAndOutageCoordination) {
     if (absl::StrContains(kpis, "feeder/F-1")) break;
     absl::SleepFor(absl::Milliseconds(100));
   }
-  EXPECT_THAT(kpis, ::testing::ContainsRegex(
-                        R"(kpi: KPI_LINE_LOSS_RATE breakdown: "feeder/F-1" value: 10000 unit: "bp" numerator: 50000 denominator: 50000)"));
+  EXPECT_THAT(
+      kpis,
+      ::testing::ContainsRegex(
+          R"(kpi: KPI_LINE_LOSS_RATE breakdown: "feeder/F-1" value: 10000 unit: "bp" numerator: 50000 denominator: 50000)"));
+
+  // The county's line-loss target for the month (at most 800 bp) measured:
+  // 10,000 bp misses it, and the next tick raises KPI_OFF_TARGET.
+  expect_refused(
+      call("manager", k + "MeasureKpis", absl::StrCat(R"(org_unit: "sn/xa/huyi" )", period)),
+      grpc::StatusCode::FAILED_PRECONDITION, "no KPI target");
+  expect_ok(
+      call(
+          "manager", k + "SetKpiTarget",
+          absl::StrCat(
+              R"(target { org_unit: "sn/xa/huyi" kpi: KPI_LINE_LOSS_RATE target_value: 800 target_unit: "bp" )",
+              period, " }")),
+      "target");
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    testing::Answer a = query("manager", "/gridledger.v1.KpiQuery/GetKpis",
+                              absl::StrCat(R"(org_unit: "sn/xa/huyi" )", period));
+    if (absl::StrContains(a.reply, "has_target: true")) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  expect_ok(call("manager", k + "MeasureKpis", absl::StrCat(R"(org_unit: "sn/xa/huyi" )", period)),
+            "measure");
+  EXPECT_NE(
+      call("other", k + "MeasureKpis", absl::StrCat(R"(org_unit: "sn/xa/huyi" )", period)).code,
+      grpc::StatusCode::OK);
+  expect_refused(call("manager", k + "MeasureKpis",
+                      R"(org_unit: "sn/xa/huyi" period { year: 2026 month: 13 })"),
+                 grpc::StatusCode::INVALID_ARGUMENT, "period");
+  ASSERT_TRUE(Tick(absl::Now() - absl::Seconds(1)).ok());
+  std::vector<v1::AlertRecord> kpi_alerts;
+  for (int attempt = 0; attempt < 100 && kpi_alerts.empty(); ++attempt) {
+    for (const v1::AlertRecord& alert : AlertsSeenBy("manager", 0)) {
+      if (alert.raised().rule() == v1::SUPERVISION_RULE_KPI_OFF_TARGET) kpi_alerts.push_back(alert);
+    }
+    if (kpi_alerts.empty()) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(kpi_alerts.size(), 1u);
+  EXPECT_THAT(kpi_alerts[0].raised().detail(), HasSubstr("KPI_LINE_LOSS_RATE"));
+  EXPECT_EQ(kpi_alerts[0].raised().org_unit(), "sn/xa/huyi");
 
   // Outage plans for next month: the customer's 10 hours, the grid's 6 hours two days before.
-  const absl::Time next = absl::FromCivil(
-      absl::CivilSecond(absl::CivilMonth(domain::UtilityDay(absl::Now())) + 1), domain::UtilityZone());
+  const absl::Time next =
+      absl::FromCivil(absl::CivilSecond(absl::CivilMonth(domain::UtilityDay(absl::Now())) + 1),
+                      domain::UtilityZone());
   auto window = [&](int day, int from_hour, int hours) {
     const absl::Time start = next + absl::Hours(24 * (day - 1) + from_hour);
-    return absl::StrCat("starts_at { seconds: ", absl::ToUnixSeconds(start), " } ends_at { seconds: ",
-                        absl::ToUnixSeconds(start + absl::Hours(hours)), " }");
+    return absl::StrCat("starts_at { seconds: ", absl::ToUnixSeconds(start),
+                        " } ends_at { seconds: ", absl::ToUnixSeconds(start + absl::Hours(hours)),
+                        " }");
   };
   expect_ok(call("clerk", k + "PlanCustomerMaintenance",
                  absl::StrCat(R"(plan { plan_id: "OC-1" account_id: "acct-ll" load_w: 500000 )",
                               window(10, 8, 10), " }")),
             "customer plan");
-  expect_refused(call("clerk", k + "PlanCustomerMaintenance",
-                      absl::StrCat(R"(plan { plan_id: "OC-2" account_id: "acct-ll" load_w: 500000 )",
-                                   "starts_at { seconds: 1900000000 } ends_at { seconds: 1899999000 } }")),
-                 grpc::StatusCode::INVALID_ARGUMENT, "plan.ends_at");
-  expect_ok(call("manager", k + "PlanGridOutage",
-                 absl::StrCat(R"(plan { plan_id: "OG-1" feeder_id: "F-1" )", window(8, 9, 6), " }")),
-            "grid plan");
-  expect_refused(call("manager", k + "PlanGridOutage",
-                      absl::StrCat(R"(plan { plan_id: "OG-2" feeder_id: "F-404" )", window(8, 9, 6), " }")),
-                 grpc::StatusCode::NOT_FOUND, "plan.feeder_id");
+  expect_refused(
+      call("clerk", k + "PlanCustomerMaintenance",
+           absl::StrCat(R"(plan { plan_id: "OC-2" account_id: "acct-ll" load_w: 500000 )",
+                        "starts_at { seconds: 1900000000 } ends_at { seconds: 1899999000 } }")),
+      grpc::StatusCode::INVALID_ARGUMENT, "plan.ends_at");
+  expect_ok(
+      call("manager", k + "PlanGridOutage",
+           absl::StrCat(R"(plan { plan_id: "OG-1" feeder_id: "F-1" )", window(8, 9, 6), " }")),
+      "grid plan");
+  expect_refused(
+      call("manager", k + "PlanGridOutage",
+           absl::StrCat(R"(plan { plan_id: "OG-2" feeder_id: "F-404" )", window(8, 9, 6), " }")),
+      grpc::StatusCode::NOT_FOUND, "plan.feeder_id");
 
   const std::string o = "/gridledger.v1.OutageQuery/ProposeCoordination";
   std::string proposed;
@@ -491,7 +567,8 @@ TEST_P(SupervisionE2eTest, SupplyNetworkLineLossAndOutageCoordination) {
   EXPECT_THAT(proposed, HasSubstr(R"(plan_id: "OC-1")"));
   EXPECT_THAT(proposed, HasSubstr("energy_saved_wh: 3000000"));  // 500 kW × 6 h
   EXPECT_THAT(proposed, HasSubstr(R"(feeder_id: "F-1")"));
-  EXPECT_EQ(query("other", o, R"(org_unit: "sn/xa/huyi")").code, grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(query("other", o, R"(org_unit: "sn/xa/huyi")").code,
+            grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(query("other", o, "").reply, ::testing::Not(HasSubstr("OC-1")));
   expect_refused(query("manager", o, "within_days: 91"), grpc::StatusCode::INVALID_ARGUMENT,
                  "within_days");
@@ -499,9 +576,10 @@ TEST_P(SupervisionE2eTest, SupplyNetworkLineLossAndOutageCoordination) {
   expect_refused(call("manager", k + "CoordinateOutage",
                       R"(customer_plan_id: "OC-1" grid_plan_id: "OG-1" accept: false)"),
                  grpc::StatusCode::INVALID_ARGUMENT, "reason");
-  expect_refused(call("manager", k + "CoordinateOutage",
-                      R"(customer_plan_id: "OC-1" grid_plan_id: "OG-1" accept: true within_days: 1)"),
-                 grpc::StatusCode::FAILED_PRECONDITION, "within_days");
+  expect_refused(
+      call("manager", k + "CoordinateOutage",
+           R"(customer_plan_id: "OC-1" grid_plan_id: "OG-1" accept: true within_days: 1)"),
+      grpc::StatusCode::FAILED_PRECONDITION, "within_days");
   expect_ok(call("manager", k + "CoordinateOutage",
                  R"(customer_plan_id: "OC-1" grid_plan_id: "OG-1" accept: true)"),
             "coordinate");

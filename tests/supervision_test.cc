@@ -680,6 +680,45 @@ TEST_F(LineLossTest, KpiViewReportsEachNodeAndTheUnit) {
   EXPECT_EQ(loss, expected);
 }
 
+// A KPI measured short of its target: judged once its period is over, raised
+// once, resolved once a later measurement meets it; a rate without data is
+// not judged.
+TEST_F(SupervisionTest, KpiMeasuredOffTarget) {
+  const std::string stream = domain::KpiStreamOf(kUnit);
+  auto measure = [&](int64_t value, int64_t denominator, bool meets, absl::Time at) {
+    Append(stream, Payload([&](v1::DomainEvent& e) {
+             v1::KpiMeasured* m = e.mutable_kpi_measured();
+             m->set_org_unit(kUnit);
+             m->mutable_period()->set_year(2026);
+             m->mutable_period()->set_month(5);
+             v1::KpiMeasurement* fee = m->add_values();
+             fee->set_kpi(v1::KPI_FEE_RECOVERY_RATE);
+             fee->set_measure("rate");
+             fee->set_value(value);
+             fee->set_unit("bp");
+             fee->set_denominator(denominator);
+             fee->set_target_value(9800);
+             fee->set_meets_target(meets);
+             v1::KpiMeasurement* empty = m->add_values();  // no data: never judged
+             empty->set_kpi(v1::KPI_CALIBRATION_PASS_RATE);
+             empty->set_measure("rate");
+             empty->set_target_value(9800);
+           }),
+           at);
+  };
+  measure(9100, 500000, false, At(5, 20));
+  Tick(At(5, 31, 23));
+  ExpectRule(v1::SUPERVISION_RULE_KPI_OFF_TARGET, 0, 0, "within the period");
+  Tick(At(6, 1, 9));
+  ExpectRule(v1::SUPERVISION_RULE_KPI_OFF_TARGET, 1, 0, "the period over");
+  Tick(At(6, 5, 9));
+  ExpectRule(v1::SUPERVISION_RULE_KPI_OFF_TARGET, 1, 0, "days later");
+  measure(9850, 500000, true, At(6, 6));
+  Tick(At(6, 6, 12));
+  ExpectRule(v1::SUPERVISION_RULE_KPI_OFF_TARGET, 1, 1, "measured on target");
+  ExpectRebuildAndReplayAgree();
+}
+
 // A clock tick before the latest is refused: time only goes forward.
 TEST(ClockTickTest, RefusesATickBeforeTheLatest) {
   v1::EventEnvelope latest;

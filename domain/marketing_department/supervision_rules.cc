@@ -10,8 +10,8 @@
 #include "domain/common/org_units.h"
 #include "domain/common/streams.h"
 #include "domain/customer_service/application.h"
-#include "domain/metering_center/meter_lifecycle.h"
 #include "domain/metering_center/line_loss.h"
+#include "domain/metering_center/meter_lifecycle.h"
 
 namespace gridledger::marketing {
 namespace {
@@ -55,6 +55,8 @@ constexpr SupervisionRuleSpec kRules[] = {
      kSubjectFeederLoss, "basis points", 800, 10000},
     {v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, v1::ALERT_KIND_LINE_LOSS, "area-loss",
      kSubjectAreaLoss, "basis points", 1000, 10000},
+    {v1::SUPERVISION_RULE_KPI_OFF_TARGET, v1::ALERT_KIND_KPI_OFF_TARGET, "kpi-off-target",
+     kSubjectKpi, "days", 0, 60},
 };
 
 bool HasDate(const v1::Date& date) { return date.year() != 0; }
@@ -226,7 +228,7 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       if (f.energy_in_wh() == 0 && f.energy_billed_wh() == 0) return {};
       const std::string what = absl::StrCat(
           rule.rule == v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE ? "feeder "
-                                                                           : "transformer area ",
+                                                                          : "transformer area ",
           Named(f));
       const std::optional<int64_t> rate =
           metering::LineLossRateBp(f.energy_in_wh(), f.energy_billed_wh());
@@ -239,6 +241,17 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       return Finding(*rate < 0 || *rate > threshold, *rate, [&] {
         return absl::StrCat(what, ": line loss ", *rate, " bp (in ", f.energy_in_wh(),
                             " Wh, billed ", f.energy_billed_wh(), " Wh), outside 0..", threshold);
+      });
+    }
+    case v1::SUPERVISION_RULE_KPI_OFF_TARGET: {
+      if (f.ended() || !f.has_measured() || !HasDate(f.due())) return {};
+      const v1::KpiMeasurement& m = f.measured();
+      if (m.measure() == "rate" && m.denominator() == 0) return {};  // no data in the period
+      const int64_t days = DaysPast(f.due(), now);
+      return Finding(!m.meets_target() && days > threshold, days, [&] {
+        return absl::StrCat(v1::Kpi_Name(m.kpi()), " of ", f.org_unit(), " for ", f.period().year(),
+                            "-", absl::StrFormat("%02d", f.period().month()), ": ", m.value(), " ",
+                            m.unit(), " measured, target ", m.target_value(), " ", m.unit());
       });
     }
     default:
@@ -265,7 +278,8 @@ v1::SupervisedFacts LineLossDelta(const metering::EnergyShare& share,
   *f.mutable_period() = share.period;
   // Judged from the 10th of the next month: bills of a month are issued by then.
   const absl::CivilMonth next = absl::CivilMonth(share.period.year(), share.period.month()) + 1;
-  *f.mutable_due() = domain::ToDate(absl::CivilDay(next.year(), next.month(), kLineLossJudgedFromDay));
+  *f.mutable_due() =
+      domain::ToDate(absl::CivilDay(next.year(), next.month(), kLineLossJudgedFromDay));
   f.set_energy_in_wh(share.in_wh);
   f.set_energy_billed_wh(share.billed_wh);
   return f;
@@ -283,6 +297,8 @@ bool CanStillAlert(const v1::SupervisedFacts& f, absl::Time now) {
   if (f.ended()) return false;
   // A month's line loss changes only with events once it is judged.
   if (IsLineLossKind(f.kind())) return DaysPast(f.due(), now) < 0;
+  // A KPI that meets its target changes only with a new measurement.
+  if (f.kind() == kSubjectKpi) return !f.measured().meets_target();
   if (f.kind() == kSubjectBill) return BillOpen(f) || !f.checked();
   if (f.kind() == kSubjectRead) return !f.checked() || f.flagged();
   if (f.kind() == kSubjectTicket || f.kind() == kSubjectVoucher) return !f.done();
@@ -562,6 +578,28 @@ void FoldMeteringEvent(const v1::EventEnvelope& event, FactsBuilder& facts) {
 
 }  // namespace
 
+namespace {
+
+// Each measured KPI's facts: the measurement, due on the period's last day.
+void FoldKpiMeasured(const v1::KpiMeasured& measured, FactsBuilder& facts) {
+  const v1::Period& period = measured.period();
+  const absl::CivilDay last_day =
+      absl::CivilDay(absl::CivilMonth(period.year(), period.month()) + 1) - 1;
+  for (const v1::KpiMeasurement& m : measured.values()) {
+    v1::SupervisedFacts& f = facts.Touch(
+        kSubjectKpi, absl::StrCat(kSubjectKpi, "/", measured.org_unit(), "/",
+                                  absl::StrFormat("%04d%02d", period.year(), period.month()), "/",
+                                  static_cast<int>(m.kpi())));
+    f.set_org_unit(measured.org_unit());
+    *f.mutable_period() = period;
+    *f.mutable_due() = domain::ToDate(last_day);
+    f.set_kpi(m.kpi());
+    *f.mutable_measured() = m;
+  }
+}
+
+}  // namespace
+
 SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const FactsLookup& known,
                                       const PaymentLookup& payment_lookup) {
   SupervisedChanges changes;
@@ -574,6 +612,8 @@ SupervisedChanges FoldSupervisedEvent(const v1::EventEnvelope& event, const Fact
     FoldBillEvent(event, known, payment_lookup, facts, changes);
   } else if (domain::kMeter.Holds(stream) || domain::kVoucher.Holds(stream)) {
     FoldMeteringEvent(event, facts);
+  } else if (event.payload().has_kpi_measured()) {
+    FoldKpiMeasured(event.payload().kpi_measured(), facts);
   }
   changes.subjects = facts.Take();
   return changes;

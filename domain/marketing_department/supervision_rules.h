@@ -39,6 +39,8 @@ inline constexpr absl::string_view kSubjectVoucher = "voucher";
 // A supply node's line loss in one month ("feeder-loss/<node>/<yyyymm>").
 inline constexpr absl::string_view kSubjectFeederLoss = "feeder-loss";
 inline constexpr absl::string_view kSubjectAreaLoss = "area-loss";
+// A KPI of a unit and period ("kpi/<unit>/<yyyymm>/<kpi number>").
+inline constexpr absl::string_view kSubjectKpi = "kpi";
 // A month's line loss is judged from this day of the next month on.
 inline constexpr int kLineLossJudgedFromDay = 10;
 // What a line-loss alert observes when energy was billed but none entered

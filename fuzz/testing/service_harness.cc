@@ -33,6 +33,7 @@ constexpr CallerToken kCallers[] = {
     {fuzz::CALLER_AUDITOR, "fuzz-auditor", "sn", "auditor,analyst", ""},
     {fuzz::CALLER_COUNTY_ADMIN, "fuzz-county-admin", "sn/bj/chencang", "admin", ""},
     {fuzz::CALLER_EXPIRED, "fuzz-expired", "sn/xa/huyi", "admin", "2000-01-01T00:00:00Z"},
+    {fuzz::CALLER_FIELD_CREW, "fuzz-crew", "sn/xa", "field_crew", ""},
 };
 
 fuzz::Caller Normalize(fuzz::Caller caller) {

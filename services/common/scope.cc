@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "domain/common/org_units.h"
+#include "services/common/grpc_util.h"
 
 namespace gridledger::service {
 
@@ -39,6 +40,19 @@ absl::Status CheckUnitToActIn(eventstore::EventStore& store, const Principal& pr
         field, ": ", unit, " is not a registered org unit (MarketingDepartment.RegisterOrgUnit)"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> VisibleUnitOf(eventstore::EventStore& store,
+                                          const TokenRegistry& tokens,
+                                          const grpc::ServerContext& context,
+                                          const std::string& stream_id) {
+  absl::StatusOr<Principal> principal = Authenticate(tokens, context);
+  if (!principal.ok()) return std::string();  // the command answers it
+  absl::StatusOr<std::vector<v1::EventEnvelope>> history = store.ReadStream(stream_id);
+  if (!history.ok()) return history.status();
+  if (history->empty()) return std::string();
+  std::string unit = domain::StreamOrgUnit(*history);
+  return InScope(*principal, unit) ? unit : std::string();
 }
 
 }  // namespace gridledger::service

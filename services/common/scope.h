@@ -8,10 +8,13 @@
 #ifndef GRIDLEDGER_SERVICES_COMMON_SCOPE_H_
 #define GRIDLEDGER_SERVICES_COMMON_SCOPE_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
 #include "gridledger/v1/envelope.pb.h"
@@ -37,6 +40,17 @@ absl::Status NotFoundInScope(absl::string_view what);
 // naming `field` and the unit).
 absl::Status CheckUnitToActIn(eventstore::EventStore& store, const Principal& principal,
                               absl::string_view field, absl::string_view unit);
+
+// The unit of the aggregate on `stream_id` when it exists and the caller
+// (authenticated from `context`) may see it; else empty. For a command that
+// creates its aggregate in the unit of another it names (a transformer area
+// in its feeder's, an outage plan in its account's): one the caller may not
+// see gives no unit, and the command's rules answer it as not found, so its
+// unit is never named back.
+absl::StatusOr<std::string> VisibleUnitOf(eventstore::EventStore& store,
+                                          const TokenRegistry& tokens,
+                                          const grpc::ServerContext& context,
+                                          const std::string& stream_id);
 
 // Whether `unit` has been registered (its registry stream has an event).
 absl::StatusOr<bool> IsRegisteredUnit(eventstore::EventStore& store, absl::string_view unit);

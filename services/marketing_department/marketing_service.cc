@@ -10,8 +10,9 @@
 #include "domain/customer_service/application.h"
 #include "domain/marketing_department/marketing_rules.h"
 #include "domain/marketing_department/outage_coordination.h"
-#include "domain/metering_center/supply_topology.h"
 #include "domain/marketing_department/supervision_rules.h"
+#include "domain/metering_center/supply_topology.h"
+#include "projections/views/kpi_view.h"
 #include "services/common/grpc_util.h"
 #include "services/common/scope.h"
 #include "services/common/service_call.h"
@@ -228,16 +229,21 @@ grpc::Status MarketingService::PlanCustomerMaintenance(
                    request->command_id(),
                    domain::kOutage.StreamOf(plan.plan_id())};
   call.precheck = [&](const Principal&) { return CheckCustomerMaintenance(plan); };
-  // The plan belongs to the account's unit.
-  absl::StatusOr<History> account = store_->ReadStream(domain::kAccount.StreamOf(plan.account_id()));
-  if (!account.ok()) return service::ToGrpcStatus(account.status());
+  // The plan belongs to the account's unit (an account the caller may see).
+  absl::StatusOr<std::string> unit =
+      domain::CheckId("plan.account_id", plan.account_id()).ok()
+          ? service::VisibleUnitOf(*store_, *tokens_, *context,
+                                   domain::kAccount.StreamOf(plan.account_id()))
+          : std::string();
+  if (!unit.ok()) return service::ToGrpcStatus(unit.status());
   call.creates = true;
   call.unit_field = "plan.account_id";
-  call.unit = account->empty() ? "" : domain::StreamOrgUnit(*account);
+  call.unit = *unit;
   call.decide = [&](const Principal& principal,
                     const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-    GL_ASSIGN_OR_RETURN(History visible,
-                        VisibleStream(*store_, principal, domain::kAccount.StreamOf(plan.account_id())));
+    GL_ASSIGN_OR_RETURN(
+        History visible,
+        VisibleStream(*store_, principal, domain::kAccount.StreamOf(plan.account_id())));
     return service::OneEvent(DecideCustomerMaintenance(FoldOutagePlan(history), visible, plan));
   };
   call.request = request;
@@ -251,15 +257,19 @@ grpc::Status MarketingService::PlanGridOutage(grpc::ServerContext* context,
   CommandCall call{
       {"marketing_manager"}, request->command_id(), domain::kOutage.StreamOf(plan.plan_id())};
   call.precheck = [&](const Principal&) { return CheckGridOutage(plan); };
-  absl::StatusOr<History> feeder = store_->ReadStream(domain::kSupply.StreamOf(plan.feeder_id()));
-  if (!feeder.ok()) return service::ToGrpcStatus(feeder.status());
+  absl::StatusOr<std::string> unit =
+      domain::CheckId("plan.feeder_id", plan.feeder_id()).ok()
+          ? service::VisibleUnitOf(*store_, *tokens_, *context,
+                                   domain::kSupply.StreamOf(plan.feeder_id()))
+          : std::string();
+  if (!unit.ok()) return service::ToGrpcStatus(unit.status());
   call.creates = true;
   call.unit_field = "plan.feeder_id";
-  call.unit = feeder->empty() ? "" : domain::StreamOrgUnit(*feeder);
+  call.unit = *unit;
   call.decide = [&](const Principal& principal,
                     const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-    GL_ASSIGN_OR_RETURN(History visible,
-                        VisibleStream(*store_, principal, domain::kSupply.StreamOf(plan.feeder_id())));
+    GL_ASSIGN_OR_RETURN(History visible, VisibleStream(*store_, principal,
+                                                       domain::kSupply.StreamOf(plan.feeder_id())));
     const metering::SupplyNodeState node = metering::FoldSupplyNode(visible);
     std::optional<v1::SupplyNodeRegistered> registered;
     if (node.registered) registered = node.node;
@@ -287,6 +297,72 @@ grpc::Status MarketingService::CoordinateOutage(grpc::ServerContext* context,
         VisibleStream(*store_, principal, domain::kOutage.StreamOf(request->grid_plan_id())));
     return service::OneEvent(DecideCoordination(FoldOutagePlan(history), FoldOutagePlan(grid),
                                                 *request, principal.name));
+  };
+  call.request = request;
+  return service::ServeCommand(*store_, *tokens_, *context, call, reply);
+}
+
+grpc::Status MarketingService::MeasureKpis(grpc::ServerContext* context,
+                                           const v1::MeasureKpisRequest* request,
+                                           v1::CommandReply* reply) {
+  // The unit: the request's, else the caller's (a failed authentication is
+  // answered by ServeCommand).
+  std::string unit = request->org_unit();
+  if (unit.empty()) {
+    absl::StatusOr<Principal> principal = service::Authenticate(*tokens_, *context);
+    if (principal.ok()) unit = principal->org_unit;
+  }
+  CommandCall call{{"marketing_manager"}, request->command_id(), domain::KpiStreamOf(unit)};
+  const v1::Period& period = request->period();
+  call.precheck = [&](const Principal&) -> absl::Status {
+    GL_RETURN_IF_ERROR(domain::CheckOrgUnit("org_unit", unit));
+    if (period.year() < 1990 || period.year() > 2100 || period.month() < 1 || period.month() > 12) {
+      return absl::InvalidArgumentError("period: must be a month of 1990–2100");
+    }
+    return absl::OkStatus();
+  };
+  call.creates = true;
+  call.unit_field = "org_unit";
+  call.unit = unit;
+  call.decide = [&](const Principal&,
+                    const History&) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
+    std::shared_ptr<projections::ProjectionRunner> kpis =
+        views_ == nullptr ? nullptr : views_->Find("kpi");
+    if (kpis == nullptr) {
+      return absl::FailedPreconditionError(
+          "this server hosts no kpi view (--views); measure on one that does");
+    }
+    const projections::ViewReader reader(kpis->db());
+    GL_ASSIGN_OR_RETURN(v1::KpiReport report,
+                        projections::ReadKpis(reader, unit, period, domain::UtilityToday()));
+    v1::DomainEvent event;
+    v1::KpiMeasured& measured = *event.mutable_kpi_measured();
+    measured.set_org_unit(unit);
+    *measured.mutable_period() = period;
+    *measured.mutable_as_of() = report.as_of();
+    for (const v1::KpiValue& v : report.values()) {
+      if (!v.has_target()) continue;
+      v1::KpiMeasurement& m = *measured.add_values();
+      m.set_kpi(v.kpi());
+      m.set_measure(v.measure());
+      m.set_value(v.value());
+      m.set_unit(v.unit());
+      m.set_numerator(v.numerator());
+      m.set_denominator(v.denominator());
+      m.set_target_value(v.target_value());
+      m.set_meets_target(v.meets_target());
+    }
+    if (measured.values().empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no KPI target is set for ", unit, " and ", period.year(), "-",
+                       period.month(), " (SetKpiTarget): nothing to measure against"));
+    }
+    for (const v1::Position& p : reader.reflects().next()) {
+      v1::PartitionMark& mark = *measured.add_reflects();
+      mark.set_partition(p.partition());
+      mark.set_next_offset(p.offset());
+    }
+    return std::vector<v1::DomainEvent>{std::move(event)};
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);

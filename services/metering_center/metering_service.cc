@@ -58,8 +58,7 @@ absl::StatusOr<v1::MeterState> VisibleMeter(eventstore::EventStore& store,
 
 // Supply node `node_id` as a caller in `unit` may see it: folded from its
 // stream, or unregistered when it has no events or lies outside `unit`.
-absl::StatusOr<SupplyNodeState> VisibleNode(eventstore::EventStore& store,
-                                            const std::string& unit,
+absl::StatusOr<SupplyNodeState> VisibleNode(eventstore::EventStore& store, const std::string& unit,
                                             const std::string& node_id) {
   if (node_id.empty()) return SupplyNodeState{};
   GL_ASSIGN_OR_RETURN(History history, store.ReadStream(domain::kSupply.StreamOf(node_id)));
@@ -147,8 +146,7 @@ grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
   return Run(
       context, *request, request->command_id(), "installation.bar_code",
       request->installation().bar_code(),
-      [&](const v1::MeterState& meter,
-          const History& history) -> absl::StatusOr<v1::DomainEvent> {
+      [&](const v1::MeterState& meter, const History& history) -> absl::StatusOr<v1::DomainEvent> {
         GL_ASSIGN_OR_RETURN(v1::DomainEvent event, DecideInstall(meter, request->installation()));
         const std::string& node_id = request->installation().supply_node_id();
         if (node_id.empty()) return event;
@@ -157,7 +155,8 @@ grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
                             VisibleNode(*store_, domain::StreamOrgUnit(history), node_id));
         if (!node.registered) {
           return absl::NotFoundError(absl::StrCat("installation.supply_node_id: supply node ",
-                                                  node_id, " is not registered in the unit "
+                                                  node_id,
+                                                  " is not registered in the unit "
                                                   "holding the meter"));
         }
         return event;
@@ -303,21 +302,22 @@ grpc::Status MeteringService::RegisterSupplyNode(grpc::ServerContext* context,
   call.stream_id = domain::kSupply.StreamOf(node.node_id());
   call.precheck = [&](const Principal&) { return CheckSupplyNode(node); };
   call.creates = true;
-  // A transformer area is in its feeder's unit: named, or looked up.
+  // A transformer area is in its feeder's unit: named, or the feeder's (one
+  // the caller may see).
   std::string unit = node.org_unit();
-  absl::StatusOr<History> feeder_history = History{};
-  if (node.kind() == v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA && domain::CheckId("", node.feeder_id()).ok()) {
-    feeder_history = store_->ReadStream(domain::kSupply.StreamOf(node.feeder_id()));
-    if (!feeder_history.ok()) return ToGrpcStatus(feeder_history.status());
-    if (unit.empty() && !feeder_history->empty()) unit = domain::StreamOrgUnit(*feeder_history);
+  if (unit.empty() && node.kind() == v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA &&
+      domain::CheckId("node.feeder_id", node.feeder_id()).ok()) {
+    absl::StatusOr<std::string> feeder_unit = service::VisibleUnitOf(
+        *store_, *tokens_, *context, domain::kSupply.StreamOf(node.feeder_id()));
+    if (!feeder_unit.ok()) return ToGrpcStatus(feeder_unit.status());
+    unit = *feeder_unit;
   }
   call.unit_field = "node.org_unit";
   call.unit = unit;
   call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
     SupplyNodeState feeder;
-    if (!feeder_history->empty() &&
-        service::InScope(principal, domain::StreamOrgUnit(*feeder_history))) {
-      feeder = FoldSupplyNode(*feeder_history);
+    if (node.kind() == v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA) {
+      GL_ASSIGN_OR_RETURN(feeder, VisibleNode(*store_, principal.org_unit, node.feeder_id()));
     }
     return service::OneEvent(DecideRegisterSupplyNode(FoldSupplyNode(history), feeder, node));
   };
@@ -352,8 +352,8 @@ grpc::Status MeteringService::RecordGatewayRead(grpc::ServerContext* context,
     // registered after that read until its removal is carried over.
     int64_t tail_wh = 0;
     if (node.last_read && node.last_read->bar_code() != request->bar_code()) {
-      GL_ASSIGN_OR_RETURN(History old_history, store_->ReadStream(domain::kMeter.StreamOf(
-                                                   node.last_read->bar_code())));
+      GL_ASSIGN_OR_RETURN(History old_history,
+                          store_->ReadStream(domain::kMeter.StreamOf(node.last_read->bar_code())));
       const v1::MeterState old_meter = FoldMeter(old_history);
       if (old_meter.state() == v1::METER_LIFECYCLE_STATE_INSTALLED &&
           old_meter.supply_node_id() == request->node_id()) {
@@ -387,15 +387,14 @@ grpc::Status MeteringService::ConnectAccount(grpc::ServerContext* context,
   };
   call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
     // The area must be in the caller's scope and hold the account's unit.
-    GL_ASSIGN_OR_RETURN(
-        SupplyNodeState area,
-        VisibleNode(*store_, principal.org_unit, request->transformer_area_id()));
+    GL_ASSIGN_OR_RETURN(SupplyNodeState area,
+                        VisibleNode(*store_, principal.org_unit, request->transformer_area_id()));
     if (area.registered && !history.empty() &&
         !domain::OrgUnitContains(area.node.org_unit(), domain::StreamOrgUnit(history))) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "transformer_area_id: area ", request->transformer_area_id(), " is in ",
-          area.node.org_unit(), ", the account in ", domain::StreamOrgUnit(history),
-          "; an account hangs from an area of its own county"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("transformer_area_id: area ", request->transformer_area_id(), " is in ",
+                       area.node.org_unit(), ", the account in ", domain::StreamOrgUnit(history),
+                       "; an account hangs from an area of its own county"));
     }
     return service::OneEvent(DecideConnectAccount(history, area, *request));
   };
