@@ -62,8 +62,8 @@ inline constexpr StreamCategory kClock{"clock", "clock-", kMarketingUnit};
 inline constexpr absl::string_view kClockStream = "clock-utility";
 
 inline constexpr StreamCategory kStreamCategories[] = {
-    kApplication, kTicket, kAccount, kTariff,  kWholesale,   kMeter, kVoucher, kSupply,
-    kKpi,         kApproval, kAlert, kOutage,  kOrgUnit,     kSupervision, kClock,
+    kApplication, kTicket,   kAccount, kTariff, kWholesale, kMeter,       kVoucher, kSupply,
+    kKpi,         kApproval, kAlert,   kOutage, kOrgUnit,   kSupervision, kClock,
 };
 
 // The KPI stream of an org unit: "/" becomes "." ("sn/xa/huyi" → "kpi-sn.xa.huyi").

@@ -114,9 +114,9 @@ absl::StatusOr<v1::DomainEvent> DecideCustomerMaintenance(
         "is unknown"));
   }
   if (!plan.feeder_id().empty() && plan.feeder_id() != connection->feeder_id()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "plan.feeder_id: ", plan.feeder_id(), " is not the account's feeder ",
-        connection->feeder_id()));
+    return absl::FailedPreconditionError(absl::StrCat("plan.feeder_id: ", plan.feeder_id(),
+                                                      " is not the account's feeder ",
+                                                      connection->feeder_id()));
   }
   plan.set_feeder_id(connection->feeder_id());
   plan.set_org_unit(domain::StreamOrgUnit(account_history));
@@ -152,8 +152,8 @@ std::optional<v1::CoordinationProposal> Coordinate(const v1::CustomerMaintenance
   const absl::Time c_end = domain::FromTimestamp(customer.ends_at());
   const absl::Time g_start = domain::FromTimestamp(grid.starts_at());
   const absl::Time g_end = domain::FromTimestamp(grid.ends_at());
-  const absl::Duration gap = std::max(absl::ZeroDuration(),
-                                      std::max(c_start, g_start) - std::min(c_end, g_end));
+  const absl::Duration gap =
+      std::max(absl::ZeroDuration(), std::max(c_start, g_start) - std::min(c_end, g_end));
   if (gap > within) return std::nullopt;
   const absl::Duration customer_length = c_end - c_start;
   const absl::Duration grid_length = g_end - g_start;
@@ -184,9 +184,9 @@ std::vector<v1::CoordinationProposal> ProposeCoordinations(
   std::sort(proposals.begin(), proposals.end(),
             [](const v1::CoordinationProposal& a, const v1::CoordinationProposal& b) {
               return std::tie(a.customer_plan().feeder_id(), a.customer_plan().plan_id(),
-                              a.grid_plan().plan_id()) <
-                     std::tie(b.customer_plan().feeder_id(), b.customer_plan().plan_id(),
-                              b.grid_plan().plan_id());
+                              a.grid_plan().plan_id()) < std::tie(b.customer_plan().feeder_id(),
+                                                                  b.customer_plan().plan_id(),
+                                                                  b.grid_plan().plan_id());
             });
   return proposals;
 }
@@ -194,9 +194,9 @@ std::vector<v1::CoordinationProposal> ProposeCoordinations(
 absl::StatusOr<absl::Duration> CoordinationWithin(int32_t within_days) {
   if (within_days == 0) return absl::Hours(24 * kDefaultCoordinationDays);
   if (within_days < 0 || within_days > kMaxCoordinationDays) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("within_days: must be 1 to ", kMaxCoordinationDays, " (0: the default ",
-                     kDefaultCoordinationDays, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("within_days: must be 1 to ",
+                                                   kMaxCoordinationDays, " (0: the default ",
+                                                   kDefaultCoordinationDays, ")"));
   }
   return absl::Hours(24 * within_days);
 }
@@ -207,15 +207,16 @@ absl::StatusOr<v1::DomainEvent> DecideCoordination(const OutagePlanState& custom
                                                    const std::string& principal) {
   GL_RETURN_IF_ERROR(domain::CheckId("customer_plan_id", request.customer_plan_id()));
   GL_RETURN_IF_ERROR(domain::CheckId("grid_plan_id", request.grid_plan_id()));
-  GL_RETURN_IF_ERROR(domain::CheckText("reason", request.reason(), kMaxReasonBytes, !request.accept()));
+  GL_RETURN_IF_ERROR(
+      domain::CheckText("reason", request.reason(), kMaxReasonBytes, !request.accept()));
   GL_ASSIGN_OR_RETURN(const absl::Duration within, CoordinationWithin(request.within_days()));
   if (!customer.customer) {
     return absl::NotFoundError(absl::StrCat("customer_plan_id: ", request.customer_plan_id(),
                                             " is not a customer's maintenance plan"));
   }
   if (!grid.grid) {
-    return absl::NotFoundError(absl::StrCat("grid_plan_id: ", request.grid_plan_id(),
-                                            " is not a grid outage plan"));
+    return absl::NotFoundError(
+        absl::StrCat("grid_plan_id: ", request.grid_plan_id(), " is not a grid outage plan"));
   }
   if (customer.decision) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -242,9 +243,9 @@ absl::StatusOr<v1::DomainEvent> DecideCoordination(const OutagePlanState& custom
   if (request.accept()) {
     std::optional<v1::CoordinationProposal> proposal = Coordinate(c, g, within);
     if (!proposal) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the plans are more than ", absl::ToInt64Hours(within) / 24,
-          " days apart (within_days); they cannot be coordinated"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the plans are more than ", absl::ToInt64Hours(within) / 24,
+                       " days apart (within_days); they cannot be coordinated"));
     }
     *decided.mutable_starts_at() = proposal->starts_at();
     *decided.mutable_ends_at() = proposal->ends_at();

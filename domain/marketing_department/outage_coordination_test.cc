@@ -51,8 +51,8 @@ TEST(OutageCoordination, ProposesOneOutageForPlansOfOneFeederWithinTheWindow) {
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->starts_at().seconds(), At(5, 6).seconds());
   EXPECT_EQ(p->ends_at().seconds(), At(5, 16).seconds());  // the longer: 10 h
-  EXPECT_EQ(p->energy_saved_wh(), 12'000'000);              // 2 MW × 6 h
-  EXPECT_EQ(p->gap_s(), 7 * 86400 - 4 * 3600);  // 5th 12:00 to 12th 08:00
+  EXPECT_EQ(p->energy_saved_wh(), 12'000'000);             // 2 MW × 6 h
+  EXPECT_EQ(p->gap_s(), 7 * 86400 - 4 * 3600);             // 5th 12:00 to 12th 08:00
 }
 
 TEST(OutageCoordination, OverlapHasNoGapAndDistantOrOtherFeederIsNotProposed) {
@@ -63,10 +63,10 @@ TEST(OutageCoordination, OverlapHasNoGapAndDistantOrOtherFeederIsNotProposed) {
   EXPECT_EQ(p->energy_saved_wh(), 8'000'000);  // 2 MW × 4 h
   EXPECT_FALSE(Coordinate(Customer(20, 4), Grid(5, 8), absl::Hours(24 * 14)).has_value());
   EXPECT_FALSE(Coordinate(Customer(5, 4, "F-2"), Grid(5, 8), absl::Hours(24)).has_value());
-  EXPECT_EQ(ProposeCoordinations({Customer(5, 4), Customer(25, 4)}, {Grid(5, 8)},
-                                 absl::Hours(24 * 14))
-                .size(),
-            1u);
+  EXPECT_EQ(
+      ProposeCoordinations({Customer(5, 4), Customer(25, 4)}, {Grid(5, 8)}, absl::Hours(24 * 14))
+          .size(),
+      1u);
 }
 
 TEST(OutageCoordination, ChecksWindowsAndLoads) {
@@ -77,8 +77,8 @@ TEST(OutageCoordination, ChecksWindowsAndLoads) {
   no_load.set_load_w(0);
   EXPECT_THAT(CheckCustomerMaintenance(no_load).message(), HasSubstr("plan.load_w"));
   v1::GridOutagePlanned long_outage = Grid(1, 4);
-  *long_outage.mutable_ends_at() = domain::ToTimestamp(domain::FromTimestamp(At(1, 6)) +
-                                                       absl::Hours(24 * 31));
+  *long_outage.mutable_ends_at() =
+      domain::ToTimestamp(domain::FromTimestamp(At(1, 6)) + absl::Hours(24 * 31));
   EXPECT_THAT(CheckGridOutage(long_outage).message(), HasSubstr("30 days"));
   EXPECT_THAT(CoordinationWithin(91).status().message(), HasSubstr("within_days"));
 }

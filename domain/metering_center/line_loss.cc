@@ -32,8 +32,7 @@ void InMemoryLineLossMemory::PutConnection(const std::string& account_id,
                                            const v1::SupplyConnection& connection) {
   connections_[account_id] = connection;
 }
-void InMemoryLineLossMemory::PutBilled(const std::string& bill_id,
-                                       const v1::BilledEnergy& billed) {
+void InMemoryLineLossMemory::PutBilled(const std::string& bill_id, const v1::BilledEnergy& billed) {
   billed_[bill_id] = billed;
 }
 void InMemoryLineLossMemory::DeleteBilled(const std::string& bill_id) { billed_.erase(bill_id); }
@@ -121,8 +120,9 @@ std::optional<int64_t> LineLossRateBp(int64_t in_wh, int64_t billed_wh) {
   const __int128 numerator = static_cast<__int128>(in_wh - billed_wh) * 10000;
   const __int128 half = in_wh / 2;
   const bool negative = (numerator < 0) != (in_wh < 0);
-  const __int128 magnitude = ((numerator < 0 ? -numerator : numerator) + (half < 0 ? -half : half)) /
-                             (in_wh < 0 ? -in_wh : in_wh);
+  const __int128 magnitude =
+      ((numerator < 0 ? -numerator : numerator) + (half < 0 ? -half : half)) /
+      (in_wh < 0 ? -in_wh : in_wh);
   return static_cast<int64_t>(negative ? -magnitude : magnitude);
 }
 

@@ -237,8 +237,8 @@ absl::StatusOr<v1::DomainEvent> DecideInstall(const v1::MeterState& meter,
   }
   const bool gateway = meter.meter_type() == v1::METER_TYPE_GATEWAY;
   if (gateway) {
-    if (absl::Status s = domain::CheckId("installation.supply_node_id",
-                                         installation.supply_node_id());
+    if (absl::Status s =
+            domain::CheckId("installation.supply_node_id", installation.supply_node_id());
         !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(s.message(), " (a gateway meter is installed at a supply node)"));

@@ -108,14 +108,14 @@ absl::StatusOr<v1::DomainEvent> DecideRegisterSupplyNode(const SupplyNodeState& 
           absl::StrCat("node.feeder_id: feeder ", node.feeder_id(), " is not registered"));
     }
     if (feeder.node.kind() != v1::SUPPLY_NODE_KIND_FEEDER) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "node.feeder_id: ", node.feeder_id(), " is a ", SupplyNodeKindName(feeder.node.kind()),
-          ", not a feeder"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("node.feeder_id: ", node.feeder_id(), " is a ",
+                       SupplyNodeKindName(feeder.node.kind()), ", not a feeder"));
     }
     if (!node.org_unit().empty() && node.org_unit() != feeder.node.org_unit()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "node.org_unit: ", node.org_unit(), " is not the feeder's unit ",
-          feeder.node.org_unit(), " (a transformer area is in its feeder's county)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("node.org_unit: ", node.org_unit(), " is not the feeder's unit ",
+                       feeder.node.org_unit(), " (a transformer area is in its feeder's county)"));
     }
     node.set_org_unit(feeder.node.org_unit());
     if (node.substation().empty()) node.set_substation(feeder.node.substation());
@@ -165,9 +165,9 @@ absl::StatusOr<v1::DomainEvent> DecideGatewayRead(const SupplyNodeState& node,
     }
   }
   if (request.register_wh() < previous) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "register_wh: ", request.register_wh(), " is below the previous ", previous,
-        " Wh of meter ", request.bar_code(), "; registers never go backwards"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("register_wh: ", request.register_wh(), " is below the previous ", previous,
+                     " Wh of meter ", request.bar_code(), "; registers never go backwards"));
   }
   v1::DomainEvent event;
   v1::GatewayReadRecorded& read = *event.mutable_gateway_read_recorded();
@@ -178,8 +178,8 @@ absl::StatusOr<v1::DomainEvent> DecideGatewayRead(const SupplyNodeState& node,
   read.set_previous_register_wh(previous);
   read.set_carried_wh(carried);
   read.set_energy_wh(request.register_wh() - previous + carried);
-  *read.mutable_read_on() = request.has_read_on() ? request.read_on()
-                                                  : domain::ToDate(domain::UtilityDay(now));
+  *read.mutable_read_on() =
+      request.has_read_on() ? request.read_on() : domain::ToDate(domain::UtilityDay(now));
   return event;
 }
 
@@ -206,8 +206,8 @@ absl::StatusOr<v1::DomainEvent> DecideConnectAccount(
     closed = closed || envelope.payload().has_account_closed();
   }
   if (!opened) {
-    return absl::NotFoundError(absl::StrCat("account_id: account ", request.account_id(),
-                                            " is unknown"));
+    return absl::NotFoundError(
+        absl::StrCat("account_id: account ", request.account_id(), " is unknown"));
   }
   if (closed) {
     return absl::FailedPreconditionError(
@@ -224,9 +224,9 @@ absl::StatusOr<v1::DomainEvent> DecideConnectAccount(
   }
   const std::optional<v1::AccountConnected> current = AccountConnection(account_history);
   if (current && current->transformer_area_id() == request.transformer_area_id()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("account ", request.account_id(), " is already connected to ",
-                     request.transformer_area_id()));
+    return absl::FailedPreconditionError(absl::StrCat("account ", request.account_id(),
+                                                      " is already connected to ",
+                                                      request.transformer_area_id()));
   }
   v1::DomainEvent event;
   v1::AccountConnected& connected = *event.mutable_account_connected();

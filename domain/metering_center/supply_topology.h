@@ -57,7 +57,7 @@ absl::StatusOr<v1::DomainEvent> DecideRegisterSupplyNode(const SupplyNodeState& 
 
 // The meter a gateway read is taken from, as the service found it.
 struct GatewayMeter {
-  v1::MeterState meter;          // folded from its stream
+  v1::MeterState meter;               // folded from its stream
   int64_t installed_register_wh = 0;  // its total register when installed
 };
 

@@ -84,8 +84,7 @@ v1::RecordGatewayReadRequest Read(int64_t register_wh, v1::Period period = Month
 TEST(SupplyTopology, RegistersFeederAndAreaTakingTheFeedersUnit) {
   absl::StatusOr<v1::DomainEvent> feeder = DecideRegisterSupplyNode({}, {}, Feeder());
   ASSERT_TRUE(feeder.ok()) << feeder.status();
-  absl::StatusOr<v1::DomainEvent> area =
-      DecideRegisterSupplyNode({}, Registered(Feeder()), Area());
+  absl::StatusOr<v1::DomainEvent> area = DecideRegisterSupplyNode({}, Registered(Feeder()), Area());
   ASSERT_TRUE(area.ok()) << area.status();
   EXPECT_EQ(area->supply_node_registered().org_unit(), "sn/xa/huyi");
   EXPECT_EQ(area->supply_node_registered().substation(), "Huyi 110 kV");
@@ -94,8 +93,7 @@ TEST(SupplyTopology, RegistersFeederAndAreaTakingTheFeedersUnit) {
 TEST(SupplyTopology, RefusesBadRegistrations) {
   v1::SupplyNodeRegistered no_kind = Feeder();
   no_kind.clear_kind();
-  EXPECT_THAT(DecideRegisterSupplyNode({}, {}, no_kind).status().message(),
-              HasSubstr("node.kind"));
+  EXPECT_THAT(DecideRegisterSupplyNode({}, {}, no_kind).status().message(), HasSubstr("node.kind"));
   v1::SupplyNodeRegistered no_unit = Feeder();
   no_unit.clear_org_unit();
   EXPECT_THAT(DecideRegisterSupplyNode({}, {}, no_unit).status().message(),
@@ -122,8 +120,8 @@ TEST(GatewayRead, FirstReadCountsFromTheInstalledRegister) {
 
 TEST(GatewayRead, NextReadCountsFromTheLastAndRefusesGoingBack) {
   SupplyNodeState node = Registered(Feeder());
-  node.last_read = DecideGatewayRead(node, MeterAt("F-1"), 0, Read(51000), Now())
-                       ->gateway_read_recorded();
+  node.last_read =
+      DecideGatewayRead(node, MeterAt("F-1"), 0, Read(51000), Now())->gateway_read_recorded();
   absl::StatusOr<v1::DomainEvent> next =
       DecideGatewayRead(node, MeterAt("F-1"), 0, Read(80000, Month(2026, 12)), Now());
   ASSERT_TRUE(next.ok()) << next.status();
@@ -140,8 +138,8 @@ TEST(GatewayRead, NextReadCountsFromTheLastAndRefusesGoingBack) {
 
 TEST(GatewayRead, AnExchangedMeterCarriesTheOldMetersTail) {
   SupplyNodeState node = Registered(Feeder());
-  node.last_read = DecideGatewayRead(node, MeterAt("F-1"), 0, Read(51000), Now())
-                       ->gateway_read_recorded();
+  node.last_read =
+      DecideGatewayRead(node, MeterAt("F-1"), 0, Read(51000), Now())->gateway_read_recorded();
   absl::StatusOr<v1::DomainEvent> read = DecideGatewayRead(
       node, MeterAt("F-1", "G-2", 0), 7000, Read(20000, Month(2026, 12), "G-2"), Now());
   ASSERT_TRUE(read.ok()) << read.status();
@@ -150,10 +148,9 @@ TEST(GatewayRead, AnExchangedMeterCarriesTheOldMetersTail) {
 }
 
 TEST(GatewayRead, RefusesAMeterNotInstalledAtTheNodeAndAnUnknownNode) {
-  EXPECT_EQ(DecideGatewayRead(Registered(Feeder()), MeterAt("F-2"), 0, Read(5), Now())
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      DecideGatewayRead(Registered(Feeder()), MeterAt("F-2"), 0, Read(5), Now()).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(DecideGatewayRead({}, MeterAt("F-1"), 0, Read(5), Now()).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_THAT(DecideGatewayRead(Registered(Feeder()), MeterAt("F-1"), 0, Read(-1), Now())
@@ -214,11 +211,12 @@ TEST(LineLossRate, RoundsHalfAwayFromZeroAndHasNoneWithoutEnergyIn) {
 TEST(LineLoss, SharesSumToTheEventsTotals) {
   std::mt19937 random(20261204);
   InMemoryLineLossMemory memory;
-  std::map<std::string, int64_t> folded;    // "<node>/<yyyymm>/in|billed"
-  std::map<std::string, int64_t> expected;  // the same, from the events
-  std::map<std::string, std::string> area_of;       // account → area
-  std::map<std::string, std::string> feeder_of;     // area → feeder
-  std::map<std::string, std::pair<std::string, std::pair<int, int64_t>>> bills;  // id → area, month, Wh
+  std::map<std::string, int64_t> folded;         // "<node>/<yyyymm>/in|billed"
+  std::map<std::string, int64_t> expected;       // the same, from the events
+  std::map<std::string, std::string> area_of;    // account → area
+  std::map<std::string, std::string> feeder_of;  // area → feeder
+  std::map<std::string, std::pair<std::string, std::pair<int, int64_t>>>
+      bills;  // id → area, month, Wh
   auto fold = [&](const v1::DomainEvent& event) {
     absl::StatusOr<std::vector<EnergyShare>> shares = FoldLineLoss(Envelope(event), memory);
     ASSERT_TRUE(shares.ok()) << shares.status();
@@ -261,7 +259,8 @@ TEST(LineLoss, SharesSumToTheEventsTotals) {
       }
       case 1: {  // a gateway read
         const bool feeder = random() % 2 == 0;
-        const std::string node = feeder ? absl::StrCat("F-", random() % 3) : areas[random() % areas.size()];
+        const std::string node =
+            feeder ? absl::StrCat("F-", random() % 3) : areas[random() % areas.size()];
         v1::GatewayReadRecorded& r = *e.mutable_gateway_read_recorded();
         r.set_node_id(node);
         *r.mutable_period() = Month(2026, month);

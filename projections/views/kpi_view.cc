@@ -101,8 +101,8 @@ absl::Status ApplyLineLoss(const v1::EventEnvelope& event, ViewTxn& txn) {
                       metering::FoldLineLoss(event, memory));
   for (const metering::EnergyShare& share : shares) {
     const std::string period = PeriodKey(share.period);
-    GL_RETURN_IF_ERROR(
-        AddLineLoss(txn, LineLossNodeKey(share.org_unit, period, share.kind, share.node_id), share));
+    GL_RETURN_IF_ERROR(AddLineLoss(
+        txn, LineLossNodeKey(share.org_unit, period, share.kind, share.node_id), share));
     if (share.kind != v1::SUPPLY_NODE_KIND_FEEDER) continue;
     for (const std::string& unit : UnitAndAncestors(share.org_unit)) {
       GL_RETURN_IF_ERROR(AddLineLoss(txn, LineLossUnitKey(unit, period), share));
@@ -309,8 +309,8 @@ absl::Status ApplyMeterEvent(const v1::EventEnvelope& event, ViewTxn& txn) {
 // Whether higher values of the KPI are better.
 bool HigherIsBetter(v1::Kpi kpi) {
   return kpi != v1::KPI_READ_ERROR_RATE && kpi != v1::KPI_ARREARS &&
-         kpi != v1::KPI_LINE_LOSS_RATE &&
-         kpi != v1::KPI_METERS_OVERDUE_FOR_VERIFICATION && kpi != v1::KPI_VOUCHERS_REFUSED;
+         kpi != v1::KPI_LINE_LOSS_RATE && kpi != v1::KPI_METERS_OVERDUE_FOR_VERIFICATION &&
+         kpi != v1::KPI_VOUCHERS_REFUSED;
 }
 
 int64_t RateBp(int64_t numerator, int64_t denominator) {
@@ -547,8 +547,8 @@ class KpiReportBuilder {
     auto add = [&](absl::string_view breakdown, const v1::LineLossCounters& c) {
       const int64_t loss = c.energy_in_wh() - c.energy_billed_wh();
       Add(v1::KPI_LINE_LOSS_RATE, "rate", breakdown,
-          metering::LineLossRateBp(c.energy_in_wh(), c.energy_billed_wh()).value_or(0), "bp",
-          loss, c.energy_in_wh());
+          metering::LineLossRateBp(c.energy_in_wh(), c.energy_billed_wh()).value_or(0), "bp", loss,
+          c.energy_in_wh());
     };
     v1::LineLossCounters unit;
     GL_RETURN_IF_ERROR(

@@ -293,8 +293,8 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
       stored.mutable_pending()->Swap(&waiting);
     } else {
       int covered = 0;
-      while (covered < stored.pending_size() &&
-             Covered(ticks, stored.pending(covered).partition(), stored.pending(covered).offset())) {
+      while (covered < stored.pending_size() && Covered(ticks, stored.pending(covered).partition(),
+                                                        stored.pending(covered).offset())) {
         ++covered;
       }
       if (covered > 0) {
