@@ -666,7 +666,7 @@ class Demo {
       p->set_load_w(load_w);
       p->set_reason("annual overhaul of the customer's substation");
       v1::CommandReply reply;
-      Do("customer_service", "plan customer maintenance",
+      Do("marketing_manager", "plan customer maintenance",
          [&](grpc::ClientContext* c) { return marketing_->PlanCustomerMaintenance(c, r, &reply); });
     };
     // Accounts 0 and 4 hang from area 0 (feeder 0); account 6 from area 2 (feeder 1).

@@ -537,12 +537,17 @@ TEST_P(SupervisionE2eTest, SupplyNetworkLineLossAndOutageCoordination) {
                         " } ends_at { seconds: ", absl::ToUnixSeconds(start + absl::Hours(hours)),
                         " }");
   };
-  expect_ok(call("clerk", k + "PlanCustomerMaintenance",
+  expect_refused(
+      call("clerk", k + "PlanCustomerMaintenance",
+           absl::StrCat(R"(plan { plan_id: "OC-1" account_id: "acct-ll" load_w: 500000 )",
+                        window(10, 8, 10), " }")),
+      grpc::StatusCode::PERMISSION_DENIED, "marketing_manager");
+  expect_ok(call("manager", k + "PlanCustomerMaintenance",
                  absl::StrCat(R"(plan { plan_id: "OC-1" account_id: "acct-ll" load_w: 500000 )",
                               window(10, 8, 10), " }")),
             "customer plan");
   expect_refused(
-      call("clerk", k + "PlanCustomerMaintenance",
+      call("manager", k + "PlanCustomerMaintenance",
            absl::StrCat(R"(plan { plan_id: "OC-2" account_id: "acct-ll" load_w: 500000 )",
                         "starts_at { seconds: 1900000000 } ends_at { seconds: 1899999000 } }")),
       grpc::StatusCode::INVALID_ARGUMENT, "plan.ends_at");

@@ -622,6 +622,46 @@ TEST_F(LineLossTest, FeederAndAreaLossOutOfRange) {
   ExpectRebuildAndReplayAgree();
 }
 
+// A month judged in range leaves the scan; a lower threshold set later
+// judges it again (and raises), and the alert names the node's stream while
+// its evidence is the bill it rests on.
+TEST_F(LineLossTest, LoweredThresholdJudgesSettledMonthsAgain) {
+  Bill("42", "B-42", 59000);  // feeder 484 bp, area 167 bp: in range
+  Tick(At(6, 10));
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 0, 0, "in range");
+  Tick(At(6, 11));
+  Append(domain::SupervisionStreamOf("sn/xa"), Payload([](v1::DomainEvent& e) {
+           v1::SupervisionThresholdSet* t = e.mutable_supervision_threshold_set();
+           t->set_org_unit("sn/xa");
+           t->set_rule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE);
+           t->set_value(400);
+         }),
+         At(6, 12));
+  Tick(At(6, 12, 12));
+  ExpectRule(v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE, 1, 0, "below the new threshold");
+  ExpectRule(v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE, 0, 0, "its own threshold unchanged");
+  v1::Checkpoint from;
+  int found = 0;
+  for (;;) {
+    absl::StatusOr<eventstore::ReadAllResult> read = store_->ReadAll(from, 1000);
+    ASSERT_TRUE(read.ok());
+    if (read->events.empty()) break;
+    for (const v1::EventEnvelope& e : read->events) {
+      if (!e.payload().has_supervision_alert_raised()) continue;
+      const v1::SupervisionAlertRaised& raised = e.payload().supervision_alert_raised();
+      EXPECT_EQ(raised.subject_stream_id(), domain::kSupply.StreamOf("F-1"));
+      ASSERT_EQ(raised.evidence_size(), 1);
+      EXPECT_EQ(raised.evidence(0).stream_id(), domain::kAccount.StreamOf("42"));
+      EXPECT_EQ(raised.observed(), 484);
+      EXPECT_EQ(raised.threshold(), 400);
+      ++found;
+    }
+    from = read->next;
+  }
+  EXPECT_EQ(found, 1);
+  ExpectRebuildAndReplayAgree();
+}
+
 // More billed than entered is a negative loss: an alert at any threshold;
 // energy billed with no gateway read at all, too.
 TEST_F(LineLossTest, NegativeLossAndNoEnergyInAlert) {

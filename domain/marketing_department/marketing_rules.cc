@@ -17,9 +17,20 @@ absl::Status CheckKpiTarget(const v1::KpiTargetSet& target) {
       target.period().month() > 12) {
     return absl::InvalidArgumentError("target.period: must be a valid month");
   }
-  if (target.target_unit() != "bp" && target.target_unit() != "fen" &&
-      target.target_unit() != "count") {
-    return absl::InvalidArgumentError("target.target_unit: must be bp, fen or count");
+  if (!v1::Kpi_IsValid(target.kpi())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target.kpi: ", static_cast<int>(target.kpi()), " is not a known KPI"));
+  }
+  // The unit the KPI view reports the KPI in (KPIS.md).
+  const std::string unit = target.kpi() == v1::KPI_ARREARS ? "fen"
+                           : target.kpi() == v1::KPI_METERS_OVERDUE_FOR_VERIFICATION ||
+                                   target.kpi() == v1::KPI_VOUCHERS_REFUSED
+                               ? "count"
+                               : "bp";
+  if (target.target_unit() != unit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target.target_unit: ", v1::Kpi_Name(target.kpi()), " is in ", unit,
+                     ", not \"", target.target_unit(), "\""));
   }
   if (target.target_unit() == "bp" &&
       (target.target_value() < 0 || target.target_value() > 10000)) {

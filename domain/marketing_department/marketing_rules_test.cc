@@ -57,9 +57,12 @@ TEST(KpiTargetTest, RefusesEachBrokenFieldByName) {
   target = Target();
   target.set_target_value(10001);
   EXPECT_THAT(CheckKpiTarget(target).message(), HasSubstr("0..10000 bp"));
-  target.set_target_unit("fen");  // an amount has no 10,000 ceiling
+  target.set_target_unit("fen");  // a rate is in basis points
+  EXPECT_THAT(CheckKpiTarget(target).message(), HasSubstr("KPI_FEE_RECOVERY_RATE is in bp"));
+  target.set_kpi(v1::KPI_ARREARS);  // an amount has no 10,000 ceiling
   EXPECT_TRUE(CheckKpiTarget(target).ok());
-  EXPECT_EQ(CheckKpiTarget(target).code(), absl::StatusCode::kOk);
+  target.set_kpi(static_cast<v1::Kpi>(99));
+  EXPECT_THAT(CheckKpiTarget(target).message(), HasSubstr("target.kpi"));
 }
 
 TEST(BayApprovalTest, GrantsOnlyAnApplicationWaitingForIt) {

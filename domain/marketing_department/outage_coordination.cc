@@ -74,6 +74,25 @@ absl::Status CheckGridOutage(const v1::GridOutagePlanned& plan) {
 
 namespace {
 
+// A plan still to come (its window ends after `now`), in `unit` when it
+// names one.
+absl::Status RequireAhead(const google::protobuf::Timestamp& ends_at, absl::Time now) {
+  if (domain::FromTimestamp(ends_at) <= now) {
+    return absl::FailedPreconditionError(
+        "plan.ends_at: the window is over by the command's time; plan outages still to come");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireUnit(const std::string& named, const std::string& unit,
+                         absl::string_view whose) {
+  if (!named.empty() && named != unit) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("plan.org_unit: ", named, " is not ", whose, " unit ", unit));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RequireNew(const OutagePlanState& existing, const std::string& plan_id) {
   if (existing.customer || existing.grid) {
     return absl::AlreadyExistsError(
@@ -86,9 +105,10 @@ absl::Status RequireNew(const OutagePlanState& existing, const std::string& plan
 
 absl::StatusOr<v1::DomainEvent> DecideCustomerMaintenance(
     const OutagePlanState& existing, const std::vector<v1::EventEnvelope>& account_history,
-    v1::CustomerMaintenancePlanned plan) {
+    v1::CustomerMaintenancePlanned plan, absl::Time now) {
   GL_RETURN_IF_ERROR(CheckCustomerMaintenance(plan));
   GL_RETURN_IF_ERROR(RequireNew(existing, plan.plan_id()));
+  GL_RETURN_IF_ERROR(RequireAhead(plan.ends_at(), now));
   bool opened = false;
   bool closed = false;
   std::optional<v1::AccountConnected> connection;
@@ -118,8 +138,10 @@ absl::StatusOr<v1::DomainEvent> DecideCustomerMaintenance(
                                                       " is not the account's feeder ",
                                                       connection->feeder_id()));
   }
+  const std::string unit = domain::StreamOrgUnit(account_history);
+  GL_RETURN_IF_ERROR(RequireUnit(plan.org_unit(), unit, "the account's"));
   plan.set_feeder_id(connection->feeder_id());
-  plan.set_org_unit(domain::StreamOrgUnit(account_history));
+  plan.set_org_unit(unit);
   v1::DomainEvent event;
   *event.mutable_customer_maintenance_planned() = std::move(plan);
   return event;
@@ -127,9 +149,10 @@ absl::StatusOr<v1::DomainEvent> DecideCustomerMaintenance(
 
 absl::StatusOr<v1::DomainEvent> DecideGridOutage(
     const OutagePlanState& existing, const std::optional<v1::SupplyNodeRegistered>& feeder,
-    v1::GridOutagePlanned plan) {
+    v1::GridOutagePlanned plan, absl::Time now) {
   GL_RETURN_IF_ERROR(CheckGridOutage(plan));
   GL_RETURN_IF_ERROR(RequireNew(existing, plan.plan_id()));
+  GL_RETURN_IF_ERROR(RequireAhead(plan.ends_at(), now));
   if (!feeder) {
     return absl::NotFoundError(
         absl::StrCat("plan.feeder_id: feeder ", plan.feeder_id(), " is not registered"));
@@ -138,6 +161,7 @@ absl::StatusOr<v1::DomainEvent> DecideGridOutage(
     return absl::FailedPreconditionError(
         absl::StrCat("plan.feeder_id: ", plan.feeder_id(), " is not a feeder"));
   }
+  GL_RETURN_IF_ERROR(RequireUnit(plan.org_unit(), feeder->org_unit(), "the feeder's"));
   plan.set_org_unit(feeder->org_unit());
   v1::DomainEvent event;
   *event.mutable_grid_outage_planned() = std::move(plan);

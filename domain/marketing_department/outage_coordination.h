@@ -53,16 +53,19 @@ absl::Status CheckGridOutage(const v1::GridOutagePlanned& plan);
 
 // A customer's plan: `existing` is the plan's stream, `account_history` the
 // account's (open; connected to a transformer area, whose feeder the plan
-// takes along with the account's org unit).
+// takes along with the account's org unit; a feeder_id or org_unit the plan
+// names must be those). Its window must end after `now`, the command's
+// business time (FAILED_PRECONDITION).
 absl::StatusOr<v1::DomainEvent> DecideCustomerMaintenance(
     const OutagePlanState& existing, const std::vector<v1::EventEnvelope>& account_history,
-    v1::CustomerMaintenancePlanned plan);
+    v1::CustomerMaintenancePlanned plan, absl::Time now);
 
 // The grid's plan: `feeder` is the feeder's registration, if any (it must
-// be a feeder); the plan takes its org unit.
+// be a feeder); the plan takes its org unit (one it names must be that).
+// Its window must end after `now`.
 absl::StatusOr<v1::DomainEvent> DecideGridOutage(
     const OutagePlanState& existing, const std::optional<v1::SupplyNodeRegistered>& feeder,
-    v1::GridOutagePlanned plan);
+    v1::GridOutagePlanned plan, absl::Time now);
 
 // The coordinated window for a pair, or nullopt when they are on different
 // feeders or further apart than `within`.

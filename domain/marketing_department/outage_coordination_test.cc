@@ -17,6 +17,10 @@ google::protobuf::Timestamp At(int day, int hour) {
       absl::FromCivil(absl::CivilSecond(2027, 3, day, hour, 0, 0), domain::UtilityZone()));
 }
 
+absl::Time Before() {
+  return absl::FromCivil(absl::CivilSecond(2027, 2, 20, 9, 0, 0), domain::UtilityZone());
+}
+
 v1::CustomerMaintenancePlanned Customer(int day, int hours, const std::string& feeder = "F-1") {
   v1::CustomerMaintenancePlanned plan;
   plan.set_plan_id("C-1");
@@ -91,16 +95,25 @@ TEST(OutageCoordination, CustomerPlanTakesTheAccountsFeederAndUnit) {
   account.back().set_org_unit("sn/xa/huyi");
   v1::CustomerMaintenancePlanned plan = Customer(5, 4);
   plan.clear_feeder_id();
-  EXPECT_EQ(DecideCustomerMaintenance({}, account, plan).status().code(),
+  EXPECT_EQ(DecideCustomerMaintenance({}, account, plan, Before()).status().code(),
             absl::StatusCode::kFailedPrecondition);  // not connected
   v1::DomainEvent connected;
   connected.mutable_account_connected()->set_feeder_id("F-1");
   account.push_back(Envelope(connected));
-  absl::StatusOr<v1::DomainEvent> event = DecideCustomerMaintenance({}, account, plan);
+  absl::StatusOr<v1::DomainEvent> event = DecideCustomerMaintenance({}, account, plan, Before());
   ASSERT_TRUE(event.ok()) << event.status();
   EXPECT_EQ(event->customer_maintenance_planned().feeder_id(), "F-1");
   EXPECT_EQ(event->customer_maintenance_planned().org_unit(), "sn/xa/huyi");
-  EXPECT_EQ(DecideCustomerMaintenance({}, {}, plan).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(DecideCustomerMaintenance({}, {}, plan, Before()).status().code(),
+            absl::StatusCode::kNotFound);
+  // A window already over, or a unit other than the account's, is refused.
+  EXPECT_THAT(DecideCustomerMaintenance({}, account, plan, domain::FromTimestamp(At(6, 0)))
+                  .status()
+                  .message(),
+              HasSubstr("plan.ends_at"));
+  plan.set_org_unit("sn/bj/chencang");
+  EXPECT_THAT(DecideCustomerMaintenance({}, account, plan, Before()).status().message(),
+              HasSubstr("plan.org_unit"));
 }
 
 TEST(OutageCoordination, DecidesOnceWithTheComputedWindow) {

@@ -270,7 +270,7 @@ v1::SupervisedFacts LineLossDelta(const metering::EnergyShare& share,
   f.set_kind(std::string(feeder ? kSubjectFeederLoss : kSubjectAreaLoss));
   const std::string period = absl::StrFormat("%04d%02d", share.period.year(), share.period.month());
   f.set_subject(absl::StrCat(f.kind(), "/", share.node_id, "/", period));
-  f.set_stream_id(domain::kSupply.StreamOf(share.node_id));
+  f.set_stream_id(event.stream_id());  // the evidence: the read's or the bill's stream
   f.set_org_unit(share.org_unit);
   f.set_stream_version(event.stream_version());
   f.set_partition(event.position().partition());
@@ -291,6 +291,36 @@ void AddLineLossDelta(const v1::SupervisedFacts& delta, v1::SupervisedFacts* jud
   *judged = delta;  // identity and the evidence: the latest event folded
   judged->set_energy_in_wh(in);
   judged->set_energy_billed_wh(billed);
+}
+
+std::string SubjectStreamId(const v1::SupervisedFacts& f) {
+  if (!IsLineLossKind(f.kind())) return f.stream_id();
+  // "feeder-loss/<node>/<yyyymm>": the node's stream.
+  const absl::string_view subject = f.subject();
+  const size_t first = subject.find('/');
+  const size_t last = subject.rfind('/');
+  return domain::kSupply.StreamOf(subject.substr(first + 1, last - first - 1));
+}
+
+std::string ResolvedBecause(const SupervisionRuleSpec& rule, const v1::SupervisedFacts& f,
+                            int64_t threshold) {
+  if (f.ended()) return "the subject's process ended";
+  if (rule.rule == v1::SUPERVISION_RULE_KPI_OFF_TARGET) {
+    return f.measured().meets_target()
+               ? absl::StrCat("measured on target: ", f.measured().value(), " ",
+                              f.measured().unit(), " against ", f.measured().target_value())
+               : absl::StrCat("the condition no longer holds (threshold ", threshold, " ",
+                              rule.unit, ")");
+  }
+  if (IsLineLossKind(f.kind())) {
+    const std::optional<int64_t> rate =
+        metering::LineLossRateBp(f.energy_in_wh(), f.energy_billed_wh());
+    if (rate) {
+      return absl::StrCat("line loss ", *rate, " bp is within 0..", threshold, " (in ",
+                          f.energy_in_wh(), " Wh, billed ", f.energy_billed_wh(), " Wh)");
+    }
+  }
+  return absl::StrCat("the condition no longer holds (threshold ", threshold, " ", rule.unit, ")");
 }
 
 bool CanStillAlert(const v1::SupervisedFacts& f, absl::Time now) {

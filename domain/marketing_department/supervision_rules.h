@@ -93,6 +93,15 @@ v1::SupervisedFacts LineLossDelta(const metering::EnergyShare& share,
                                   const v1::EventEnvelope& event);
 void AddLineLossDelta(const v1::SupervisedFacts& delta, v1::SupervisedFacts* judged);
 
+// The stream an alert on `facts` is about: the subject's own (a line-loss
+// subject's is its node's, "supply-<node>"; its facts' stream_id is that of
+// the last event folded, the evidence).
+std::string SubjectStreamId(const v1::SupervisedFacts& facts);
+
+// Why an open alert of `rule` on `facts` is resolved, for people.
+std::string ResolvedBecause(const SupervisionRuleSpec& rule, const v1::SupervisedFacts& facts,
+                            int64_t threshold);
+
 // The subjects `event` changes and their facts after it, `known(subject)`
 // giving their facts before (nullopt for none). A payment's principal per
 // bill comes from `payment_lookup(account, payment_id)` on a reversal, and is

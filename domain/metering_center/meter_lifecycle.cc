@@ -235,6 +235,10 @@ absl::StatusOr<v1::DomainEvent> DecideInstall(const v1::MeterState& meter,
   if (absl::Status s = CheckBarCode("installation.bar_code", installation.bar_code()); !s.ok()) {
     return s;
   }
+  // Where a meter goes depends on its type: an unknown one is refused first.
+  if (meter.state() == v1::METER_LIFECYCLE_STATE_UNSPECIFIED) {
+    return Refuse(meter, "only a dispatched meter can be installed");
+  }
   const bool gateway = meter.meter_type() == v1::METER_TYPE_GATEWAY;
   if (gateway) {
     if (absl::Status s =

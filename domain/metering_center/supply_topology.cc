@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "common/status_macros.h"
 #include "domain/common/calendar.h"
 #include "domain/common/org_units.h"
@@ -80,8 +81,9 @@ absl::Status CheckSupplyNode(const v1::SupplyNodeRegistered& node) {
         return absl::InvalidArgumentError(
             "node.feeder_id: must be empty for a feeder (only a transformer area hangs from one)");
       }
-      if (node.org_unit().empty()) {
-        return absl::InvalidArgumentError("node.org_unit: required for a feeder (its county)");
+      if (domain::OrgUnitDepth(node.org_unit()) != 3) {
+        return absl::InvalidArgumentError(
+            "node.org_unit: a feeder's is its county (province/city/county), required");
       }
       return absl::OkStatus();
     case v1::SUPPLY_NODE_KIND_TRANSFORMER_AREA:
@@ -117,8 +119,13 @@ absl::StatusOr<v1::DomainEvent> DecideRegisterSupplyNode(const SupplyNodeState& 
           absl::StrCat("node.org_unit: ", node.org_unit(), " is not the feeder's unit ",
                        feeder.node.org_unit(), " (a transformer area is in its feeder's county)"));
     }
+    if (!node.substation().empty() && node.substation() != feeder.node.substation()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "node.substation: \"", node.substation(), "\" is not the feeder's substation \"",
+          feeder.node.substation(), "\" (a transformer area is fed from its feeder's)"));
+    }
     node.set_org_unit(feeder.node.org_unit());
-    if (node.substation().empty()) node.set_substation(feeder.node.substation());
+    node.set_substation(feeder.node.substation());
   }
   v1::DomainEvent event;
   *event.mutable_supply_node_registered() = std::move(node);
@@ -137,6 +144,28 @@ absl::StatusOr<v1::DomainEvent> DecideGatewayRead(const SupplyNodeState& node,
     return absl::InvalidArgumentError("register_wh: must be 0 or more");
   }
   if (request.has_read_on()) GL_RETURN_IF_ERROR(CheckDate("read_on", request.read_on()));
+  // A month is read once it is over, and never on a day still to come.
+  const absl::CivilDay today = domain::UtilityDay(now);
+  const absl::CivilDay month_over(
+      absl::CivilMonth(request.period().year(), request.period().month()) + 1);
+  if (today < month_over) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "period: ", PeriodText(request.period()), " has not ended on ",
+        absl::FormatCivilTime(today), "; a gateway read is taken after the month's end"));
+  }
+  if (request.has_read_on()) {
+    const absl::CivilDay read_on = domain::ToCivilDay(request.read_on());
+    if (read_on > today) {
+      return absl::InvalidArgumentError(absl::StrCat("read_on: ", absl::FormatCivilTime(read_on),
+                                                     " is after the command's day ",
+                                                     absl::FormatCivilTime(today)));
+    }
+    if (read_on < month_over) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "read_on: ", absl::FormatCivilTime(read_on), " is before ", PeriodText(request.period()),
+          " ended (", absl::FormatCivilTime(month_over), ")"));
+    }
+  }
   if (!node.registered) {
     return absl::NotFoundError(
         absl::StrCat("node_id: supply node ", request.node_id(), " is not registered"));

@@ -43,14 +43,15 @@ std::string SupplyNodeKindName(v1::SupplyNodeKind kind);
 
 // Field checks of a registration (fields "node.…"): node_id an id; kind
 // set; name required text (at most 200 bytes); a feeder's substation
-// required text (at most 200 bytes) and no feeder_id; a transformer area's
-// feeder_id an id; org_unit well formed when given (required for a feeder).
+// required text (at most 200 bytes), no feeder_id, and org_unit a county
+// (province/city/county); a transformer area's feeder_id an id; org_unit
+// well formed when given.
 absl::Status CheckSupplyNode(const v1::SupplyNodeRegistered& node);
 
 // Registers `node` (its stream's state `existing`). A transformer area
 // needs `feeder`, the state of the feeder it names: registered as a feeder
-// (NOT_FOUND or FAILED_PRECONDITION otherwise), of the same org unit when
-// the area names one; the area takes the feeder's org unit and substation.
+// (NOT_FOUND or FAILED_PRECONDITION otherwise), of the same org unit and
+// substation when the area names them; the area takes the feeder's.
 absl::StatusOr<v1::DomainEvent> DecideRegisterSupplyNode(const SupplyNodeState& existing,
                                                          const SupplyNodeState& feeder,
                                                          v1::SupplyNodeRegistered node);
@@ -62,8 +63,10 @@ struct GatewayMeter {
 };
 
 // A read of `node`'s gateway meter: field checks (node_id, bar_code, period,
-// register_wh ≥ 0, read_on a valid date when given), then the meter must
-// be installed at the node now, the period after the node's last read's,
+// register_wh ≥ 0, read_on a valid date when given); the period over by the
+// day of `now` (FAILED_PRECONDITION) and read_on, when given, from the day
+// after it up to that day (INVALID_ARGUMENT); then the meter must be
+// installed at the node now, the period after the node's last read's,
 // and the register not below the previous one: the meter's last read at
 // the node, or its register when installed. When the node's last read was
 // of another meter, `previous_meter_tail_wh` is what that meter registered

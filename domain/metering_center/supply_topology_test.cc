@@ -17,7 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 
 absl::Time Now() {
-  return absl::FromCivil(absl::CivilSecond(2026, 12, 1, 10, 0, 0), domain::UtilityZone());
+  return absl::FromCivil(absl::CivilSecond(2027, 1, 5, 10, 0, 0), domain::UtilityZone());
 }
 
 v1::Period Month(int year, int month) {
@@ -88,6 +88,14 @@ TEST(SupplyTopology, RegistersFeederAndAreaTakingTheFeedersUnit) {
   ASSERT_TRUE(area.ok()) << area.status();
   EXPECT_EQ(area->supply_node_registered().org_unit(), "sn/xa/huyi");
   EXPECT_EQ(area->supply_node_registered().substation(), "Huyi 110 kV");
+  v1::SupplyNodeRegistered elsewhere = Area();
+  elsewhere.set_substation("Zhouzhi 35 kV");
+  EXPECT_THAT(DecideRegisterSupplyNode({}, Registered(Feeder()), elsewhere).status().message(),
+              HasSubstr("node.substation"));
+  v1::SupplyNodeRegistered city_feeder = Feeder();
+  city_feeder.set_org_unit("sn/xa");
+  EXPECT_THAT(DecideRegisterSupplyNode({}, {}, city_feeder).status().message(),
+              HasSubstr("county"));
 }
 
 TEST(SupplyTopology, RefusesBadRegistrations) {
@@ -115,7 +123,30 @@ TEST(GatewayRead, FirstReadCountsFromTheInstalledRegister) {
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->gateway_read_recorded().previous_register_wh(), 1000);
   EXPECT_EQ(read->gateway_read_recorded().energy_wh(), 50000);
-  EXPECT_EQ(read->gateway_read_recorded().read_on().day(), 1);
+  EXPECT_EQ(read->gateway_read_recorded().read_on().day(), 5);
+}
+
+TEST(GatewayRead, OnlyAMonthThatIsOverAndNeverAFutureDay) {
+  EXPECT_THAT(
+      DecideGatewayRead(Registered(Feeder()), MeterAt("F-1"), 0, Read(51000, Month(2027, 1)), Now())
+          .status()
+          .message(),
+      HasSubstr("has not ended"));
+  v1::RecordGatewayReadRequest future = Read(51000);
+  future.mutable_read_on()->set_year(2027);
+  future.mutable_read_on()->set_month(1);
+  future.mutable_read_on()->set_day(6);
+  EXPECT_THAT(
+      DecideGatewayRead(Registered(Feeder()), MeterAt("F-1"), 0, future, Now()).status().message(),
+      HasSubstr("read_on"));
+  v1::RecordGatewayReadRequest mid_month = Read(51000);
+  mid_month.mutable_read_on()->set_year(2026);
+  mid_month.mutable_read_on()->set_month(11);
+  mid_month.mutable_read_on()->set_day(15);
+  EXPECT_THAT(DecideGatewayRead(Registered(Feeder()), MeterAt("F-1"), 0, mid_month, Now())
+                  .status()
+                  .message(),
+              HasSubstr("before 2026-11 ended"));
 }
 
 TEST(GatewayRead, NextReadCountsFromTheLastAndRefusesGoingBack) {

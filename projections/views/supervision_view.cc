@@ -119,6 +119,28 @@ class Thresholds {
   std::map<std::pair<std::string, v1::SupervisionRule>, int64_t> cache_;
 };
 
+// A threshold of a line-loss rule now in force: every month of a node in its
+// unit and below is judged again at this tick (a judged month leaves the
+// scan, but a lower threshold can make it hold).
+absl::Status ReactivateForThreshold(const v1::SupervisionThresholdSet& set, ViewTxn& txn) {
+  // Only a line-loss month leaves the judged set while a threshold could
+  // still make it hold (every other subject that leaves can alert no more).
+  const SupervisionRuleSpec* rule = marketing::FindSupervisionRule(set.rule());
+  if (rule == nullptr || !marketing::IsLineLossKind(rule->subject_kind)) {
+    return absl::OkStatus();
+  }
+  GL_ASSIGN_OR_RETURN(std::vector<std::string> subjects,
+                      txn.Keys(SubjectKey(absl::StrCat(rule->subject_kind, "/"))));
+  for (const std::string& key : subjects) {
+    v1::SupervisedSubject stored;
+    GL_RETURN_IF_ERROR(txn.GetProto(key, &stored).status());
+    if (domain::OrgUnitContains(set.org_unit(), stored.judged().org_unit())) {
+      txn.Put(ActiveKey(key.substr(2)), "");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status SupervisionView::Apply(const v1::EventEnvelope& event, ViewTxn& txn) {
@@ -270,6 +292,7 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
     threshold.mutable_pending()->DeleteSubrange(0, covered);
     txn.PutProto(key, threshold);
     if (threshold.pending().empty()) txn.Delete(marker);
+    GL_RETURN_IF_ERROR(ReactivateForThreshold(threshold.judged(), txn));
   }
 
   Thresholds thresholds(txn);
@@ -326,7 +349,7 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
           v1::SupervisionAlertRaised& raised = action.raised;
           raised.set_alert_id(alerts->open_alert_id());
           raised.set_kind(rule->kind);
-          raised.set_subject_stream_id(facts.stream_id());
+          raised.set_subject_stream_id(marketing::SubjectStreamId(facts));
           raised.set_org_unit(facts.org_unit());
           raised.set_detail(finding.detail);
           raised.set_rule(rule->rule);
@@ -346,10 +369,7 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
           AlertAction& action = actions->emplace_back();
           v1::SupervisionAlertResolved& resolved = action.resolved;
           resolved.set_alert_id(alerts->open_alert_id());
-          resolved.set_resolution(facts.ended()
-                                      ? "the subject's process ended"
-                                      : absl::StrCat("the condition no longer holds (threshold ",
-                                                     threshold, " ", rule->unit, ")"));
+          resolved.set_resolution(marketing::ResolvedBecause(*rule, facts, threshold));
           *resolved.add_evidence() = EvidenceOf(facts);
           *resolved.mutable_found_at() = domain::ToTimestamp(at);
           action.org_unit = facts.org_unit();

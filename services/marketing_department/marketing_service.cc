@@ -225,10 +225,10 @@ grpc::Status MarketingService::PlanCustomerMaintenance(
     grpc::ServerContext* context, const v1::PlanCustomerMaintenanceRequest* request,
     v1::CommandReply* reply) {
   const v1::CustomerMaintenancePlanned& plan = request->plan();
-  CommandCall call{{"marketing_manager", "customer_service"},
-                   request->command_id(),
-                   domain::kOutage.StreamOf(plan.plan_id())};
+  CommandCall call{
+      {"marketing_manager"}, request->command_id(), domain::kOutage.StreamOf(plan.plan_id())};
   call.precheck = [&](const Principal&) { return CheckCustomerMaintenance(plan); };
+  const absl::Time at = service::CommandTime(*context);
   // The plan belongs to the account's unit (an account the caller may see).
   absl::StatusOr<std::string> unit =
       domain::CheckId("plan.account_id", plan.account_id()).ok()
@@ -244,7 +244,7 @@ grpc::Status MarketingService::PlanCustomerMaintenance(
     GL_ASSIGN_OR_RETURN(
         History visible,
         VisibleStream(*store_, principal, domain::kAccount.StreamOf(plan.account_id())));
-    return service::OneEvent(DecideCustomerMaintenance(FoldOutagePlan(history), visible, plan));
+    return service::OneEvent(DecideCustomerMaintenance(FoldOutagePlan(history), visible, plan, at));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -257,6 +257,7 @@ grpc::Status MarketingService::PlanGridOutage(grpc::ServerContext* context,
   CommandCall call{
       {"marketing_manager"}, request->command_id(), domain::kOutage.StreamOf(plan.plan_id())};
   call.precheck = [&](const Principal&) { return CheckGridOutage(plan); };
+  const absl::Time at = service::CommandTime(*context);
   absl::StatusOr<std::string> unit =
       domain::CheckId("plan.feeder_id", plan.feeder_id()).ok()
           ? service::VisibleUnitOf(*store_, *tokens_, *context,
@@ -273,7 +274,7 @@ grpc::Status MarketingService::PlanGridOutage(grpc::ServerContext* context,
     const metering::SupplyNodeState node = metering::FoldSupplyNode(visible);
     std::optional<v1::SupplyNodeRegistered> registered;
     if (node.registered) registered = node.node;
-    return service::OneEvent(DecideGridOutage(FoldOutagePlan(history), registered, plan));
+    return service::OneEvent(DecideGridOutage(FoldOutagePlan(history), registered, plan, at));
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
@@ -295,8 +296,17 @@ grpc::Status MarketingService::CoordinateOutage(grpc::ServerContext* context,
     GL_ASSIGN_OR_RETURN(
         History grid,
         VisibleStream(*store_, principal, domain::kOutage.StreamOf(request->grid_plan_id())));
-    return service::OneEvent(DecideCoordination(FoldOutagePlan(history), FoldOutagePlan(grid),
-                                                *request, principal.name));
+    GL_ASSIGN_OR_RETURN(v1::DomainEvent event,
+                        DecideCoordination(FoldOutagePlan(history), FoldOutagePlan(grid), *request,
+                                           principal.name));
+    // The substation the feeder leaves, for people reading the decision.
+    GL_ASSIGN_OR_RETURN(
+        History feeder,
+        VisibleStream(*store_, principal,
+                      domain::kSupply.StreamOf(event.outage_coordinated().feeder_id())));
+    event.mutable_outage_coordinated()->set_substation(
+        metering::FoldSupplyNode(feeder).node.substation());
+    return std::vector<v1::DomainEvent>{std::move(event)};
   };
   call.request = request;
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);

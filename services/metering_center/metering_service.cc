@@ -159,6 +159,19 @@ grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
                                                   " is not registered in the unit "
                                                   "holding the meter"));
         }
+        // One gateway meter per node: the one last read there must be gone.
+        if (node.last_read && node.last_read->bar_code() != meter.bar_code()) {
+          GL_ASSIGN_OR_RETURN(
+              History last,
+              store_->ReadStream(domain::kMeter.StreamOf(node.last_read->bar_code())));
+          const v1::MeterState installed = FoldMeter(last);
+          if (installed.state() == v1::METER_LIFECYCLE_STATE_INSTALLED &&
+              installed.supply_node_id() == node_id) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("installation.supply_node_id: node ", node_id, " has gateway meter ",
+                             installed.bar_code(), " installed; remove it first"));
+          }
+        }
         return event;
       },
       reply);
@@ -169,8 +182,22 @@ grpc::Status MeteringService::RemoveMeter(grpc::ServerContext* context,
                                           v1::CommandReply* reply) {
   return Run(
       context, *request, request->command_id(), "removal.bar_code", request->removal().bar_code(),
-      [&](const v1::MeterState& meter, const std::vector<v1::EventEnvelope>& history) {
-        return DecideRemove(meter, request->removal(), history);
+      [&](const v1::MeterState& meter,
+          const std::vector<v1::EventEnvelope>& history) -> absl::StatusOr<v1::DomainEvent> {
+        GL_ASSIGN_OR_RETURN(v1::DomainEvent event,
+                            DecideRemove(meter, request->removal(), history));
+        if (meter.supply_node_id().empty()) return event;
+        // A gateway meter's register cannot be below its last read at the node.
+        GL_ASSIGN_OR_RETURN(SupplyNodeState node, VisibleNode(*store_, "", meter.supply_node_id()));
+        const int64_t final_wh = request->removal().final_registers().total_wh();
+        if (node.last_read && node.last_read->bar_code() == meter.bar_code() &&
+            final_wh < node.last_read->register_wh()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("removal.final_registers.total_wh: ", final_wh, " is below the ",
+                           node.last_read->register_wh(), " Wh of its last gateway read at ",
+                           meter.supply_node_id(), "; registers never go backwards"));
+        }
+        return event;
       },
       reply);
 }
