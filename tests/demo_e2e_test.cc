@@ -3,9 +3,10 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
-#include <cstdio>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -74,11 +75,15 @@ TEST(DemoE2eTest, ASmallMonthRunsWithoutAFailure) {
   {
     const size_t at = output.find("SUPERVISION_RULE_KPI_OFF_TARGET");
     ASSERT_NE(at, std::string::npos) << output;
-    long long raised = 0;
-    long long resolved = 0;
-    ASSERT_EQ(std::sscanf(output.c_str() + at, "SUPERVISION_RULE_KPI_OFF_TARGET %lld/%lld", &raised,
-                          &resolved),
-              2);
+    // "SUPERVISION_RULE_KPI_OFF_TARGET   <raised>/<resolved>"
+    const std::string line = output.substr(at, output.find('\n', at) - at);
+    const std::vector<std::string> counts =
+        absl::StrSplit(absl::StripAsciiWhitespace(line.substr(line.find(' '))), '/');
+    ASSERT_EQ(counts.size(), 2u) << line;
+    int64_t raised = 0;
+    int64_t resolved = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(counts[0], &raised) && absl::SimpleAtoi(counts[1], &resolved))
+        << line;
     EXPECT_GE(raised, 1) << "the month's fee recovery is short of 98 %";
     EXPECT_EQ(resolved, raised);
   }

@@ -699,7 +699,7 @@ TEST_F(LineLossTest, KpiViewReportsEachNodeAndTheUnit) {
   may_period.set_year(2026);
   may_period.set_month(5);
   std::map<std::string, std::pair<int64_t, int64_t>> loss;  // breakdown → (loss, in)
-  for (const std::string unit : {std::string("sn/xa"), std::string(kUnit)}) {
+  for (const std::string& unit : std::vector<std::string>{"sn/xa", kUnit}) {
     absl::StatusOr<v1::KpiReport> report = projections::ReadKpis(
         projections::ViewReader((*kpis)->db()), unit, may_period, DateOf(6, 30));
     ASSERT_TRUE(report.ok()) << report.status();

@@ -86,6 +86,43 @@ absl::string_view Named(const v1::SupervisedFacts& f) {
 
 bool BillOpen(const v1::SupervisedFacts& f) { return !f.ended() && f.paid_fen() < f.total_fen(); }
 
+// A node's month out of 0..threshold bp, from its judging day on.
+RuleFinding JudgeLineLoss(const SupervisionRuleSpec& rule, const v1::SupervisedFacts& f,
+                          absl::Time now, int64_t threshold) {
+  if (!HasDate(f.due()) || DaysPast(f.due(), now) < 0) return {};  // the month is not settled
+  if (f.energy_in_wh() == 0 && f.energy_billed_wh() == 0) return {};
+  const std::string what = absl::StrCat(
+      rule.rule == v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE ? "feeder "
+                                                                      : "transformer area ",
+      Named(f));
+  const std::optional<int64_t> rate =
+      metering::LineLossRateBp(f.energy_in_wh(), f.energy_billed_wh());
+  if (!rate) {
+    return Finding(true, kNoEnergyInObserved, [&] {
+      return absl::StrCat(what, ": ", f.energy_billed_wh(),
+                          " Wh billed with no energy in recorded (no gateway read)");
+    });
+  }
+  return Finding(*rate < 0 || *rate > threshold, *rate, [&] {
+    return absl::StrCat(what, ": line loss ", *rate, " bp (in ", f.energy_in_wh(), " Wh, billed ",
+                        f.energy_billed_wh(), " Wh), outside 0..", threshold);
+  });
+}
+
+// A KPI's last measurement short of its target, more than threshold days
+// after its period ended; a rate with no data is not judged.
+RuleFinding JudgeKpiOffTarget(const v1::SupervisedFacts& f, absl::Time now, int64_t threshold) {
+  if (f.ended() || !f.has_measured() || !HasDate(f.due())) return {};
+  const v1::KpiMeasurement& m = f.measured();
+  if (m.measure() == "rate" && m.denominator() == 0) return {};
+  const int64_t days = DaysPast(f.due(), now);
+  return Finding(!m.meets_target() && days > threshold, days, [&] {
+    return absl::StrCat(v1::Kpi_Name(m.kpi()), " of ", f.org_unit(), " for ", f.period().year(),
+                        "-", absl::StrFormat("%02d", f.period().month()), ": ", m.value(), " ",
+                        m.unit(), " measured, target ", m.target_value(), " ", m.unit());
+  });
+}
+
 }  // namespace
 
 absl::Span<const SupervisionRuleSpec> SupervisionRules() { return kRules; }
@@ -223,37 +260,10 @@ RuleFinding JudgeRule(const SupervisionRuleSpec& rule, const v1::SupervisedFacts
       });
     }
     case v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE:
-    case v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE: {
-      if (!HasDate(f.due()) || DaysPast(f.due(), now) < 0) return {};  // the month is not settled
-      if (f.energy_in_wh() == 0 && f.energy_billed_wh() == 0) return {};
-      const std::string what = absl::StrCat(
-          rule.rule == v1::SUPERVISION_RULE_FEEDER_LINE_LOSS_OUT_OF_RANGE ? "feeder "
-                                                                          : "transformer area ",
-          Named(f));
-      const std::optional<int64_t> rate =
-          metering::LineLossRateBp(f.energy_in_wh(), f.energy_billed_wh());
-      if (!rate) {
-        return Finding(true, kNoEnergyInObserved, [&] {
-          return absl::StrCat(what, ": ", f.energy_billed_wh(),
-                              " Wh billed with no energy in recorded (no gateway read)");
-        });
-      }
-      return Finding(*rate < 0 || *rate > threshold, *rate, [&] {
-        return absl::StrCat(what, ": line loss ", *rate, " bp (in ", f.energy_in_wh(),
-                            " Wh, billed ", f.energy_billed_wh(), " Wh), outside 0..", threshold);
-      });
-    }
-    case v1::SUPERVISION_RULE_KPI_OFF_TARGET: {
-      if (f.ended() || !f.has_measured() || !HasDate(f.due())) return {};
-      const v1::KpiMeasurement& m = f.measured();
-      if (m.measure() == "rate" && m.denominator() == 0) return {};  // no data in the period
-      const int64_t days = DaysPast(f.due(), now);
-      return Finding(!m.meets_target() && days > threshold, days, [&] {
-        return absl::StrCat(v1::Kpi_Name(m.kpi()), " of ", f.org_unit(), " for ", f.period().year(),
-                            "-", absl::StrFormat("%02d", f.period().month()), ": ", m.value(), " ",
-                            m.unit(), " measured, target ", m.target_value(), " ", m.unit());
-      });
-    }
+    case v1::SUPERVISION_RULE_AREA_LINE_LOSS_OUT_OF_RANGE:
+      return JudgeLineLoss(rule, f, now, threshold);
+    case v1::SUPERVISION_RULE_KPI_OFF_TARGET:
+      return JudgeKpiOffTarget(f, now, threshold);
     default:
       return {};
   }

@@ -71,7 +71,7 @@ GatewayMeter MeterAt(const std::string& node, const std::string& bar = "G-1",
   return meter;
 }
 
-v1::RecordGatewayReadRequest Read(int64_t register_wh, v1::Period period = Month(2026, 11),
+v1::RecordGatewayReadRequest Read(int64_t register_wh, const v1::Period& period = Month(2026, 11),
                                   const std::string& bar = "G-1") {
   v1::RecordGatewayReadRequest r;
   r.set_node_id("F-1");
@@ -271,6 +271,7 @@ TEST(LineLoss, SharesSumToTheEventsTotals) {
     }
   }
   std::vector<std::string> areas;
+  areas.reserve(feeder_of.size());
   for (const auto& [area, feeder] : feeder_of) areas.push_back(area);
   int bill_no = 0;
   for (int step = 0; step < 3000; ++step) {

@@ -119,6 +119,37 @@ class Thresholds {
   std::map<std::pair<std::string, v1::SupervisionRule>, int64_t> cache_;
 };
 
+// Moves the pending facts `ticks` cover into the subject's judged facts:
+// snapshots of one stream in order (the last covered one wins), or a
+// line-loss month's deltas from many partitions (each covered one added, in
+// any order). Whether anything moved.
+bool FoldCovered(const v1::PendingTicks& ticks, v1::SupervisedSubject* stored) {
+  if (stored->pending().empty()) return false;
+  if (marketing::IsLineLossKind(stored->pending(0).kind())) {
+    bool changed = false;
+    google::protobuf::RepeatedPtrField<v1::SupervisedFacts> waiting;
+    for (v1::SupervisedFacts& delta : *stored->mutable_pending()) {
+      if (Covered(ticks, delta.partition(), delta.offset())) {
+        marketing::AddLineLossDelta(delta, stored->mutable_judged());
+        changed = true;
+      } else {
+        *waiting.Add() = std::move(delta);
+      }
+    }
+    stored->mutable_pending()->Swap(&waiting);
+    return changed;
+  }
+  int covered = 0;
+  while (covered < stored->pending_size() &&
+         Covered(ticks, stored->pending(covered).partition(), stored->pending(covered).offset())) {
+    ++covered;
+  }
+  if (covered == 0) return false;
+  *stored->mutable_judged() = stored->pending(covered - 1);
+  stored->mutable_pending()->DeleteSubrange(0, covered);
+  return true;
+}
+
 // A threshold of a line-loss rule now in force: every month of a node in its
 // unit and below is judged again at this tick (a judged month leaves the
 // scan, but a lower threshold can make it hold).
@@ -301,31 +332,7 @@ absl::Status SupervisionView::JudgeTick(absl::Time at, const v1::PendingTicks& t
     const std::string subject = marker.substr(2);
     v1::SupervisedSubject stored;
     GL_RETURN_IF_ERROR(txn.GetProto(SubjectKey(subject), &stored).status());
-    bool changed = false;
-    if (!stored.pending().empty() && marketing::IsLineLossKind(stored.pending(0).kind())) {
-      // Deltas from many partitions: every covered one counts, in any order.
-      google::protobuf::RepeatedPtrField<v1::SupervisedFacts> waiting;
-      for (v1::SupervisedFacts& delta : *stored.mutable_pending()) {
-        if (Covered(ticks, delta.partition(), delta.offset())) {
-          marketing::AddLineLossDelta(delta, stored.mutable_judged());
-          changed = true;
-        } else {
-          *waiting.Add() = std::move(delta);
-        }
-      }
-      stored.mutable_pending()->Swap(&waiting);
-    } else {
-      int covered = 0;
-      while (covered < stored.pending_size() && Covered(ticks, stored.pending(covered).partition(),
-                                                        stored.pending(covered).offset())) {
-        ++covered;
-      }
-      if (covered > 0) {
-        *stored.mutable_judged() = stored.pending(covered - 1);
-        stored.mutable_pending()->DeleteSubrange(0, covered);
-        changed = true;
-      }
-    }
+    bool changed = FoldCovered(ticks, &stored);
     const v1::SupervisedFacts& facts = stored.judged();
     bool any_open = false;
     if (!facts.kind().empty()) {
