@@ -458,6 +458,12 @@ TEST_P(SupervisionE2eTest, SupplyNetworkLineLossAndOutageCoordination) {
       call("tech", m + "RecordGatewayRead",
            absl::StrCat(R"(node_id: "TA-1" bar_code: "G-1" register_wh: 60000 )", period)),
       grpc::StatusCode::FAILED_PRECONDITION, "bar_code");
+  // Its removal may not show a register below that read.
+  expect_refused(
+      call(
+          "tech", m + "RemoveMeter",
+          R"(removal { bar_code: "G-1" reason: REMOVAL_REASON_FAULT final_registers { total_wh: 40000 } })"),
+      grpc::StatusCode::FAILED_PRECONDITION, "last gateway read");
 
   // The account hangs from TA-1 (once).
   expect_ok(

@@ -57,12 +57,14 @@ absl::StatusOr<v1::MeterState> VisibleMeter(eventstore::EventStore& store,
 }
 
 // Supply node `node_id` as a caller in `unit` may see it: folded from its
-// stream, or unregistered when it has no events or lies outside `unit`.
+// stream, or unregistered when it has no events or lies outside `unit`
+// (empty `unit`: anywhere, for the service's own checks).
 absl::StatusOr<SupplyNodeState> VisibleNode(eventstore::EventStore& store, const std::string& unit,
                                             const std::string& node_id) {
   if (node_id.empty()) return SupplyNodeState{};
   GL_ASSIGN_OR_RETURN(History history, store.ReadStream(domain::kSupply.StreamOf(node_id)));
-  if (history.empty() || !domain::OrgUnitContains(unit, domain::StreamOrgUnit(history))) {
+  if (history.empty() ||
+      (!unit.empty() && !domain::OrgUnitContains(unit, domain::StreamOrgUnit(history)))) {
     return SupplyNodeState{};
   }
   return FoldSupplyNode(history);
