@@ -32,6 +32,9 @@ absl::Status CheckKpiTarget(const v1::KpiTargetSet& target) {
         absl::StrCat("target.target_unit: ", v1::Kpi_Name(target.kpi()), " is in ", unit,
                      ", not \"", target.target_unit(), "\""));
   }
+  if (target.target_value() < 0) {
+    return absl::InvalidArgumentError("target.target_value: must be 0 or more");
+  }
   if (target.target_unit() == "bp" &&
       (target.target_value() < 0 || target.target_value() > 10000)) {
     return absl::InvalidArgumentError("target.target_value: a rate must be 0..10000 bp");

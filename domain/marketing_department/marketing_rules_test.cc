@@ -61,6 +61,9 @@ TEST(KpiTargetTest, RefusesEachBrokenFieldByName) {
   EXPECT_THAT(CheckKpiTarget(target).message(), HasSubstr("KPI_FEE_RECOVERY_RATE is in bp"));
   target.set_kpi(v1::KPI_ARREARS);  // an amount has no 10,000 ceiling
   EXPECT_TRUE(CheckKpiTarget(target).ok());
+  target.set_target_value(-5);
+  EXPECT_THAT(CheckKpiTarget(target).message(), HasSubstr("0 or more"));
+  target.set_target_value(10001);
   target.set_kpi(static_cast<v1::Kpi>(99));
   EXPECT_THAT(CheckKpiTarget(target).message(), HasSubstr("target.kpi"));
 }
