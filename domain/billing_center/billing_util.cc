@@ -49,22 +49,6 @@ v1::Date LastDayOf(const v1::Period& period) {
   return DateOf(absl::CivilDay(next) - 1);
 }
 
-absl::Status CheckPeriod(const std::string& field, const v1::Period& p) {
-  if (p.year() < 1990 || p.year() > 2200 || p.month() < 1 || p.month() > 12) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be a year 1990-2200 and month 1-12"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckDate(const std::string& field, const v1::Date& d) {
-  if (d.year() < 1990 || d.year() > 2200 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
-      d.day() > 31 || CivilOf(d).day() != d.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be a valid date"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckNotAfterToday(const std::string& field, const v1::Date& date,
                                 const v1::Date& today) {
   if (CivilOf(date) > CivilOf(today)) {

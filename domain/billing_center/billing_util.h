@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
+#include "domain/common/validation.h"
 #include "gridledger/v1/common.pb.h"
 
 namespace gridledger::billing {
@@ -24,9 +25,9 @@ absl::CivilDay CivilOf(const v1::Date& date);
 v1::Date DateOf(absl::CivilDay day);
 v1::Date LastDayOf(const v1::Period& period);
 
-// INVALID_ARGUMENT naming `field` unless a real month / day of 1990-2200.
-absl::Status CheckPeriod(const std::string& field, const v1::Period& period);
-absl::Status CheckDate(const std::string& field, const v1::Date& date);
+// Month and day checks: domain/common/validation.h.
+using domain::CheckDate;
+using domain::CheckPeriod;
 // P-NO-FUTURE: INVALID_ARGUMENT naming `field` when `date` is after `today`.
 absl::Status CheckNotAfterToday(const std::string& field, const v1::Date& date,
                                 const v1::Date& today);

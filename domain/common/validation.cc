@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "domain/common/calendar.h"
 
 namespace gridledger::domain {
 
@@ -105,6 +106,22 @@ absl::Status CheckRegisters(const std::string& field, const v1::Registers& r) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".", name, ": must not be negative, got ", value));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPeriod(const std::string& field, const v1::Period& p) {
+  if (p.year() < 1990 || p.year() > 2200 || p.month() < 1 || p.month() > 12) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be a year 1990-2200 and month 1-12"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDate(const std::string& field, const v1::Date& d) {
+  if (d.year() < 1990 || d.year() > 2200 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
+      d.day() > 31 || ToCivilDay(d).day() != d.day()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be a valid date"));
   }
   return absl::OkStatus();
 }

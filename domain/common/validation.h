@@ -24,6 +24,10 @@ absl::Status CheckPlainId(const std::string& field, const std::string& id);
 absl::Status CheckText(const std::string& field, const std::string& text, size_t max_bytes,
                        bool required);
 
+// INVALID_ARGUMENT naming `field` unless a real month / day of 1990-2200.
+absl::Status CheckPeriod(const std::string& field, const v1::Period& period);
+absl::Status CheckDate(const std::string& field, const v1::Date& date);
+
 // Meter registers: none negative.
 absl::Status CheckRegisters(const std::string& field, const v1::Registers& registers);
 

@@ -19,23 +19,6 @@ std::string PeriodText(const v1::Period& period) {
   return absl::StrCat(period.year(), "-", period.month() < 10 ? "0" : "", period.month());
 }
 
-absl::Status CheckPeriod(const std::string& field, const v1::Period& period) {
-  if (period.year() < 1990 || period.year() > 2100 || period.month() < 1 || period.month() > 12) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be a month of 1990–2100 (year, month 1–12)"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckDate(const std::string& field, const v1::Date& date) {
-  const absl::CivilDay day = domain::ToCivilDay(date);
-  if (date.year() < 1990 || date.year() > 2100 || day.year() != date.year() ||
-      day.month() != date.month() || day.day() != date.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be a real day of 1990–2100"));
-  }
-  return absl::OkStatus();
-}
-
 bool PeriodAfter(const v1::Period& a, const v1::Period& b) {
   return a.year() * 12 + a.month() > b.year() * 12 + b.month();
 }
@@ -139,11 +122,11 @@ absl::StatusOr<v1::DomainEvent> DecideGatewayRead(const SupplyNodeState& node,
                                                   absl::Time now) {
   GL_RETURN_IF_ERROR(domain::CheckId("node_id", request.node_id()));
   GL_RETURN_IF_ERROR(CheckBarCode("bar_code", request.bar_code()));
-  GL_RETURN_IF_ERROR(CheckPeriod("period", request.period()));
+  GL_RETURN_IF_ERROR(domain::CheckPeriod("period", request.period()));
   if (request.register_wh() < 0) {
     return absl::InvalidArgumentError("register_wh: must be 0 or more");
   }
-  if (request.has_read_on()) GL_RETURN_IF_ERROR(CheckDate("read_on", request.read_on()));
+  if (request.has_read_on()) GL_RETURN_IF_ERROR(domain::CheckDate("read_on", request.read_on()));
   // A month is read once it is over, and never on a day still to come.
   const absl::CivilDay today = domain::UtilityDay(now);
   const absl::CivilDay month_over(

@@ -42,6 +42,17 @@ absl::Status CheckUnitToActIn(eventstore::EventStore& store, const Principal& pr
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamInScope(eventstore::EventStore& store,
+                                                                 const Principal& principal,
+                                                                 const std::string& stream_id) {
+  absl::StatusOr<std::vector<v1::EventEnvelope>> history = store.ReadStream(stream_id);
+  if (!history.ok()) return history.status();
+  if (!history->empty() && !InScope(principal, domain::StreamOrgUnit(*history))) {
+    return std::vector<v1::EventEnvelope>{};
+  }
+  return history;
+}
+
 absl::StatusOr<std::string> VisibleUnitOf(eventstore::EventStore& store,
                                           const TokenRegistry& tokens,
                                           const grpc::ServerContext& context,

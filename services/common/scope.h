@@ -41,6 +41,13 @@ absl::Status NotFoundInScope(absl::string_view what);
 absl::Status CheckUnitToActIn(eventstore::EventStore& store, const Principal& principal,
                               absl::string_view field, absl::string_view unit);
 
+// The events of `stream_id`, or none when its aggregate lies outside the
+// principal's scope: what a command reads of another aggregate, so it never
+// tells of one in another unit.
+absl::StatusOr<std::vector<v1::EventEnvelope>> ReadStreamInScope(eventstore::EventStore& store,
+                                                                 const Principal& principal,
+                                                                 const std::string& stream_id);
+
 // The unit of the aggregate on `stream_id` when it exists and the caller
 // (authenticated from `context`) may see it; else empty. For a command that
 // creates its aggregate in the unit of another it names (a transformer area

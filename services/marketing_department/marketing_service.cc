@@ -206,21 +206,6 @@ grpc::Status MarketingService::RecordClockTick(grpc::ServerContext* context,
   return service::ServeCommand(*store_, *tokens_, *context, call, reply);
 }
 
-namespace {
-
-// The stream's events, or none when it lies outside the caller's scope (so
-// a command never tells of another unit's plan, account or feeder).
-absl::StatusOr<History> VisibleStream(eventstore::EventStore& store, const Principal& principal,
-                                      const std::string& stream_id) {
-  GL_ASSIGN_OR_RETURN(History history, store.ReadStream(stream_id));
-  if (!history.empty() && !service::InScope(principal, domain::StreamOrgUnit(history))) {
-    return History{};
-  }
-  return history;
-}
-
-}  // namespace
-
 grpc::Status MarketingService::PlanCustomerMaintenance(
     grpc::ServerContext* context, const v1::PlanCustomerMaintenanceRequest* request,
     v1::CommandReply* reply) {
@@ -241,9 +226,9 @@ grpc::Status MarketingService::PlanCustomerMaintenance(
   call.unit = *unit;
   call.decide = [&](const Principal& principal,
                     const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-    GL_ASSIGN_OR_RETURN(
-        History visible,
-        VisibleStream(*store_, principal, domain::kAccount.StreamOf(plan.account_id())));
+    GL_ASSIGN_OR_RETURN(History visible,
+                        service::ReadStreamInScope(*store_, principal,
+                                                   domain::kAccount.StreamOf(plan.account_id())));
     return service::OneEvent(DecideCustomerMaintenance(FoldOutagePlan(history), visible, plan, at));
   };
   call.request = request;
@@ -269,8 +254,9 @@ grpc::Status MarketingService::PlanGridOutage(grpc::ServerContext* context,
   call.unit = *unit;
   call.decide = [&](const Principal& principal,
                     const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-    GL_ASSIGN_OR_RETURN(History visible, VisibleStream(*store_, principal,
-                                                       domain::kSupply.StreamOf(plan.feeder_id())));
+    GL_ASSIGN_OR_RETURN(
+        History visible,
+        service::ReadStreamInScope(*store_, principal, domain::kSupply.StreamOf(plan.feeder_id())));
     const metering::SupplyNodeState node = metering::FoldSupplyNode(visible);
     std::optional<v1::SupplyNodeRegistered> registered;
     if (node.registered) registered = node.node;
@@ -293,17 +279,17 @@ grpc::Status MarketingService::CoordinateOutage(grpc::ServerContext* context,
   };
   call.decide = [&](const Principal& principal,
                     const History& history) -> absl::StatusOr<std::vector<v1::DomainEvent>> {
-    GL_ASSIGN_OR_RETURN(
-        History grid,
-        VisibleStream(*store_, principal, domain::kOutage.StreamOf(request->grid_plan_id())));
+    GL_ASSIGN_OR_RETURN(History grid,
+                        service::ReadStreamInScope(
+                            *store_, principal, domain::kOutage.StreamOf(request->grid_plan_id())));
     GL_ASSIGN_OR_RETURN(v1::DomainEvent event,
                         DecideCoordination(FoldOutagePlan(history), FoldOutagePlan(grid), *request,
                                            principal.name));
     // The substation the feeder leaves, for people reading the decision.
     GL_ASSIGN_OR_RETURN(
         History feeder,
-        VisibleStream(*store_, principal,
-                      domain::kSupply.StreamOf(event.outage_coordinated().feeder_id())));
+        service::ReadStreamInScope(
+            *store_, principal, domain::kSupply.StreamOf(event.outage_coordinated().feeder_id())));
     event.mutable_outage_coordinated()->set_substation(
         metering::FoldSupplyNode(feeder).node.substation());
     return std::vector<v1::DomainEvent>{std::move(event)};

@@ -1,5 +1,6 @@
 #include "services/metering_center/metering_service.h"
 
+#include <optional>
 #include <utility>
 
 #include "common/status_macros.h"
@@ -47,13 +48,34 @@ absl::StatusOr<v1::MeterState> VisibleMeter(eventstore::EventStore& store,
                                             const std::string& bar_code) {
   v1::MeterState meter;
   if (!bar_code.empty()) {
-    GL_ASSIGN_OR_RETURN(History history, store.ReadStream(domain::kMeter.StreamOf(bar_code)));
-    if (!history.empty() && service::InScope(principal, domain::StreamOrgUnit(history))) {
-      meter = FoldMeter(history);
-    }
+    GL_ASSIGN_OR_RETURN(History history, service::ReadStreamInScope(
+                                             store, principal, domain::kMeter.StreamOf(bar_code)));
+    meter = FoldMeter(history);
   }
   meter.set_bar_code(bar_code);
   return meter;
+}
+
+// The stream of the gateway meter last read at `node` (`node_id`) when that
+// is not `bar_code`; nullopt when the node was never read or was last read
+// on `bar_code`. One gateway meter per node: FAILED_PRECONDITION naming
+// `field` while that meter is still installed there.
+absl::StatusOr<std::optional<History>> PreviousGatewayMeter(eventstore::EventStore& store,
+                                                            const SupplyNodeState& node,
+                                                            const std::string& node_id,
+                                                            const std::string& bar_code,
+                                                            absl::string_view field) {
+  if (!node.last_read || node.last_read->bar_code() == bar_code) return std::nullopt;
+  GL_ASSIGN_OR_RETURN(History history,
+                      store.ReadStream(domain::kMeter.StreamOf(node.last_read->bar_code())));
+  const v1::MeterState previous = FoldMeter(history);
+  if (previous.state() == v1::METER_LIFECYCLE_STATE_INSTALLED &&
+      previous.supply_node_id() == node_id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": node ", node_id, " has gateway meter ", previous.bar_code(),
+                     " installed (the one last read there); remove it first"));
+  }
+  return history;
 }
 
 // Supply node `node_id` as a caller in `unit` may see it: folded from its
@@ -162,18 +184,9 @@ grpc::Status MeteringService::InstallMeter(grpc::ServerContext* context,
                                                   "holding the meter"));
         }
         // One gateway meter per node: the one last read there must be gone.
-        if (node.last_read && node.last_read->bar_code() != meter.bar_code()) {
-          GL_ASSIGN_OR_RETURN(
-              History last,
-              store_->ReadStream(domain::kMeter.StreamOf(node.last_read->bar_code())));
-          const v1::MeterState installed = FoldMeter(last);
-          if (installed.state() == v1::METER_LIFECYCLE_STATE_INSTALLED &&
-              installed.supply_node_id() == node_id) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("installation.supply_node_id: node ", node_id, " has gateway meter ",
-                             installed.bar_code(), " installed; remove it first"));
-          }
-        }
+        GL_RETURN_IF_ERROR(PreviousGatewayMeter(*store_, node, node_id, meter.bar_code(),
+                                                "installation.supply_node_id")
+                               .status());
         return event;
       },
       reply);
@@ -369,9 +382,11 @@ grpc::Status MeteringService::RecordGatewayRead(grpc::ServerContext* context,
   call.decide = [&](const Principal& principal, const History& history) -> absl::StatusOr<Events> {
     const SupplyNodeState node = FoldSupplyNode(history);
     GatewayMeter meter;
-    GL_ASSIGN_OR_RETURN(meter.meter, VisibleMeter(*store_, principal, request->bar_code()));
     GL_ASSIGN_OR_RETURN(History meter_history,
-                        store_->ReadStream(domain::kMeter.StreamOf(request->bar_code())));
+                        service::ReadStreamInScope(*store_, principal,
+                                                   domain::kMeter.StreamOf(request->bar_code())));
+    meter.meter = FoldMeter(meter_history);
+    meter.meter.set_bar_code(request->bar_code());
     for (const v1::EventEnvelope& e : meter_history) {
       if (e.payload().has_meter_installed()) {
         meter.installed_register_wh = e.payload().meter_installed().initial_registers().total_wh();
@@ -379,22 +394,14 @@ grpc::Status MeteringService::RecordGatewayRead(grpc::ServerContext* context,
     }
     // A meter exchanged since the node's last read: what the old one
     // registered after that read until its removal is carried over.
+    GL_ASSIGN_OR_RETURN(
+        std::optional<History> previous,
+        PreviousGatewayMeter(*store_, node, request->node_id(), request->bar_code(), "bar_code"));
     int64_t tail_wh = 0;
-    if (node.last_read && node.last_read->bar_code() != request->bar_code()) {
-      GL_ASSIGN_OR_RETURN(History old_history,
-                          store_->ReadStream(domain::kMeter.StreamOf(node.last_read->bar_code())));
-      const v1::MeterState old_meter = FoldMeter(old_history);
-      if (old_meter.state() == v1::METER_LIFECYCLE_STATE_INSTALLED &&
-          old_meter.supply_node_id() == request->node_id()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "node ", request->node_id(), " was last read on gateway meter ",
-            node.last_read->bar_code(), ", which is still installed there; remove it first"));
-      }
-      for (const v1::EventEnvelope& e : old_history) {
-        if (e.payload().has_meter_removed()) {
-          tail_wh = std::max<int64_t>(0, e.payload().meter_removed().final_registers().total_wh() -
-                                             node.last_read->register_wh());
-        }
+    for (const v1::EventEnvelope& e : previous.value_or(History{})) {
+      if (e.payload().has_meter_removed()) {
+        tail_wh = std::max<int64_t>(0, e.payload().meter_removed().final_registers().total_wh() -
+                                           node.last_read->register_wh());
       }
     }
     return service::OneEvent(DecideGatewayRead(node, meter, tail_wh, *request, at));
